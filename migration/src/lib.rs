@@ -1,0 +1,16 @@
+//! Database migrations. They run on server start, via `roster migrate`, and
+//! via this crate's own CLI (`cargo run -p roster-migration -- status`).
+//! Every migration must run on both SQLite and PostgreSQL.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261123_000001_accounts_users_sessions;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261123_000001_accounts_users_sessions::Migration)]
+    }
+}

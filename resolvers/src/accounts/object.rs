@@ -1,0 +1,28 @@
+use async_graphql::{Object, ID};
+use chrono::{DateTime, Utc};
+use roster_entities::account;
+
+use crate::node::GlobalId;
+
+/// An account: the organisation whose people Roster manages. Nothing is
+/// shared between accounts.
+#[derive(Clone, Debug)]
+pub struct Account(pub account::Model);
+
+#[Object]
+impl Account {
+    /// Globally unique, opaque identifier.
+    pub async fn id(&self) -> ID {
+        GlobalId::account(self.0.id).into()
+    }
+
+    /// The account's name.
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+
+    /// When the account was created.
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+}

@@ -1,0 +1,102 @@
+//! Creating, resolving and ending login sessions.
+
+use chrono::Utc;
+use roster_entities::{session, user};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set,
+};
+use uuid::Uuid;
+
+use super::{token, Auth, Viewer};
+use crate::{context::AppState, error::ApiError};
+
+/// Reads `Authorization: Bearer <token>` (scheme case-insensitive).
+/// `None` when no header was sent; `Some(Err)` when it is not a bearer token.
+pub fn bearer_token(header: Option<&str>) -> Option<Result<&str, ApiError>> {
+    let value = header?.trim();
+    let (scheme, token) = value.split_once(' ').unwrap_or((value, ""));
+    if !scheme.eq_ignore_ascii_case("bearer") || token.trim().is_empty() {
+        return Some(Err(ApiError::Unauthenticated(
+            "The Authorization header must be `Bearer <token>`".into(),
+        )));
+    }
+    Some(Ok(token.trim()))
+}
+
+/// Resolves an optional bearer token to the caller. Unknown, expired or
+/// malformed tokens give `Auth::Invalid`, never an error: anonymous fields
+/// such as `login` still work for a client that holds a stale token.
+pub async fn authenticate(state: &AppState, token: Option<&str>) -> Result<Auth, ApiError> {
+    let Some(token) = token else {
+        return Ok(Auth::Anonymous);
+    };
+    let invalid = || Auth::Invalid("The session token is invalid or has expired; sign in again".into());
+    if !token::looks_valid(token) {
+        return Ok(invalid());
+    }
+    let found = session::Entity::find()
+        .filter(session::Column::TokenHash.eq(token::digest(token)))
+        .filter(session::Column::ExpiresAt.gt(Utc::now()))
+        .find_also_related(user::Entity)
+        .one(&state.db)
+        .await?;
+    match found {
+        Some((session, Some(user))) if user.status == user::Status::Active => {
+            Ok(Auth::Staff(Viewer {
+                user_id: user.id,
+                account_id: user.account_id,
+                role: user.role,
+                session_id: session.id,
+            }))
+        }
+        _ => Ok(invalid()),
+    }
+}
+
+/// Starts a session for `user` and returns its token and the stored row.
+pub async fn start(
+    db: &impl ConnectionTrait,
+    state: &AppState,
+    user: &user::Model,
+) -> Result<(String, session::Model), ApiError> {
+    let now = Utc::now();
+    let ttl = chrono::Duration::from_std(state.session_ttl).map_err(ApiError::internal)?;
+    let token = token::generate();
+    let row = session::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        token_hash: Set(token::digest(&token)),
+        user_id: Set(user.id),
+        account_id: Set(user.account_id),
+        created_at: Set(now),
+        expires_at: Set(now + ttl),
+    }
+    .insert(db)
+    .await?;
+    // Housekeeping: a user's expired sessions go when they next sign in.
+    session::Entity::delete_many()
+        .filter(session::Column::UserId.eq(user.id))
+        .filter(session::Column::ExpiresAt.lte(now))
+        .exec(db)
+        .await?;
+    Ok((token, row))
+}
+
+pub async fn end(db: &impl ConnectionTrait, session_id: Uuid) -> Result<bool, ApiError> {
+    let res = session::Entity::delete_by_id(session_id).exec(db).await?;
+    Ok(res.rows_affected > 0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bearer_header_parsing() {
+        assert!(bearer_token(None).is_none());
+        assert_eq!(bearer_token(Some("Bearer abc")).unwrap().unwrap(), "abc");
+        assert_eq!(bearer_token(Some("bearer  abc ")).unwrap().unwrap(), "abc");
+        assert!(bearer_token(Some("Basic abc")).unwrap().is_err());
+        assert!(bearer_token(Some("Bearer")).unwrap().is_err());
+        assert!(bearer_token(Some("abc")).unwrap().is_err());
+    }
+}

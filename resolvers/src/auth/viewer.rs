@@ -1,0 +1,16 @@
+use async_graphql::{Context, Object};
+
+use crate::{context::ContextExt, error::ApiResult, users::User};
+
+#[derive(Default)]
+pub struct AuthQuery;
+
+#[Object]
+impl AuthQuery {
+    /// The signed-in staff user. UNAUTHENTICATED without a valid token.
+    async fn viewer(&self, ctx: &Context<'_>) -> ApiResult<Option<User>> {
+        let viewer = super::viewer(ctx)?;
+        let user = crate::users::find(ctx.db(), viewer.account_id, viewer.user_id).await?;
+        Ok(Some(User(user)))
+    }
+}

@@ -1,0 +1,18 @@
+//! Roster's GraphQL API: objects, queries, mutations and subscriptions, one
+//! folder per feature, and the domain rules they enforce.
+//!
+//! Each feature exports its root fragments (`...Query`, `...Mutation`,
+//! `...Subscription`); the `roster-schema` crate merges them into one schema.
+
+pub mod accounts;
+pub mod auth;
+pub mod context;
+pub mod diagnostics;
+pub mod error;
+pub mod node;
+pub mod scope;
+pub mod users;
+pub mod validation;
+
+pub use context::{AppState, RequestContext};
+pub use error::{ApiError, ApiResult, UserError, UserErrorCode};

@@ -1,0 +1,84 @@
+//! Relay object identification: opaque global ids, the `Node` interface and
+//! the `node` / `nodes` queries. A new node type adds a `NodeKind`, a `Node`
+//! variant and an arm in `resolve`.
+
+mod global_id;
+
+pub use global_id::{GlobalId, NodeKind};
+
+use async_graphql::{Context, Interface, Object, ID};
+
+use crate::{
+    accounts::{Account, AccountLoader},
+    auth,
+    context::ContextExt,
+    error::{ApiError, ApiResult},
+    users::{self, User},
+};
+
+/// Most ids one `nodes` call accepts.
+pub const MAX_NODES: usize = 100;
+
+/// An object with a globally unique id that `node(id:)` can fetch.
+#[derive(Interface)]
+#[graphql(field(name = "id", ty = "ID", desc = "Globally unique, opaque identifier."))]
+pub enum Node {
+    Account(Account),
+    User(User),
+}
+
+#[derive(Default)]
+pub struct NodeQuery;
+
+#[Object]
+impl NodeQuery {
+    /// Fetches any object by its global id. NOT_FOUND when it does not exist
+    /// or belongs to another account.
+    async fn node(&self, ctx: &Context<'_>, id: ID) -> ApiResult<Option<Node>> {
+        Ok(Some(resolve(ctx, &id).await?))
+    }
+
+    /// Fetches up to 100 objects by global id, in the order given; an id that
+    /// cannot be resolved gives `null` at its place and an error.
+    async fn nodes(&self, ctx: &Context<'_>, ids: Vec<ID>) -> ApiResult<Vec<Option<Node>>> {
+        if ids.len() > MAX_NODES {
+            return Err(ApiError::LimitExceeded(format!(
+                "nodes accepts at most {MAX_NODES} ids, got {}",
+                ids.len()
+            ))
+            .into());
+        }
+        let mut out = Vec::with_capacity(ids.len());
+        for id in &ids {
+            match resolve(ctx, id).await {
+                Ok(node) => out.push(Some(node)),
+                Err(ApiError::NotFound(_)) => out.push(None),
+                Err(err) => return Err(err.into()),
+            }
+        }
+        Ok(out)
+    }
+}
+
+async fn resolve(ctx: &Context<'_>, id: &ID) -> Result<Node, ApiError> {
+    let viewer = auth::viewer(ctx)?;
+    let gid = GlobalId::decode(id)?;
+    match gid.kind {
+        NodeKind::Account => {
+            if gid.id != viewer.account_id {
+                return Err(ApiError::not_found("Account"));
+            }
+            let loader = ctx.data_unchecked::<async_graphql::dataloader::DataLoader<AccountLoader>>();
+            let account = loader
+                .load_one(gid.id)
+                .await
+                .map_err(ApiError::internal)?
+                .ok_or_else(|| ApiError::not_found("Account"))?;
+            Ok(Node::Account(Account(account)))
+        }
+        NodeKind::User => {
+            let user = users::find(ctx.db(), viewer.account_id, gid.id).await?;
+            Ok(Node::User(User(user)))
+        }
+    }
+}

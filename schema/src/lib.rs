@@ -1,0 +1,78 @@
+//! Assembles Roster's GraphQL schema from the feature roots in
+//! `roster-resolvers`, with its limits, loaders and error-code extension, and
+//! exports its SDL (checked in as `schema/schema.graphql`).
+
+mod error_codes;
+pub mod limits;
+
+use std::time::Duration;
+
+use async_graphql::{dataloader::DataLoader, MergedObject, MergedSubscription, Schema, SchemaBuilder};
+use roster_resolvers::{
+    accounts::AccountLoader,
+    auth::{AuthMutation, AuthQuery},
+    diagnostics::DiagnosticsSubscription,
+    node::NodeQuery,
+    AppState,
+};
+
+/// Every query field of the API.
+#[derive(MergedObject, Default)]
+pub struct Query(AuthQuery, NodeQuery);
+
+/// Every mutation of the API.
+#[derive(MergedObject, Default)]
+pub struct Mutation(AuthMutation);
+
+/// Every subscription of the API.
+#[derive(MergedSubscription, Default)]
+pub struct Subscription(DiagnosticsSubscription);
+
+pub type RosterSchema = Schema<Query, Mutation, Subscription>;
+
+/// How long a dataloader waits to gather keys into one batch. async-graphql's
+/// default (1 ms) costs throughput under load (async-graphql #1306).
+const LOADER_DELAY: Duration = Duration::from_micros(200);
+
+fn builder() -> SchemaBuilder<Query, Mutation, Subscription> {
+    Schema::build(Query::default(), Mutation::default(), Subscription::default())
+        .limit_depth(limits::MAX_DEPTH)
+        .limit_complexity(limits::MAX_COMPLEXITY)
+        .limit_recursive_depth(limits::MAX_RECURSIVE_DEPTH)
+        .limit_directives(limits::MAX_DIRECTIVES)
+        .extension(error_codes::ErrorCodes)
+}
+
+/// The schema, wired to the database and services in `state`.
+pub fn build(state: AppState) -> RosterSchema {
+    let accounts = DataLoader::new(AccountLoader::new(state.db.clone()), tokio::spawn)
+        .delay(LOADER_DELAY);
+    builder().data(state).data(accounts).finish()
+}
+
+/// The schema's SDL, as checked in at `schema/schema.graphql`.
+pub fn sdl() -> String {
+    builder().finish().sdl()
+}
+
+#[cfg(test)]
+mod tests {
+    /// The checked-in SDL must match the code. To update it after an API
+    /// change, run: `UPDATE_SCHEMA=1 cargo test -p roster-schema`.
+    #[test]
+    fn checked_in_sdl_is_current() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/schema.graphql");
+        let current = super::sdl();
+        if std::env::var_os("UPDATE_SCHEMA").is_some() {
+            std::fs::write(path, &current).expect("write schema.graphql");
+            return;
+        }
+        let checked_in = std::fs::read_to_string(path).unwrap_or_default();
+        assert!(
+            checked_in == current,
+            "schema/schema.graphql is out of date with the code.\n\
+             Regenerate it with: UPDATE_SCHEMA=1 cargo test -p roster-schema\n\
+             (or: cargo run -- print-schema > schema/schema.graphql)"
+        );
+    }
+}

@@ -1,0 +1,277 @@
+//! Settings from command-line flags and their environment twins. A setting
+//! that is unknown or malformed stops start-up with one line naming it.
+
+use std::{collections::BTreeSet, net::SocketAddr, path::PathBuf, process::ExitCode, time::Duration};
+
+use clap::{
+    error::{ContextKind, ContextValue, ErrorKind},
+    Args, CommandFactory, Parser, Subcommand, ValueEnum,
+};
+
+/// Prefix of Roster's own environment variables; any other ROSTER_* variable
+/// is a typo and refused.
+const ENV_PREFIX: &str = "ROSTER_";
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "roster",
+    version,
+    about = "Roster: a GraphQL server for the people of a help-desk / SaaS account",
+    after_help = "Every flag can also be set by the environment variable shown with it."
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub settings: Settings,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct Settings {
+    /// Address to serve HTTP on; port 0 picks a free port.
+    #[arg(long, env = "ROSTER_LISTEN", default_value = "127.0.0.1:8080", global = true)]
+    pub listen: SocketAddr,
+
+    /// Database: `sqlite://path/to/file.db` or `postgres://user@host/db`.
+    /// Default: a SQLite file in the data folder.
+    #[arg(long, env = "DATABASE_URL", value_parser = parse_database_url, global = true)]
+    pub database_url: Option<String>,
+
+    /// Folder for local data (the default SQLite database); created if missing.
+    #[arg(long, env = "ROSTER_DATA_DIR", default_value = "data", global = true)]
+    pub data_dir: PathBuf,
+
+    /// Redis for cross-instance events (`redis://host:6379`); optional.
+    #[arg(long, env = "REDIS_URL", value_parser = parse_redis_url, global = true)]
+    pub redis_url: Option<String>,
+
+    /// Log filter: a level (error, warn, info, debug, trace) or
+    /// tracing directives such as `info,roster=debug`.
+    #[arg(long = "log", env = "ROSTER_LOG", default_value = "info,sea_orm_migration=warn", value_parser = parse_log_filter, global = true)]
+    pub log: String,
+
+    /// Log format.
+    #[arg(long, env = "ROSTER_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text, global = true)]
+    pub log_format: LogFormat,
+
+    /// How long a login session lasts, e.g. `12h`, `30m`, `7days`.
+    #[arg(long, env = "ROSTER_SESSION_TTL", default_value = "12h", value_parser = parse_ttl, global = true)]
+    pub session_ttl: Duration,
+}
+
+impl Settings {
+    /// The database URL in force: the flag, or a SQLite file in the data folder.
+    pub fn database_url(&self) -> String {
+        match &self.database_url {
+            Some(url) => url.clone(),
+            None => format!(
+                "sqlite://{}?mode=rwc",
+                self.data_dir.join("roster.db").display()
+            ),
+        }
+    }
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Serve the API (the default when no command is given).
+    Serve,
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Create an account with its first super admin and print how to sign in.
+    Bootstrap(BootstrapArgs),
+    /// Print the GraphQL schema (SDL) to standard output.
+    PrintSchema,
+}
+
+#[derive(Args, Debug)]
+pub struct BootstrapArgs {
+    /// Name of the account to create.
+    #[arg(long)]
+    pub account: String,
+    /// Email of its super admin (used to sign in).
+    #[arg(long)]
+    pub email: String,
+    /// Password of the super admin; generated and printed once if not given.
+    #[arg(long, env = "ROSTER_ADMIN_PASSWORD", hide_env_values = true)]
+    pub password: Option<String>,
+    /// First name of the super admin.
+    #[arg(long, default_value = "Account")]
+    pub first_name: String,
+    /// Last name of the super admin.
+    #[arg(long, default_value = "Owner")]
+    pub last_name: String,
+    /// Also load a sample data set into the account.
+    #[arg(long)]
+    pub demo: bool,
+}
+
+/// Parses flags and environment. On failure, prints one line (or the help)
+/// and returns the exit code to stop with.
+pub fn parse() -> Result<Cli, ExitCode> {
+    parse_from(std::env::args_os(), std::env::vars())
+}
+
+pub fn parse_from(
+    args: impl IntoIterator<Item = impl Into<std::ffi::OsString> + Clone>,
+    vars: impl IntoIterator<Item = (String, String)>,
+) -> Result<Cli, ExitCode> {
+    if let Err(line) = check_unknown_env(vars) {
+        eprintln!("roster: {line}");
+        return Err(ExitCode::from(2));
+    }
+    Cli::try_parse_from(args).map_err(|err| match err.kind() {
+        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => {
+            let _ = err.print();
+            ExitCode::SUCCESS
+        }
+        _ => {
+            eprintln!("roster: {}", one_line(&err));
+            ExitCode::from(2)
+        }
+    })
+}
+
+/// Every environment variable the CLI reads.
+fn known_env() -> BTreeSet<String> {
+    fn walk(cmd: &clap::Command, out: &mut BTreeSet<String>) {
+        for arg in cmd.get_arguments() {
+            if let Some(env) = arg.get_env() {
+                out.insert(env.to_string_lossy().into_owned());
+            }
+        }
+        for sub in cmd.get_subcommands() {
+            walk(sub, out);
+        }
+    }
+    let mut out = BTreeSet::new();
+    walk(&Cli::command(), &mut out);
+    out
+}
+
+fn check_unknown_env(vars: impl IntoIterator<Item = (String, String)>) -> Result<(), String> {
+    let known = known_env();
+    for (name, _) in vars {
+        if name.starts_with(ENV_PREFIX) && !known.contains(&name) {
+            let roster: Vec<_> = known.iter().filter(|k| k.starts_with(ENV_PREFIX)).cloned().collect();
+            return Err(format!(
+                "unknown setting {name} in the environment (known: {})",
+                roster.join(", ")
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Clap's first error line, naming the environment twin of the flag.
+fn one_line(err: &clap::Error) -> String {
+    let rendered = err.render().to_string();
+    let first = rendered
+        .lines()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or("invalid arguments")
+        .trim_start_matches("error: ")
+        .to_owned();
+    let Some(ContextValue::String(arg)) = err.get(ContextKind::InvalidArg) else {
+        return first;
+    };
+    let long = arg.split_whitespace().next().unwrap_or_default().trim_start_matches("--");
+    let env = Cli::command()
+        .get_arguments()
+        .find(|a| a.get_long() == Some(long))
+        .and_then(|a| a.get_env().map(|e| e.to_string_lossy().into_owned()));
+    match env {
+        Some(env) => format!("{first} (set by --{long} or {env})"),
+        None => first,
+    }
+}
+
+fn parse_database_url(value: &str) -> Result<String, String> {
+    let lower = value.to_ascii_lowercase();
+    if lower.starts_with("sqlite:") || lower.starts_with("postgres://") || lower.starts_with("postgresql://") {
+        Ok(value.to_owned())
+    } else {
+        Err("expected sqlite://path or postgres://user@host/database".into())
+    }
+}
+
+fn parse_redis_url(value: &str) -> Result<String, String> {
+    let lower = value.to_ascii_lowercase();
+    if (lower.starts_with("redis://") || lower.starts_with("rediss://")) && value.len() > 9 {
+        Ok(value.to_owned())
+    } else {
+        Err("expected redis://host:port".into())
+    }
+}
+
+fn parse_log_filter(value: &str) -> Result<String, String> {
+    tracing_subscriber::EnvFilter::try_new(value)
+        .map(|_| value.to_owned())
+        .map_err(|e| e.to_string())
+}
+
+fn parse_ttl(value: &str) -> Result<Duration, String> {
+    let ttl = humantime::parse_duration(value).map_err(|e| e.to_string())?;
+    if ttl < Duration::from_secs(1) || ttl > Duration::from_secs(90 * 24 * 3600) {
+        return Err("must be between 1s and 90days".into());
+    }
+    Ok(ttl)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse_ok(args: &[&str], vars: &[(&str, &str)]) -> Cli {
+        let vars = vars.iter().map(|(k, v)| (k.to_string(), v.to_string()));
+        parse_from(args.iter().copied(), vars).expect("parses")
+    }
+
+    #[test]
+    fn defaults() {
+        let cli = parse_ok(&["roster"], &[]);
+        assert_eq!(cli.settings.listen.to_string(), "127.0.0.1:8080");
+        assert_eq!(cli.settings.database_url(), "sqlite://data/roster.db?mode=rwc");
+        assert_eq!(cli.settings.session_ttl, Duration::from_secs(12 * 3600));
+        assert!(cli.command.is_none());
+    }
+
+    #[test]
+    fn environment_twins() {
+        let cli = parse_ok(
+            &["roster", "serve"],
+            &[("ROSTER_LISTEN", "0.0.0.0:9000"), ("DATABASE_URL", "postgres://u@h/db"), ("ROSTER_SESSION_TTL", "30m")],
+        );
+        assert_eq!(cli.settings.listen.port(), 9000);
+        assert_eq!(cli.settings.database_url(), "postgres://u@h/db");
+        assert_eq!(cli.settings.session_ttl, Duration::from_secs(1800));
+    }
+
+    #[test]
+    fn refusals() {
+        assert!(check_unknown_env([("ROSTER_LISTNE".to_string(), "x".to_string())]).is_err());
+        assert!(check_unknown_env([("ROSTER_LISTEN".to_string(), "x".to_string())]).is_ok());
+        assert!(check_unknown_env([("ROSTER_ADMIN_PASSWORD".to_string(), "x".to_string())]).is_ok());
+        assert!(Cli::try_parse_from(["roster", "--listen", "nope"]).is_err());
+        assert!(Cli::try_parse_from(["roster", "--database-url", "mysql://x"]).is_err());
+        assert!(Cli::try_parse_from(["roster", "--session-ttl", "0s"]).is_err());
+        assert!(Cli::try_parse_from(["roster", "--log", "info,[bad"]).is_err());
+        assert!(Cli::try_parse_from(["roster", "--redis-url", "http://x"]).is_err());
+    }
+
+    #[test]
+    fn error_line_names_the_env_twin() {
+        let err = Cli::try_parse_from(["roster", "--listen", "nope"]).unwrap_err();
+        let line = one_line(&err);
+        assert!(line.contains("--listen") && line.contains("ROSTER_LISTEN"), "{line}");
+        assert!(!line.contains('\n'));
+    }
+}

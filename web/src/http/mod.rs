@@ -1,0 +1,80 @@
+//! The poem host: routes, and serving them until a shutdown signal.
+
+mod auth;
+mod graphql;
+mod pages;
+mod ws;
+
+use std::{net::SocketAddr, time::Duration};
+
+use poem::{
+    get,
+    listener::{Acceptor, Listener, TcpListener},
+    middleware::CatchPanic,
+    EndpointExt, Route,
+};
+use roster_resolvers::AppState;
+use roster_schema::RosterSchema;
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct App {
+    pub schema: RosterSchema,
+    pub state: AppState,
+}
+
+pub fn routes(app: App) -> impl poem::Endpoint {
+    Route::new()
+        .at("/", get(pages::graphiql))
+        .at("/graphiql", get(pages::graphiql))
+        .at("/graphql", get(graphql::get).post(graphql::post))
+        .at("/graphql/ws", get(ws::subscribe))
+        .at("/healthz", get(pages::healthz))
+        .at("/readyz", get(pages::readyz))
+        .data(app)
+        .with(CatchPanic::new())
+}
+
+/// Serves until SIGINT/SIGTERM. `on_bound` is called with the bound address
+/// (useful with port 0) before the first request is accepted.
+pub async fn serve(
+    app: App,
+    listen: SocketAddr,
+    on_bound: impl FnOnce(SocketAddr),
+) -> anyhow::Result<()> {
+    let acceptor = TcpListener::bind(listen)
+        .into_acceptor()
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot listen on {listen} (ROSTER_LISTEN): {e}"))?;
+    let bound = acceptor
+        .local_addr()
+        .first()
+        .and_then(|a| a.as_socket_addr().copied())
+        .unwrap_or(listen);
+    on_bound(bound);
+    poem::Server::new_with_acceptor(acceptor)
+        .run_with_graceful_shutdown(routes(app), shutdown_signal(), Some(Duration::from_secs(10)))
+        .await?;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(term) => term,
+            Err(_) => {
+                let _ = ctrl_c.await;
+                return;
+            }
+        };
+        tokio::select! {
+            _ = ctrl_c => {},
+            _ = term.recv() => {},
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = ctrl_c.await;
+    tracing::info!("shutting down");
+}

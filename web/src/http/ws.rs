@@ -1,0 +1,45 @@
+//! GraphQL subscriptions over WebSocket (`graphql-transport-ws`, and the
+//! legacy `graphql-ws` subprotocol). The bearer token comes in the
+//! `connection_init` payload (or the upgrade request's Authorization header);
+//! an invalid token refuses the connection.
+
+use async_graphql::Data as GqlData;
+use async_graphql_poem::{GraphQLProtocol, GraphQLWebSocket};
+use poem::{handler, web::{websocket::WebSocket, Data}, IntoResponse, Request};
+use roster_resolvers::{auth::Auth, RequestContext};
+
+use super::{auth, App};
+
+#[handler]
+pub async fn subscribe(
+    req: &Request,
+    protocol: GraphQLProtocol,
+    websocket: WebSocket,
+    Data(app): Data<&App>,
+) -> impl IntoResponse {
+    let app = app.clone();
+    let header = auth::authorization(req.headers());
+    websocket
+        .protocols(async_graphql::http::ALL_WEBSOCKET_PROTOCOLS)
+        .on_upgrade(move |stream| {
+            let schema = app.schema.clone();
+            GraphQLWebSocket::new(stream, schema, protocol)
+                .on_connection_init(move |payload| async move {
+                    let credentials = auth::from_init_payload(&payload).or(header);
+                    let request_id = auth::new_request_id();
+                    let auth = auth::resolve(&app.state, credentials.as_deref())
+                        .await
+                        .map_err(|err| {
+                            tracing::error!(%err, request_id, "cannot resolve a socket's session");
+                            async_graphql::Error::new("Service unavailable")
+                        })?;
+                    if let Auth::Invalid(why) = &auth {
+                        return Err(async_graphql::Error::new(why.clone()));
+                    }
+                    let mut data = GqlData::default();
+                    data.insert(RequestContext { request_id, auth });
+                    Ok(data)
+                })
+                .serve()
+        })
+}

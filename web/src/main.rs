@@ -1,0 +1,25 @@
+use std::process::ExitCode;
+
+use roster_web::{commands, config, telemetry};
+
+fn main() -> ExitCode {
+    let cli = match config::parse() {
+        Ok(cli) => cli,
+        Err(exit) => return exit,
+    };
+    telemetry::init(&cli.settings);
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(err) => {
+            eprintln!("roster: cannot start the async runtime: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(commands::run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("roster: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
