@@ -1,1 +1,16 @@
+//! End-to-end tests: each test starts the real `roster` binary on an
+//! ephemeral port with a fresh database and drives it over HTTP and
+//! WebSocket, like a client would.
+//!
+//! By default the database is SQLite in a temporary folder. With
+//! `DATABASE_URL=postgres://...` every test gets a fresh PostgreSQL database
+//! on that server instead (and fails loudly if the server does not answer).
 
+mod harness;
+
+mod auth;
+mod bootstrap;
+mod cli;
+mod http_protocol;
+mod subscriptions;
+mod tenancy;

@@ -34,6 +34,7 @@ pub struct LoginPayload {
 pub struct LogoutPayload {
     /// True when the session was ended by this call.
     pub ended: bool,
+    /// Problems with the input (none today; kept for a stable payload shape).
     pub user_errors: Vec<UserError>,
 }
 
