@@ -65,9 +65,13 @@ const LIMIT_MESSAGES: &[&str] = &[
 /// Gives `err` its `extensions.code` and hides internal details. Called once
 /// per error of every response, HTTP and WebSocket alike.
 pub fn classify(err: &mut ServerError, request_id: &str) {
-    let api = err
-        .source::<ApiError>()
-        .map(|api| (api.code(), matches!(api, ApiError::Internal(_)), api.to_string()));
+    let api = err.source::<ApiError>().map(|api| {
+        (
+            api.code(),
+            matches!(api, ApiError::Internal(_)),
+            api.to_string(),
+        )
+    });
     let code = if let Some((code, internal, detail)) = api {
         if internal {
             tracing::error!(request_id, %detail, "internal error");
@@ -152,7 +156,12 @@ mod tests {
     }
 
     fn code(err: &ServerError) -> String {
-        err.extensions.as_ref().unwrap().get("code").unwrap().to_string()
+        err.extensions
+            .as_ref()
+            .unwrap()
+            .get("code")
+            .unwrap()
+            .to_string()
     }
 
     #[test]

@@ -7,7 +7,11 @@ use crate::error::{UserError, UserErrorCode};
 pub fn required_text(field: &str, value: &str, max: usize) -> Result<String, UserError> {
     let value = value.trim();
     if value.is_empty() {
-        return Err(UserError::new(field, UserErrorCode::Blank, "can't be blank"));
+        return Err(UserError::new(
+            field,
+            UserErrorCode::Blank,
+            "can't be blank",
+        ));
     }
     max_len(field, value, max)?;
     Ok(value.to_owned())

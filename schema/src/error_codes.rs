@@ -234,7 +234,10 @@ mod tests {
         let mut data = value!({ "a": { "b": 1 }, "list": [{ "x": 1 }, { "x": 2 }] });
         set_null(&mut data, &[field("a"), field("c")]);
         set_null(&mut data, &[field("list"), PathSegment::Index(1)]);
-        assert_eq!(data, value!({ "a": { "b": 1, "c": null }, "list": [{ "x": 1 }, null] }));
+        assert_eq!(
+            data,
+            value!({ "a": { "b": 1, "c": null }, "list": [{ "x": 1 }, null] })
+        );
     }
 
     #[test]

@@ -7,7 +7,9 @@ pub mod limits;
 
 use std::time::Duration;
 
-use async_graphql::{dataloader::DataLoader, MergedObject, MergedSubscription, Schema, SchemaBuilder};
+use async_graphql::{
+    dataloader::DataLoader, MergedObject, MergedSubscription, Schema, SchemaBuilder,
+};
 use roster_resolvers::{
     accounts::AccountLoader,
     auth::{AuthMutation, AuthQuery},
@@ -35,18 +37,22 @@ pub type RosterSchema = Schema<Query, Mutation, Subscription>;
 const LOADER_DELAY: Duration = Duration::from_micros(200);
 
 fn builder() -> SchemaBuilder<Query, Mutation, Subscription> {
-    Schema::build(Query::default(), Mutation::default(), Subscription::default())
-        .limit_depth(limits::MAX_DEPTH)
-        .limit_complexity(limits::MAX_COMPLEXITY)
-        .limit_recursive_depth(limits::MAX_RECURSIVE_DEPTH)
-        .limit_directives(limits::MAX_DIRECTIVES)
-        .extension(error_codes::ErrorCodes)
+    Schema::build(
+        Query::default(),
+        Mutation::default(),
+        Subscription::default(),
+    )
+    .limit_depth(limits::MAX_DEPTH)
+    .limit_complexity(limits::MAX_COMPLEXITY)
+    .limit_recursive_depth(limits::MAX_RECURSIVE_DEPTH)
+    .limit_directives(limits::MAX_DIRECTIVES)
+    .extension(error_codes::ErrorCodes)
 }
 
 /// The schema, wired to the database and services in `state`.
 pub fn build(state: AppState) -> RosterSchema {
-    let accounts = DataLoader::new(AccountLoader::new(state.db.clone()), tokio::spawn)
-        .delay(LOADER_DELAY);
+    let accounts =
+        DataLoader::new(AccountLoader::new(state.db.clone()), tokio::spawn).delay(LOADER_DELAY);
     builder().data(state).data(accounts).finish()
 }
 

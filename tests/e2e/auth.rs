@@ -31,8 +31,12 @@ async fn login_returns_a_token_that_authenticates_the_viewer() {
     assert_eq!(login["user"]["account"]["name"], "Acme");
     let expires = login["expiresAt"].as_str().expect("expiresAt");
     let expires = chrono::DateTime::parse_from_rfc3339(expires).expect("RFC 3339");
-    let hours = (expires.with_timezone(&chrono::Utc) - chrono::Utc::now()).num_minutes() as f64 / 60.0;
-    assert!((11.9..=12.1).contains(&hours), "default TTL is 12h, got {hours}h");
+    let hours =
+        (expires.with_timezone(&chrono::Utc) - chrono::Utc::now()).num_minutes() as f64 / 60.0;
+    assert!(
+        (11.9..=12.1).contains(&hours),
+        "default TTL is 12h, got {hours}h"
+    );
 
     let token = login["token"].as_str().expect("token");
     let res = server.with_token(token).gql(VIEWER, json!({})).await;
@@ -51,20 +55,37 @@ async fn email_is_case_insensitive_at_login() {
 async fn wrong_email_and_wrong_password_give_the_same_error() {
     let server = TestServer::start().await;
     let client = server.anonymous();
-    let wrong_password = client.gql(LOGIN, json!({ "e": ADMIN_EMAIL, "p": "not the password" })).await;
-    let wrong_email = client.gql(LOGIN, json!({ "e": "nobody@acme.test", "p": ADMIN_PASSWORD })).await;
+    let wrong_password = client
+        .gql(LOGIN, json!({ "e": ADMIN_EMAIL, "p": "not the password" }))
+        .await;
+    let wrong_email = client
+        .gql(
+            LOGIN,
+            json!({ "e": "nobody@acme.test", "p": ADMIN_PASSWORD }),
+        )
+        .await;
     assert_eq!(error_code(&wrong_password), "UNAUTHENTICATED");
     assert_eq!(error_code(&wrong_email), "UNAUTHENTICATED");
-    assert_eq!(wrong_password["errors"][0]["message"], wrong_email["errors"][0]["message"]);
+    assert_eq!(
+        wrong_password["errors"][0]["message"],
+        wrong_email["errors"][0]["message"]
+    );
     assert_eq!(wrong_password["data"], json!(null));
 }
 
 #[tokio::test]
 async fn blank_credentials_are_user_errors() {
     let server = TestServer::start().await;
-    let res = server.anonymous().gql(LOGIN, json!({ "e": " ", "p": "" })).await;
+    let res = server
+        .anonymous()
+        .gql(LOGIN, json!({ "e": " ", "p": "" }))
+        .await;
     let errors = &res["data"]["login"]["userErrors"];
-    assert_eq!(errors[0], json!({ "field": ["email"], "code": "BLANK", "message": "can't be blank" }), "{res}");
+    assert_eq!(
+        errors[0],
+        json!({ "field": ["email"], "code": "BLANK", "message": "can't be blank" }),
+        "{res}"
+    );
     assert_eq!(errors[1]["field"], json!(["password"]));
     assert_eq!(res["data"]["login"]["token"], json!(null));
 }
@@ -100,7 +121,9 @@ async fn unauthenticated_and_bad_tokens_are_refused() {
 async fn a_stale_token_does_not_prevent_signing_in_again() {
     let server = TestServer::start().await;
     let stale = server.with_token(&format!("rst_{}", "B".repeat(43)));
-    let res = stale.gql(LOGIN, json!({ "e": ADMIN_EMAIL, "p": ADMIN_PASSWORD })).await;
+    let res = stale
+        .gql(LOGIN, json!({ "e": ADMIN_EMAIL, "p": ADMIN_PASSWORD }))
+        .await;
     assert!(res["data"]["login"]["token"].is_string(), "{res}");
 }
 
@@ -110,7 +133,12 @@ async fn logout_ends_only_that_session() {
     let first = server.super_admin().await;
     let second = server.super_admin().await;
 
-    let res = first.gql("mutation { logout { ended userErrors { code } } }", json!({})).await;
+    let res = first
+        .gql(
+            "mutation { logout { ended userErrors { code } } }",
+            json!({}),
+        )
+        .await;
     assert_eq!(res["data"]["logout"]["ended"], true, "{res}");
 
     let res = first.gql(VIEWER, json!({})).await;
@@ -141,7 +169,10 @@ async fn tokens_and_passwords_are_stored_hashed() {
     let backend = db.get_database_backend();
 
     let rows = db
-        .query_all(Statement::from_string(backend, "SELECT token_hash FROM sessions"))
+        .query_all(Statement::from_string(
+            backend,
+            "SELECT token_hash FROM sessions",
+        ))
         .await
         .unwrap();
     assert_eq!(rows.len(), 1);
@@ -151,7 +182,10 @@ async fn tokens_and_passwords_are_stored_hashed() {
     assert_eq!(stored.len(), 64, "a SHA-256 hex digest");
 
     let rows = db
-        .query_all(Statement::from_string(backend, "SELECT password_hash FROM users"))
+        .query_all(Statement::from_string(
+            backend,
+            "SELECT password_hash FROM users",
+        ))
         .await
         .unwrap();
     let hash: String = rows[0].try_get("", "password_hash").unwrap();
@@ -164,12 +198,24 @@ async fn suspended_users_cannot_sign_in_or_use_their_sessions() {
     let server = TestServer::start().await;
     let client = server.super_admin().await;
     let db = server.db.connect().await;
-    db.execute_unprepared("UPDATE users SET status = 'SUSPENDED'").await.unwrap();
+    db.execute_unprepared("UPDATE users SET status = 'SUSPENDED'")
+        .await
+        .unwrap();
 
     let res = client.gql(VIEWER, json!({})).await;
     assert_eq!(error_code(&res), "UNAUTHENTICATED", "{res}");
-    let res = server.anonymous().gql(LOGIN, json!({ "e": ADMIN_EMAIL, "p": ADMIN_PASSWORD })).await;
+    let res = server
+        .anonymous()
+        .gql(LOGIN, json!({ "e": ADMIN_EMAIL, "p": ADMIN_PASSWORD }))
+        .await;
     assert_eq!(error_code(&res), "FORBIDDEN", "{res}");
-    let res = server.anonymous().gql(LOGIN, json!({ "e": ADMIN_EMAIL, "p": "wrong password" })).await;
-    assert_eq!(error_code(&res), "UNAUTHENTICATED", "a wrong password reveals nothing: {res}");
+    let res = server
+        .anonymous()
+        .gql(LOGIN, json!({ "e": ADMIN_EMAIL, "p": "wrong password" }))
+        .await;
+    assert_eq!(
+        error_code(&res),
+        "UNAUTHENTICATED",
+        "a wrong password reveals nothing: {res}"
+    );
 }

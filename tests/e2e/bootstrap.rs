@@ -21,29 +21,64 @@ const SUPER_ADMINS: &str = "SELECT COUNT(*) FROM users WHERE role = 'SUPER_ADMIN
 #[tokio::test]
 async fn bootstrap_twice_changes_nothing_and_never_adds_a_second_super_admin() {
     let db = TestDb::fresh().await;
-    let args = ["bootstrap", "--account", "Acme", "--email", ADMIN_EMAIL, "--password", ADMIN_PASSWORD];
+    let args = [
+        "bootstrap",
+        "--account",
+        "Acme",
+        "--email",
+        ADMIN_EMAIL,
+        "--password",
+        ADMIN_PASSWORD,
+    ];
     let first = roster(&db, &args, &[]).await;
     assert!(first.status.success(), "{}", stderr(&first));
-    assert!(stdout(&first).contains("Created account \"Acme\""), "{}", stdout(&first));
+    assert!(
+        stdout(&first).contains("Created account \"Acme\""),
+        "{}",
+        stdout(&first)
+    );
 
     let again = roster(
         &db,
-        &["bootstrap", "--account", "acme", "--email", "Admin@Acme.test", "--password", "another password!"],
+        &[
+            "bootstrap",
+            "--account",
+            "acme",
+            "--email",
+            "Admin@Acme.test",
+            "--password",
+            "another password!",
+        ],
         &[],
     )
     .await;
     assert!(again.status.success(), "{}", stderr(&again));
-    assert!(stdout(&again).contains("nothing was changed"), "{}", stdout(&again));
+    assert!(
+        stdout(&again).contains("nothing was changed"),
+        "{}",
+        stdout(&again)
+    );
 
     let second_admin = roster(
         &db,
-        &["bootstrap", "--account", "ACME", "--email", "intruder@acme.test", "--password", ADMIN_PASSWORD],
+        &[
+            "bootstrap",
+            "--account",
+            "ACME",
+            "--email",
+            "intruder@acme.test",
+            "--password",
+            ADMIN_PASSWORD,
+        ],
         &[],
     )
     .await;
     assert!(!second_admin.status.success());
     let err = stderr(&second_admin);
-    assert!(err.contains("already exists") && err.contains(ADMIN_EMAIL), "{err}");
+    assert!(
+        err.contains("already exists") && err.contains(ADMIN_EMAIL),
+        "{err}"
+    );
 
     assert_eq!(count(&db, SUPER_ADMINS).await, 1);
     assert_eq!(count(&db, "SELECT COUNT(*) FROM accounts").await, 1);
@@ -56,7 +91,18 @@ async fn bootstrap_twice_changes_nothing_and_never_adds_a_second_super_admin() {
 #[tokio::test]
 async fn a_generated_password_is_printed_once_and_works() {
     let db = TestDb::fresh().await;
-    let out = roster(&db, &["bootstrap", "--account", "Initech", "--email", "peter@initech.test"], &[]).await;
+    let out = roster(
+        &db,
+        &[
+            "bootstrap",
+            "--account",
+            "Initech",
+            "--email",
+            "peter@initech.test",
+        ],
+        &[],
+    )
+    .await;
     assert!(out.status.success(), "{}", stderr(&out));
     let text = stdout(&out);
     let password = text
@@ -66,12 +112,21 @@ async fn a_generated_password_is_printed_once_and_works() {
         .trim()
         .to_owned();
     assert!(password.len() >= 20, "{password}");
-    assert!(text.contains("login(email: \"peter@initech.test\""), "{text}");
+    assert!(
+        text.contains("login(email: \"peter@initech.test\""),
+        "{text}"
+    );
 
     let server = TestServer::serve(db, &[]).await;
     let token = server.login("peter@initech.test", &password).await;
-    let res = server.with_token(&token).gql("{ viewer { role account { name } } }", json!({})).await;
-    assert_eq!(res["data"]["viewer"], json!({ "role": "SUPER_ADMIN", "account": { "name": "Initech" } }));
+    let res = server
+        .with_token(&token)
+        .gql("{ viewer { role account { name } } }", json!({}))
+        .await;
+    assert_eq!(
+        res["data"]["viewer"],
+        json!({ "role": "SUPER_ADMIN", "account": { "name": "Initech" } })
+    );
 }
 
 #[tokio::test]
@@ -79,24 +134,77 @@ async fn the_password_can_come_from_the_environment() {
     let db = TestDb::fresh().await;
     let out = roster(
         &db,
-        &["bootstrap", "--account", "Hooli", "--email", "gavin@hooli.test"],
+        &[
+            "bootstrap",
+            "--account",
+            "Hooli",
+            "--email",
+            "gavin@hooli.test",
+        ],
         &[("ROSTER_ADMIN_PASSWORD", "from the environment")],
     )
     .await;
     assert!(out.status.success(), "{}", stderr(&out));
-    assert!(!stdout(&out).contains("from the environment"), "a given password is never printed");
+    assert!(
+        !stdout(&out).contains("from the environment"),
+        "a given password is never printed"
+    );
     let server = TestServer::serve(db, &[]).await;
-    server.login("gavin@hooli.test", "from the environment").await;
+    server
+        .login("gavin@hooli.test", "from the environment")
+        .await;
 }
 
 #[tokio::test]
 async fn bad_bootstrap_input_is_refused_with_the_field_named() {
     let db = TestDb::fresh().await;
     let cases: [(&[&str], &str); 4] = [
-        (&["--account", "A", "--email", "admin@localhost", "--password", ADMIN_PASSWORD], "email"),
-        (&["--account", "A", "--email", "a@b.test", "--password", "short"], "password"),
-        (&["--account", " ", "--email", "a@b.test", "--password", ADMIN_PASSWORD], "account"),
-        (&["--account", "A", "--email", "a@b.test", "--password", ADMIN_PASSWORD, "--first-name", &"x".repeat(33)], "firstName"),
+        (
+            &[
+                "--account",
+                "A",
+                "--email",
+                "admin@localhost",
+                "--password",
+                ADMIN_PASSWORD,
+            ],
+            "email",
+        ),
+        (
+            &[
+                "--account",
+                "A",
+                "--email",
+                "a@b.test",
+                "--password",
+                "short",
+            ],
+            "password",
+        ),
+        (
+            &[
+                "--account",
+                " ",
+                "--email",
+                "a@b.test",
+                "--password",
+                ADMIN_PASSWORD,
+            ],
+            "account",
+        ),
+        (
+            &[
+                "--account",
+                "A",
+                "--email",
+                "a@b.test",
+                "--password",
+                ADMIN_PASSWORD,
+                "--first-name",
+                &"x".repeat(33),
+            ],
+            "firstName",
+        ),
     ];
     for (args, field) in cases {
         let mut full = vec!["bootstrap"];
@@ -111,7 +219,16 @@ async fn bad_bootstrap_input_is_refused_with_the_field_named() {
 #[tokio::test]
 async fn demo_data_loads_once() {
     let db = TestDb::fresh().await;
-    let args = ["bootstrap", "--account", "Acme", "--email", ADMIN_EMAIL, "--password", ADMIN_PASSWORD, "--demo"];
+    let args = [
+        "bootstrap",
+        "--account",
+        "Acme",
+        "--email",
+        ADMIN_EMAIL,
+        "--password",
+        ADMIN_PASSWORD,
+        "--demo",
+    ];
     let out = roster(&db, &args, &[]).await;
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(stdout(&out).contains("added 5 staff"), "{}", stdout(&out));

@@ -34,38 +34,53 @@ impl TestDb {
         match std::env::var("DATABASE_URL") {
             Ok(base) if base.starts_with("postgres") => {
                 let name = format!("roster_e2e_{}", uuid::Uuid::now_v7().simple());
-                let admin = Database::connect(base.as_str())
-                    .await
-                    .unwrap_or_else(|e| panic!("DATABASE_URL is set but PostgreSQL does not answer: {e}"));
+                let admin = Database::connect(base.as_str()).await.unwrap_or_else(|e| {
+                    panic!("DATABASE_URL is set but PostgreSQL does not answer: {e}")
+                });
                 admin
                     .execute_unprepared(&format!("CREATE DATABASE {name}"))
                     .await
                     .expect("create test database");
                 admin.close().await.ok();
                 let url = with_database(&base, &name);
-                TestDb { url, dir, postgres: Some((base, name)) }
+                TestDb {
+                    url,
+                    dir,
+                    postgres: Some((base, name)),
+                }
             }
             Ok(other) if !other.is_empty() && !other.starts_with("sqlite") => {
                 panic!("unsupported DATABASE_URL for tests: {other}")
             }
             _ => {
                 let url = format!("sqlite://{}/roster.db?mode=rwc", dir.path().display());
-                TestDb { url, dir, postgres: None }
+                TestDb {
+                    url,
+                    dir,
+                    postgres: None,
+                }
             }
         }
     }
 
     pub async fn connect(&self) -> DatabaseConnection {
-        Database::connect(self.url.as_str()).await.expect("connect to test database")
+        Database::connect(self.url.as_str())
+            .await
+            .expect("connect to test database")
     }
 }
 
 impl Drop for TestDb {
     fn drop(&mut self) {
-        let Some((base, name)) = self.postgres.take() else { return };
+        let Some((base, name)) = self.postgres.take() else {
+            return;
+        };
         // Drop runs outside async; use a short-lived runtime on its own thread.
         let _ = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().ok()?;
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .ok()?;
             rt.block_on(async {
                 let admin = Database::connect(base.as_str()).await.ok()?;
                 admin
@@ -108,7 +123,7 @@ pub async fn roster(db: &TestDb, args: &[&str], envs: &[(&str, &str)]) -> Output
 fn base_command(db: &TestDb) -> Command {
     let mut cmd = Command::new(BIN);
     for (name, _) in std::env::vars() {
-        if name.starts_with("ROSTER_") || name == "REDIS_URL" {
+        if name.starts_with("ROSTER_") {
             cmd.env_remove(name);
         }
     }
@@ -150,7 +165,15 @@ impl TestServer {
         let db = TestDb::fresh().await;
         let out = roster(
             &db,
-            &["bootstrap", "--account", "Acme", "--email", ADMIN_EMAIL, "--password", ADMIN_PASSWORD],
+            &[
+                "bootstrap",
+                "--account",
+                "Acme",
+                "--email",
+                ADMIN_EMAIL,
+                "--password",
+                ADMIN_PASSWORD,
+            ],
             &[],
         )
         .await;
@@ -219,11 +242,19 @@ impl TestServer {
     }
 
     pub fn anonymous(&self) -> Client {
-        Client { http: self.http.clone(), url: self.url("/graphql"), token: None }
+        Client {
+            http: self.http.clone(),
+            url: self.url("/graphql"),
+            token: None,
+        }
     }
 
     pub fn with_token(&self, token: &str) -> Client {
-        Client { http: self.http.clone(), url: self.url("/graphql"), token: Some(token.to_owned()) }
+        Client {
+            http: self.http.clone(),
+            url: self.url("/graphql"),
+            token: Some(token.to_owned()),
+        }
     }
 
     /// Logs in and returns the token; panics when login fails.
@@ -252,7 +283,15 @@ impl TestServer {
         let email = "boss@globex.test";
         let out = roster(
             &self.db,
-            &["bootstrap", "--account", "Globex", "--email", email, "--password", ADMIN_PASSWORD],
+            &[
+                "bootstrap",
+                "--account",
+                "Globex",
+                "--email",
+                email,
+                "--password",
+                ADMIN_PASSWORD,
+            ],
             &[],
         )
         .await;
@@ -298,24 +337,34 @@ pub fn error_code(res: &Value) -> &str {
         .unwrap_or_else(|| panic!("no error code in {res}"))
 }
 
-pub type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+pub type Socket =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 /// Opens a `graphql-transport-ws` socket (no messages sent yet).
 pub async fn open_socket(server: &TestServer) -> Socket {
     let mut request = server.ws_url().into_client_request().expect("ws request");
-    request
-        .headers_mut()
-        .insert("Sec-WebSocket-Protocol", "graphql-transport-ws".parse().unwrap());
-    let (socket, response) = tokio_tungstenite::connect_async(request).await.expect("ws connect");
+    request.headers_mut().insert(
+        "Sec-WebSocket-Protocol",
+        "graphql-transport-ws".parse().unwrap(),
+    );
+    let (socket, response) = tokio_tungstenite::connect_async(request)
+        .await
+        .expect("ws connect");
     assert_eq!(
-        response.headers().get("sec-websocket-protocol").and_then(|v| v.to_str().ok()),
+        response
+            .headers()
+            .get("sec-websocket-protocol")
+            .and_then(|v| v.to_str().ok()),
         Some("graphql-transport-ws")
     );
     socket
 }
 
 pub async fn send_json(socket: &mut Socket, value: Value) {
-    socket.send(Message::Text(value.to_string().into())).await.expect("ws send");
+    socket
+        .send(Message::Text(value.to_string().into()))
+        .await
+        .expect("ws send");
 }
 
 /// The next text message as JSON, or the close frame as
@@ -326,7 +375,9 @@ pub async fn next_json(socket: &mut Socket) -> Value {
             .await
             .expect("no WebSocket message within 10 s");
         match msg {
-            Some(Ok(Message::Text(text))) => return serde_json::from_str(&text).expect("JSON message"),
+            Some(Ok(Message::Text(text))) => {
+                return serde_json::from_str(&text).expect("JSON message")
+            }
             Some(Ok(Message::Close(frame))) => {
                 let (code, reason) = frame
                     .map(|f| (u16::from(f.code), f.reason.to_string()))

@@ -36,25 +36,48 @@ fragment TypeRef on __Type {
   ofType { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name } } } } } } } } }
 }"#;
 
-async fn post_raw(server: &TestServer, content_type: &str, accept: Option<&str>, body: impl Into<reqwest::Body>) -> (StatusCode, String, Value) {
-    let mut req = server.http.post(server.url("/graphql")).header("content-type", content_type).body(body);
+async fn post_raw(
+    server: &TestServer,
+    content_type: &str,
+    accept: Option<&str>,
+    body: impl Into<reqwest::Body>,
+) -> (StatusCode, String, Value) {
+    let mut req = server
+        .http
+        .post(server.url("/graphql"))
+        .header("content-type", content_type)
+        .body(body);
     if let Some(accept) = accept {
         req = req.header("accept", accept);
     }
     let res = req.send().await.expect("request");
     let status = res.status();
-    let ct = res.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
+    let ct = res
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
     let text = res.text().await.unwrap();
-    let json = serde_json::from_str(&text).unwrap_or_else(|_| panic!("not JSON ({status}): {text}"));
+    let json =
+        serde_json::from_str(&text).unwrap_or_else(|_| panic!("not JSON ({status}): {text}"));
     (status, ct, json)
 }
 
 #[tokio::test]
 async fn health_readiness_and_graphiql() {
     let server = TestServer::start().await;
-    let res = server.http.get(server.url("/healthz")).send().await.unwrap();
+    let res = server
+        .http
+        .get(server.url("/healthz"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 200);
-    assert_eq!(res.json::<Value>().await.unwrap(), json!({ "status": "ok" }));
+    assert_eq!(
+        res.json::<Value>().await.unwrap(),
+        json!({ "status": "ok" })
+    );
     let res = server.http.get(server.url("/readyz")).send().await.unwrap();
     assert_eq!(res.status(), 200);
     assert_eq!(res.json::<Value>().await.unwrap()["status"], "ready");
@@ -62,11 +85,23 @@ async fn health_readiness_and_graphiql() {
     for path in ["/", "/graphiql"] {
         let res = server.http.get(server.url(path)).send().await.unwrap();
         assert_eq!(res.status(), 200, "{path}");
-        assert!(res.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
+        assert!(res.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html"));
         let html = res.text().await.unwrap();
-        assert!(html.contains("graphiql") && html.contains("/graphql/ws"), "{path}: {html}");
+        assert!(
+            html.contains("graphiql") && html.contains("/graphql/ws"),
+            "{path}: {html}"
+        );
     }
-    let res = server.http.get(server.url("/graphql")).header("accept", "text/html").send().await.unwrap();
+    let res = server
+        .http
+        .get(server.url("/graphql"))
+        .header("accept", "text/html")
+        .send()
+        .await
+        .unwrap();
     assert!(res.text().await.unwrap().contains("graphiql"));
 }
 
@@ -77,13 +112,19 @@ async fn queries_work_over_get_but_mutations_do_not() {
     let res = server
         .http
         .get(server.url("/graphql"))
-        .query(&[("query", "query Me { viewer { email } }"), ("operationName", "Me")])
+        .query(&[
+            ("query", "query Me { viewer { email } }"),
+            ("operationName", "Me"),
+        ])
         .bearer_auth(&token)
         .send()
         .await
         .unwrap();
     assert_eq!(res.status(), 200);
-    assert_eq!(res.json::<Value>().await.unwrap()["data"]["viewer"]["email"], ADMIN_EMAIL);
+    assert_eq!(
+        res.json::<Value>().await.unwrap()["data"]["viewer"]["email"],
+        ADMIN_EMAIL
+    );
 
     let res = server
         .http
@@ -98,7 +139,10 @@ async fn queries_work_over_get_but_mutations_do_not() {
     let body: Value = res.json().await.unwrap();
     assert_eq!(error_code(&body), "BAD_USER_INPUT");
     // The session survived: the mutation did not run.
-    let res = server.with_token(&token).gql("{ viewer { email } }", json!({})).await;
+    let res = server
+        .with_token(&token)
+        .gql("{ viewer { email } }", json!({}))
+        .await;
     assert_eq!(res["data"]["viewer"]["email"], ADMIN_EMAIL);
 }
 
@@ -126,15 +170,33 @@ async fn bad_requests_get_typed_errors_never_a_500() {
     ];
     for (name, body, code) in cases {
         let (status, ct, res) = post_raw(&server, json_ct, None, body.clone()).await;
-        assert!(status.is_client_error() || status == 200, "{name}: status {status}");
+        assert!(
+            status.is_client_error() || status == 200,
+            "{name}: status {status}"
+        );
         assert!(ct.starts_with("application/json"), "{name}: {ct}");
         assert_eq!(error_code(&res), code, "{name}: {res}");
 
-        let (status, ct, res) = post_raw(&server, json_ct, Some("application/graphql-response+json"), body).await;
-        assert_eq!(status, 400, "{name}: request errors are 400 with graphql-response+json");
-        assert!(ct.starts_with("application/graphql-response+json"), "{name}: {ct}");
+        let (status, ct, res) = post_raw(
+            &server,
+            json_ct,
+            Some("application/graphql-response+json"),
+            body,
+        )
+        .await;
+        assert_eq!(
+            status, 400,
+            "{name}: request errors are 400 with graphql-response+json"
+        );
+        assert!(
+            ct.starts_with("application/graphql-response+json"),
+            "{name}: {ct}"
+        );
         assert_eq!(error_code(&res), code, "{name}: {res}");
-        assert!(res.get("data").is_none(), "{name}: a request error has no data entry: {res}");
+        assert!(
+            res.get("data").is_none(),
+            "{name}: a request error has no data entry: {res}"
+        );
     }
 
     let (status, _, res) = post_raw(&server, "text/plain", None, "{ viewer { id } }").await;
@@ -172,28 +234,64 @@ async fn limits_are_enforced_with_clear_errors() {
     let server = TestServer::start().await;
     let client = server.super_admin().await;
 
-    let deep = format!("{{ __schema {{ types {{ {}name{} }} }} }}", "ofType { ".repeat(25), " }".repeat(25));
+    let deep = format!(
+        "{{ __schema {{ types {{ {}name{} }} }} }}",
+        "ofType { ".repeat(25),
+        " }".repeat(25)
+    );
     let res = client.gql(&deep, json!({})).await;
     assert_eq!(error_code(&res), "LIMIT_EXCEEDED", "{res}");
-    assert!(res["errors"][0]["message"].as_str().unwrap().contains("too deep"));
+    assert!(res["errors"][0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("too deep"));
 
-    let wide: String = (0..5_100).map(|i| format!("a{i}: viewer {{ id }} ")).collect();
+    let wide: String = (0..5_100)
+        .map(|i| format!("a{i}: viewer {{ id }} "))
+        .collect();
     let res = client.gql(&format!("{{ {wide} }}"), json!({})).await;
-    assert_eq!(error_code(&res), "LIMIT_EXCEEDED", "{}", &res.to_string()[..200.min(res.to_string().len())]);
+    assert_eq!(
+        error_code(&res),
+        "LIMIT_EXCEEDED",
+        "{}",
+        &res.to_string()[..200.min(res.to_string().len())]
+    );
 
-    let huge = json!({ "query": format!("{{ __typename }} #{}", "x".repeat(1_100_000)) }).to_string();
+    let huge =
+        json!({ "query": format!("{{ __typename }} #{}", "x".repeat(1_100_000)) }).to_string();
     let (status, _, res) = post_raw(&server, "application/json", None, huge).await;
     assert_eq!(status, 413);
     assert_eq!(error_code(&res), "LIMIT_EXCEEDED");
 
-    let batch: Vec<Value> = (0..21).map(|_| json!({ "query": "{ __typename }" })).collect();
-    let (status, _, res) = post_raw(&server, "application/json", None, serde_json::to_string(&batch).unwrap()).await;
+    let batch: Vec<Value> = (0..21)
+        .map(|_| json!({ "query": "{ __typename }" }))
+        .collect();
+    let (status, _, res) = post_raw(
+        &server,
+        "application/json",
+        None,
+        serde_json::to_string(&batch).unwrap(),
+    )
+    .await;
     assert_eq!(status, 400);
     assert_eq!(error_code(&res), "LIMIT_EXCEEDED");
 
-    let batch: Vec<Value> = (0..2).map(|_| json!({ "query": "{ viewer { email } }" })).collect();
-    let res: Value = client.post().json(&batch).send().await.unwrap().json().await.unwrap();
-    assert_eq!(res[1]["data"]["viewer"]["email"], ADMIN_EMAIL, "batches run: {res}");
+    let batch: Vec<Value> = (0..2)
+        .map(|_| json!({ "query": "{ viewer { email } }" }))
+        .collect();
+    let res: Value = client
+        .post()
+        .json(&batch)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        res[1]["data"]["viewer"]["email"], ADMIN_EMAIL,
+        "batches run: {res}"
+    );
 }
 
 #[tokio::test]
@@ -202,7 +300,14 @@ async fn graphiql_introspection_passes_the_limits() {
     let res = server.anonymous().gql(INTROSPECTION, json!({})).await;
     assert!(res.get("errors").is_none(), "{res}");
     let types = res["data"]["__schema"]["types"].as_array().expect("types");
-    for name in ["Query", "Mutation", "Subscription", "User", "Node", "UserError"] {
+    for name in [
+        "Query",
+        "Mutation",
+        "Subscription",
+        "User",
+        "Node",
+        "UserError",
+    ] {
         assert!(types.iter().any(|t| t["name"] == name), "{name} missing");
     }
 }
@@ -211,8 +316,14 @@ async fn graphiql_introspection_passes_the_limits() {
 async fn a_failing_field_is_null_and_its_siblings_still_resolve() {
     let server = TestServer::start().await;
     let client = server.super_admin().await;
-    let res = client.gql("{ viewer { email } node(id: \"bad\") { id } }", json!({})).await;
-    assert_eq!(res["data"], json!({ "viewer": { "email": ADMIN_EMAIL }, "node": null }), "{res}");
+    let res = client
+        .gql("{ viewer { email } node(id: \"bad\") { id } }", json!({}))
+        .await;
+    assert_eq!(
+        res["data"],
+        json!({ "viewer": { "email": ADMIN_EMAIL }, "node": null }),
+        "{res}"
+    );
     assert_eq!(res["errors"][0]["path"], json!(["node"]));
     assert_eq!(error_code(&res), "BAD_USER_INPUT");
 }

@@ -1,7 +1,9 @@
 //! Settings from command-line flags and their environment twins. A setting
 //! that is unknown or malformed stops start-up with one line naming it.
 
-use std::{collections::BTreeSet, net::SocketAddr, path::PathBuf, process::ExitCode, time::Duration};
+use std::{
+    collections::BTreeSet, net::SocketAddr, path::PathBuf, process::ExitCode, time::Duration,
+};
 
 use clap::{
     error::{ContextKind, ContextValue, ErrorKind},
@@ -29,7 +31,12 @@ pub struct Cli {
 #[derive(Args, Debug, Clone)]
 pub struct Settings {
     /// Address to serve HTTP on; port 0 picks a free port.
-    #[arg(long, env = "ROSTER_LISTEN", default_value = "127.0.0.1:8080", global = true)]
+    #[arg(
+        long,
+        env = "ROSTER_LISTEN",
+        default_value = "127.0.0.1:8080",
+        global = true
+    )]
     pub listen: SocketAddr,
 
     /// Database: `sqlite://path/to/file.db` or `postgres://user@host/db`.
@@ -161,7 +168,11 @@ fn check_unknown_env(vars: impl IntoIterator<Item = (String, String)>) -> Result
     let known = known_env();
     for (name, _) in vars {
         if name.starts_with(ENV_PREFIX) && !known.contains(&name) {
-            let roster: Vec<_> = known.iter().filter(|k| k.starts_with(ENV_PREFIX)).cloned().collect();
+            let roster: Vec<_> = known
+                .iter()
+                .filter(|k| k.starts_with(ENV_PREFIX))
+                .cloned()
+                .collect();
             return Err(format!(
                 "unknown setting {name} in the environment (known: {})",
                 roster.join(", ")
@@ -183,7 +194,11 @@ fn one_line(err: &clap::Error) -> String {
     let Some(ContextValue::String(arg)) = err.get(ContextKind::InvalidArg) else {
         return first;
     };
-    let long = arg.split_whitespace().next().unwrap_or_default().trim_start_matches("--");
+    let long = arg
+        .split_whitespace()
+        .next()
+        .unwrap_or_default()
+        .trim_start_matches("--");
     let env = Cli::command()
         .get_arguments()
         .find(|a| a.get_long() == Some(long))
@@ -196,7 +211,10 @@ fn one_line(err: &clap::Error) -> String {
 
 fn parse_database_url(value: &str) -> Result<String, String> {
     let lower = value.to_ascii_lowercase();
-    if lower.starts_with("sqlite:") || lower.starts_with("postgres://") || lower.starts_with("postgresql://") {
+    if lower.starts_with("sqlite:")
+        || lower.starts_with("postgres://")
+        || lower.starts_with("postgresql://")
+    {
         Ok(value.to_owned())
     } else {
         Err("expected sqlite://path or postgres://user@host/database".into())
@@ -230,12 +248,17 @@ fn parse_ttl(value: &str) -> Result<Duration, String> {
 mod tests {
     use super::*;
 
-
     #[test]
     fn default_database_is_sqlite_in_the_data_folder() {
         let cli = Cli::try_parse_from(["roster", "--data-dir", "/srv/roster"]).unwrap();
-        let settings = Settings { database_url: None, ..cli.settings };
-        assert_eq!(settings.database_url(), "sqlite:///srv/roster/roster.db?mode=rwc");
+        let settings = Settings {
+            database_url: None,
+            ..cli.settings
+        };
+        assert_eq!(
+            settings.database_url(),
+            "sqlite:///srv/roster/roster.db?mode=rwc"
+        );
     }
 
     #[test]
@@ -246,7 +269,10 @@ mod tests {
             if matches!(id, "help" | "version") {
                 continue;
             }
-            assert!(arg.get_env().is_some(), "--{id} has no environment variable");
+            assert!(
+                arg.get_env().is_some(),
+                "--{id} has no environment variable"
+            );
         }
         assert!(known_env().contains("ROSTER_LISTEN"));
         assert!(known_env().contains("DATABASE_URL"));
@@ -256,7 +282,9 @@ mod tests {
     fn refusals() {
         assert!(check_unknown_env([("ROSTER_LISTNE".to_string(), "x".to_string())]).is_err());
         assert!(check_unknown_env([("ROSTER_LISTEN".to_string(), "x".to_string())]).is_ok());
-        assert!(check_unknown_env([("ROSTER_ADMIN_PASSWORD".to_string(), "x".to_string())]).is_ok());
+        assert!(
+            check_unknown_env([("ROSTER_ADMIN_PASSWORD".to_string(), "x".to_string())]).is_ok()
+        );
         assert!(Cli::try_parse_from(["roster", "--listen", "nope"]).is_err());
         assert!(Cli::try_parse_from(["roster", "--database-url", "mysql://x"]).is_err());
         assert!(Cli::try_parse_from(["roster", "--session-ttl", "0s"]).is_err());
@@ -268,7 +296,10 @@ mod tests {
     fn error_line_names_the_env_twin() {
         let err = Cli::try_parse_from(["roster", "--listen", "nope"]).unwrap_err();
         let line = one_line(&err);
-        assert!(line.contains("--listen") && line.contains("ROSTER_LISTEN"), "{line}");
+        assert!(
+            line.contains("--listen") && line.contains("ROSTER_LISTEN"),
+            "{line}"
+        );
         assert!(!line.contains('\n'));
     }
 }

@@ -14,23 +14,29 @@ use crate::config::Settings;
 pub async fn connect(settings: &Settings) -> anyhow::Result<DatabaseConnection> {
     let url = settings.database_url();
     let mut opts = ConnectOptions::new(url.clone());
-    opts.sqlx_logging(false).acquire_timeout(Duration::from_secs(10));
+    opts.sqlx_logging(false)
+        .acquire_timeout(Duration::from_secs(10));
     if url.starts_with("sqlite:") {
         if settings.database_url.is_none() {
             std::fs::create_dir_all(&settings.data_dir).with_context(|| {
-                format!("cannot create the data folder {} (ROSTER_DATA_DIR)", settings.data_dir.display())
+                format!(
+                    "cannot create the data folder {} (ROSTER_DATA_DIR)",
+                    settings.data_dir.display()
+                )
             })?;
         }
         // SQLite allows one writer at a time; a single connection avoids
         // SQLITE_BUSY on write-after-read transactions, and WAL keeps readers
         // of other processes (backups, the CLI) from blocking it.
-        opts.max_connections(1).min_connections(1).map_sqlx_sqlite_opts(|o| {
-            o.journal_mode(SqliteJournalMode::Wal)
-                .synchronous(SqliteSynchronous::Normal)
-                .busy_timeout(Duration::from_secs(10))
-                .foreign_keys(true)
-                .create_if_missing(true)
-        });
+        opts.max_connections(1)
+            .min_connections(1)
+            .map_sqlx_sqlite_opts(|o| {
+                o.journal_mode(SqliteJournalMode::Wal)
+                    .synchronous(SqliteSynchronous::Normal)
+                    .busy_timeout(Duration::from_secs(10))
+                    .foreign_keys(true)
+                    .create_if_missing(true)
+            });
     } else {
         opts.max_connections(16).min_connections(1);
     }
@@ -45,7 +51,9 @@ pub async fn migrate(db: &DatabaseConnection) -> anyhow::Result<usize> {
         .await
         .context("cannot read the migration state")?
         .len();
-    Migrator::up(db, None).await.context("database migration failed")?;
+    Migrator::up(db, None)
+        .await
+        .context("database migration failed")?;
     Ok(pending)
 }
 
@@ -67,7 +75,10 @@ pub fn redact(url: &str) -> String {
 mod tests {
     #[test]
     fn redacts_passwords() {
-        assert_eq!(super::redact("postgres://u:secret@h/db"), "postgres://u:***@h/db");
+        assert_eq!(
+            super::redact("postgres://u:secret@h/db"),
+            "postgres://u:***@h/db"
+        );
         assert_eq!(super::redact("postgres://u@h/db"), "postgres://u@h/db");
         assert_eq!(super::redact("sqlite://data/x.db"), "sqlite://data/x.db");
     }

@@ -8,7 +8,10 @@ fn main() -> ExitCode {
         Err(exit) => return exit,
     };
     telemetry::init(&cli.settings);
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(err) => {
             eprintln!("roster: cannot start the async runtime: {err}");

@@ -61,13 +61,13 @@ pub async fn bootstrap(
     db: &DatabaseConnection,
     req: BootstrapRequest,
 ) -> Result<BootstrapOutcome, BootstrapError> {
-    let account_name =
-        validation::required_text("account", &req.account_name, 128).map_err(BootstrapError::Invalid)?;
+    let account_name = validation::required_text("account", &req.account_name, 128)
+        .map_err(BootstrapError::Invalid)?;
     let email = validation::email("email", &req.email, 128).map_err(BootstrapError::Invalid)?;
-    let first_name =
-        validation::required_text("firstName", &req.first_name, 32).map_err(BootstrapError::Invalid)?;
-    let last_name =
-        validation::required_text("lastName", &req.last_name, 32).map_err(BootstrapError::Invalid)?;
+    let first_name = validation::required_text("firstName", &req.first_name, 32)
+        .map_err(BootstrapError::Invalid)?;
+    let last_name = validation::required_text("lastName", &req.last_name, 32)
+        .map_err(BootstrapError::Invalid)?;
     password::validate("password", &req.password).map_err(BootstrapError::Invalid)?;
 
     let email_key = validation::email_key(&email);

@@ -9,11 +9,41 @@ use uuid::Uuid;
 use crate::validation;
 
 const STAFF: &[(&str, &str, &str, user::Role, user::Status)] = &[
-    ("Maria", "Lopez", "maria.lopez", user::Role::Admin, user::Status::Active),
-    ("Tom", "Becker", "tom.becker", user::Role::Member, user::Status::Active),
-    ("Aiko", "Tanaka", "aiko.tanaka", user::Role::Member, user::Status::Active),
-    ("Samuel", "Okafor", "samuel.okafor", user::Role::Member, user::Status::Invited),
-    ("Léa", "Dubois", "lea.dubois", user::Role::Member, user::Status::Suspended),
+    (
+        "Maria",
+        "Lopez",
+        "maria.lopez",
+        user::Role::Admin,
+        user::Status::Active,
+    ),
+    (
+        "Tom",
+        "Becker",
+        "tom.becker",
+        user::Role::Member,
+        user::Status::Active,
+    ),
+    (
+        "Aiko",
+        "Tanaka",
+        "aiko.tanaka",
+        user::Role::Member,
+        user::Status::Active,
+    ),
+    (
+        "Samuel",
+        "Okafor",
+        "samuel.okafor",
+        user::Role::Member,
+        user::Status::Invited,
+    ),
+    (
+        "Léa",
+        "Dubois",
+        "lea.dubois",
+        user::Role::Member,
+        user::Status::Suspended,
+    ),
 ];
 
 /// What `load` added.

@@ -51,10 +51,18 @@ impl AuthMutation {
     ) -> ApiResult<LoginPayload> {
         let mut user_errors = Vec::new();
         if email.trim().is_empty() {
-            user_errors.push(UserError::new("email", UserErrorCode::Blank, "can't be blank"));
+            user_errors.push(UserError::new(
+                "email",
+                UserErrorCode::Blank,
+                "can't be blank",
+            ));
         }
         if password.is_empty() {
-            user_errors.push(UserError::new("password", UserErrorCode::Blank, "can't be blank"));
+            user_errors.push(UserError::new(
+                "password",
+                UserErrorCode::Blank,
+                "can't be blank",
+            ));
         }
         if email.chars().count() > 256 || password.chars().count() > password::MAX_LEN {
             return Err(ApiError::Unauthenticated("Invalid email or password".into()).into());

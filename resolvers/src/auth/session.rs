@@ -2,9 +2,7 @@
 
 use chrono::Utc;
 use roster_entities::{session, user};
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 use uuid::Uuid;
 
 use super::{token, Auth, Viewer};
@@ -30,7 +28,8 @@ pub async fn authenticate(state: &AppState, token: Option<&str>) -> Result<Auth,
     let Some(token) = token else {
         return Ok(Auth::Anonymous);
     };
-    let invalid = || Auth::Invalid("The session token is invalid or has expired; sign in again".into());
+    let invalid =
+        || Auth::Invalid("The session token is invalid or has expired; sign in again".into());
     if !token::looks_valid(token) {
         return Ok(invalid());
     }

@@ -24,7 +24,9 @@ impl DiagnosticsSubscription {
     ) -> async_graphql::Result<impl Stream<Item = DateTime<Utc>>> {
         auth::viewer(ctx)?;
         if !(1..=60).contains(&interval_seconds) {
-            return Err(ApiError::BadUserInput("intervalSeconds must be between 1 and 60".into()).into());
+            return Err(
+                ApiError::BadUserInput("intervalSeconds must be between 1 and 60".into()).into(),
+            );
         }
         let limit = match count {
             Some(n) if n < 1 => {

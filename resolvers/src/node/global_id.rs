@@ -32,11 +32,17 @@ pub struct GlobalId {
 
 impl GlobalId {
     pub fn account(id: Uuid) -> Self {
-        GlobalId { kind: NodeKind::Account, id }
+        GlobalId {
+            kind: NodeKind::Account,
+            id,
+        }
     }
 
     pub fn user(id: Uuid) -> Self {
-        GlobalId { kind: NodeKind::User, id }
+        GlobalId {
+            kind: NodeKind::User,
+            id,
+        }
     }
 
     pub fn encode(&self) -> String {
@@ -46,7 +52,9 @@ impl GlobalId {
     /// Parses a global id. A malformed id is BAD_USER_INPUT.
     pub fn decode(id: &str) -> Result<Self, ApiError> {
         let malformed = || ApiError::BadUserInput(format!("\"{id}\" is not a valid id"));
-        let bytes = URL_SAFE_NO_PAD.decode(id.trim_end_matches('=')).map_err(|_| malformed())?;
+        let bytes = URL_SAFE_NO_PAD
+            .decode(id.trim_end_matches('='))
+            .map_err(|_| malformed())?;
         let text = String::from_utf8(bytes).map_err(|_| malformed())?;
         let (kind, raw) = text.split_once(':').ok_or_else(malformed)?;
         let kind = NodeKind::ALL
@@ -82,7 +90,10 @@ mod tests {
     fn round_trip() {
         let gid = GlobalId::user(Uuid::now_v7());
         assert_eq!(GlobalId::decode(&gid.encode()).unwrap(), gid);
-        assert_eq!(GlobalId::expect(&gid.encode(), NodeKind::User).unwrap(), gid.id);
+        assert_eq!(
+            GlobalId::expect(&gid.encode(), NodeKind::User).unwrap(),
+            gid.id
+        );
         assert!(matches!(
             GlobalId::expect(&gid.encode(), NodeKind::Account),
             Err(ApiError::NotFound(_))
@@ -91,8 +102,17 @@ mod tests {
 
     #[test]
     fn malformed_ids_are_bad_input() {
-        for bad in ["", "x", "!!!", &URL_SAFE_NO_PAD.encode("User:nope"), &URL_SAFE_NO_PAD.encode("Ghost:0191d3b0-0000-7000-8000-000000000000")] {
-            assert!(matches!(GlobalId::decode(bad), Err(ApiError::BadUserInput(_))), "{bad}");
+        for bad in [
+            "",
+            "x",
+            "!!!",
+            &URL_SAFE_NO_PAD.encode("User:nope"),
+            &URL_SAFE_NO_PAD.encode("Ghost:0191d3b0-0000-7000-8000-000000000000"),
+        ] {
+            assert!(
+                matches!(GlobalId::decode(bad), Err(ApiError::BadUserInput(_))),
+                "{bad}"
+            );
         }
     }
 }

@@ -68,7 +68,8 @@ async fn resolve(ctx: &Context<'_>, id: &ID) -> Result<Node, ApiError> {
             if gid.id != viewer.account_id {
                 return Err(ApiError::not_found("Account"));
             }
-            let loader = ctx.data_unchecked::<async_graphql::dataloader::DataLoader<AccountLoader>>();
+            let loader =
+                ctx.data_unchecked::<async_graphql::dataloader::DataLoader<AccountLoader>>();
             let account = loader
                 .load_one(gid.id)
                 .await

@@ -81,7 +81,7 @@ impl User {
         let account = loader
             .load_one(self.0.account_id)
             .await
-            .map_err(|e| ApiError::internal(e))?
+            .map_err(ApiError::internal)?
             .ok_or_else(|| ApiError::not_found("Account"))?;
         Ok(Account(account))
     }

@@ -36,7 +36,10 @@ pub async fn run(settings: &Settings, args: BootstrapArgs) -> anyhow::Result<()>
     let mut password_shown = false;
     let (account, user) = match outcome {
         Ok(BootstrapOutcome::Created { account, user }) => {
-            println!("Created account \"{}\" with super admin {}.", account.name, user.email);
+            println!(
+                "Created account \"{}\" with super admin {}.",
+                account.name, user.email
+            );
             if generated {
                 println!("Generated password (shown only this once; store it now): {password}");
                 password_shown = true;
@@ -61,7 +64,11 @@ pub async fn run(settings: &Settings, args: BootstrapArgs) -> anyhow::Result<()>
     }
 
     let addr = settings.listen;
-    let shown_password = if password_shown { password.as_str() } else { "<your password>" };
+    let shown_password = if password_shown {
+        password.as_str()
+    } else {
+        "<your password>"
+    };
     println!(
         "\nSign in:\n  1. Start the server:   cargo run --release   (serves http://{addr}/)\n  \
          2. In GraphiQL at http://{addr}/ run:\n       \

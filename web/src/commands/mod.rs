@@ -17,7 +17,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let conn = db::connect(&cli.settings).await?;
             let applied = db::migrate(&conn).await?;
             let total = migration::Migrator::migrations().len();
-            println!("Applied {applied} migration(s); the database is up to date ({total} in all).");
+            println!(
+                "Applied {applied} migration(s); the database is up to date ({total} in all)."
+            );
             Ok(())
         }
         Command::Bootstrap(args) => bootstrap::run(&cli.settings, args).await,

@@ -51,7 +51,12 @@ pub fn request_id(headers: &HeaderMap) -> String {
     headers
         .get("x-request-id")
         .and_then(|v| v.to_str().ok())
-        .filter(|v| !v.is_empty() && v.len() <= 64 && v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'))
+        .filter(|v| {
+            !v.is_empty()
+                && v.len() <= 64
+                && v.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        })
         .map(str::to_owned)
         .unwrap_or_else(new_request_id)
 }
@@ -65,9 +70,18 @@ mod tests {
     #[test]
     fn init_payload_shapes() {
         let want = Some("Bearer t".to_string());
-        assert_eq!(from_init_payload(&json!({"Authorization": "Bearer t"})), want);
-        assert_eq!(from_init_payload(&json!({"authorization": "Bearer t"})), want);
-        assert_eq!(from_init_payload(&json!({"headers": {"Authorization": "Bearer t"}})), want);
+        assert_eq!(
+            from_init_payload(&json!({"Authorization": "Bearer t"})),
+            want
+        );
+        assert_eq!(
+            from_init_payload(&json!({"authorization": "Bearer t"})),
+            want
+        );
+        assert_eq!(
+            from_init_payload(&json!({"headers": {"Authorization": "Bearer t"}})),
+            want
+        );
         assert_eq!(from_init_payload(&json!({"token": "t"})), want);
         assert_eq!(from_init_payload(&json!({"authToken": "t"})), want);
         assert_eq!(from_init_payload(&json!({})), None);

@@ -78,7 +78,13 @@ fn negotiate(headers: &HeaderMap) -> Option<Format> {
 }
 
 /// A response that is a single GraphQL error.
-fn error_response(status: StatusCode, format: Format, code: &str, message: &str, request_id: &str) -> Response {
+fn error_response(
+    status: StatusCode,
+    format: Format,
+    code: &str,
+    message: &str,
+    request_id: &str,
+) -> Response {
     let body = json!({ "errors": [{ "message": message, "extensions": { "code": code } }] });
     Response::builder()
         .status(status)
@@ -108,7 +114,13 @@ fn graphql_response(resp: BatchResponse, format: Format, request_id: &str) -> Re
         Ok(body) => body,
         Err(err) => {
             tracing::error!(%err, request_id, "cannot serialise a response");
-            return error_response(StatusCode::INTERNAL_SERVER_ERROR, format, "INTERNAL", "Internal error", request_id);
+            return error_response(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                format,
+                "INTERNAL",
+                "Internal error",
+                request_id,
+            );
         }
     };
     Response::builder()
@@ -128,11 +140,26 @@ fn is_request_error(resp: &async_graphql::Response) -> bool {
 }
 
 /// Resolves the caller, attaches the request context and runs the batch.
-async fn execute(app: &App, headers: &HeaderMap, batch: BatchRequest, format: Format, request_id: String) -> Response {
+async fn execute(
+    app: &App,
+    headers: &HeaderMap,
+    batch: BatchRequest,
+    format: Format,
+    request_id: String,
+) -> Response {
     if let BatchRequest::Batch(items) = &batch {
         if items.len() > MAX_BATCH {
-            let msg = format!("A batch may hold at most {MAX_BATCH} operations, got {}", items.len());
-            return error_response(StatusCode::BAD_REQUEST, format, "LIMIT_EXCEEDED", &msg, &request_id);
+            let msg = format!(
+                "A batch may hold at most {MAX_BATCH} operations, got {}",
+                items.len()
+            );
+            return error_response(
+                StatusCode::BAD_REQUEST,
+                format,
+                "LIMIT_EXCEEDED",
+                &msg,
+                &request_id,
+            );
         }
     }
     let auth = match auth::resolve(&app.state, auth::authorization(headers).as_deref()).await {
@@ -140,13 +167,22 @@ async fn execute(app: &App, headers: &HeaderMap, batch: BatchRequest, format: Fo
         Err(err) => {
             tracing::error!(%err, request_id, "cannot resolve the session");
             let msg = format!("Service unavailable (request id {request_id})");
-            return error_response(StatusCode::SERVICE_UNAVAILABLE, format, "INTERNAL", &msg, &request_id);
+            return error_response(
+                StatusCode::SERVICE_UNAVAILABLE,
+                format,
+                "INTERNAL",
+                &msg,
+                &request_id,
+            );
         }
     };
     if let Auth::Staff(viewer) = &auth {
         tracing::debug!(request_id, user_id = %viewer.user_id, "authenticated");
     }
-    let ctx = RequestContext { request_id: request_id.clone(), auth };
+    let ctx = RequestContext {
+        request_id: request_id.clone(),
+        auth,
+    };
     let resp = app.schema.execute_batch(batch.data(ctx)).await;
     graphql_response(resp, format, &request_id)
 }
@@ -170,11 +206,23 @@ pub async fn post(req: &Request, body: Body, Data(app): Data<&App>) -> Response 
                 Ok(bytes) => bytes,
                 Err(poem::error::ReadBodyError::PayloadTooLarge) => {
                     let msg = format!("The request body is larger than {MAX_JSON_BYTES} bytes");
-                    return error_response(StatusCode::PAYLOAD_TOO_LARGE, format, "LIMIT_EXCEEDED", &msg, &request_id);
+                    return error_response(
+                        StatusCode::PAYLOAD_TOO_LARGE,
+                        format,
+                        "LIMIT_EXCEEDED",
+                        &msg,
+                        &request_id,
+                    );
                 }
                 Err(err) => {
                     let msg = format!("Cannot read the request body: {err}");
-                    return error_response(StatusCode::BAD_REQUEST, format, "BAD_USER_INPUT", &msg, &request_id);
+                    return error_response(
+                        StatusCode::BAD_REQUEST,
+                        format,
+                        "BAD_USER_INPUT",
+                        &msg,
+                        &request_id,
+                    );
                 }
             };
             receive_batch_body(Some(JSON), &bytes[..], MultipartOptions::default()).await
@@ -183,19 +231,30 @@ pub async fn post(req: &Request, body: Body, Data(app): Data<&App>) -> Response 
             let opts = MultipartOptions::default()
                 .max_file_size(MAX_UPLOAD_BYTES)
                 .max_num_files(8);
-            receive_batch_body(content_type.as_deref(), body.into_async_read().compat(), opts).await
+            receive_batch_body(
+                content_type.as_deref(),
+                body.into_async_read().compat(),
+                opts,
+            )
+            .await
         }
         _ => {
             let msg = "Send GraphQL requests as `Content-Type: application/json` \
                        (or multipart/form-data for file uploads)";
-            return error_response(StatusCode::UNSUPPORTED_MEDIA_TYPE, format, "BAD_USER_INPUT", msg, &request_id);
+            return error_response(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                format,
+                "BAD_USER_INPUT",
+                msg,
+                &request_id,
+            );
         }
     };
     let batch = match batch {
         Ok(batch) => batch,
         Err(err) => return parse_error(err, format, &request_id),
     };
-    execute(&app, req.headers(), batch, format, request_id).await
+    execute(app, req.headers(), batch, format, request_id).await
 }
 
 #[handler]
@@ -222,11 +281,19 @@ pub async fn get(req: &Request, Data(app): Data<&App>) -> Response {
                 "Only queries can be sent with GET; send mutations and subscriptions with POST",
                 &request_id,
             );
-            resp.headers_mut().insert(header::ALLOW, HeaderValue::from_static("POST"));
+            resp.headers_mut()
+                .insert(header::ALLOW, HeaderValue::from_static("POST"));
             return resp;
         }
     }
-    execute(&app, req.headers(), BatchRequest::Single(request), format, request_id).await
+    execute(
+        app,
+        req.headers(),
+        BatchRequest::Single(request),
+        format,
+        request_id,
+    )
+    .await
 }
 
 /// The type of the operation the request will run, when it can be told
@@ -259,7 +326,11 @@ fn not_acceptable(request_id: &str) -> Response {
     )
 }
 
-fn parse_error(err: async_graphql::ParseRequestError, format: Format, request_id: &str) -> Response {
+fn parse_error(
+    err: async_graphql::ParseRequestError,
+    format: Format,
+    request_id: &str,
+) -> Response {
     use async_graphql::ParseRequestError as E;
     let (status, code) = match &err {
         E::PayloadTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "LIMIT_EXCEEDED"),
@@ -285,18 +356,32 @@ mod tests {
     #[test]
     fn accept_negotiation() {
         assert!(negotiate(&HeaderMap::new()) == Some(Format::Json));
-        assert!(negotiate(&with_accept("application/graphql-response+json, application/json")) == Some(Format::GraphqlResponse));
+        assert!(
+            negotiate(&with_accept(
+                "application/graphql-response+json, application/json"
+            )) == Some(Format::GraphqlResponse)
+        );
         assert!(negotiate(&with_accept("application/json;charset=utf-8")) == Some(Format::Json));
         assert!(negotiate(&with_accept("*/*")) == Some(Format::Json));
-        assert!(negotiate(&with_accept("application/graphql-response+json;q=0, application/json")) == Some(Format::Json));
+        assert!(
+            negotiate(&with_accept(
+                "application/graphql-response+json;q=0, application/json"
+            )) == Some(Format::Json)
+        );
         assert!(negotiate(&with_accept("text/plain")).is_none());
     }
 
     #[test]
     fn get_operation_types() {
         let q = |s: &str| GqlRequest::new(s);
-        assert_eq!(operation_type(&q("{ viewer { id } }")), Some(OperationType::Query));
-        assert_eq!(operation_type(&q("mutation { logout { ended } }")), Some(OperationType::Mutation));
+        assert_eq!(
+            operation_type(&q("{ viewer { id } }")),
+            Some(OperationType::Query)
+        );
+        assert_eq!(
+            operation_type(&q("mutation { logout { ended } }")),
+            Some(OperationType::Mutation)
+        );
         assert_eq!(operation_type(&q("{ broken")), None);
         let multi = q("query A { a } mutation B { b }").operation_name("B");
         assert_eq!(operation_type(&multi), Some(OperationType::Mutation));

@@ -53,7 +53,11 @@ pub async fn serve(
         .unwrap_or(listen);
     on_bound(bound);
     poem::Server::new_with_acceptor(acceptor)
-        .run_with_graceful_shutdown(routes(app), shutdown_signal(), Some(Duration::from_secs(10)))
+        .run_with_graceful_shutdown(
+            routes(app),
+            shutdown_signal(),
+            Some(Duration::from_secs(10)),
+        )
         .await?;
     Ok(())
 }
@@ -62,13 +66,14 @@ async fn shutdown_signal() {
     let ctrl_c = tokio::signal::ctrl_c();
     #[cfg(unix)]
     {
-        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(term) => term,
-            Err(_) => {
-                let _ = ctrl_c.await;
-                return;
-            }
-        };
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(term) => term,
+                Err(_) => {
+                    let _ = ctrl_c.await;
+                    return;
+                }
+            };
         tokio::select! {
             _ = ctrl_c => {},
             _ = term.recv() => {},

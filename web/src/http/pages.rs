@@ -1,7 +1,12 @@
 //! GraphiQL and the health endpoints.
 
 use async_graphql::http::GraphiQLSource;
-use poem::{handler, http::StatusCode, web::{Data, Html, Json}, IntoResponse, Response};
+use poem::{
+    handler,
+    http::StatusCode,
+    web::{Data, Html, Json},
+    IntoResponse, Response,
+};
 use serde_json::json;
 
 use super::App;

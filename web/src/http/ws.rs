@@ -5,7 +5,11 @@
 
 use async_graphql::Data as GqlData;
 use async_graphql_poem::{GraphQLProtocol, GraphQLWebSocket};
-use poem::{handler, web::{websocket::WebSocket, Data}, IntoResponse, Request};
+use poem::{
+    handler,
+    web::{websocket::WebSocket, Data},
+    IntoResponse, Request,
+};
 use roster_resolvers::{auth::Auth, RequestContext};
 
 use super::{auth, App};
