@@ -94,7 +94,32 @@ async fn health_readiness_and_graphiql() {
             html.contains("graphiql") && html.contains("/graphql/ws"),
             "{path}: {html}"
         );
+        assert!(
+            !html.contains("https://"),
+            "{path}: GraphiQL must not need the internet"
+        );
     }
+    for (asset, kind) in [
+        ("graphiql.min.js", "text/javascript"),
+        ("graphiql.min.css", "text/css"),
+        ("react.production.min.js", "text/javascript"),
+        ("react-dom.production.min.js", "text/javascript"),
+        ("graphql-ws.min.js", "text/javascript"),
+    ] {
+        let url = server.url(&format!("/graphiql/assets/{asset}"));
+        let res = server.http.get(url).send().await.unwrap();
+        assert_eq!(res.status(), 200, "{asset}");
+        let ct = res.headers()["content-type"].to_str().unwrap().to_owned();
+        assert!(ct.starts_with(kind), "{asset}: {ct}");
+        assert!(res.bytes().await.unwrap().len() > 1000, "{asset}");
+    }
+    let res = server
+        .http
+        .get(server.url("/graphiql/assets/nope.js"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 404);
     let res = server
         .http
         .get(server.url("/graphql"))

@@ -102,15 +102,16 @@ fn graphql_response(resp: BatchResponse, format: Format, request_id: &str) -> Re
         _ => StatusCode::OK,
     };
     let request_error = matches!(&resp, BatchResponse::Single(r) if is_request_error(r));
-    let body = match serde_json::to_value(&resp).and_then(|mut value| {
-        // A request that never executed has no `data` entry (graphql-over-http).
-        if request_error {
-            if let Some(obj) = value.as_object_mut() {
-                obj.remove("data");
-            }
+    // A request that never executed has no `data` entry (graphql-over-http).
+    // Serialise directly otherwise: a detour through serde_json::Value would
+    // sort the keys, and clients expect the order of their selection.
+    let body = match &resp {
+        BatchResponse::Single(r) if request_error => {
+            serde_json::to_vec(&json!({ "errors": r.errors }))
         }
-        serde_json::to_vec(&value)
-    }) {
+        _ => serde_json::to_vec(&resp),
+    };
+    let body = match body {
         Ok(body) => body,
         Err(err) => {
             tracing::error!(%err, request_id, "cannot serialise a response");

@@ -1,30 +1,71 @@
-//! GraphiQL and the health endpoints.
+//! GraphiQL (served from the binary, so it works without internet access)
+//! and the health endpoints.
 
-use async_graphql::http::GraphiQLSource;
 use poem::{
     handler,
-    http::StatusCode,
-    web::{Data, Html, Json},
+    http::{header, StatusCode},
+    web::{Data, Html, Json, Path},
     IntoResponse, Response,
 };
 use serde_json::json;
 
 use super::App;
 
+const GRAPHIQL_HTML: &str = include_str!("../../assets/graphiql/index.html");
+
+/// Files the GraphiQL page loads, by name (see assets/graphiql/).
+const ASSETS: &[(&str, &str, &[u8])] = &[
+    (
+        "graphiql.min.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../assets/graphiql/graphiql.min.js"),
+    ),
+    (
+        "graphiql.min.css",
+        "text/css; charset=utf-8",
+        include_bytes!("../../assets/graphiql/graphiql.min.css"),
+    ),
+    (
+        "react.production.min.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../assets/graphiql/react.production.min.js"),
+    ),
+    (
+        "react-dom.production.min.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../assets/graphiql/react-dom.production.min.js"),
+    ),
+    (
+        "graphql-ws.min.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../assets/graphiql/graphql-ws.min.js"),
+    ),
+    (
+        "THIRD_PARTY_LICENSES.txt",
+        "text/plain; charset=utf-8",
+        include_bytes!("../../assets/graphiql/THIRD_PARTY_LICENSES.txt"),
+    ),
+];
+
 /// GraphiQL, pointed at this server's HTTP and WebSocket endpoints.
 #[handler]
-pub fn graphiql() -> Html<String> {
+pub fn graphiql() -> Html<&'static str> {
     graphiql_page()
 }
 
-pub fn graphiql_page() -> Html<String> {
-    Html(
-        GraphiQLSource::build()
-            .endpoint("/graphql")
-            .subscription_endpoint("/graphql/ws")
-            .title("Roster · GraphiQL")
-            .finish(),
-    )
+pub fn graphiql_page() -> Html<&'static str> {
+    Html(GRAPHIQL_HTML)
+}
+
+#[handler]
+pub fn graphiql_asset(Path(name): Path<String>) -> Response {
+    match ASSETS.iter().find(|(n, _, _)| *n == name) {
+        Some((_, content_type, bytes)) => Response::builder()
+            .header(header::CONTENT_TYPE, *content_type)
+            .header(header::CACHE_CONTROL, "public, max-age=86400")
+            .body(*bytes),
+        None => StatusCode::NOT_FOUND.into_response(),
+    }
 }
 
 /// The process is up.
