@@ -2,11 +2,12 @@
 //! logic. Every tenant-owned table carries `account_id`.
 
 pub mod account;
+pub mod company;
+pub mod company_service;
+pub mod customer;
+pub mod customer_email;
+pub mod customer_service;
+pub mod denylist_entry;
+pub mod service;
 pub mod session;
 pub mod user;
-
-pub mod prelude {
-    pub use crate::account::Entity as Account;
-    pub use crate::session::Entity as Session;
-    pub use crate::user::Entity as User;
-}

@@ -5,6 +5,7 @@
 pub use sea_orm_migration::prelude::*;
 
 mod m20261123_000001_accounts_users_sessions;
+mod m20261123_000002_customers_companies_services;
 
 pub struct Migrator;
 
