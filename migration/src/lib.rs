@@ -12,8 +12,9 @@ pub struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(
-            m20261123_000001_accounts_users_sessions::Migration,
-        )]
+        vec![
+            Box::new(m20261123_000001_accounts_users_sessions::Migration),
+            Box::new(m20261123_000002_customers_companies_services::Migration),
+        ]
     }
 }

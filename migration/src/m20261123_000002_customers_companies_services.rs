@@ -101,7 +101,10 @@ enum DenylistEntries {
     CreatedAt,
 }
 
-fn account_fk(table: impl IntoIden + Clone, column: impl IntoIden) -> ForeignKeyCreateStatement {
+fn account_fk(
+    table: impl IntoIden + 'static,
+    column: impl IntoIden + 'static,
+) -> ForeignKeyCreateStatement {
     ForeignKey::create()
         .from(table, column)
         .to(Accounts::Table, Accounts::Id)
@@ -240,8 +243,14 @@ impl MigrationTrait for Migration {
             )
             .await?;
         for (name, cols) in [
-            ("uq_customers_account_email", vec![Customers::AccountId, Customers::EmailKey]),
-            ("idx_customers_account_sort_name", vec![Customers::AccountId, Customers::SortName, Customers::Id]),
+            (
+                "uq_customers_account_email",
+                vec![Customers::AccountId, Customers::EmailKey],
+            ),
+            (
+                "idx_customers_account_sort_name",
+                vec![Customers::AccountId, Customers::SortName, Customers::Id],
+            ),
             ("idx_customers_company", vec![Customers::CompanyId]),
         ] {
             let mut index = Index::create();
@@ -338,7 +347,10 @@ impl MigrationTrait for Migration {
                     .col(string_len(DenylistEntries::EmailKey, 255))
                     .col(string_len(DenylistEntries::Email, 255))
                     .col(timestamp_with_time_zone(DenylistEntries::CreatedAt))
-                    .foreign_key(&mut account_fk(DenylistEntries::Table, DenylistEntries::AccountId))
+                    .foreign_key(&mut account_fk(
+                        DenylistEntries::Table,
+                        DenylistEntries::AccountId,
+                    ))
                     .to_owned(),
             )
             .await?;
@@ -365,7 +377,9 @@ impl MigrationTrait for Migration {
             Services::Table.into_iden(),
             Companies::Table.into_iden(),
         ] {
-            manager.drop_table(Table::drop().table(table).to_owned()).await?;
+            manager
+                .drop_table(Table::drop().table(table).to_owned())
+                .await?;
         }
         Ok(())
     }

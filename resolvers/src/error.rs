@@ -145,6 +145,15 @@ impl UserError {
     }
 }
 
+/// True when `err` is a unique-constraint violation (a concurrent writer
+/// took the value between our check and our insert).
+pub fn is_unique_violation(err: &DbErr) -> bool {
+    matches!(
+        err.sql_err(),
+        Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -6,11 +6,18 @@
 
 pub mod accounts;
 pub mod auth;
+pub mod companies;
 pub mod context;
+pub mod customers;
+pub mod denylist;
 pub mod diagnostics;
 pub mod error;
+pub mod loaders;
 pub mod node;
+pub mod pagination;
+pub mod permissions;
 pub mod scope;
+pub mod services;
 pub mod users;
 pub mod validation;
 

@@ -1,7 +1,10 @@
 //! Tenancy: every query on a tenant-owned table goes through `in_account`, so
 //! that no resolver or loader can read another account's rows by accident.
 
-use roster_entities::{session, user};
+use roster_entities::{
+    company, company_service, customer, customer_email, customer_service, denylist_entry, service,
+    session, user,
+};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Select};
 use uuid::Uuid;
 
@@ -21,6 +24,26 @@ impl AccountOwned for session::Entity {
         session::Column::AccountId
     }
 }
+
+macro_rules! account_owned {
+    ($($module:ident),*) => {$(
+        impl AccountOwned for $module::Entity {
+            fn account_column() -> Self::Column {
+                $module::Column::AccountId
+            }
+        }
+    )*};
+}
+
+account_owned!(
+    company,
+    company_service,
+    customer,
+    customer_email,
+    customer_service,
+    denylist_entry,
+    service
+);
 
 pub trait Scoped {
     /// Restricts the select to rows of `account_id`.

@@ -5,36 +5,47 @@
 mod error_codes;
 pub mod limits;
 
-use std::time::Duration;
-
-use async_graphql::{
-    dataloader::DataLoader, MergedObject, MergedSubscription, Schema, SchemaBuilder,
-};
+use async_graphql::{MergedObject, MergedSubscription, Schema, SchemaBuilder};
 use roster_resolvers::{
-    accounts::AccountLoader,
     auth::{AuthMutation, AuthQuery},
+    companies::{CompanyMutation, CompanyQuery},
+    customers::{CustomerAccessMutation, CustomerDeleteMutation, CustomerMutation, CustomerQuery},
+    denylist::{DenylistMutation, DenylistQuery},
     diagnostics::DiagnosticsSubscription,
+    loaders,
     node::NodeQuery,
+    services::{ServiceMutation, ServiceQuery},
     AppState,
 };
 
 /// Every query field of the API.
 #[derive(MergedObject, Default)]
-pub struct Query(AuthQuery, NodeQuery);
+pub struct Query(
+    AuthQuery,
+    NodeQuery,
+    CompanyQuery,
+    CustomerQuery,
+    ServiceQuery,
+    DenylistQuery,
+);
 
 /// Every mutation of the API.
 #[derive(MergedObject, Default)]
-pub struct Mutation(AuthMutation);
+pub struct Mutation(
+    AuthMutation,
+    CompanyMutation,
+    CustomerMutation,
+    CustomerAccessMutation,
+    CustomerDeleteMutation,
+    ServiceMutation,
+    DenylistMutation,
+);
 
 /// Every subscription of the API.
 #[derive(MergedSubscription, Default)]
 pub struct Subscription(DiagnosticsSubscription);
 
 pub type RosterSchema = Schema<Query, Mutation, Subscription>;
-
-/// How long a dataloader waits to gather keys into one batch. async-graphql's
-/// default (1 ms) costs throughput under load (async-graphql #1306).
-const LOADER_DELAY: Duration = Duration::from_micros(200);
 
 fn builder() -> SchemaBuilder<Query, Mutation, Subscription> {
     Schema::build(
@@ -51,9 +62,8 @@ fn builder() -> SchemaBuilder<Query, Mutation, Subscription> {
 
 /// The schema, wired to the database and services in `state`.
 pub fn build(state: AppState) -> RosterSchema {
-    let accounts =
-        DataLoader::new(AccountLoader::new(state.db.clone()), tokio::spawn).delay(LOADER_DELAY);
-    builder().data(state).data(accounts).finish()
+    let db = state.db.clone();
+    loaders::register(builder(), &db).data(state).finish()
 }
 
 /// The schema's SDL, as checked in at `schema/schema.graphql`.

@@ -10,15 +10,27 @@ use crate::error::ApiError;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum NodeKind {
     Account,
+    Company,
+    Customer,
+    Service,
     User,
 }
 
 impl NodeKind {
-    const ALL: [NodeKind; 2] = [NodeKind::Account, NodeKind::User];
+    const ALL: [NodeKind; 5] = [
+        NodeKind::Account,
+        NodeKind::Company,
+        NodeKind::Customer,
+        NodeKind::Service,
+        NodeKind::User,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
             NodeKind::Account => "Account",
+            NodeKind::Company => "Company",
+            NodeKind::Customer => "Customer",
+            NodeKind::Service => "Service",
             NodeKind::User => "User",
         }
     }
@@ -34,6 +46,27 @@ impl GlobalId {
     pub fn account(id: Uuid) -> Self {
         GlobalId {
             kind: NodeKind::Account,
+            id,
+        }
+    }
+
+    pub fn company(id: Uuid) -> Self {
+        GlobalId {
+            kind: NodeKind::Company,
+            id,
+        }
+    }
+
+    pub fn customer(id: Uuid) -> Self {
+        GlobalId {
+            kind: NodeKind::Customer,
+            id,
+        }
+    }
+
+    pub fn service(id: Uuid) -> Self {
+        GlobalId {
+            kind: NodeKind::Service,
             id,
         }
     }

@@ -11,8 +11,11 @@ use async_graphql::{Context, Interface, Object, ID};
 use crate::{
     accounts::{Account, AccountLoader},
     auth,
+    companies::{self, Company},
     context::ContextExt,
+    customers::{self, Customer},
     error::{ApiError, ApiResult},
+    services::{self, Service},
     users::{self, User},
 };
 
@@ -20,10 +23,15 @@ use crate::{
 pub const MAX_NODES: usize = 100;
 
 /// An object with a globally unique id that `node(id:)` can fetch.
+// Variants hold the row itself; boxing them would only add allocations.
+#[allow(clippy::large_enum_variant)]
 #[derive(Interface)]
 #[graphql(field(name = "id", ty = "ID", desc = "Globally unique, opaque identifier."))]
 pub enum Node {
     Account(Account),
+    Company(Company),
+    Customer(Customer),
+    Service(Service),
     User(User),
 }
 
@@ -77,6 +85,15 @@ async fn resolve(ctx: &Context<'_>, id: &ID) -> Result<Node, ApiError> {
                 .ok_or_else(|| ApiError::not_found("Account"))?;
             Ok(Node::Account(Account(account)))
         }
+        NodeKind::Company => Ok(Node::Company(Company(
+            companies::find(ctx.db(), viewer.account_id, gid.id).await?,
+        ))),
+        NodeKind::Customer => Ok(Node::Customer(Customer(
+            customers::find(ctx.db(), viewer.account_id, gid.id).await?,
+        ))),
+        NodeKind::Service => Ok(Node::Service(Service(
+            services::find(ctx.db(), viewer.account_id, gid.id).await?,
+        ))),
         NodeKind::User => {
             let user = users::find(ctx.db(), viewer.account_id, gid.id).await?;
             Ok(Node::User(User(user)))

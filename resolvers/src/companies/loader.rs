@@ -1,0 +1,59 @@
+use std::{collections::HashMap, sync::Arc};
+
+use async_graphql::dataloader::Loader;
+use roster_entities::{company, company_service, service};
+use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder};
+use uuid::Uuid;
+
+/// Key of account-owned rows: (account id, row id). A row of another account
+/// is never returned for a key, whatever id is asked for.
+pub type Key = (Uuid, Uuid);
+
+/// Companies by id.
+pub struct CompanyLoader {
+    pub db: DatabaseConnection,
+}
+
+impl Loader<Key> for CompanyLoader {
+    type Value = company::Model;
+    type Error = Arc<DbErr>;
+
+    async fn load(&self, keys: &[Key]) -> Result<HashMap<Key, Self::Value>, Self::Error> {
+        let rows = company::Entity::find()
+            .filter(company::Column::Id.is_in(keys.iter().map(|k| k.1)))
+            .all(&self.db)
+            .await?;
+        Ok(rows
+            .into_iter()
+            .map(|c| ((c.account_id, c.id), c))
+            .collect())
+    }
+}
+
+/// The services each company has access to, by name.
+pub struct CompanyServicesLoader {
+    pub db: DatabaseConnection,
+}
+
+impl Loader<Key> for CompanyServicesLoader {
+    type Value = Vec<service::Model>;
+    type Error = Arc<DbErr>;
+
+    async fn load(&self, keys: &[Key]) -> Result<HashMap<Key, Self::Value>, Self::Error> {
+        let rows = company_service::Entity::find()
+            .filter(company_service::Column::CompanyId.is_in(keys.iter().map(|k| k.1)))
+            .find_also_related(service::Entity)
+            .order_by_asc(service::Column::NameKey)
+            .all(&self.db)
+            .await?;
+        let mut out: HashMap<Key, Self::Value> = keys.iter().map(|k| (*k, Vec::new())).collect();
+        for (link, service) in rows {
+            if let (Some(list), Some(service)) =
+                (out.get_mut(&(link.account_id, link.company_id)), service)
+            {
+                list.push(service);
+            }
+        }
+        Ok(out)
+    }
+}

@@ -1,0 +1,31 @@
+//! Companies customers belong to, and the services each company has access
+//! to: the `Company` object, queries, mutations and loaders.
+
+mod loader;
+mod mutation;
+mod object;
+mod query;
+
+pub use loader::{CompanyLoader, CompanyServicesLoader, Key};
+pub use mutation::CompanyMutation;
+pub use object::Company;
+pub use query::CompanyQuery;
+
+use roster_entities::company;
+use sea_orm::{ConnectionTrait, EntityTrait};
+use uuid::Uuid;
+
+use crate::{error::ApiError, scope::Scoped};
+
+/// The company `id` of `account_id`, or NOT_FOUND (also for other accounts).
+pub async fn find(
+    db: &impl ConnectionTrait,
+    account_id: Uuid,
+    id: Uuid,
+) -> Result<company::Model, ApiError> {
+    company::Entity::find_by_id(id)
+        .in_account(account_id)
+        .one(db)
+        .await?
+        .ok_or_else(|| ApiError::not_found("Company"))
+}

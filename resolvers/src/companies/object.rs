@@ -1,0 +1,82 @@
+use async_graphql::{dataloader::DataLoader, Context, Object, ID};
+use chrono::{DateTime, Utc};
+use roster_entities::{company, customer};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+
+use super::CompanyServicesLoader;
+use crate::{
+    context::ContextExt,
+    customers::{Customer, CustomerSortKey},
+    error::{ApiError, ApiResult},
+    node::GlobalId,
+    pagination::{self, Page, PageArgs},
+    scope::Scoped,
+    services::Service,
+};
+
+/// A company customers work for. Its services are the ones its employees
+/// may be given access to.
+#[derive(Clone, Debug)]
+pub struct Company(pub company::Model);
+
+#[Object]
+impl Company {
+    /// Globally unique, opaque identifier.
+    pub async fn id(&self) -> ID {
+        GlobalId::company(self.0.id).into()
+    }
+
+    /// Name, unique in the account (case does not matter).
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+
+    /// Services the company has access to, by name.
+    async fn services(&self, ctx: &Context<'_>) -> ApiResult<Vec<Service>> {
+        let loader = ctx.data_unchecked::<DataLoader<CompanyServicesLoader>>();
+        let services = loader
+            .load_one((self.0.account_id, self.0.id))
+            .await
+            .map_err(ApiError::internal)?
+            .unwrap_or_default();
+        Ok(services.into_iter().map(Service).collect())
+    }
+
+    /// The company's customers, by name.
+    async fn employees(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> ApiResult<Page<Customer>> {
+        let select = customer::Entity::find()
+            .in_account(self.0.account_id)
+            .filter(customer::Column::CompanyId.eq(self.0.id));
+        let args = PageArgs {
+            first,
+            after,
+            last,
+            before,
+        };
+        Ok(pagination::paginate(
+            ctx.db(),
+            select,
+            CustomerSortKey::Name.sort(false),
+            args,
+            Customer,
+        )
+        .await?)
+    }
+
+    /// When the company was created.
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+
+    /// When the company was last changed.
+    async fn updated_at(&self) -> DateTime<Utc> {
+        self.0.updated_at
+    }
+}

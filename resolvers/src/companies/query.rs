@@ -1,0 +1,82 @@
+use async_graphql::{Context, Enum, Object, ID};
+use roster_entities::company;
+use sea_orm::{EntityTrait, QueryFilter};
+
+use super::Company;
+use crate::{
+    context::ContextExt,
+    error::ApiResult,
+    node::{GlobalId, NodeKind},
+    pagination::{self, Page, PageArgs, Sort, SortValue},
+    permissions::{self, Permission},
+    scope::Scoped,
+};
+
+/// Orders of the `companies` connection.
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum CompanySortKey {
+    /// By name, A to Z.
+    #[default]
+    Name,
+    /// Oldest first.
+    CreatedAt,
+}
+
+impl CompanySortKey {
+    fn sort(self, reverse: bool) -> Sort<company::Entity> {
+        match self {
+            CompanySortKey::Name => Sort {
+                column: company::Column::NameKey,
+                id: company::Column::Id,
+                reverse,
+                key: |c| (SortValue::Text(c.name_key.clone()), c.id),
+            },
+            CompanySortKey::CreatedAt => Sort {
+                column: company::Column::CreatedAt,
+                id: company::Column::Id,
+                reverse,
+                key: |c| (SortValue::Time(c.created_at), c.id),
+            },
+        }
+    }
+}
+
+#[derive(Default)]
+pub struct CompanyQuery;
+
+#[Object]
+impl CompanyQuery {
+    /// The account's companies, filtered by a keyword in their name.
+    #[allow(clippy::too_many_arguments)]
+    async fn companies(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+        #[graphql(desc = "Only companies whose name contains this text.")] keyword: Option<String>,
+        #[graphql(default)] sort_key: CompanySortKey,
+        #[graphql(default)] reverse: bool,
+    ) -> ApiResult<Page<Company>> {
+        let viewer = permissions::require(ctx, Permission::ViewPeople)?;
+        let mut select = company::Entity::find().in_account(viewer.account_id);
+        if let Some(keyword) = keyword.filter(|k| !k.trim().is_empty()) {
+            select = select.filter(pagination::contains(company::Column::Name, &keyword));
+        }
+        let args = PageArgs {
+            first,
+            after,
+            last,
+            before,
+        };
+        Ok(pagination::paginate(ctx.db(), select, sort_key.sort(reverse), args, Company).await?)
+    }
+
+    /// One company by id; NOT_FOUND when it is not in the account.
+    async fn company(&self, ctx: &Context<'_>, id: ID) -> ApiResult<Company> {
+        let viewer = permissions::require(ctx, Permission::ViewPeople)?;
+        let id = GlobalId::expect(&id, NodeKind::Company)?;
+        Ok(Company(super::find(ctx.db(), viewer.account_id, id).await?))
+    }
+}

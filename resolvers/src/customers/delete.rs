@@ -1,0 +1,90 @@
+//! Deleting a customer: the row and its personal data go; with `denylist`,
+//! the email is refused from then on (by hand, import and self-registration).
+
+use async_graphql::{Context, Object, SimpleObject, ID};
+use chrono::Utc;
+use roster_entities::{customer, denylist_entry};
+use sea_orm::{
+    sea_query::OnConflict, ColumnTrait, EntityTrait, QueryFilter, Set, TransactionTrait,
+};
+use uuid::Uuid;
+
+use crate::{
+    context::ContextExt,
+    error::{ApiResult, UserError},
+    node::{GlobalId, NodeKind},
+    permissions::{self, Permission},
+};
+
+/// Result of `deleteCustomer`.
+#[derive(SimpleObject)]
+pub struct DeleteCustomerPayload {
+    /// Id of the deleted customer.
+    pub deleted_customer_id: Option<ID>,
+    /// Whether the email was put on the denylist.
+    pub denylisted: bool,
+    pub user_errors: Vec<UserError>,
+}
+
+#[derive(Default)]
+pub struct CustomerDeleteMutation;
+
+#[Object]
+impl CustomerDeleteMutation {
+    /// Deletes a customer and removes their personal data. Records that
+    /// referred to them keep the row with blank person fields. With
+    /// `denylist: true` their email also goes on the account's denylist.
+    async fn delete_customer(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        #[graphql(default = false)] denylist: bool,
+    ) -> ApiResult<DeleteCustomerPayload> {
+        let viewer = permissions::require(ctx, Permission::DeleteCustomers)?;
+        if denylist {
+            permissions::authorize(viewer, Permission::ManageDenylist)?;
+        }
+        let db = ctx.db();
+        let uuid = GlobalId::expect(&id, NodeKind::Customer)?;
+        let existing = super::find(db, viewer.account_id, uuid).await?;
+        let txn = db.begin().await?;
+        if denylist {
+            let entry = denylist_entry::ActiveModel {
+                id: Set(Uuid::now_v7()),
+                account_id: Set(viewer.account_id),
+                email_key: Set(existing.email_key.clone()),
+                email: Set(existing.email.clone()),
+                created_at: Set(Utc::now()),
+            };
+            let inserted = denylist_entry::Entity::insert(entry)
+                .on_conflict(
+                    OnConflict::columns([
+                        denylist_entry::Column::AccountId,
+                        denylist_entry::Column::EmailKey,
+                    ])
+                    .do_nothing()
+                    .to_owned(),
+                )
+                .exec(&txn)
+                .await;
+            // Already denylisted: nothing to insert, which is fine.
+            if let Err(err) = inserted {
+                if !matches!(err, sea_orm::DbErr::RecordNotInserted) {
+                    return Err(crate::ApiError::from(err).into());
+                }
+            }
+        }
+        // Aliases and service access go with the row (ON DELETE CASCADE).
+        customer::Entity::delete_many()
+            .filter(customer::Column::Id.eq(uuid))
+            .filter(customer::Column::AccountId.eq(viewer.account_id))
+            .exec(&txn)
+            .await?;
+        txn.commit().await?;
+        Ok(DeleteCustomerPayload {
+            deleted_customer_id: Some(id),
+            denylisted: denylist,
+            user_errors: vec![],
+        })
+    }
+}

@@ -1,0 +1,178 @@
+use async_graphql::{Context, Enum, InputObject, Object, ID};
+use roster_entities::{company, customer, customer_email, customer_service};
+use sea_orm::{
+    sea_query::{Expr, Query},
+    ColumnTrait, Condition, EntityTrait, QueryFilter, Select,
+};
+use uuid::Uuid;
+
+use super::{Customer, PortalAccessLevel};
+use crate::{
+    context::ContextExt,
+    error::{ApiError, ApiResult},
+    node::{GlobalId, NodeKind},
+    pagination::{self, Page, PageArgs, Sort, SortKeyFn, SortValue},
+    permissions::{self, Permission},
+    scope::Scoped,
+};
+
+/// Orders of the `customers` connection.
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum CustomerSortKey {
+    /// By last name, then first name.
+    #[default]
+    Name,
+    /// By primary email.
+    Email,
+    /// Oldest first.
+    CreatedAt,
+    /// Least recently changed first.
+    UpdatedAt,
+}
+
+impl CustomerSortKey {
+    pub fn sort(self, reverse: bool) -> Sort<customer::Entity> {
+        let (column, key): (customer::Column, SortKeyFn<customer::Model>) = match self {
+            CustomerSortKey::Name => (customer::Column::SortName, |c| {
+                (SortValue::Text(c.sort_name.clone()), c.id)
+            }),
+            CustomerSortKey::Email => (customer::Column::EmailKey, |c| {
+                (SortValue::Text(c.email_key.clone()), c.id)
+            }),
+            CustomerSortKey::CreatedAt => (customer::Column::CreatedAt, |c| {
+                (SortValue::Time(c.created_at), c.id)
+            }),
+            CustomerSortKey::UpdatedAt => (customer::Column::UpdatedAt, |c| {
+                (SortValue::Time(c.updated_at), c.id)
+            }),
+        };
+        Sort {
+            column,
+            id: customer::Column::Id,
+            reverse,
+            key,
+        }
+    }
+}
+
+/// Which customers a list or a bulk change is about. All given conditions
+/// apply; an empty filter matches every customer of the account.
+#[derive(InputObject, Clone, Debug, Default)]
+pub struct CustomerFilter {
+    /// Words that must each appear in the name, email, an alias or the
+    /// company name (case does not matter).
+    pub keyword: Option<String>,
+    /// Only employees of this company.
+    pub company_id: Option<ID>,
+    /// Only customers with this portal access level.
+    pub portal_access: Option<PortalAccessLevel>,
+    /// Only customers given access to this service.
+    pub service_id: Option<ID>,
+}
+
+impl CustomerFilter {
+    /// The account's customers matching the filter. An id of another kind or
+    /// account matches nothing (it cannot name one of this account's rows).
+    pub fn select(&self, account_id: Uuid) -> Result<Select<customer::Entity>, ApiError> {
+        let mut select = customer::Entity::find().in_account(account_id);
+        if let Some(keyword) = self.keyword.as_deref() {
+            for word in keyword.split_whitespace() {
+                select = select.filter(keyword_condition(account_id, word));
+            }
+        }
+        if let Some(id) = &self.company_id {
+            let company_id = GlobalId::expect(id, NodeKind::Company).unwrap_or_default();
+            select = select.filter(customer::Column::CompanyId.eq(company_id));
+        }
+        if let Some(level) = self.portal_access {
+            select = select
+                .filter(customer::Column::PortalAccess.eq(customer::PortalAccess::from(level)));
+        }
+        if let Some(id) = &self.service_id {
+            let service_id = GlobalId::expect(id, NodeKind::Service).unwrap_or_default();
+            let with_service = Query::select()
+                .column(customer_service::Column::CustomerId)
+                .from(customer_service::Entity)
+                .and_where(customer_service::Column::AccountId.eq(account_id))
+                .and_where(customer_service::Column::ServiceId.eq(service_id))
+                .to_owned();
+            select = select.filter(customer::Column::Id.in_subquery(with_service));
+        }
+        Ok(select)
+    }
+}
+
+fn keyword_condition(account_id: Uuid, word: &str) -> Condition {
+    let aliases = Query::select()
+        .column(customer_email::Column::CustomerId)
+        .from(customer_email::Entity)
+        .and_where(customer_email::Column::AccountId.eq(account_id))
+        .and_where(pagination::contains(customer_email::Column::EmailKey, word))
+        .to_owned();
+    let companies = Query::select()
+        .column(company::Column::Id)
+        .from(company::Entity)
+        .and_where(company::Column::AccountId.eq(account_id))
+        .and_where(pagination::contains(company::Column::NameKey, word))
+        .to_owned();
+    Condition::any()
+        .add(pagination::contains(
+            (customer::Entity, customer::Column::FirstName),
+            word,
+        ))
+        .add(pagination::contains(
+            (customer::Entity, customer::Column::LastName),
+            word,
+        ))
+        .add(pagination::contains(
+            (customer::Entity, customer::Column::EmailKey),
+            word,
+        ))
+        .add(Expr::col((customer::Entity, customer::Column::Id)).in_subquery(aliases))
+        .add(Expr::col((customer::Entity, customer::Column::CompanyId)).in_subquery(companies))
+}
+
+#[derive(Default)]
+pub struct CustomerQuery;
+
+#[Object]
+impl CustomerQuery {
+    /// The account's customers.
+    #[allow(clippy::too_many_arguments)]
+    async fn customers(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+        #[graphql(desc = "Shorthand for `filter: { keyword }`.")] keyword: Option<String>,
+        filter: Option<CustomerFilter>,
+        #[graphql(default)] sort_key: CustomerSortKey,
+        #[graphql(default)] reverse: bool,
+    ) -> ApiResult<Page<Customer>> {
+        let viewer = permissions::require(ctx, Permission::ViewPeople)?;
+        let mut filter = filter.unwrap_or_default();
+        if let Some(keyword) = keyword {
+            let combined = format!("{} {keyword}", filter.keyword.unwrap_or_default());
+            filter.keyword = Some(combined);
+        }
+        let select = filter.select(viewer.account_id)?;
+        let args = PageArgs {
+            first,
+            after,
+            last,
+            before,
+        };
+        Ok(pagination::paginate(ctx.db(), select, sort_key.sort(reverse), args, Customer).await?)
+    }
+
+    /// One customer by id; NOT_FOUND when it is not in the account.
+    async fn customer(&self, ctx: &Context<'_>, id: ID) -> ApiResult<Customer> {
+        let viewer = permissions::require(ctx, Permission::ViewPeople)?;
+        let id = GlobalId::expect(&id, NodeKind::Customer)?;
+        Ok(Customer(
+            super::find(ctx.db(), viewer.account_id, id).await?,
+        ))
+    }
+}

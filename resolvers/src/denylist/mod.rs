@@ -1,0 +1,162 @@
+//! The account's email denylist: addresses that can no longer become
+//! customers (seed 000 "Delete & Denylist").
+
+use async_graphql::{Context, InputObject, Object, SimpleObject};
+use chrono::{DateTime, Utc};
+use roster_entities::denylist_entry;
+use sea_orm::{sea_query::OnConflict, ColumnTrait, EntityTrait, QueryFilter, Set};
+use uuid::Uuid;
+
+use crate::{
+    context::ContextExt,
+    error::{ApiError, ApiResult, UserError},
+    pagination::{self, Page, PageArgs, Sort, SortValue},
+    permissions::{self, Permission},
+    scope::Scoped,
+    validation,
+};
+
+/// An address on the denylist.
+#[derive(Clone, Debug)]
+pub struct DenylistEntry(pub denylist_entry::Model);
+
+#[Object]
+impl DenylistEntry {
+    /// The address, as it was when denylisted.
+    async fn email(&self) -> &str {
+        &self.0.email
+    }
+
+    /// When it was denylisted.
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+}
+
+/// Input of `addToDenylist` and `removeFromDenylist`.
+#[derive(InputObject)]
+pub struct DenylistInput {
+    pub email: String,
+}
+
+/// Result of `addToDenylist` and `removeFromDenylist`.
+#[derive(SimpleObject)]
+pub struct DenylistPayload {
+    /// The address concerned.
+    pub email: Option<String>,
+    /// Whether the denylist changed (false when it already was / was not there).
+    pub changed: bool,
+    pub user_errors: Vec<UserError>,
+}
+
+#[derive(Default)]
+pub struct DenylistQuery;
+
+#[Object]
+impl DenylistQuery {
+    /// Addresses that cannot become customers, by address.
+    async fn denylist(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+        #[graphql(desc = "Only addresses containing this text.")] keyword: Option<String>,
+    ) -> ApiResult<Page<DenylistEntry>> {
+        let viewer = permissions::require(ctx, Permission::ManageDenylist)?;
+        let mut select = denylist_entry::Entity::find().in_account(viewer.account_id);
+        if let Some(keyword) = keyword.filter(|k| !k.trim().is_empty()) {
+            select = select.filter(pagination::contains(
+                denylist_entry::Column::EmailKey,
+                &keyword,
+            ));
+        }
+        let sort = Sort {
+            column: denylist_entry::Column::EmailKey,
+            id: denylist_entry::Column::Id,
+            reverse: false,
+            key: |e: &denylist_entry::Model| (SortValue::Text(e.email_key.clone()), e.id),
+        };
+        let args = PageArgs {
+            first,
+            after,
+            last,
+            before,
+        };
+        Ok(pagination::paginate(ctx.db(), select, sort, args, DenylistEntry).await?)
+    }
+}
+
+#[derive(Default)]
+pub struct DenylistMutation;
+
+#[Object]
+impl DenylistMutation {
+    /// Puts an address on the denylist.
+    async fn add_to_denylist(
+        &self,
+        ctx: &Context<'_>,
+        input: DenylistInput,
+    ) -> ApiResult<DenylistPayload> {
+        let viewer = permissions::require(ctx, Permission::ManageDenylist)?;
+        let email = match validation::email("email", &input.email, 255) {
+            Ok(e) => e,
+            Err(e) => {
+                return Ok(DenylistPayload {
+                    email: None,
+                    changed: false,
+                    user_errors: vec![e],
+                })
+            }
+        };
+        let entry = denylist_entry::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            account_id: Set(viewer.account_id),
+            email_key: Set(validation::email_key(&email)),
+            email: Set(email.clone()),
+            created_at: Set(Utc::now()),
+        };
+        let changed = match denylist_entry::Entity::insert(entry)
+            .on_conflict(
+                OnConflict::columns([
+                    denylist_entry::Column::AccountId,
+                    denylist_entry::Column::EmailKey,
+                ])
+                .do_nothing()
+                .to_owned(),
+            )
+            .exec(ctx.db())
+            .await
+        {
+            Ok(_) => true,
+            Err(sea_orm::DbErr::RecordNotInserted) => false,
+            Err(err) => return Err(ApiError::from(err).into()),
+        };
+        Ok(DenylistPayload {
+            email: Some(email),
+            changed,
+            user_errors: vec![],
+        })
+    }
+
+    /// Takes an address off the denylist, so it can become a customer again.
+    async fn remove_from_denylist(
+        &self,
+        ctx: &Context<'_>,
+        input: DenylistInput,
+    ) -> ApiResult<DenylistPayload> {
+        let viewer = permissions::require(ctx, Permission::ManageDenylist)?;
+        let key = validation::email_key(&input.email);
+        let result = denylist_entry::Entity::delete_many()
+            .filter(denylist_entry::Column::AccountId.eq(viewer.account_id))
+            .filter(denylist_entry::Column::EmailKey.eq(key))
+            .exec(ctx.db())
+            .await?;
+        Ok(DenylistPayload {
+            email: Some(input.email.trim().to_owned()),
+            changed: result.rows_affected > 0,
+            user_errors: vec![],
+        })
+    }
+}

@@ -1,0 +1,297 @@
+//! Relay cursor connections over any sea-orm select, by keyset: rows are
+//! ordered by (sort key, id) and a cursor holds both, so pages stay stable
+//! while rows are added and no OFFSET scan grows with the page number.
+
+use async_graphql::{
+    connection::{Connection, CursorType, Edge, EmptyFields},
+    Object, OutputType,
+};
+use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
+use chrono::{DateTime, Utc};
+use sea_orm::{
+    sea_query::{Alias, Expr, Query},
+    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, FromQueryResult,
+    Order, QueryFilter, QueryOrder, QuerySelect, QueryTrait, Select, Statement,
+};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::error::{ApiError, ApiResult};
+
+/// Page size when neither `first` nor `last` is given.
+pub const DEFAULT_PAGE_SIZE: usize = 20;
+/// Largest page a client may ask for.
+pub const MAX_PAGE_SIZE: usize = 100;
+
+/// The four Relay arguments of a connection field.
+#[derive(Clone, Debug, Default)]
+pub struct PageArgs {
+    pub first: Option<i32>,
+    pub after: Option<String>,
+    pub last: Option<i32>,
+    pub before: Option<String>,
+}
+
+/// The value a row is sorted by.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum SortValue {
+    Text(String),
+    Time(DateTime<Utc>),
+}
+
+impl SortValue {
+    fn to_value(&self) -> sea_orm::Value {
+        match self {
+            SortValue::Text(s) => s.clone().into(),
+            SortValue::Time(t) => (*t).into(),
+        }
+    }
+}
+
+/// An opaque position in a connection: the row's sort value and id.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Cursor {
+    pub key: SortValue,
+    pub id: Uuid,
+}
+
+impl CursorType for Cursor {
+    type Error = ApiError;
+
+    fn decode_cursor(s: &str) -> Result<Self, ApiError> {
+        URL_SAFE_NO_PAD
+            .decode(s)
+            .ok()
+            .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+            .ok_or_else(|| ApiError::BadUserInput(format!("\"{s}\" is not a valid cursor")))
+    }
+
+    fn encode_cursor(&self) -> String {
+        URL_SAFE_NO_PAD.encode(serde_json::to_vec(self).unwrap_or_default())
+    }
+}
+
+/// Extra fields of every connection.
+pub struct ConnectionTotals {
+    db: DatabaseConnection,
+    count: Statement,
+}
+
+#[Object]
+impl ConnectionTotals {
+    /// How many items match, over all pages.
+    async fn total_count(&self) -> ApiResult<i64> {
+        let row = self
+            .db
+            .query_one(self.count.clone())
+            .await
+            .map_err(ApiError::from)?
+            .ok_or_else(|| ApiError::internal("COUNT returned no row"))?;
+        Ok(row.try_get_by_index::<i64>(0).map_err(ApiError::from)?)
+    }
+}
+
+pub type Page<N> = Connection<Cursor, N, ConnectionTotals, EmptyFields>;
+
+/// Reads a row's sort value and id.
+pub type SortKeyFn<M> = fn(&M) -> (SortValue, Uuid);
+
+/// How a select is ordered: by `column` (whose value `key` reads from a row)
+/// then by `id`, ascending unless `reverse`.
+pub struct Sort<E: EntityTrait> {
+    pub column: E::Column,
+    pub id: E::Column,
+    pub reverse: bool,
+    pub key: SortKeyFn<E::Model>,
+}
+
+struct Window {
+    after: Option<Cursor>,
+    before: Option<Cursor>,
+    limit: usize,
+    forward: bool,
+}
+
+fn window(args: PageArgs) -> Result<Window, ApiError> {
+    let size = |name: &str, n: Option<i32>| -> Result<Option<usize>, ApiError> {
+        match n {
+            None => Ok(None),
+            Some(n) if n < 0 => Err(ApiError::BadUserInput(format!(
+                "`{name}` must not be negative"
+            ))),
+            Some(n) if n as usize > MAX_PAGE_SIZE => Err(ApiError::LimitExceeded(format!(
+                "`{name}` may be at most {MAX_PAGE_SIZE}, got {n}"
+            ))),
+            Some(n) => Ok(Some(n as usize)),
+        }
+    };
+    let first = size("first", args.first)?;
+    let last = size("last", args.last)?;
+    if first.is_some() && last.is_some() {
+        return Err(ApiError::BadUserInput(
+            "Pass either `first` or `last`, not both".into(),
+        ));
+    }
+    let decode = |c: Option<String>| c.map(|c| Cursor::decode_cursor(&c)).transpose();
+    Ok(Window {
+        after: decode(args.after)?,
+        before: decode(args.before)?,
+        limit: first.or(last).unwrap_or(DEFAULT_PAGE_SIZE),
+        forward: last.is_none(),
+    })
+}
+
+/// `SELECT COUNT(*)` over `select` (before paging).
+pub fn count_statement<E: EntityTrait>(db: &DatabaseConnection, select: &Select<E>) -> Statement {
+    let inner = select.clone().into_query();
+    let stmt = Query::select()
+        .expr(Expr::cust("COUNT(*)"))
+        .from_subquery(inner, Alias::new("counted"))
+        .to_owned();
+    db.get_database_backend().build(&stmt)
+}
+
+/// Rows strictly past `cursor` in the direction `ascending`.
+fn past<E: EntityTrait>(sort: &Sort<E>, cursor: &Cursor, ascending: bool) -> Condition {
+    let value = cursor.key.to_value();
+    let (key, id) = if ascending {
+        (sort.column.gt(value.clone()), sort.id.gt(cursor.id))
+    } else {
+        (sort.column.lt(value.clone()), sort.id.lt(cursor.id))
+    };
+    Condition::any()
+        .add(key)
+        .add(Condition::all().add(sort.column.eq(value)).add(id))
+}
+
+/// One page of `select` as a connection of `N`.
+pub async fn paginate<E, N>(
+    db: &DatabaseConnection,
+    select: Select<E>,
+    sort: Sort<E>,
+    args: PageArgs,
+    to_node: impl Fn(E::Model) -> N,
+) -> Result<Page<N>, ApiError>
+where
+    E: EntityTrait,
+    E::Model: FromQueryResult + Sync,
+    N: OutputType,
+{
+    let window = window(args)?;
+    let count = count_statement(db, &select);
+    let ascending = !sort.reverse;
+    let mut query = select;
+    if let Some(after) = &window.after {
+        query = query.filter(past(&sort, after, ascending));
+    }
+    if let Some(before) = &window.before {
+        query = query.filter(past(&sort, before, !ascending));
+    }
+    // Backward pages read from the end, then flip.
+    let read_ascending = ascending == window.forward;
+    let order = if read_ascending {
+        Order::Asc
+    } else {
+        Order::Desc
+    };
+    let mut rows = query
+        .order_by(sort.column, order.clone())
+        .order_by(sort.id, order)
+        .limit(window.limit as u64 + 1)
+        .all(db)
+        .await?;
+    let more = rows.len() > window.limit;
+    rows.truncate(window.limit);
+    if !window.forward {
+        rows.reverse();
+    }
+    let (has_previous, has_next) = if window.forward {
+        (window.after.is_some(), more)
+    } else {
+        (more, window.before.is_some())
+    };
+    let mut connection = Connection::with_additional_fields(
+        has_previous,
+        has_next,
+        ConnectionTotals {
+            db: db.clone(),
+            count,
+        },
+    );
+    connection.edges.extend(rows.into_iter().map(|row| {
+        let (key, id) = (sort.key)(&row);
+        Edge::new(Cursor { key, id }, to_node(row))
+    }));
+    Ok(connection)
+}
+
+/// `LOWER(column) LIKE '%keyword%'`, case-insensitive on every database,
+/// with the keyword's own `%` and `_` matched literally.
+pub fn contains(
+    column: impl sea_orm::sea_query::IntoColumnRef,
+    keyword: &str,
+) -> sea_orm::sea_query::SimpleExpr {
+    use sea_orm::sea_query::{Func, LikeExpr};
+    Expr::expr(Func::lower(Expr::col(column)))
+        .like(LikeExpr::new(like_pattern(keyword)).escape('\\'))
+}
+
+/// `%keyword%` for LIKE, lower-cased, with LIKE's wildcards escaped by `\`.
+pub fn like_pattern(keyword: &str) -> String {
+    let escaped = keyword
+        .trim()
+        .to_lowercase()
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
+    format!("%{escaped}%")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursors_round_trip_and_reject_garbage() {
+        let cursor = Cursor {
+            key: SortValue::Text("lee ann".into()),
+            id: Uuid::now_v7(),
+        };
+        assert_eq!(
+            Cursor::decode_cursor(&cursor.encode_cursor()).unwrap(),
+            cursor
+        );
+        assert!(matches!(
+            Cursor::decode_cursor("nope"),
+            Err(ApiError::BadUserInput(_))
+        ));
+    }
+
+    #[test]
+    fn page_argument_rules() {
+        let args = |first, last| PageArgs {
+            first,
+            last,
+            ..Default::default()
+        };
+        assert_eq!(window(args(None, None)).unwrap().limit, DEFAULT_PAGE_SIZE);
+        assert!(matches!(
+            window(args(Some(101), None)),
+            Err(ApiError::LimitExceeded(_))
+        ));
+        assert!(matches!(
+            window(args(Some(-1), None)),
+            Err(ApiError::BadUserInput(_))
+        ));
+        assert!(matches!(
+            window(args(Some(1), Some(1))),
+            Err(ApiError::BadUserInput(_))
+        ));
+        assert!(!window(args(None, Some(5))).unwrap().forward);
+    }
+
+    #[test]
+    fn like_patterns_escape_wildcards() {
+        assert_eq!(like_pattern(" Ann_% "), "%ann\\_\\%%");
+    }
+}

@@ -1,0 +1,111 @@
+//! What each role may do. Every mutation calls `require` first, so the rule
+//! is visible at the top of the operation and tested in one table.
+//! (Manager permissions granted per group and product come with the users
+//! feature; until then members work with customers and admins do the rest.)
+
+use async_graphql::Context;
+use roster_entities::user::Role;
+
+use crate::{
+    auth::{self, Viewer},
+    error::ApiError,
+};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Permission {
+    /// Read customers, companies, services.
+    ViewPeople,
+    /// Create and edit customers, and grant them services.
+    EditCustomers,
+    /// Delete customers (and denylist them).
+    DeleteCustomers,
+    /// Change portal access levels, alone or in bulk.
+    AssignPortalAccess,
+    /// Create, edit and delete companies and their services.
+    ManageCompanies,
+    /// Create, edit and delete services.
+    ManageServices,
+    /// Read and change the email denylist.
+    ManageDenylist,
+}
+
+impl Permission {
+    fn describe(self) -> &'static str {
+        match self {
+            Permission::ViewPeople => "viewing customers, companies and services",
+            Permission::EditCustomers => "editing customers",
+            Permission::DeleteCustomers => "deleting customers",
+            Permission::AssignPortalAccess => "assigning portal access",
+            Permission::ManageCompanies => "managing companies",
+            Permission::ManageServices => "managing services",
+            Permission::ManageDenylist => "managing the denylist",
+        }
+    }
+}
+
+pub fn authorize(viewer: &Viewer, permission: Permission) -> Result<(), ApiError> {
+    let allowed = match viewer.role {
+        Role::SuperAdmin | Role::Admin => true,
+        Role::Member => matches!(
+            permission,
+            Permission::ViewPeople | Permission::EditCustomers
+        ),
+    };
+    if allowed {
+        Ok(())
+    } else {
+        Err(ApiError::Forbidden(format!(
+            "Your role does not allow {}",
+            permission.describe()
+        )))
+    }
+}
+
+/// The signed-in staff user, if they hold `permission`.
+pub fn require<'a>(ctx: &'a Context<'_>, permission: Permission) -> Result<&'a Viewer, ApiError> {
+    let viewer = auth::viewer(ctx)?;
+    authorize(viewer, permission)?;
+    Ok(viewer)
+}
+
+#[cfg(test)]
+mod tests {
+    use uuid::Uuid;
+
+    use super::*;
+
+    fn viewer(role: Role) -> Viewer {
+        Viewer {
+            user_id: Uuid::nil(),
+            account_id: Uuid::nil(),
+            role,
+            session_id: Uuid::nil(),
+        }
+    }
+
+    #[test]
+    fn role_matrix() {
+        use Permission::*;
+        let table = [
+            (ViewPeople, [true, true, true]),
+            (EditCustomers, [true, true, true]),
+            (DeleteCustomers, [true, true, false]),
+            (AssignPortalAccess, [true, true, false]),
+            (ManageCompanies, [true, true, false]),
+            (ManageServices, [true, true, false]),
+            (ManageDenylist, [true, true, false]),
+        ];
+        for (permission, expected) in table {
+            for (role, allowed) in [Role::SuperAdmin, Role::Admin, Role::Member]
+                .into_iter()
+                .zip(expected)
+            {
+                let got = authorize(&viewer(role), permission);
+                assert_eq!(got.is_ok(), allowed, "{role:?} {permission:?}");
+                if let Err(err) = got {
+                    assert_eq!(err.code(), "FORBIDDEN");
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,213 @@
+use async_graphql::{Context, InputObject, MaybeUndefined, Object, SimpleObject, ID};
+use chrono::Utc;
+use roster_entities::service;
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, Set};
+use uuid::Uuid;
+
+use super::Service;
+use crate::{
+    context::ContextExt,
+    error::{is_unique_violation, ApiResult, UserError, UserErrorCode},
+    node::{GlobalId, NodeKind},
+    permissions::{self, Permission},
+    scope::Scoped,
+    validation,
+};
+
+const NAME_MAX: usize = 255;
+const DESCRIPTION_MAX: usize = 10_000;
+
+/// Input of `createService`.
+#[derive(InputObject)]
+pub struct CreateServiceInput {
+    /// Name, unique in the account (at most 255 characters).
+    pub name: String,
+    /// What the service is about.
+    pub description: Option<String>,
+}
+
+/// Input of `updateService`: only the fields given change.
+#[derive(InputObject)]
+pub struct UpdateServiceInput {
+    pub id: ID,
+    pub name: Option<String>,
+    /// `null` clears the description.
+    pub description: MaybeUndefined<String>,
+}
+
+/// Input of `deleteService`.
+#[derive(InputObject)]
+pub struct DeleteServiceInput {
+    pub id: ID,
+}
+
+/// Result of `createService`.
+#[derive(SimpleObject)]
+pub struct CreateServicePayload {
+    pub service: Option<Service>,
+    pub user_errors: Vec<UserError>,
+}
+
+/// Result of `updateService`.
+#[derive(SimpleObject)]
+pub struct UpdateServicePayload {
+    pub service: Option<Service>,
+    pub user_errors: Vec<UserError>,
+}
+
+/// Result of `deleteService`.
+#[derive(SimpleObject)]
+pub struct DeleteServicePayload {
+    /// Id of the deleted service.
+    pub deleted_service_id: Option<ID>,
+    pub user_errors: Vec<UserError>,
+}
+
+#[derive(Default)]
+pub struct ServiceMutation;
+
+fn taken() -> UserError {
+    UserError::new(
+        "name",
+        UserErrorCode::Taken,
+        "a service with this name already exists",
+    )
+}
+
+fn clean_description(value: Option<String>) -> Result<Option<String>, UserError> {
+    let Some(text) = value.map(|d| d.trim().to_owned()).filter(|d| !d.is_empty()) else {
+        return Ok(None);
+    };
+    validation::max_len("description", &text, DESCRIPTION_MAX)?;
+    Ok(Some(text))
+}
+
+async fn name_taken(
+    db: &impl sea_orm::ConnectionTrait,
+    account_id: Uuid,
+    name_key: &str,
+    except: Option<Uuid>,
+) -> Result<bool, sea_orm::DbErr> {
+    let mut select = service::Entity::find()
+        .in_account(account_id)
+        .filter(service::Column::NameKey.eq(name_key));
+    if let Some(id) = except {
+        select = select.filter(service::Column::Id.ne(id));
+    }
+    Ok(select.one(db).await?.is_some())
+}
+
+#[Object]
+impl ServiceMutation {
+    /// Creates a service.
+    async fn create_service(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateServiceInput,
+    ) -> ApiResult<CreateServicePayload> {
+        let viewer = permissions::require(ctx, Permission::ManageServices)?;
+        let fail = |e| {
+            Ok(CreateServicePayload {
+                service: None,
+                user_errors: vec![e],
+            })
+        };
+        let name = match validation::required_text("name", &input.name, NAME_MAX) {
+            Ok(name) => name,
+            Err(e) => return fail(e),
+        };
+        let description = match clean_description(input.description) {
+            Ok(d) => d,
+            Err(e) => return fail(e),
+        };
+        let key = name.to_lowercase();
+        if name_taken(ctx.db(), viewer.account_id, &key, None).await? {
+            return fail(taken());
+        }
+        let now = Utc::now();
+        let row = service::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            account_id: Set(viewer.account_id),
+            name: Set(name),
+            name_key: Set(key),
+            description: Set(description),
+            created_at: Set(now),
+            updated_at: Set(now),
+        };
+        match row.insert(ctx.db()).await {
+            Ok(service) => Ok(CreateServicePayload {
+                service: Some(Service(service)),
+                user_errors: vec![],
+            }),
+            Err(err) if is_unique_violation(&err) => fail(taken()),
+            Err(err) => Err(crate::ApiError::from(err).into()),
+        }
+    }
+
+    /// Renames a service or changes its description.
+    async fn update_service(
+        &self,
+        ctx: &Context<'_>,
+        input: UpdateServiceInput,
+    ) -> ApiResult<UpdateServicePayload> {
+        let viewer = permissions::require(ctx, Permission::ManageServices)?;
+        let id = GlobalId::expect(&input.id, NodeKind::Service)?;
+        let existing = super::find(ctx.db(), viewer.account_id, id).await?;
+        let fail = |e| {
+            Ok(UpdateServicePayload {
+                service: None,
+                user_errors: vec![e],
+            })
+        };
+        let mut row = existing.into_active_model();
+        if let Some(name) = input.name {
+            let name = match validation::required_text("name", &name, NAME_MAX) {
+                Ok(name) => name,
+                Err(e) => return fail(e),
+            };
+            let key = name.to_lowercase();
+            if name_taken(ctx.db(), viewer.account_id, &key, Some(id)).await? {
+                return fail(taken());
+            }
+            row.name = Set(name);
+            row.name_key = Set(key);
+        }
+        match input.description {
+            MaybeUndefined::Undefined => {}
+            MaybeUndefined::Null => row.description = Set(None),
+            MaybeUndefined::Value(text) => match clean_description(Some(text)) {
+                Ok(d) => row.description = Set(d),
+                Err(e) => return fail(e),
+            },
+        }
+        row.updated_at = Set(Utc::now());
+        match row.update(ctx.db()).await {
+            Ok(service) => Ok(UpdateServicePayload {
+                service: Some(Service(service)),
+                user_errors: vec![],
+            }),
+            Err(err) if is_unique_violation(&err) => fail(taken()),
+            Err(err) => Err(crate::ApiError::from(err).into()),
+        }
+    }
+
+    /// Deletes a service; companies and customers lose access to it.
+    async fn delete_service(
+        &self,
+        ctx: &Context<'_>,
+        input: DeleteServiceInput,
+    ) -> ApiResult<DeleteServicePayload> {
+        let viewer = permissions::require(ctx, Permission::ManageServices)?;
+        let id = GlobalId::expect(&input.id, NodeKind::Service)?;
+        super::find(ctx.db(), viewer.account_id, id).await?;
+        service::Entity::delete_many()
+            .filter(service::Column::Id.eq(id))
+            .filter(service::Column::AccountId.eq(viewer.account_id))
+            .exec(ctx.db())
+            .await?;
+        Ok(DeleteServicePayload {
+            deleted_service_id: Some(input.id),
+            user_errors: vec![],
+        })
+    }
+}
