@@ -1,37 +1,63 @@
-//! Every dataloader of the API, registered on the schema in one place.
+//! The dataloaders of one request. They cache, so a connection can load the
+//! nested fields of a whole page in one batch up front (`load_many`, see
+//! `customers::prime`) and each row's resolver then finds its value: the
+//! number of statements does not depend on the page size, nor on timing.
+//! (Batching by delay alone splits unpredictably under load.)
 
-use std::time::Duration;
+use std::{sync::Arc, time::Duration};
 
-use async_graphql::{dataloader::DataLoader, ObjectType, SchemaBuilder, SubscriptionType};
+use async_graphql::{
+    dataloader::{DataLoader, HashMapCache},
+    Context,
+};
 use sea_orm::DatabaseConnection;
 
 use crate::{
     accounts::AccountLoader,
     companies::{CompanyLoader, CompanyServicesLoader},
+    context::ContextExt,
     customers::{CustomerAliasesLoader, CustomerServiceAccessLoader},
 };
 
-/// How long a loader waits to gather keys into one batch. async-graphql's
-/// default (1 ms) costs throughput under load (async-graphql #1306).
+/// How long a loader waits to gather keys not primed in advance.
+/// async-graphql's default (1 ms) costs throughput (async-graphql #1306).
 const DELAY: Duration = Duration::from_micros(200);
 
-fn loader<T: Send + Sync + 'static>(inner: T) -> DataLoader<T> {
-    DataLoader::new(inner, tokio::spawn).delay(DELAY)
+type Cached<T> = DataLoader<T, HashMapCache>;
+
+pub struct Loaders {
+    pub accounts: Cached<AccountLoader>,
+    pub companies: Cached<CompanyLoader>,
+    pub company_services: Cached<CompanyServicesLoader>,
+    pub customer_aliases: Cached<CustomerAliasesLoader>,
+    pub customer_service_access: Cached<CustomerServiceAccessLoader>,
 }
 
-pub fn register<Q, M, S>(
-    builder: SchemaBuilder<Q, M, S>,
-    db: &DatabaseConnection,
-) -> SchemaBuilder<Q, M, S>
+fn cached<T: async_graphql::dataloader::Loader<K>, K>(inner: T) -> Cached<T>
 where
-    Q: ObjectType + 'static,
-    M: ObjectType + 'static,
-    S: SubscriptionType + 'static,
+    K: Send + Sync + std::hash::Hash + Eq + Clone + 'static,
 {
-    builder
-        .data(loader(AccountLoader::new(db.clone())))
-        .data(loader(CompanyLoader { db: db.clone() }))
-        .data(loader(CompanyServicesLoader { db: db.clone() }))
-        .data(loader(CustomerAliasesLoader { db: db.clone() }))
-        .data(loader(CustomerServiceAccessLoader { db: db.clone() }))
+    DataLoader::with_cache(inner, tokio::spawn, HashMapCache::default()).delay(DELAY)
+}
+
+impl Loaders {
+    /// Fresh loaders for one request (HTTP) or one socket (WebSocket).
+    pub fn new(db: &DatabaseConnection) -> Arc<Loaders> {
+        Arc::new(Loaders {
+            accounts: cached(AccountLoader::new(db.clone())),
+            companies: cached(CompanyLoader { db: db.clone() }),
+            company_services: cached(CompanyServicesLoader { db: db.clone() }),
+            customer_aliases: cached(CustomerAliasesLoader { db: db.clone() }),
+            customer_service_access: cached(CustomerServiceAccessLoader { db: db.clone() }),
+        })
+    }
+}
+
+/// The request's loaders. Every entry point inserts them; should one not,
+/// fresh loaders keep the request correct (only less batched).
+pub fn of(ctx: &Context<'_>) -> Arc<Loaders> {
+    match ctx.data_opt::<Arc<Loaders>>() {
+        Some(loaders) => loaders.clone(),
+        None => Loaders::new(ctx.db()),
+    }
 }

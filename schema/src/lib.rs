@@ -12,7 +12,6 @@ use roster_resolvers::{
     customers::{CustomerAccessMutation, CustomerDeleteMutation, CustomerMutation, CustomerQuery},
     denylist::{DenylistMutation, DenylistQuery},
     diagnostics::DiagnosticsSubscription,
-    loaders,
     node::NodeQuery,
     services::{ServiceMutation, ServiceQuery},
     AppState,
@@ -62,8 +61,7 @@ fn builder() -> SchemaBuilder<Query, Mutation, Subscription> {
 
 /// The schema, wired to the database and services in `state`.
 pub fn build(state: AppState) -> RosterSchema {
-    let db = state.db.clone();
-    loaders::register(builder(), &db).data(state).finish()
+    builder().data(state).finish()
 }
 
 /// The schema's SDL, as checked in at `schema/schema.graphql`.

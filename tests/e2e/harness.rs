@@ -390,3 +390,84 @@ pub async fn next_json(socket: &mut Socket) -> Value {
         }
     }
 }
+
+impl TestServer {
+    /// Adds an active staff user with `role` (SUPER_ADMIN, ADMIN or MEMBER)
+    /// to the account of ADMIN_EMAIL and signs them in.
+    pub async fn staff(&self, role: &str, email: &str) -> Client {
+        let db = self.db.connect().await;
+        let backend = db.get_database_backend();
+        let hash = roster_resolvers::auth::password::hash(ADMIN_PASSWORD).expect("hash");
+        let now = chrono::Utc::now();
+        let account: uuid::Uuid = db
+            .query_one(sea_orm::Statement::from_sql_and_values(
+                backend,
+                match backend {
+                    sea_orm::DatabaseBackend::Postgres => {
+                        "SELECT account_id FROM users WHERE email_key = $1"
+                    }
+                    _ => "SELECT account_id FROM users WHERE email_key = ?",
+                },
+                [ADMIN_EMAIL.into()],
+            ))
+            .await
+            .unwrap()
+            .expect("the bootstrap admin")
+            .try_get("", "account_id")
+            .unwrap();
+        let sql = match backend {
+            sea_orm::DatabaseBackend::Postgres => "INSERT INTO users (id, account_id, first_name, last_name, email, email_key, role, status, password_hash, created_at, updated_at) VALUES ($1, $2, 'Test', 'Staff', $3, $3, $4, 'ACTIVE', $5, $6, $6)",
+            _ => "INSERT INTO users (id, account_id, first_name, last_name, email, email_key, role, status, password_hash, created_at, updated_at) VALUES (?, ?, 'Test', 'Staff', ?, ?, ?, 'ACTIVE', ?, ?, ?)",
+        };
+        let values: Vec<sea_orm::Value> = match backend {
+            sea_orm::DatabaseBackend::Postgres => vec![
+                uuid::Uuid::now_v7().into(),
+                account.into(),
+                email.into(),
+                role.into(),
+                hash.into(),
+                now.into(),
+            ],
+            _ => vec![
+                uuid::Uuid::now_v7().into(),
+                account.into(),
+                email.into(),
+                email.into(),
+                role.into(),
+                hash.into(),
+                now.into(),
+                now.into(),
+            ],
+        };
+        db.execute(sea_orm::Statement::from_sql_and_values(
+            backend, sql, values,
+        ))
+        .await
+        .expect("insert staff");
+        let token = self.login(email, ADMIN_PASSWORD).await;
+        self.with_token(&token)
+    }
+
+    /// The server's `roster_db_statements_total`.
+    pub async fn statements(&self) -> u64 {
+        let text = self
+            .http
+            .get(self.url("/metrics"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        text.lines()
+            .find_map(|l| l.strip_prefix("roster_db_statements_total "))
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or_else(|| panic!("no statement counter in {text}"))
+    }
+}
+
+/// The `data` of a response, panicking with the whole response on errors.
+pub fn data(res: &Value) -> &Value {
+    assert!(res.get("errors").is_none(), "unexpected errors: {res}");
+    &res["data"]
+}

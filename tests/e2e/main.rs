@@ -11,6 +11,7 @@ mod harness;
 mod auth;
 mod bootstrap;
 mod cli;
+mod customers;
 mod http_protocol;
 mod subscriptions;
 mod tenancy;

@@ -5,4 +5,5 @@ pub mod commands;
 pub mod config;
 pub mod db;
 pub mod http;
+pub mod metrics;
 pub mod telemetry;

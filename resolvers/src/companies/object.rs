@@ -1,9 +1,8 @@
-use async_graphql::{dataloader::DataLoader, Context, Object, ID};
+use async_graphql::{Context, Object, ID};
 use chrono::{DateTime, Utc};
 use roster_entities::{company, customer};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
-use super::CompanyServicesLoader;
 use crate::{
     context::ContextExt,
     customers::{Customer, CustomerSortKey},
@@ -33,8 +32,8 @@ impl Company {
 
     /// Services the company has access to, by name.
     async fn services(&self, ctx: &Context<'_>) -> ApiResult<Vec<Service>> {
-        let loader = ctx.data_unchecked::<DataLoader<CompanyServicesLoader>>();
-        let services = loader
+        let services = crate::loaders::of(ctx)
+            .company_services
             .load_one((self.0.account_id, self.0.id))
             .await
             .map_err(ApiError::internal)?
@@ -60,14 +59,16 @@ impl Company {
             last,
             before,
         };
-        Ok(pagination::paginate(
+        let page = pagination::paginate(
             ctx.db(),
             select,
             CustomerSortKey::Name.sort(false),
             args,
             Customer,
         )
-        .await?)
+        .await?;
+        crate::customers::prime(ctx, &page).await?;
+        Ok(page)
     }
 
     /// When the company was created.

@@ -38,8 +38,11 @@ impl CustomerDeleteMutation {
         &self,
         ctx: &Context<'_>,
         id: ID,
-        #[graphql(default = false)] denylist: bool,
+        #[graphql(desc = "Also put the email on the denylist (default: false).")] denylist: Option<
+            bool,
+        >,
     ) -> ApiResult<DeleteCustomerPayload> {
+        let denylist = denylist.unwrap_or(false);
         let viewer = permissions::require(ctx, Permission::DeleteCustomers)?;
         if denylist {
             permissions::authorize(viewer, Permission::ManageDenylist)?;

@@ -1,10 +1,9 @@
-use async_graphql::{dataloader::DataLoader, Context, Enum, Object, SimpleObject, ID};
+use async_graphql::{Context, Enum, Object, SimpleObject, ID};
 use chrono::{DateTime, Utc};
 use roster_entities::customer;
 
-use super::{CustomerAliasesLoader, CustomerServiceAccessLoader};
 use crate::{
-    companies::{Company, CompanyLoader},
+    companies::Company,
     error::{ApiError, ApiResult},
     node::GlobalId,
     services::Service,
@@ -92,8 +91,8 @@ impl Customer {
 
     /// Other addresses of the customer, also unique in the account.
     async fn email_aliases(&self, ctx: &Context<'_>) -> ApiResult<Vec<String>> {
-        let loader = ctx.data_unchecked::<DataLoader<CustomerAliasesLoader>>();
-        Ok(loader
+        Ok(crate::loaders::of(ctx)
+            .customer_aliases
             .load_one(self.key())
             .await
             .map_err(ApiError::internal)?
@@ -105,8 +104,8 @@ impl Customer {
         let Some(company_id) = self.0.company_id else {
             return Ok(None);
         };
-        let loader = ctx.data_unchecked::<DataLoader<CompanyLoader>>();
-        let company = loader
+        let company = crate::loaders::of(ctx)
+            .companies
             .load_one((self.0.account_id, company_id))
             .await
             .map_err(ApiError::internal)?;
@@ -173,8 +172,8 @@ impl Customer {
 
     /// Services the customer was given, by name.
     async fn service_access(&self, ctx: &Context<'_>) -> ApiResult<Vec<CustomerServiceAccess>> {
-        let loader = ctx.data_unchecked::<DataLoader<CustomerServiceAccessLoader>>();
-        let grants = loader
+        let grants = crate::loaders::of(ctx)
+            .customer_service_access
             .load_one(self.key())
             .await
             .map_err(ApiError::internal)?

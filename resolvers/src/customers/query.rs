@@ -164,7 +164,10 @@ impl CustomerQuery {
             last,
             before,
         };
-        Ok(pagination::paginate(ctx.db(), select, sort_key.sort(reverse), args, Customer).await?)
+        let page =
+            pagination::paginate(ctx.db(), select, sort_key.sort(reverse), args, Customer).await?;
+        super::prime(ctx, &page).await?;
+        Ok(page)
     }
 
     /// One customer by id; NOT_FOUND when it is not in the account.

@@ -9,7 +9,7 @@ pub use global_id::{GlobalId, NodeKind};
 use async_graphql::{Context, Interface, Object, ID};
 
 use crate::{
-    accounts::{Account, AccountLoader},
+    accounts::Account,
     auth,
     companies::{self, Company},
     context::ContextExt,
@@ -76,9 +76,8 @@ async fn resolve(ctx: &Context<'_>, id: &ID) -> Result<Node, ApiError> {
             if gid.id != viewer.account_id {
                 return Err(ApiError::not_found("Account"));
             }
-            let loader =
-                ctx.data_unchecked::<async_graphql::dataloader::DataLoader<AccountLoader>>();
-            let account = loader
+            let account = crate::loaders::of(ctx)
+                .accounts
                 .load_one(gid.id)
                 .await
                 .map_err(ApiError::internal)?

@@ -53,14 +53,16 @@ impl Service {
             last,
             before,
         };
-        Ok(pagination::paginate(
+        let page = pagination::paginate(
             ctx.db(),
             select,
             CustomerSortKey::Name.sort(false),
             args,
             Customer,
         )
-        .await?)
+        .await?;
+        crate::customers::prime(ctx, &page).await?;
+        Ok(page)
     }
 
     /// When the service was created.

@@ -1,9 +1,9 @@
-use async_graphql::{dataloader::DataLoader, Context, Enum, Object, ID};
+use async_graphql::{Context, Enum, Object, ID};
 use chrono::{DateTime, Utc};
 use roster_entities::user;
 
 use crate::{
-    accounts::{Account, AccountLoader},
+    accounts::Account,
     error::{ApiError, ApiResult},
     node::GlobalId,
 };
@@ -77,8 +77,8 @@ impl User {
 
     /// The account the user belongs to.
     async fn account(&self, ctx: &Context<'_>) -> ApiResult<Account> {
-        let loader = ctx.data_unchecked::<DataLoader<AccountLoader>>();
-        let account = loader
+        let account = crate::loaders::of(ctx)
+            .accounts
             .load_one(self.0.account_id)
             .await
             .map_err(ApiError::internal)?

@@ -31,7 +31,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
 }
 
 async fn serve(settings: &Settings) -> anyhow::Result<()> {
-    let conn = db::connect(settings).await?;
+    let mut conn = db::connect(settings).await?;
+    crate::metrics::instrument(&mut conn);
     let applied = db::migrate(&conn).await?;
     if applied > 0 {
         tracing::info!(applied, "database migrated");

@@ -16,7 +16,7 @@ use poem::{
     web::Data,
     Body, Request, Response,
 };
-use roster_resolvers::{auth::Auth, RequestContext};
+use roster_resolvers::{auth::Auth, loaders::Loaders, RequestContext};
 use serde_json::json;
 use tokio_util::compat::TokioAsyncReadCompatExt;
 
@@ -184,7 +184,11 @@ async fn execute(
         request_id: request_id.clone(),
         auth,
     };
-    let resp = app.schema.execute_batch(batch.data(ctx)).await;
+    let loaders = Loaders::new(&app.state.db);
+    let resp = app
+        .schema
+        .execute_batch(batch.data(ctx).data(loaders))
+        .await;
     graphql_response(resp, format, &request_id)
 }
 

@@ -32,6 +32,7 @@ pub fn routes(app: App) -> impl poem::Endpoint {
         .at("/graphql/ws", get(ws::subscribe))
         .at("/healthz", get(pages::healthz))
         .at("/readyz", get(pages::readyz))
+        .at("/metrics", get(pages::metrics))
         .data(app)
         .with(CatchPanic::new())
 }

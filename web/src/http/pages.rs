@@ -68,6 +68,17 @@ pub fn graphiql_asset(Path(name): Path<String>) -> Response {
     }
 }
 
+/// Prometheus metrics.
+#[handler]
+pub fn metrics() -> Response {
+    Response::builder()
+        .header(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )
+        .body(crate::metrics::render())
+}
+
 /// The process is up.
 #[handler]
 pub fn healthz() -> Json<serde_json::Value> {

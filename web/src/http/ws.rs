@@ -10,7 +10,7 @@ use poem::{
     web::{websocket::WebSocket, Data},
     IntoResponse, Request,
 };
-use roster_resolvers::{auth::Auth, RequestContext};
+use roster_resolvers::{auth::Auth, loaders::Loaders, RequestContext};
 
 use super::{auth, App};
 
@@ -42,6 +42,9 @@ pub async fn subscribe(
                     }
                     let mut data = GqlData::default();
                     data.insert(RequestContext { request_id, auth });
+                    // Loaders cache for the socket's life; subscriptions
+                    // today stream no loader-backed objects.
+                    data.insert(Loaders::new(&app.state.db));
                     Ok(data)
                 })
                 .serve()
