@@ -51,6 +51,8 @@ pub struct Model {
     pub time_zone: Option<String>,
     pub locale: Option<String>,
     pub portal_access: PortalAccess,
+    /// Token of the current avatar (see `customer_avatar`), if any.
+    pub avatar_token: Option<String>,
     pub created_at: ChronoDateTimeUtc,
     pub updated_at: ChronoDateTimeUtc,
 }

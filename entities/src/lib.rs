@@ -5,6 +5,7 @@ pub mod account;
 pub mod company;
 pub mod company_service;
 pub mod customer;
+pub mod customer_avatar;
 pub mod customer_email;
 pub mod customer_service;
 pub mod denylist_entry;

@@ -6,6 +6,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261123_000001_accounts_users_sessions;
 mod m20261123_000002_customers_companies_services;
+mod m20261123_000003_customer_avatars;
 
 pub struct Migrator;
 
@@ -15,6 +16,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261123_000001_accounts_users_sessions::Migration),
             Box::new(m20261123_000002_customers_companies_services::Migration),
+            Box::new(m20261123_000003_customer_avatars::Migration),
         ]
     }
 }

@@ -9,7 +9,10 @@ use async_graphql::{MergedObject, MergedSubscription, Schema, SchemaBuilder};
 use roster_resolvers::{
     auth::{AuthMutation, AuthQuery},
     companies::{CompanyMutation, CompanyQuery},
-    customers::{CustomerAccessMutation, CustomerDeleteMutation, CustomerMutation, CustomerQuery},
+    customers::{
+        CustomerAccessMutation, CustomerAvatarMutation, CustomerDeleteMutation, CustomerMutation,
+        CustomerQuery,
+    },
     denylist::{DenylistMutation, DenylistQuery},
     diagnostics::DiagnosticsSubscription,
     node::NodeQuery,
@@ -36,6 +39,7 @@ pub struct Mutation(
     CustomerMutation,
     CustomerAccessMutation,
     CustomerDeleteMutation,
+    CustomerAvatarMutation,
     ServiceMutation,
     DenylistMutation,
 );

@@ -9,6 +9,7 @@
 mod harness;
 
 mod auth;
+mod avatars;
 mod bootstrap;
 mod cli;
 mod customers;

@@ -3,6 +3,7 @@
 //! services and portal access levels, alone or in bulk.
 
 mod access;
+pub mod avatar;
 mod delete;
 mod loader;
 mod mutation;
@@ -12,6 +13,7 @@ mod rules;
 pub mod validate;
 
 pub use access::CustomerAccessMutation;
+pub use avatar::CustomerAvatarMutation;
 pub use delete::CustomerDeleteMutation;
 pub use loader::{CustomerAliasesLoader, CustomerServiceAccessLoader};
 pub use mutation::CustomerMutation;

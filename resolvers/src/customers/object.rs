@@ -140,6 +140,12 @@ impl Customer {
         self.0.department.as_deref()
     }
 
+    /// Path of the customer's avatar (a square PNG of at most 128 × 128),
+    /// relative to this server, e.g. `/avatars/3f…9a.png`; null without one.
+    async fn avatar_url(&self) -> Option<String> {
+        self.0.avatar_token.as_deref().map(super::avatar::url)
+    }
+
     /// Free-form notes (any length).
     async fn notes(&self) -> Option<&str> {
         self.0.notes.as_deref()

@@ -1,6 +1,7 @@
 //! The poem host: routes, and serving them until a shutdown signal.
 
 mod auth;
+mod avatars;
 mod graphql;
 mod pages;
 mod ws;
@@ -33,6 +34,7 @@ pub fn routes(app: App) -> impl poem::Endpoint {
         .at("/healthz", get(pages::healthz))
         .at("/readyz", get(pages::readyz))
         .at("/metrics", get(pages::metrics))
+        .at("/avatars/:name", get(avatars::avatar))
         .data(app)
         .with(CatchPanic::new())
 }
