@@ -4,9 +4,11 @@
 pub mod account;
 pub mod company;
 pub mod company_service;
+pub mod custom_field;
 pub mod customer;
 pub mod customer_avatar;
 pub mod customer_email;
+pub mod customer_field_value;
 pub mod customer_service;
 pub mod denylist_entry;
 pub mod service;

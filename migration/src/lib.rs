@@ -7,6 +7,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261123_000001_accounts_users_sessions;
 mod m20261123_000002_customers_companies_services;
 mod m20261123_000003_customer_avatars;
+mod m20261123_000004_custom_fields;
 
 pub struct Migrator;
 
@@ -17,6 +18,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000001_accounts_users_sessions::Migration),
             Box::new(m20261123_000002_customers_companies_services::Migration),
             Box::new(m20261123_000003_customer_avatars::Migration),
+            Box::new(m20261123_000004_custom_fields::Migration),
         ]
     }
 }

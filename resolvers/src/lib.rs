@@ -8,6 +8,7 @@ pub mod accounts;
 pub mod auth;
 pub mod companies;
 pub mod context;
+pub mod custom_fields;
 pub mod customers;
 pub mod denylist;
 pub mod diagnostics;

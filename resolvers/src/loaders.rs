@@ -16,6 +16,7 @@ use crate::{
     accounts::AccountLoader,
     companies::{CompanyLoader, CompanyServicesLoader},
     context::ContextExt,
+    custom_fields::values::CustomerFieldValuesLoader,
     customers::{CustomerAliasesLoader, CustomerServiceAccessLoader},
 };
 
@@ -31,6 +32,7 @@ pub struct Loaders {
     pub company_services: Cached<CompanyServicesLoader>,
     pub customer_aliases: Cached<CustomerAliasesLoader>,
     pub customer_service_access: Cached<CustomerServiceAccessLoader>,
+    pub customer_field_values: Cached<CustomerFieldValuesLoader>,
 }
 
 fn cached<T: async_graphql::dataloader::Loader<K>, K>(inner: T) -> Cached<T>
@@ -49,6 +51,7 @@ impl Loaders {
             company_services: cached(CompanyServicesLoader { db: db.clone() }),
             customer_aliases: cached(CustomerAliasesLoader { db: db.clone() }),
             customer_service_access: cached(CustomerServiceAccessLoader { db: db.clone() }),
+            customer_field_values: cached(CustomerFieldValuesLoader { db: db.clone() }),
         })
     }
 }

@@ -27,6 +27,8 @@ pub enum Permission {
     ManageServices,
     /// Read and change the email denylist.
     ManageDenylist,
+    /// Define, change and delete custom customer fields.
+    ManageCustomFields,
 }
 
 impl Permission {
@@ -39,6 +41,7 @@ impl Permission {
             Permission::ManageCompanies => "managing companies",
             Permission::ManageServices => "managing services",
             Permission::ManageDenylist => "managing the denylist",
+            Permission::ManageCustomFields => "managing custom fields",
         }
     }
 }
@@ -94,6 +97,7 @@ mod tests {
             (ManageCompanies, [true, true, false]),
             (ManageServices, [true, true, false]),
             (ManageDenylist, [true, true, false]),
+            (ManageCustomFields, [true, true, false]),
         ];
         for (permission, expected) in table {
             for (role, allowed) in [Role::SuperAdmin, Role::Admin, Role::Member]

@@ -2,8 +2,8 @@
 //! that no resolver or loader can read another account's rows by accident.
 
 use roster_entities::{
-    company, company_service, customer, customer_email, customer_service, denylist_entry, service,
-    session, user,
+    company, company_service, custom_field, customer, customer_email, customer_field_value,
+    customer_service, denylist_entry, service, session, user,
 };
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Select};
 use uuid::Uuid;
@@ -38,8 +38,10 @@ macro_rules! account_owned {
 account_owned!(
     company,
     company_service,
+    custom_field,
     customer,
     customer_email,
+    customer_field_value,
     customer_service,
     denylist_entry,
     service

@@ -9,6 +9,7 @@ use async_graphql::{MergedObject, MergedSubscription, Schema, SchemaBuilder};
 use roster_resolvers::{
     auth::{AuthMutation, AuthQuery},
     companies::{CompanyMutation, CompanyQuery},
+    custom_fields::{CustomFieldMutation, CustomFieldQuery},
     customers::{
         CustomerAccessMutation, CustomerAvatarMutation, CustomerDeleteMutation, CustomerMutation,
         CustomerQuery,
@@ -29,6 +30,7 @@ pub struct Query(
     CustomerQuery,
     ServiceQuery,
     DenylistQuery,
+    CustomFieldQuery,
 );
 
 /// Every mutation of the API.
@@ -42,6 +44,7 @@ pub struct Mutation(
     CustomerAvatarMutation,
     ServiceMutation,
     DenylistMutation,
+    CustomFieldMutation,
 );
 
 /// Every subscription of the API.

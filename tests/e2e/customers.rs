@@ -201,7 +201,8 @@ async fn nested_fields_are_batched_whatever_the_page_size() {
     assert!(data(&res)["c99"]["userErrors"] == json!([]), "{res}");
 
     let page = "query($n: Int!) { customers(first: $n) { totalCount nodes {
-        id email emailAliases
+        id email emailAliases avatarUrl
+        customFields { field { name } value }
         company { name services { name } }
         serviceAccess { access service { name } }
       } } }";

@@ -12,6 +12,7 @@ mod auth;
 mod avatars;
 mod bootstrap;
 mod cli;
+mod custom_fields;
 mod customers;
 mod http_protocol;
 mod subscriptions;

@@ -66,6 +66,13 @@ pub async fn prime(
             .await
             .map_err(internal)?;
     }
+    if selects("customFields") {
+        loaders
+            .customer_field_values
+            .load_many(keys.clone())
+            .await
+            .map_err(internal)?;
+    }
     if selects("serviceAccess") {
         loaders
             .customer_service_access

@@ -14,6 +14,7 @@ use super::{
 };
 use crate::{
     context::ContextExt,
+    custom_fields::values::{self as field_values, CustomFieldValueInput},
     error::{is_unique_violation, ApiError, ApiResult, UserError, UserErrorCode},
     node::{GlobalId, NodeKind},
     permissions::{self, Permission},
@@ -62,6 +63,9 @@ pub struct CreateCustomerInput {
     /// Services to give the customer; with a company, only the company's.
     #[graphql(default)]
     pub services: Vec<ServiceAccessInput>,
+    /// Values of the account's custom fields.
+    #[graphql(default)]
+    pub custom_fields: Vec<CustomFieldValueInput>,
 }
 
 /// Input of `updateCustomer`: only the fields given change; `null` clears an
@@ -90,6 +94,10 @@ pub struct UpdateCustomerInput {
     pub time_zone: MaybeUndefined<String>,
     pub locale: MaybeUndefined<String>,
     pub portal_access: Option<PortalAccessLevel>,
+    /// Custom field values to set (`value: null` clears one); fields not
+    /// listed keep their value.
+    #[graphql(default)]
+    pub custom_fields: Vec<CustomFieldValueInput>,
 }
 
 /// Result of `createCustomer`.
@@ -244,6 +252,14 @@ impl CustomerMutation {
         if let Some(e) = rules::services_allowed(db, company_id, "services", &services).await? {
             errors.push(e);
         }
+        let field_changes =
+            match field_values::resolve(db, account_id, &input.custom_fields).await? {
+                Ok(changes) => changes,
+                Err(e) => {
+                    errors.extend(e);
+                    Vec::new()
+                }
+            };
         let Some(clean) = clean else {
             return fail(errors);
         };
@@ -294,6 +310,7 @@ impl CustomerMutation {
                 .exec(&txn)
                 .await?;
         }
+        field_values::write(&txn, account_id, id, &field_changes).await?;
         txn.commit().await?;
         Ok(CreateCustomerPayload {
             customer: Some(Customer(customer)),
@@ -373,6 +390,14 @@ impl CustomerMutation {
                 }
             },
         };
+        let field_changes =
+            match field_values::resolve(db, account_id, &input.custom_fields).await? {
+                Ok(changes) => changes,
+                Err(e) => {
+                    errors.extend(e);
+                    Vec::new()
+                }
+            };
         let Some(clean) = clean else {
             return fail(errors);
         };
@@ -410,6 +435,7 @@ impl CustomerMutation {
         if company_changed {
             super::access::keep_company_services(&txn, id, company_id).await?;
         }
+        field_values::write(&txn, account_id, id, &field_changes).await?;
         txn.commit().await?;
         Ok(UpdateCustomerPayload {
             customer: Some(Customer(customer)),

@@ -4,6 +4,7 @@ use roster_entities::customer;
 
 use crate::{
     companies::Company,
+    custom_fields::{CustomField, CustomFieldValue},
     error::{ApiError, ApiResult},
     node::GlobalId,
     services::Service,
@@ -174,6 +175,24 @@ impl Customer {
     /// What the customer may do in the customer portal.
     async fn portal_access(&self) -> PortalAccessLevel {
         self.0.portal_access.into()
+    }
+
+    /// The customer's values for the account's custom fields, by field name
+    /// (fields without a value are left out).
+    async fn custom_fields(&self, ctx: &Context<'_>) -> ApiResult<Vec<CustomFieldValue>> {
+        let values = crate::loaders::of(ctx)
+            .customer_field_values
+            .load_one(self.key())
+            .await
+            .map_err(ApiError::internal)?
+            .unwrap_or_default();
+        Ok(values
+            .into_iter()
+            .map(|(value, field)| CustomFieldValue {
+                field: CustomField(field),
+                value,
+            })
+            .collect())
     }
 
     /// Services the customer was given, by name.

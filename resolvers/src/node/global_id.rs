@@ -11,15 +11,17 @@ use crate::error::ApiError;
 pub enum NodeKind {
     Account,
     Company,
+    CustomField,
     Customer,
     Service,
     User,
 }
 
 impl NodeKind {
-    const ALL: [NodeKind; 5] = [
+    const ALL: [NodeKind; 6] = [
         NodeKind::Account,
         NodeKind::Company,
+        NodeKind::CustomField,
         NodeKind::Customer,
         NodeKind::Service,
         NodeKind::User,
@@ -29,6 +31,7 @@ impl NodeKind {
         match self {
             NodeKind::Account => "Account",
             NodeKind::Company => "Company",
+            NodeKind::CustomField => "CustomField",
             NodeKind::Customer => "Customer",
             NodeKind::Service => "Service",
             NodeKind::User => "User",
@@ -53,6 +56,13 @@ impl GlobalId {
     pub fn company(id: Uuid) -> Self {
         GlobalId {
             kind: NodeKind::Company,
+            id,
+        }
+    }
+
+    pub fn custom_field(id: Uuid) -> Self {
+        GlobalId {
+            kind: NodeKind::CustomField,
             id,
         }
     }

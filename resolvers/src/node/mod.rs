@@ -13,6 +13,7 @@ use crate::{
     auth,
     companies::{self, Company},
     context::ContextExt,
+    custom_fields::{self, CustomField},
     customers::{self, Customer},
     error::{ApiError, ApiResult},
     services::{self, Service},
@@ -30,6 +31,7 @@ pub const MAX_NODES: usize = 100;
 pub enum Node {
     Account(Account),
     Company(Company),
+    CustomField(CustomField),
     Customer(Customer),
     Service(Service),
     User(User),
@@ -86,6 +88,9 @@ async fn resolve(ctx: &Context<'_>, id: &ID) -> Result<Node, ApiError> {
         }
         NodeKind::Company => Ok(Node::Company(Company(
             companies::find(ctx.db(), viewer.account_id, gid.id).await?,
+        ))),
+        NodeKind::CustomField => Ok(Node::CustomField(CustomField(
+            custom_fields::find(ctx.db(), viewer.account_id, gid.id).await?,
         ))),
         NodeKind::Customer => Ok(Node::Customer(Customer(
             customers::find(ctx.db(), viewer.account_id, gid.id).await?,

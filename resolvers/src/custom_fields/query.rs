@@ -1,0 +1,44 @@
+use async_graphql::{Context, Object};
+use roster_entities::custom_field;
+use sea_orm::EntityTrait;
+
+use super::CustomField;
+use crate::{
+    context::ContextExt,
+    error::ApiResult,
+    pagination::{self, Page, PageArgs, Sort, SortValue},
+    permissions::{self, Permission},
+    scope::Scoped,
+};
+
+#[derive(Default)]
+pub struct CustomFieldQuery;
+
+#[Object]
+impl CustomFieldQuery {
+    /// The account's custom customer fields, by name.
+    async fn custom_fields(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> ApiResult<Page<CustomField>> {
+        let viewer = permissions::require(ctx, Permission::ViewPeople)?;
+        let select = custom_field::Entity::find().in_account(viewer.account_id);
+        let sort = Sort {
+            column: custom_field::Column::NameKey,
+            id: custom_field::Column::Id,
+            reverse: false,
+            key: |f: &custom_field::Model| (SortValue::Text(f.name_key.clone()), f.id),
+        };
+        let args = PageArgs {
+            first,
+            after,
+            last,
+            before,
+        };
+        Ok(pagination::paginate(ctx.db(), select, sort, args, CustomField).await?)
+    }
+}
