@@ -17,7 +17,10 @@ use crate::{
     companies::{CompanyLoader, CompanyServicesLoader},
     context::ContextExt,
     custom_fields::values::CustomerFieldValuesLoader,
-    customers::{CustomerAliasesLoader, CustomerServiceAccessLoader},
+    customers::{
+        nested::{CustomerCountLoader, CustomerPageLoader},
+        CustomerAliasesLoader, CustomerServiceAccessLoader,
+    },
 };
 
 /// How long a loader waits to gather keys not primed in advance.
@@ -33,6 +36,8 @@ pub struct Loaders {
     pub customer_aliases: Cached<CustomerAliasesLoader>,
     pub customer_service_access: Cached<CustomerServiceAccessLoader>,
     pub customer_field_values: Cached<CustomerFieldValuesLoader>,
+    pub customer_pages: Cached<CustomerPageLoader>,
+    pub customer_counts: Cached<CustomerCountLoader>,
 }
 
 fn cached<T: async_graphql::dataloader::Loader<K>, K>(inner: T) -> Cached<T>
@@ -52,6 +57,8 @@ impl Loaders {
             customer_aliases: cached(CustomerAliasesLoader { db: db.clone() }),
             customer_service_access: cached(CustomerServiceAccessLoader { db: db.clone() }),
             customer_field_values: cached(CustomerFieldValuesLoader { db: db.clone() }),
+            customer_pages: cached(CustomerPageLoader { db: db.clone() }),
+            customer_counts: cached(CustomerCountLoader { db: db.clone() }),
         })
     }
 }

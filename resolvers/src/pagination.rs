@@ -73,17 +73,37 @@ impl CursorType for Cursor {
 
 /// Extra fields of every connection.
 pub struct ConnectionTotals {
-    db: DatabaseConnection,
-    count: Statement,
+    count: Count,
+}
+
+enum Count {
+    /// Counted when asked for.
+    Query {
+        db: DatabaseConnection,
+        statement: Statement,
+    },
+    /// Already known (loaded in a batch with sibling connections).
+    Known(i64),
+}
+
+impl ConnectionTotals {
+    pub fn known(count: i64) -> Self {
+        ConnectionTotals {
+            count: Count::Known(count),
+        }
+    }
 }
 
 #[Object]
 impl ConnectionTotals {
     /// How many items match, over all pages.
     async fn total_count(&self) -> ApiResult<i64> {
-        let row = self
-            .db
-            .query_one(self.count.clone())
+        let (db, statement) = match &self.count {
+            Count::Known(n) => return Ok(*n),
+            Count::Query { db, statement } => (db, statement),
+        };
+        let row = db
+            .query_one(statement.clone())
             .await
             .map_err(ApiError::from)?
             .ok_or_else(|| ApiError::internal("COUNT returned no row"))?;
@@ -210,19 +230,46 @@ where
     } else {
         (more, window.before.is_some())
     };
-    let mut connection = Connection::with_additional_fields(
+    let totals = ConnectionTotals {
+        count: Count::Query {
+            db: db.clone(),
+            statement: count,
+        },
+    };
+    Ok(page_of(
+        rows,
         has_previous,
         has_next,
-        ConnectionTotals {
-            db: db.clone(),
-            count,
-        },
-    );
+        totals,
+        sort.key,
+        to_node,
+    ))
+}
+
+/// A connection from rows already in order.
+pub fn page_of<M, N: OutputType>(
+    rows: Vec<M>,
+    has_previous: bool,
+    has_next: bool,
+    totals: ConnectionTotals,
+    key: SortKeyFn<M>,
+    to_node: impl Fn(M) -> N,
+) -> Page<N> {
+    let mut connection = Connection::with_additional_fields(has_previous, has_next, totals);
     connection.edges.extend(rows.into_iter().map(|row| {
-        let (key, id) = (sort.key)(&row);
+        let (key, id) = key(&row);
         Edge::new(Cursor { key, id }, to_node(row))
     }));
-    Ok(connection)
+    connection
+}
+
+/// The page size a `first` argument asks for (checked as for any connection).
+pub fn first_page_size(first: Option<i32>) -> Result<usize, ApiError> {
+    Ok(window(PageArgs {
+        first,
+        ..Default::default()
+    })?
+    .limit)
 }
 
 /// `LOWER(column) LIKE '%keyword%'`, case-insensitive on every database,

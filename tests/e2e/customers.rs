@@ -705,3 +705,84 @@ async fn companies_and_services_keep_unique_names_and_clean_up() {
         json!({ "company": null, "serviceAccess": [] })
     );
 }
+
+#[tokio::test]
+async fn connections_under_a_list_load_together() {
+    let server = TestServer::start().await;
+    let admin = server.super_admin().await;
+    let service_id = service(&admin, "Support").await;
+    let mut doc = String::from("mutation($s: ID!) {");
+    for i in 0..30 {
+        doc.push_str(&format!(" k{i}: createCompany(input: {{ name: \"Company {i:02}\", serviceIds: [$s] }}) {{ company {{ id }} }}"));
+    }
+    doc.push('}');
+    let res = admin.gql(&doc, json!({ "s": service_id })).await;
+    let companies: Vec<String> = (0..30)
+        .map(|i| {
+            data(&res)[format!("k{i}")]["company"]["id"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    let mut doc = String::from("mutation($s: ID!) {");
+    for (i, company) in companies.iter().enumerate() {
+        for j in 0..(i % 4) {
+            doc.push_str(&format!(
+                " c{i}_{j}: createCustomer(input: {{ firstName: \"P{j}\", lastName: \"C{i:02}\", email: \"p{j}.c{i}@x.test\", companyId: \"{company}\", services: [{{ serviceId: $s }}] }}) {{ userErrors {{ code }} }}"
+            ));
+        }
+    }
+    doc.push('}');
+    data(&admin.gql(&doc, json!({ "s": service_id })).await);
+
+    let query = "query($n: Int!) { companies(first: $n) { nodes { name
+        employees(first: 2) { totalCount pageInfo { hasNextPage endCursor } nodes { email company { name } } } } }
+      services { nodes { customers(first: 5) { totalCount nodes { email } } } } }";
+    let mut figures = Vec::new();
+    for n in [5, 30] {
+        let before = server.statements().await;
+        let res = admin.gql(query, json!({ "n": n })).await;
+        figures.push(server.statements().await - before);
+        let nodes = data(&res)["companies"]["nodes"].as_array().unwrap();
+        assert_eq!(nodes.len(), n as usize);
+        // Company 03 has three employees: two on the page, one more.
+        let c3 = &nodes[3]["employees"];
+        assert_eq!(c3["totalCount"], 3, "{res}");
+        assert_eq!(c3["nodes"].as_array().unwrap().len(), 2);
+        assert_eq!(c3["pageInfo"]["hasNextPage"], true);
+        assert_eq!(c3["nodes"][0]["company"]["name"], "Company 03");
+        assert_eq!(nodes[0]["employees"]["totalCount"], 0);
+        assert_eq!(
+            data(&res)["services"]["nodes"][0]["customers"]["totalCount"],
+            43
+        );
+    }
+    println!(
+        "SQL statements for 5 companies with employees: {}, for 30: {}",
+        figures[0], figures[1]
+    );
+    assert!(
+        figures[1] <= figures[0] + 1,
+        "statements grew with the number of companies: {figures:?}"
+    );
+
+    // The next page of one company's employees follows the cursor.
+    let res = admin
+        .gql(
+            "query($id: ID!) { company(id: $id) { employees(first: 2) { pageInfo { endCursor } } } }",
+            json!({ "id": companies[3] }),
+        )
+        .await;
+    let cursor = data(&res)["company"]["employees"]["pageInfo"]["endCursor"].clone();
+    let res = admin
+        .gql(
+            "query($id: ID!, $after: String) { company(id: $id) { employees(first: 2, after: $after) { nodes { firstName } pageInfo { hasNextPage } } } }",
+            json!({ "id": companies[3], "after": cursor }),
+        )
+        .await;
+    assert_eq!(
+        data(&res)["company"]["employees"],
+        json!({ "nodes": [{ "firstName": "P2" }], "pageInfo": { "hasNextPage": false } })
+    );
+}

@@ -1,15 +1,15 @@
 use async_graphql::{Context, Object, ID};
 use chrono::{DateTime, Utc};
-use roster_entities::{company, customer};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use roster_entities::company;
 
 use crate::{
-    context::ContextExt,
-    customers::{Customer, CustomerSortKey},
+    customers::{
+        nested::{self, Parent},
+        Customer,
+    },
     error::{ApiError, ApiResult},
     node::GlobalId,
-    pagination::{self, Page, PageArgs},
-    scope::Scoped,
+    pagination::{Page, PageArgs},
     services::Service,
 };
 
@@ -50,25 +50,14 @@ impl Company {
         last: Option<i32>,
         before: Option<String>,
     ) -> ApiResult<Page<Customer>> {
-        let select = customer::Entity::find()
-            .in_account(self.0.account_id)
-            .filter(customer::Column::CompanyId.eq(self.0.id));
         let args = PageArgs {
             first,
             after,
             last,
             before,
         };
-        let page = pagination::paginate(
-            ctx.db(),
-            select,
-            CustomerSortKey::Name.sort(false),
-            args,
-            Customer,
-        )
-        .await?;
-        crate::customers::prime(ctx, &page).await?;
-        Ok(page)
+        let parent = Parent::Company(self.0.id);
+        Ok(nested::connection(ctx, self.0.account_id, parent, args).await?)
     }
 
     /// When the company was created.

@@ -5,6 +5,7 @@ use sea_orm::{EntityTrait, QueryFilter};
 use super::Company;
 use crate::{
     context::ContextExt,
+    customers::nested::{self, Parent},
     error::ApiResult,
     node::{GlobalId, NodeKind},
     pagination::{self, Page, PageArgs, Sort, SortValue},
@@ -70,7 +71,21 @@ impl CompanyQuery {
             last,
             before,
         };
-        Ok(pagination::paginate(ctx.db(), select, sort_key.sort(reverse), args, Company).await?)
+        let page =
+            pagination::paginate(ctx.db(), select, sort_key.sort(reverse), args, Company).await?;
+        // Employees' `company` is one of these rows: seed the loader with them.
+        let rows = page
+            .edges
+            .iter()
+            .map(|e| ((e.node.0.account_id, e.node.0.id), e.node.0.clone()));
+        crate::loaders::of(ctx).companies.feed_many(rows).await;
+        let parents = page
+            .edges
+            .iter()
+            .map(|e| Parent::Company(e.node.0.id))
+            .collect();
+        nested::prime(ctx, "employees", viewer.account_id, parents).await?;
+        Ok(page)
     }
 
     /// One company by id; NOT_FOUND when it is not in the account.

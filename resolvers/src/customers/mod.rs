@@ -7,6 +7,7 @@ pub mod avatar;
 mod delete;
 mod loader;
 mod mutation;
+pub mod nested;
 mod object;
 mod query;
 mod rules;

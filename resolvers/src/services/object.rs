@@ -1,15 +1,15 @@
 use async_graphql::{Context, Object, ID};
 use chrono::{DateTime, Utc};
-use roster_entities::{customer, customer_service, service};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect, RelationTrait};
+use roster_entities::service;
 
 use crate::{
-    context::ContextExt,
-    customers::{Customer, CustomerSortKey},
+    customers::{
+        nested::{self, Parent},
+        Customer,
+    },
     error::ApiResult,
     node::GlobalId,
-    pagination::{self, Page, PageArgs},
-    scope::Scoped,
+    pagination::{Page, PageArgs},
 };
 
 /// A service customers may raise incidents on.
@@ -43,26 +43,14 @@ impl Service {
         last: Option<i32>,
         before: Option<String>,
     ) -> ApiResult<Page<Customer>> {
-        let select = customer::Entity::find()
-            .in_account(self.0.account_id)
-            .join(sea_orm::JoinType::InnerJoin, customer_service_relation())
-            .filter(customer_service::Column::ServiceId.eq(self.0.id));
         let args = PageArgs {
             first,
             after,
             last,
             before,
         };
-        let page = pagination::paginate(
-            ctx.db(),
-            select,
-            CustomerSortKey::Name.sort(false),
-            args,
-            Customer,
-        )
-        .await?;
-        crate::customers::prime(ctx, &page).await?;
-        Ok(page)
+        let parent = Parent::Service(self.0.id);
+        Ok(nested::connection(ctx, self.0.account_id, parent, args).await?)
     }
 
     /// When the service was created.
@@ -74,8 +62,4 @@ impl Service {
     async fn updated_at(&self) -> DateTime<Utc> {
         self.0.updated_at
     }
-}
-
-fn customer_service_relation() -> sea_orm::RelationDef {
-    customer_service::Relation::Customer.def().rev()
 }

@@ -5,6 +5,7 @@ use sea_orm::{EntityTrait, QueryFilter};
 use super::Service;
 use crate::{
     context::ContextExt,
+    customers::nested::{self, Parent},
     error::ApiResult,
     node::{GlobalId, NodeKind},
     pagination::{self, Page, PageArgs, Sort, SortValue},
@@ -70,7 +71,15 @@ impl ServiceQuery {
             last,
             before,
         };
-        Ok(pagination::paginate(ctx.db(), select, sort_key.sort(reverse), args, Service).await?)
+        let page =
+            pagination::paginate(ctx.db(), select, sort_key.sort(reverse), args, Service).await?;
+        let parents = page
+            .edges
+            .iter()
+            .map(|e| Parent::Service(e.node.0.id))
+            .collect();
+        nested::prime(ctx, "customers", viewer.account_id, parents).await?;
+        Ok(page)
     }
 
     /// One service by id; NOT_FOUND when it is not in the account.
