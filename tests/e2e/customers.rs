@@ -786,3 +786,75 @@ async fn connections_under_a_list_load_together() {
         json!({ "nodes": [{ "firstName": "P2" }], "pageInfo": { "hasNextPage": false } })
     );
 }
+
+#[tokio::test]
+async fn denylists_filters_and_references_stay_within_their_account() {
+    let server = TestServer::start().await;
+    let acme = server.super_admin().await;
+    let acme_company = company(&acme, "Acme Corp", &[]).await;
+    let ann = customer_id(
+        &acme,
+        json!({ "firstName": "Ann", "email": "ann@acme.test", "companyId": acme_company }),
+    )
+    .await;
+    let res = acme.gql("mutation { addToDenylist(input: { email: \"blocked@x.test\" }) { changed userErrors { code } } }", json!({})).await;
+    assert_eq!(data(&res)["addToDenylist"]["changed"], true);
+
+    let globex = server.other_account().await;
+    let res = globex.gql("{ denylist { totalCount } }", json!({})).await;
+    assert_eq!(data(&res)["denylist"]["totalCount"], 0);
+    let res = globex
+        .gql(
+            "mutation { removeFromDenylist(input: { email: \"blocked@x.test\" }) { changed } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(data(&res)["removeFromDenylist"]["changed"], false);
+    customer_id(
+        &globex,
+        json!({ "firstName": "B", "email": "blocked@x.test" }),
+    )
+    .await;
+    let refused = customer(
+        &acme,
+        json!({ "firstName": "B", "email": "blocked@x.test" }),
+    )
+    .await;
+    assert_eq!(
+        user_errors(&refused),
+        vec![("email".into(), "NOT_ALLOWED".into())]
+    );
+
+    // Filters and references naming another account's rows match nothing.
+    let res = globex
+        .gql(
+            "query($c: ID!) { customers(filter: { companyId: $c }) { totalCount } }",
+            json!({ "c": acme_company }),
+        )
+        .await;
+    assert_eq!(data(&res)["customers"]["totalCount"], 0);
+    let own = customer_id(
+        &globex,
+        json!({ "firstName": "C", "email": "c@globex.test" }),
+    )
+    .await;
+    let res = globex
+        .gql(
+            "mutation($id: ID!, $c: ID!) { updateCustomer(input: { id: $id, companyId: $c }) { customer { id } userErrors { field code } } }",
+            json!({ "id": own, "c": acme_company }),
+        )
+        .await;
+    assert_eq!(
+        data(&res)["updateCustomer"]["userErrors"],
+        json!([{ "field": ["companyId"], "code": "NOT_FOUND" }])
+    );
+    let res = globex
+        .gql(
+            "mutation($id: ID!) { removeCustomerAvatar(customerId: $id) { customer { id } } }",
+            json!({ "id": ann }),
+        )
+        .await;
+    assert_eq!(error_code(&res), "NOT_FOUND");
+    let res = acme.gql("{ customers { totalCount } }", json!({})).await;
+    assert_eq!(data(&res)["customers"]["totalCount"], 1);
+}
