@@ -232,8 +232,28 @@ async fn demo_data_loads_once() {
     let out = roster(&db, &args, &[]).await;
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(stdout(&out).contains("added 5 staff"), "{}", stdout(&out));
+    assert!(stdout(&out).contains("10 customer(s)"), "{}", stdout(&out));
     let out = roster(&db, &args, &[]).await;
     assert!(stdout(&out).contains("added 0 staff"), "{}", stdout(&out));
+    assert!(stdout(&out).contains("0 customer(s)"), "{}", stdout(&out));
     assert_eq!(count(&db, "SELECT COUNT(*) FROM users").await, 6);
     assert_eq!(count(&db, SUPER_ADMINS).await, 1);
+    assert_eq!(count(&db, "SELECT COUNT(*) FROM customers").await, 10);
+
+    // The sample data is consistent: it reads back through the API.
+    let server = TestServer::serve(db, &[]).await;
+    let admin = server.super_admin().await;
+    let res = admin
+        .gql(
+            "{ companies { totalCount nodes { name services { name } employees { totalCount } } }
+               customers(keyword: \"contoso\") { totalCount nodes { company { name } serviceAccess { service { name } } } } }",
+            serde_json::json!({}),
+        )
+        .await;
+    assert_eq!(data(&res)["companies"]["totalCount"], 3, "{res}");
+    assert_eq!(data(&res)["customers"]["totalCount"], 3);
+    assert_eq!(
+        data(&res)["customers"]["nodes"][0]["company"]["name"],
+        "Contoso Ltd"
+    );
 }

@@ -1,8 +1,9 @@
-//! Sample data for newcomers (`roster bootstrap --demo`): a realistic set of
-//! staff so that there is something to query. Loading it twice adds nothing.
+//! Sample data for newcomers (`roster bootstrap --demo`): staff, services,
+//! companies and their customers, so that there is something to query.
+//! Loading it twice adds nothing.
 
 use chrono::Utc;
-use roster_entities::user;
+use roster_entities::{customer, user};
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
 use uuid::Uuid;
 
@@ -50,6 +51,280 @@ const STAFF: &[(&str, &str, &str, user::Role, user::Status)] = &[
 #[derive(Debug, Default)]
 pub struct DemoSummary {
     pub users_added: usize,
+    pub companies_added: usize,
+    pub services_added: usize,
+    pub customers_added: usize,
+}
+
+const SERVICES: &[&str] = &[
+    "Email & Calendar",
+    "Laptops & Devices",
+    "VPN & Remote Access",
+];
+
+/// (company, indexes of its services in SERVICES)
+const COMPANIES: &[(&str, &[usize])] = &[
+    ("Northwind Traders", &[0, 1]),
+    ("Contoso Ltd", &[0, 1, 2]),
+    ("Fabrikam Inc", &[2]),
+];
+
+/// (first, last, email, company index, job title, phone, time zone, locale, portal access)
+type DemoCustomer = (
+    &'static str,
+    &'static str,
+    &'static str,
+    Option<usize>,
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    customer::PortalAccess,
+);
+
+const CUSTOMERS: &[DemoCustomer] = &[
+    (
+        "Nancy",
+        "Davolio",
+        "nancy.davolio@northwind.example",
+        Some(0),
+        "Sales Representative",
+        "+1 206 555 9857",
+        "America/Los_Angeles",
+        "en",
+        customer::PortalAccess::CompanyAdmin,
+    ),
+    (
+        "Andrew",
+        "Fuller",
+        "andrew.fuller@northwind.example",
+        Some(0),
+        "Vice President, Sales",
+        "+1 206 555 9482",
+        "America/Los_Angeles",
+        "en",
+        customer::PortalAccess::Company,
+    ),
+    (
+        "Janet",
+        "Leverling",
+        "janet.leverling@northwind.example",
+        Some(0),
+        "Sales Representative",
+        "+1 206 555 3412",
+        "America/Los_Angeles",
+        "en",
+        customer::PortalAccess::Standard,
+    ),
+    (
+        "Margaret",
+        "Peacock",
+        "margaret.peacock@northwind.example",
+        Some(0),
+        "Sales Representative",
+        "+1 206 555 8122",
+        "America/Los_Angeles",
+        "en",
+        customer::PortalAccess::NoAccess,
+    ),
+    (
+        "Giulia",
+        "Bianchi",
+        "giulia.bianchi@contoso.example",
+        Some(1),
+        "IT Manager",
+        "+39 02 1234 5678",
+        "Europe/Rome",
+        "it",
+        customer::PortalAccess::CompanyAdmin,
+    ),
+    (
+        "Lukas",
+        "Schmidt",
+        "lukas.schmidt@contoso.example",
+        Some(1),
+        "Accountant",
+        "+49 30 901820",
+        "Europe/Berlin",
+        "de",
+        customer::PortalAccess::Company,
+    ),
+    (
+        "Camille",
+        "Martin",
+        "camille.martin@contoso.example",
+        Some(1),
+        "Office Manager",
+        "+33 1 42 68 53 00",
+        "Europe/Paris",
+        "fr",
+        customer::PortalAccess::Standard,
+    ),
+    (
+        "João",
+        "Silva",
+        "joao.silva@fabrikam.example",
+        Some(2),
+        "Field Engineer",
+        "+351 21 123 4567",
+        "Europe/Lisbon",
+        "pt",
+        customer::PortalAccess::Company,
+    ),
+    (
+        "Lucía",
+        "García",
+        "lucia.garcia@fabrikam.example",
+        Some(2),
+        "Project Lead",
+        "+34 91 123 45 67",
+        "Europe/Madrid",
+        "es",
+        customer::PortalAccess::Standard,
+    ),
+    (
+        "Sam",
+        "Taylor",
+        "sam.taylor@example.net",
+        None,
+        "Freelance Designer",
+        "(555) 010-4477",
+        "America/New_York",
+        "en",
+        customer::PortalAccess::Standard,
+    ),
+];
+
+/// Adds services, companies and customers to an account that has none.
+pub async fn load_customers(
+    db: &DatabaseConnection,
+    account_id: Uuid,
+    summary: &mut DemoSummary,
+) -> Result<(), sea_orm::DbErr> {
+    use roster_entities::{company, company_service, customer_email, customer_service, service};
+    use sea_orm::{PaginatorTrait, TransactionTrait};
+
+    let has_companies = company::Entity::find()
+        .filter(company::Column::AccountId.eq(account_id))
+        .count(db)
+        .await?
+        > 0;
+    if has_companies {
+        return Ok(());
+    }
+    let now = Utc::now();
+    let txn = db.begin().await?;
+    let mut service_ids = Vec::new();
+    for name in SERVICES {
+        let id = Uuid::now_v7();
+        service::Entity::insert(service::ActiveModel {
+            id: Set(id),
+            account_id: Set(account_id),
+            name: Set((*name).into()),
+            name_key: Set(name.to_lowercase()),
+            description: Set(None),
+            created_at: Set(now),
+            updated_at: Set(now),
+        })
+        .exec(&txn)
+        .await?;
+        service_ids.push(id);
+    }
+    let mut company_ids = Vec::new();
+    for (name, services) in COMPANIES {
+        let id = Uuid::now_v7();
+        company::Entity::insert(company::ActiveModel {
+            id: Set(id),
+            account_id: Set(account_id),
+            name: Set((*name).into()),
+            name_key: Set(name.to_lowercase()),
+            created_at: Set(now),
+            updated_at: Set(now),
+        })
+        .exec(&txn)
+        .await?;
+        for s in *services {
+            company_service::Entity::insert(company_service::ActiveModel {
+                account_id: Set(account_id),
+                company_id: Set(id),
+                service_id: Set(service_ids[*s]),
+            })
+            .exec(&txn)
+            .await?;
+        }
+        company_ids.push(id);
+    }
+    for (first, last, email, company, job, phone, tz, locale, access) in CUSTOMERS {
+        let draft = crate::customers::validate::CustomerDraft {
+            first_name: (*first).into(),
+            last_name: (*last).into(),
+            email: (*email).into(),
+            job_title: Some((*job).into()),
+            office_phone: Some((*phone).into()),
+            time_zone: Some((*tz).into()),
+            locale: Some((*locale).into()),
+            ..Default::default()
+        };
+        let clean = crate::customers::validate::validate(&draft)
+            .map_err(|e| sea_orm::DbErr::Custom(format!("demo customer {email}: {e:?}")))?;
+        let id = Uuid::now_v7();
+        customer::Entity::insert(customer::ActiveModel {
+            id: Set(id),
+            account_id: Set(account_id),
+            sort_name: Set(clean.sort_name()),
+            first_name: Set(clean.first_name),
+            last_name: Set(clean.last_name),
+            email: Set(clean.email.clone()),
+            email_key: Set(clean.email_key.clone()),
+            company_id: Set(company.map(|c| company_ids[c])),
+            office_phone: Set(clean.office_phone),
+            mobile_phone: Set(None),
+            other_phone: Set(None),
+            fax: Set(None),
+            address: Set(None),
+            job_title: Set(clean.job_title),
+            department: Set(None),
+            notes: Set(None),
+            email_format: Set(customer::EmailFormat::Html),
+            feedback_emails: Set(true),
+            time_zone: Set(clean.time_zone),
+            locale: Set(clean.locale),
+            portal_access: Set(*access),
+            avatar_token: Set(None),
+            created_at: Set(now),
+            updated_at: Set(now),
+        })
+        .exec(&txn)
+        .await?;
+        customer_email::Entity::insert(customer_email::ActiveModel {
+            account_id: Set(account_id),
+            email_key: Set(clean.email_key),
+            customer_id: Set(id),
+            email: Set(clean.email),
+            is_primary: Set(true),
+            position: Set(0),
+        })
+        .exec(&txn)
+        .await?;
+        // Standard customers get their company's first service (or VPN).
+        let service = match company {
+            Some(c) => service_ids[COMPANIES[*c].1[0]],
+            None => service_ids[2],
+        };
+        customer_service::Entity::insert(customer_service::ActiveModel {
+            account_id: Set(account_id),
+            customer_id: Set(id),
+            service_id: Set(service),
+            access: Set(customer_service::ServiceAccess::PortalAccess),
+        })
+        .exec(&txn)
+        .await?;
+    }
+    txn.commit().await?;
+    summary.services_added = SERVICES.len();
+    summary.companies_added = COMPANIES.len();
+    summary.customers_added = CUSTOMERS.len();
+    Ok(())
 }
 
 /// Adds the sample staff to `account_id`. Emails use the domain of the
@@ -90,5 +365,6 @@ pub async fn load(
         .await?;
         summary.users_added += 1;
     }
+    load_customers(db, account_id, &mut summary).await?;
     Ok(summary)
 }

@@ -60,7 +60,13 @@ pub async fn run(settings: &Settings, args: BootstrapArgs) -> anyhow::Result<()>
     if args.demo {
         let domain = user.email.rsplit('@').next().unwrap_or("example.com");
         let summary = demo::load(&conn, account.id, domain).await?;
-        println!("Demo data: added {} staff user(s).", summary.users_added);
+        println!(
+            "Demo data: added {} staff user(s), {} service(s), {} companies and {} customer(s).",
+            summary.users_added,
+            summary.services_added,
+            summary.companies_added,
+            summary.customers_added
+        );
     }
 
     let addr = settings.listen;
