@@ -11,6 +11,7 @@ pub mod customer_email;
 pub mod customer_field_value;
 pub mod customer_service;
 pub mod denylist_entry;
+pub mod export_link;
 pub mod service;
 pub mod session;
 pub mod user;

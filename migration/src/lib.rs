@@ -8,6 +8,7 @@ mod m20261123_000001_accounts_users_sessions;
 mod m20261123_000002_customers_companies_services;
 mod m20261123_000003_customer_avatars;
 mod m20261123_000004_custom_fields;
+mod m20261123_000005_export_links;
 
 pub struct Migrator;
 
@@ -19,6 +20,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000002_customers_companies_services::Migration),
             Box::new(m20261123_000003_customer_avatars::Migration),
             Box::new(m20261123_000004_custom_fields::Migration),
+            Box::new(m20261123_000005_export_links::Migration),
         ]
     }
 }

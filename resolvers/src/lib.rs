@@ -13,6 +13,7 @@ pub mod customers;
 pub mod denylist;
 pub mod diagnostics;
 pub mod error;
+pub mod exports;
 pub mod loaders;
 pub mod node;
 pub mod pagination;

@@ -29,6 +29,8 @@ pub enum Permission {
     ManageDenylist,
     /// Define, change and delete custom customer fields.
     ManageCustomFields,
+    /// Download every customer as CSV.
+    ExportCustomers,
 }
 
 impl Permission {
@@ -42,6 +44,7 @@ impl Permission {
             Permission::ManageServices => "managing services",
             Permission::ManageDenylist => "managing the denylist",
             Permission::ManageCustomFields => "managing custom fields",
+            Permission::ExportCustomers => "exporting customers",
         }
     }
 }
@@ -98,6 +101,7 @@ mod tests {
             (ManageServices, [true, true, false]),
             (ManageDenylist, [true, true, false]),
             (ManageCustomFields, [true, true, false]),
+            (ExportCustomers, [true, true, false]),
         ];
         for (permission, expected) in table {
             for (role, allowed) in [Role::SuperAdmin, Role::Admin, Role::Member]

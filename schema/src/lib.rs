@@ -16,6 +16,7 @@ use roster_resolvers::{
     },
     denylist::{DenylistMutation, DenylistQuery},
     diagnostics::DiagnosticsSubscription,
+    exports::ExportQuery,
     node::NodeQuery,
     services::{ServiceMutation, ServiceQuery},
     AppState,
@@ -31,6 +32,7 @@ pub struct Query(
     ServiceQuery,
     DenylistQuery,
     CustomFieldQuery,
+    ExportQuery,
 );
 
 /// Every mutation of the API.

@@ -14,6 +14,7 @@ mod bootstrap;
 mod cli;
 mod custom_fields;
 mod customers;
+mod exports;
 mod http_protocol;
 mod subscriptions;
 mod tenancy;

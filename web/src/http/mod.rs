@@ -2,6 +2,7 @@
 
 mod auth;
 mod avatars;
+mod exports;
 mod graphql;
 mod pages;
 mod ws;
@@ -35,6 +36,8 @@ pub fn routes(app: App) -> impl poem::Endpoint {
         .at("/readyz", get(pages::readyz))
         .at("/metrics", get(pages::metrics))
         .at("/avatars/:name", get(avatars::avatar))
+        .at("/exports/customers.csv", get(exports::customers))
+        .at("/exports/customers-sample.csv", get(exports::sample))
         .data(app)
         .with(CatchPanic::new())
 }

@@ -1,0 +1,84 @@
+//! Short-lived download links, for clients (browsers) that cannot send an
+//! Authorization header with a plain link. The token is random and only its
+//! SHA-256 is stored, with the account, the export's filter and an expiry.
+
+use async_graphql::{Context, Object, SimpleObject};
+use chrono::{DateTime, Duration, Utc};
+use roster_entities::export_link;
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
+use uuid::Uuid;
+
+use crate::{
+    auth::token,
+    context::ContextExt,
+    error::{ApiError, ApiResult},
+    permissions::{self, Permission},
+};
+
+/// How long a download link works.
+pub const LINK_TTL_MINUTES: i64 = 10;
+
+/// A link to download a CSV export.
+#[derive(SimpleObject)]
+pub struct CustomerExportLink {
+    /// Path of the download, relative to this server; works without an
+    /// Authorization header until `expiresAt`.
+    pub url: String,
+    pub expires_at: DateTime<Utc>,
+}
+
+#[derive(Default)]
+pub struct ExportQuery;
+
+#[Object]
+impl ExportQuery {
+    /// A short-lived link to download the account's customers as CSV (the
+    /// import format), optionally only those matching `keyword`.
+    async fn customer_export_url(
+        &self,
+        ctx: &Context<'_>,
+        keyword: Option<String>,
+    ) -> ApiResult<CustomerExportLink> {
+        let viewer = permissions::require(ctx, Permission::ExportCustomers)?;
+        let raw = token::generate();
+        let expires_at = Utc::now() + Duration::minutes(LINK_TTL_MINUTES);
+        let keyword = keyword
+            .map(|k| k.trim().to_owned())
+            .filter(|k| !k.is_empty());
+        export_link::Entity::insert(export_link::ActiveModel {
+            token_hash: Set(token::digest(&raw)),
+            account_id: Set(viewer.account_id),
+            user_id: Set(viewer.user_id),
+            keyword: Set(keyword),
+            expires_at: Set(expires_at),
+        })
+        .exec(ctx.db())
+        .await
+        .map_err(ApiError::from)?;
+        // Housekeeping: expired links go when new ones are made.
+        export_link::Entity::delete_many()
+            .filter(export_link::Column::ExpiresAt.lt(Utc::now()))
+            .exec(ctx.db())
+            .await
+            .map_err(ApiError::from)?;
+        Ok(CustomerExportLink {
+            url: format!("/exports/customers.csv?token={raw}"),
+            expires_at,
+        })
+    }
+}
+
+/// The (account, keyword) of a valid, unexpired link token.
+pub async fn resolve_link(
+    db: &impl ConnectionTrait,
+    raw: &str,
+) -> Result<Option<(Uuid, Option<String>)>, ApiError> {
+    if !token::looks_valid(raw) {
+        return Ok(None);
+    }
+    Ok(export_link::Entity::find_by_id(token::digest(raw))
+        .filter(export_link::Column::ExpiresAt.gt(Utc::now()))
+        .one(db)
+        .await?
+        .map(|l| (l.account_id, l.keyword)))
+}
