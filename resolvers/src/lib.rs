@@ -14,6 +14,7 @@ pub mod denylist;
 pub mod diagnostics;
 pub mod error;
 pub mod exports;
+pub mod imports;
 pub mod loaders;
 pub mod node;
 pub mod pagination;
