@@ -9,6 +9,7 @@ mod m20261123_000002_customers_companies_services;
 mod m20261123_000003_customer_avatars;
 mod m20261123_000004_custom_fields;
 mod m20261123_000005_export_links;
+mod m20261123_000006_import_jobs;
 
 pub struct Migrator;
 
@@ -21,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000003_customer_avatars::Migration),
             Box::new(m20261123_000004_custom_fields::Migration),
             Box::new(m20261123_000005_export_links::Migration),
+            Box::new(m20261123_000006_import_jobs::Migration),
         ]
     }
 }

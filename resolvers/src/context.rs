@@ -1,7 +1,7 @@
 //! What resolvers can reach: process-wide state (in the schema's data) and
 //! per-request state (in the request's data).
 
-use std::time::Duration;
+use std::{sync::Arc, time::Duration};
 
 use async_graphql::Context;
 use sea_orm::DatabaseConnection;
@@ -14,6 +14,23 @@ pub struct AppState {
     pub db: DatabaseConnection,
     /// How long a login session stays valid.
     pub session_ttl: Duration,
+    pub events: crate::events::EventBus,
+    /// Wakes the background worker when a job is waiting.
+    pub jobs: Arc<tokio::sync::Notify>,
+    /// This process, as the owner of the jobs it works on.
+    pub instance_id: uuid::Uuid,
+}
+
+impl AppState {
+    pub fn new(db: DatabaseConnection, session_ttl: Duration) -> Self {
+        AppState {
+            db,
+            session_ttl,
+            events: crate::events::EventBus::in_process(),
+            jobs: Arc::new(tokio::sync::Notify::new()),
+            instance_id: uuid::Uuid::now_v7(),
+        }
+    }
 }
 
 /// State of one HTTP request or one WebSocket connection.

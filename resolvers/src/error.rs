@@ -103,7 +103,9 @@ fn has_code(err: &ServerError) -> bool {
 }
 
 /// Why a mutation's input was refused.
-#[derive(async_graphql::Enum, Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(
+    async_graphql::Enum, Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize,
+)]
 pub enum UserErrorCode {
     /// A required value is missing or empty.
     Blank,

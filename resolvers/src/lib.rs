@@ -13,6 +13,7 @@ pub mod customers;
 pub mod denylist;
 pub mod diagnostics;
 pub mod error;
+pub mod events;
 pub mod exports;
 pub mod imports;
 pub mod loaders;

@@ -37,6 +37,7 @@ pub struct PageArgs {
 pub enum SortValue {
     Text(String),
     Time(DateTime<Utc>),
+    Int(i64),
 }
 
 impl SortValue {
@@ -44,6 +45,7 @@ impl SortValue {
         match self {
             SortValue::Text(s) => s.clone().into(),
             SortValue::Time(t) => (*t).into(),
+            SortValue::Int(n) => (*n).into(),
         }
     }
 }

@@ -31,6 +31,8 @@ pub enum Permission {
     ManageCustomFields,
     /// Download every customer as CSV.
     ExportCustomers,
+    /// Import customers from CSV.
+    ImportCustomers,
 }
 
 impl Permission {
@@ -45,6 +47,7 @@ impl Permission {
             Permission::ManageDenylist => "managing the denylist",
             Permission::ManageCustomFields => "managing custom fields",
             Permission::ExportCustomers => "exporting customers",
+            Permission::ImportCustomers => "importing customers",
         }
     }
 }
@@ -102,6 +105,7 @@ mod tests {
             (ManageDenylist, [true, true, false]),
             (ManageCustomFields, [true, true, false]),
             (ExportCustomers, [true, true, false]),
+            (ImportCustomers, [true, true, false]),
         ];
         for (permission, expected) in table {
             for (role, allowed) in [Role::SuperAdmin, Role::Admin, Role::Member]

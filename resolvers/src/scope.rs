@@ -3,7 +3,7 @@
 
 use roster_entities::{
     company, company_service, custom_field, customer, customer_email, customer_field_value,
-    customer_service, denylist_entry, service, session, user,
+    customer_service, denylist_entry, import_job, service, session, user,
 };
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Select};
 use uuid::Uuid;
@@ -44,6 +44,7 @@ account_owned!(
     customer_field_value,
     customer_service,
     denylist_entry,
+    import_job,
     service
 );
 

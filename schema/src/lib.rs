@@ -17,6 +17,7 @@ use roster_resolvers::{
     denylist::{DenylistMutation, DenylistQuery},
     diagnostics::DiagnosticsSubscription,
     exports::ExportQuery,
+    imports::{ImportMutation, ImportQuery, ImportSubscription},
     node::NodeQuery,
     services::{ServiceMutation, ServiceQuery},
     AppState,
@@ -33,6 +34,7 @@ pub struct Query(
     DenylistQuery,
     CustomFieldQuery,
     ExportQuery,
+    ImportQuery,
 );
 
 /// Every mutation of the API.
@@ -47,11 +49,12 @@ pub struct Mutation(
     ServiceMutation,
     DenylistMutation,
     CustomFieldMutation,
+    ImportMutation,
 );
 
 /// Every subscription of the API.
 #[derive(MergedSubscription, Default)]
-pub struct Subscription(DiagnosticsSubscription);
+pub struct Subscription(DiagnosticsSubscription, ImportSubscription);
 
 pub type RosterSchema = Schema<Query, Mutation, Subscription>;
 

@@ -236,6 +236,15 @@ impl TestServer {
         format!("{}/graphql/ws", self.base.replacen("http", "ws", 1))
     }
 
+    /// Kills the server process (as a crash would) and starts a new one on
+    /// the same database.
+    pub async fn crash_and_restart(self) -> TestServer {
+        let TestServer { db, mut _child, .. } = self;
+        let _ = _child.kill().await;
+        let _ = _child.wait().await;
+        Self::serve(db, &[]).await
+    }
+
     /// The server's log so far (for assertion messages).
     pub fn log(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()

@@ -16,5 +16,6 @@ mod custom_fields;
 mod customers;
 mod exports;
 mod http_protocol;
+mod imports;
 mod subscriptions;
 mod tenancy;

@@ -34,7 +34,7 @@ pub struct CustomerDraft {
 }
 
 /// Values that passed validation: trimmed, empty optional values as `None`.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct CleanCustomer {
     pub first_name: String,
     pub last_name: String,

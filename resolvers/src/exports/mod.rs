@@ -41,7 +41,7 @@ const BOM: &[u8] = b"\xEF\xBB\xBF";
 
 /// The downloadable sample file: the header and two example rows.
 pub const SAMPLE: &str = "\u{feff}first_name,last_name,email,email_aliases,Company,office_phone,mobile_phone,other_phone,fax,address,job_title,department,notes\r\n\
-John,Smith,john@company.com,\"j.smith@company.com,johnny@company.com\",Company Inc,+1 555 0100,+1 555 0101,,,\"1 Main Street, Springfield\",IT Manager,IT,\"This guy is a cool dude, and he's also pretty helpful.\"\r\n\
+John,Smith,john@company.com,\"j.smith@company.com,johnny@company.com\",Company Inc,+1 415 555 2671,+49 30 901820,,,\"1 Main Street, Springfield\",IT Manager,IT,\"This guy is a cool dude, and he's also pretty helpful.\"\r\n\
 Maria,García,maria@example.org,,,,,,,,,,\r\n";
 
 /// Makes a cell safe to open in a spreadsheet: a leading = + - @ tab or CR

@@ -13,12 +13,14 @@ pub enum NodeKind {
     Company,
     CustomField,
     Customer,
+    ImportJob,
     Service,
     User,
 }
 
 impl NodeKind {
-    const ALL: [NodeKind; 6] = [
+    const ALL: [NodeKind; 7] = [
+        NodeKind::ImportJob,
         NodeKind::Account,
         NodeKind::Company,
         NodeKind::CustomField,
@@ -33,6 +35,7 @@ impl NodeKind {
             NodeKind::Company => "Company",
             NodeKind::CustomField => "CustomField",
             NodeKind::Customer => "Customer",
+            NodeKind::ImportJob => "ImportJob",
             NodeKind::Service => "Service",
             NodeKind::User => "User",
         }
@@ -70,6 +73,13 @@ impl GlobalId {
     pub fn customer(id: Uuid) -> Self {
         GlobalId {
             kind: NodeKind::Customer,
+            id,
+        }
+    }
+
+    pub fn import_job(id: Uuid) -> Self {
+        GlobalId {
+            kind: NodeKind::ImportJob,
             id,
         }
     }

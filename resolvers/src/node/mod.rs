@@ -16,6 +16,8 @@ use crate::{
     custom_fields::{self, CustomField},
     customers::{self, Customer},
     error::{ApiError, ApiResult},
+    imports::{self, ImportJob},
+    permissions::{self, Permission},
     services::{self, Service},
     users::{self, User},
 };
@@ -33,6 +35,7 @@ pub enum Node {
     Company(Company),
     CustomField(CustomField),
     Customer(Customer),
+    ImportJob(ImportJob),
     Service(Service),
     User(User),
 }
@@ -95,6 +98,12 @@ async fn resolve(ctx: &Context<'_>, id: &ID) -> Result<Node, ApiError> {
         NodeKind::Customer => Ok(Node::Customer(Customer(
             customers::find(ctx.db(), viewer.account_id, gid.id).await?,
         ))),
+        NodeKind::ImportJob => {
+            permissions::require(ctx, Permission::ImportCustomers)?;
+            Ok(Node::ImportJob(ImportJob(
+                imports::find(ctx.db(), viewer.account_id, gid.id).await?,
+            )))
+        }
         NodeKind::Service => Ok(Node::Service(Service(
             services::find(ctx.db(), viewer.account_id, gid.id).await?,
         ))),

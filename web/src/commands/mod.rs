@@ -40,10 +40,8 @@ async fn serve(settings: &Settings) -> anyhow::Result<()> {
     if settings.redis_url.is_some() {
         tracing::info!("REDIS_URL is set; cross-instance events are not used by this version yet");
     }
-    let state = roster_resolvers::AppState {
-        db: conn,
-        session_ttl: settings.session_ttl,
-    };
+    let state = roster_resolvers::AppState::new(conn, settings.session_ttl);
+    roster_resolvers::imports::worker::spawn(state.clone());
     let app = App {
         schema: roster_schema::build(state.clone()),
         state,

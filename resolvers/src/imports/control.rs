@@ -1,0 +1,301 @@
+//! Starting, confirming and cancelling imports.
+
+use async_graphql::{Context, Object, SimpleObject, Upload, ID};
+use chrono::Utc;
+use roster_entities::{import_file, import_job, import_row};
+use sea_orm::{
+    sea_query::Expr, ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set, TransactionTrait,
+};
+use std::io::Read;
+use uuid::Uuid;
+
+use super::{
+    csv_file::{self, Columns},
+    options::{CustomerImportOptions, StoredOptions},
+    ImportJob, MAX_FILE_BYTES, MAX_ROWS,
+};
+use crate::{
+    context::ContextExt,
+    error::{ApiError, ApiResult, UserError, UserErrorCode},
+    events::Event,
+    node::{GlobalId, NodeKind},
+    permissions::{self, Permission},
+    services,
+};
+
+/// Result of `startCustomerImport`, `confirmImport` and `cancelImport`.
+#[derive(SimpleObject)]
+pub struct ImportJobPayload {
+    pub job: Option<ImportJob>,
+    pub user_errors: Vec<UserError>,
+}
+
+fn refused(
+    field: &str,
+    code: UserErrorCode,
+    message: impl Into<String>,
+) -> ApiResult<ImportJobPayload> {
+    Ok(ImportJobPayload {
+        job: None,
+        user_errors: vec![UserError::new(field, code, message)],
+    })
+}
+
+/// Checks what can be known of a file at once, so that a file that cannot
+/// be imported gets a clear error instead of a job. Returns the unknown
+/// columns and the number of data rows.
+pub fn precheck(bytes: &[u8]) -> Result<(Vec<String>, i64), csv_file::FileError> {
+    let text = csv_file::decode(bytes)?;
+    let mut reader = csv_file::reader(text);
+    let header = reader
+        .headers()
+        .map_err(|e| csv_file::FileError::Malformed {
+            line: 1,
+            message: e.to_string(),
+        })?
+        .clone();
+    let columns = Columns::from_header(&header)?;
+    let mut rows = 0i64;
+    let mut record = csv::StringRecord::new();
+    loop {
+        match reader.read_record(&mut record) {
+            Ok(true) if record.iter().all(|c| c.trim().is_empty()) => {}
+            Ok(true) => rows += 1,
+            Ok(false) => break,
+            Err(e) => {
+                let line = e.position().map(|p| p.line() as usize).unwrap_or(0);
+                return Err(csv_file::FileError::Malformed {
+                    line,
+                    message: e.to_string(),
+                });
+            }
+        }
+        if rows as usize > MAX_ROWS {
+            return Err(csv_file::FileError::TooManyRows(MAX_ROWS));
+        }
+    }
+    if rows == 0 {
+        return Err(csv_file::FileError::NoRows);
+    }
+    Ok((columns.unknown, rows))
+}
+
+async fn owned_job(ctx: &Context<'_>, id: &ID) -> Result<(Uuid, import_job::Model), ApiError> {
+    let viewer = permissions::require(ctx, Permission::ImportCustomers)?;
+    let id = GlobalId::expect(id, NodeKind::ImportJob)?;
+    let job = super::find(ctx.db(), viewer.account_id, id).await?;
+    Ok((viewer.account_id, job))
+}
+
+#[derive(Default)]
+pub struct ImportMutation;
+
+#[Object]
+impl ImportMutation {
+    /// Uploads a customer CSV (GraphQL multipart request) and starts an
+    /// import job: it validates every row, then waits in
+    /// AWAITING_CONFIRMATION with a preview until `confirmImport`.
+    async fn start_customer_import(
+        &self,
+        ctx: &Context<'_>,
+        file: Upload,
+        options: Option<CustomerImportOptions>,
+    ) -> ApiResult<ImportJobPayload> {
+        let viewer = permissions::require(ctx, Permission::ImportCustomers)?;
+        let db = ctx.db();
+        let options = options.unwrap_or_default();
+        let upload = file.value(ctx).map_err(|_| {
+            ApiError::BadUserInput("the `file` upload is missing from the request".into())
+        })?;
+        let size = upload.size().map_err(ApiError::internal)?;
+        if size > MAX_FILE_BYTES {
+            return refused(
+                "file",
+                UserErrorCode::LimitExceeded,
+                format!("is {size} bytes; at most {MAX_FILE_BYTES} are accepted"),
+            );
+        }
+        let file_name = upload.filename.chars().take(255).collect::<String>();
+        let mut content = upload.content;
+        let checked = tokio::task::spawn_blocking(move || {
+            let mut bytes = Vec::with_capacity(size as usize);
+            content
+                .read_to_end(&mut bytes)
+                .map_err(|e| csv_file::FileError::Malformed {
+                    line: 0,
+                    message: e.to_string(),
+                })?;
+            precheck(&bytes).map(|(unknown, rows)| (bytes, unknown, rows))
+        })
+        .await
+        .map_err(ApiError::internal)?;
+        let (bytes, unknown, rows) = match checked {
+            Ok(checked) => checked,
+            Err(err) => {
+                let code = match err {
+                    csv_file::FileError::TooManyRows(_) => UserErrorCode::LimitExceeded,
+                    csv_file::FileError::Empty | csv_file::FileError::NoRows => {
+                        UserErrorCode::Blank
+                    }
+                    _ => UserErrorCode::Invalid,
+                };
+                return refused("file", code, err.to_string());
+            }
+        };
+        let service_ids = match services::resolve_ids(
+            db,
+            viewer.account_id,
+            "options.serviceIds",
+            &options.service_ids,
+        )
+        .await?
+        {
+            Ok(ids) => ids,
+            Err(e) => {
+                return Ok(ImportJobPayload {
+                    job: None,
+                    user_errors: vec![e],
+                })
+            }
+        };
+        let stored = StoredOptions {
+            service_ids,
+            send_activation_emails: options.send_activation_emails,
+            duplicates: options.duplicates,
+            companies: options.companies,
+        };
+        let now = Utc::now();
+        let id = Uuid::now_v7();
+        let txn = db.begin().await?;
+        let job = import_job::ActiveModel {
+            id: Set(id),
+            account_id: Set(viewer.account_id),
+            user_id: Set(Some(viewer.user_id)),
+            kind: Set("CUSTOMERS".into()),
+            phase: Set(import_job::Phase::Uploaded),
+            file_name: Set(if file_name.is_empty() {
+                "upload.csv".into()
+            } else {
+                file_name
+            }),
+            options: Set(serde_json::to_string(&stored).map_err(ApiError::internal)?),
+            unknown_columns: Set(serde_json::to_string(&unknown).map_err(ApiError::internal)?),
+            total_rows: Set(rows),
+            validated_rows: Set(0),
+            written_through: Set(0),
+            to_create: Set(0),
+            to_update: Set(0),
+            to_skip: Set(0),
+            error_count: Set(0),
+            created: Set(0),
+            updated: Set(0),
+            skipped: Set(0),
+            failed: Set(0),
+            failure: Set(None),
+            claimed_by: Set(None),
+            heartbeat_at: Set(None),
+            created_at: Set(now),
+            updated_at: Set(now),
+        }
+        .insert(&txn)
+        .await?;
+        import_file::ActiveModel {
+            job_id: Set(id),
+            data: Set(bytes),
+        }
+        .insert(&txn)
+        .await?;
+        txn.commit().await?;
+        ctx.state()
+            .events
+            .publish(Event::ImportProgress(job.clone()));
+        ctx.state().jobs.notify_one();
+        Ok(ImportJobPayload {
+            job: Some(ImportJob(job)),
+            user_errors: vec![],
+        })
+    }
+
+    /// Writes the rows of a previewed import (AWAITING_CONFIRMATION).
+    async fn confirm_import(&self, ctx: &Context<'_>, id: ID) -> ApiResult<ImportJobPayload> {
+        let (account_id, job) = owned_job(ctx, &id).await?;
+        let changed = import_job::Entity::update_many()
+            .col_expr(
+                import_job::Column::Phase,
+                Expr::value(import_job::Phase::Importing),
+            )
+            .col_expr(import_job::Column::WrittenThrough, Expr::value(1i64))
+            .col_expr(
+                import_job::Column::ClaimedBy,
+                Expr::value(Option::<Uuid>::None),
+            )
+            .col_expr(import_job::Column::UpdatedAt, Expr::value(Utc::now()))
+            .filter(import_job::Column::Id.eq(job.id))
+            .filter(import_job::Column::AccountId.eq(account_id))
+            .filter(import_job::Column::Phase.eq(import_job::Phase::AwaitingConfirmation))
+            .exec(ctx.db())
+            .await?;
+        if changed.rows_affected == 0 {
+            return refused(
+                "id",
+                UserErrorCode::NotAllowed,
+                format!(
+                    "only an import awaiting confirmation can be confirmed (this one is {:?})",
+                    super::ImportPhase::from(job.phase)
+                ),
+            );
+        }
+        let job = super::find(ctx.db(), account_id, job.id).await?;
+        ctx.state()
+            .events
+            .publish(Event::ImportProgress(job.clone()));
+        ctx.state().jobs.notify_one();
+        Ok(ImportJobPayload {
+            job: Some(ImportJob(job)),
+            user_errors: vec![],
+        })
+    }
+
+    /// Discards an import that has not started writing.
+    async fn cancel_import(&self, ctx: &Context<'_>, id: ID) -> ApiResult<ImportJobPayload> {
+        let (account_id, job) = owned_job(ctx, &id).await?;
+        let cancellable = [
+            import_job::Phase::Uploaded,
+            import_job::Phase::Validating,
+            import_job::Phase::AwaitingConfirmation,
+        ];
+        let changed = import_job::Entity::update_many()
+            .col_expr(
+                import_job::Column::Phase,
+                Expr::value(import_job::Phase::Cancelled),
+            )
+            .col_expr(import_job::Column::UpdatedAt, Expr::value(Utc::now()))
+            .filter(import_job::Column::Id.eq(job.id))
+            .filter(import_job::Column::AccountId.eq(account_id))
+            .filter(import_job::Column::Phase.is_in(cancellable))
+            .exec(ctx.db())
+            .await?;
+        if changed.rows_affected == 0 {
+            return refused(
+                "id",
+                UserErrorCode::NotAllowed,
+                "an import that is writing or has ended cannot be cancelled",
+            );
+        }
+        import_row::Entity::delete_many()
+            .filter(import_row::Column::JobId.eq(job.id))
+            .exec(ctx.db())
+            .await?;
+        import_file::Entity::delete_by_id(job.id)
+            .exec(ctx.db())
+            .await?;
+        let job = super::find(ctx.db(), account_id, job.id).await?;
+        ctx.state()
+            .events
+            .publish(Event::ImportProgress(job.clone()));
+        Ok(ImportJobPayload {
+            job: Some(ImportJob(job)),
+            user_errors: vec![],
+        })
+    }
+}

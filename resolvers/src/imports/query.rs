@@ -1,0 +1,129 @@
+use std::time::Duration;
+
+use async_graphql::{Context, Object, Subscription, ID};
+use futures_util::{Stream, StreamExt};
+use roster_entities::import_job;
+use sea_orm::EntityTrait;
+
+use super::{ImportJob, ImportPhase};
+use crate::{
+    context::ContextExt,
+    error::ApiResult,
+    events::Event,
+    node::{GlobalId, NodeKind},
+    pagination::{self, Page, PageArgs, Sort, SortValue},
+    permissions::{self, Permission},
+    scope::Scoped,
+};
+
+#[derive(Default)]
+pub struct ImportQuery;
+
+#[Object]
+impl ImportQuery {
+    /// One import job.
+    async fn import_job(&self, ctx: &Context<'_>, id: ID) -> ApiResult<ImportJob> {
+        let viewer = permissions::require(ctx, Permission::ImportCustomers)?;
+        let id = GlobalId::expect(&id, NodeKind::ImportJob)?;
+        Ok(ImportJob(
+            super::find(ctx.db(), viewer.account_id, id).await?,
+        ))
+    }
+
+    /// The account's import jobs, newest first.
+    async fn import_jobs(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> ApiResult<Page<ImportJob>> {
+        let viewer = permissions::require(ctx, Permission::ImportCustomers)?;
+        let select = import_job::Entity::find().in_account(viewer.account_id);
+        let sort = Sort {
+            column: import_job::Column::CreatedAt,
+            id: import_job::Column::Id,
+            reverse: true,
+            key: |j: &import_job::Model| (SortValue::Time(j.created_at), j.id),
+        };
+        let args = PageArgs {
+            first,
+            after,
+            last,
+            before,
+        };
+        Ok(pagination::paginate(ctx.db(), select, sort, args, ImportJob).await?)
+    }
+}
+
+#[derive(Default)]
+pub struct ImportSubscription;
+
+/// Least time between two progress events of one job.
+const MIN_INTERVAL: Duration = Duration::from_millis(100);
+
+#[Subscription]
+impl ImportSubscription {
+    /// Progress of an import job: its current state at once, then each
+    /// change (at most about ten a second), ending with a terminal phase.
+    async fn import_progress(
+        &self,
+        ctx: &Context<'_>,
+        job_id: ID,
+    ) -> async_graphql::Result<impl Stream<Item = ImportJob>> {
+        let viewer = permissions::require(ctx, Permission::ImportCustomers)?;
+        let id = GlobalId::expect(&job_id, NodeKind::ImportJob)?;
+        let state = ctx.state().clone();
+        // Subscribe before reading, so no change falls between the two.
+        let mut events = state.events.subscribe();
+        let current = super::find(&state.db, viewer.account_id, id).await?;
+        let account_id = viewer.account_id;
+        let stream = async_stream_lite(move |tx| async move {
+            let mut last_sent = std::time::Instant::now();
+            let mut done = ImportPhase::from(current.phase).is_terminal();
+            if tx.send(ImportJob(current)).await.is_err() || done {
+                return;
+            }
+            while !done {
+                let job = match tokio::time::timeout(Duration::from_secs(5), events.recv()).await {
+                    Ok(Ok(Event::ImportProgress(job)))
+                        if job.id == id && job.account_id == account_id =>
+                    {
+                        job
+                    }
+                    Ok(Ok(_)) => continue,
+                    // Lagged, closed or quiet: read the state from the database.
+                    _ => match super::find(&state.db, account_id, id).await {
+                        Ok(job) => job,
+                        Err(_) => return,
+                    },
+                };
+                done = ImportPhase::from(job.phase).is_terminal();
+                if !done && last_sent.elapsed() < MIN_INTERVAL {
+                    continue;
+                }
+                last_sent = std::time::Instant::now();
+                if tx.send(ImportJob(job)).await.is_err() {
+                    return;
+                }
+            }
+        });
+        Ok(stream)
+    }
+}
+
+/// A stream fed by a task through a small channel.
+fn async_stream_lite<F, Fut>(body: F) -> impl Stream<Item = ImportJob>
+where
+    F: FnOnce(tokio::sync::mpsc::Sender<ImportJob>) -> Fut,
+    Fut: std::future::Future<Output = ()> + Send + 'static,
+{
+    let (tx, rx) = tokio::sync::mpsc::channel(4);
+    tokio::spawn(body(tx));
+    futures_util::stream::unfold(
+        rx,
+        |mut rx| async move { rx.recv().await.map(|job| (job, rx)) },
+    )
+    .fuse()
+}
