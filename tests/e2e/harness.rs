@@ -245,6 +245,12 @@ impl TestServer {
         Self::serve(db, &[]).await
     }
 
+    /// The server's process id (the import benchmark reads its memory).
+    #[allow(dead_code)]
+    pub fn pid(&self) -> Option<u32> {
+        self._child.id()
+    }
+
     /// The server's log so far (for assertion messages).
     pub fn log(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()

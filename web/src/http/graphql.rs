@@ -24,8 +24,9 @@ use super::{auth, pages, App};
 
 /// Largest JSON request body.
 const MAX_JSON_BYTES: usize = 1024 * 1024;
-/// Largest uploaded file (multipart requests).
-const MAX_UPLOAD_BYTES: usize = 64 * 1024 * 1024;
+/// Largest uploaded file (multipart requests): the import's limit; each
+/// upload field checks its own, smaller limit (avatars: 5 MiB).
+const MAX_UPLOAD_BYTES: usize = roster_resolvers::imports::MAX_FILE_BYTES as usize;
 /// Most operations in one batched request.
 const MAX_BATCH: usize = 20;
 
