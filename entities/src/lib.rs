@@ -12,7 +12,7 @@ pub mod customer_field_value;
 pub mod customer_service;
 pub mod denylist_entry;
 pub mod export_link;
-pub mod import_file;
+pub mod import_file_chunk;
 pub mod import_job;
 pub mod import_row;
 pub mod service;

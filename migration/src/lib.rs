@@ -10,6 +10,7 @@ mod m20261123_000003_customer_avatars;
 mod m20261123_000004_custom_fields;
 mod m20261123_000005_export_links;
 mod m20261123_000006_import_jobs;
+mod m20261123_000007_import_file_chunks;
 
 pub struct Migrator;
 
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000004_custom_fields::Migration),
             Box::new(m20261123_000005_export_links::Migration),
             Box::new(m20261123_000006_import_jobs::Migration),
+            Box::new(m20261123_000007_import_file_chunks::Migration),
         ]
     }
 }

@@ -468,3 +468,39 @@ async fn an_import_killed_while_writing_resumes_and_writes_each_row_once() {
     assert_eq!(data(&res)["customers"]["totalCount"], 20_000);
     assert_eq!(data(&res)["companies"]["totalCount"], 50);
 }
+
+#[tokio::test]
+async fn duplicates_are_found_across_chunks_of_a_large_file() {
+    let server = TestServer::start().await;
+    let admin = server.super_admin().await;
+    let mut csv = String::from("first_name,email,email_aliases\n");
+    for i in 0..2_500 {
+        csv.push_str(&format!("P{i},p{i}@x.test,alias{i}@x.test\n"));
+    }
+    csv.push_str("Again,P1@X.TEST,\n"); // row 2502 repeats row 3
+    csv.push_str("Alias,new@x.test,alias7@x.test\n"); // row 2503 reuses row 9 alias
+    let id = started(&admin, csv.as_bytes(), json!(null)).await;
+    let preview = wait_for(&admin, &id, "AWAITING_CONFIRMATION").await;
+    assert_eq!(
+        (preview["toCreate"].as_i64(), preview["errorCount"].as_i64()),
+        (Some(2_500), Some(2)),
+        "{preview}"
+    );
+    let res = admin
+        .gql(
+            "query($id: ID!) { importJob(id: $id) { rows(action: ERROR) { nodes { rowNumber issues { column message } } } } }",
+            json!({ "id": id }),
+        )
+        .await;
+    let errors = &data(&res)["importJob"]["rows"]["nodes"];
+    assert_eq!(errors[0]["rowNumber"], 2502);
+    assert!(
+        errors[0]["issues"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("row 3"),
+        "{errors}"
+    );
+    assert_eq!(errors[1]["rowNumber"], 2503);
+    assert_eq!(errors[1]["issues"][0]["column"], "email_aliases");
+}

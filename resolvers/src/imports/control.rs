@@ -2,17 +2,17 @@
 
 use async_graphql::{Context, Object, SimpleObject, Upload, ID};
 use chrono::Utc;
-use roster_entities::{import_file, import_job, import_row};
+use roster_entities::{import_file_chunk, import_job, import_row};
 use sea_orm::{
     sea_query::Expr, ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set, TransactionTrait,
 };
-use std::io::Read;
+use std::io::{Read, Seek, SeekFrom};
 use uuid::Uuid;
 
 use super::{
-    csv_file::{self, Columns},
+    csv_file,
     options::{CustomerImportOptions, StoredOptions},
-    ImportJob, MAX_FILE_BYTES, MAX_ROWS,
+    ImportJob, MAX_FILE_BYTES,
 };
 use crate::{
     context::ContextExt,
@@ -41,43 +41,45 @@ fn refused(
     })
 }
 
-/// Checks what can be known of a file at once, so that a file that cannot
-/// be imported gets a clear error instead of a job. Returns the unknown
-/// columns and the number of data rows.
-pub fn precheck(bytes: &[u8]) -> Result<(Vec<String>, i64), csv_file::FileError> {
-    let text = csv_file::decode(bytes)?;
-    let mut reader = csv_file::reader(text);
-    let header = reader
-        .headers()
-        .map_err(|e| csv_file::FileError::Malformed {
-            line: 1,
-            message: e.to_string(),
-        })?
-        .clone();
-    let columns = Columns::from_header(&header)?;
-    let mut rows = 0i64;
-    let mut record = csv::StringRecord::new();
+/// Size of the pieces a file is stored in.
+const CHUNK_BYTES: usize = 1024 * 1024;
+
+/// Stores the uploaded file in pieces, reading it piece by piece.
+async fn store_file(
+    db: &impl sea_orm::ConnectionTrait,
+    job_id: Uuid,
+    file: std::fs::File,
+) -> Result<(), ApiError> {
+    let mut file = Some(file);
+    let mut seq = 0i32;
     loop {
-        match reader.read_record(&mut record) {
-            Ok(true) if record.iter().all(|c| c.trim().is_empty()) => {}
-            Ok(true) => rows += 1,
-            Ok(false) => break,
-            Err(e) => {
-                let line = e.position().map(|p| p.line() as usize).unwrap_or(0);
-                return Err(csv_file::FileError::Malformed {
-                    line,
-                    message: e.to_string(),
-                });
-            }
+        let Some(mut current) = file.take() else {
+            break;
+        };
+        let (current, piece) = tokio::task::spawn_blocking(move || {
+            let mut piece = Vec::with_capacity(CHUNK_BYTES);
+            let read = (&mut current)
+                .take(CHUNK_BYTES as u64)
+                .read_to_end(&mut piece);
+            (current, read.map(|_| piece))
+        })
+        .await
+        .map_err(ApiError::internal)?;
+        let piece = piece.map_err(ApiError::internal)?;
+        if piece.is_empty() {
+            break;
         }
-        if rows as usize > MAX_ROWS {
-            return Err(csv_file::FileError::TooManyRows(MAX_ROWS));
+        import_file_chunk::ActiveModel {
+            job_id: Set(job_id),
+            seq: Set(seq),
+            data: Set(piece),
         }
+        .insert(db)
+        .await?;
+        seq += 1;
+        file = Some(current);
     }
-    if rows == 0 {
-        return Err(csv_file::FileError::NoRows);
-    }
-    Ok((columns.unknown, rows))
+    Ok(())
 }
 
 async fn owned_job(ctx: &Context<'_>, id: &ID) -> Result<(Uuid, import_job::Model), ApiError> {
@@ -116,20 +118,21 @@ impl ImportMutation {
             );
         }
         let file_name = upload.filename.chars().take(255).collect::<String>();
-        let mut content = upload.content;
+        let content = upload.content;
         let checked = tokio::task::spawn_blocking(move || {
-            let mut bytes = Vec::with_capacity(size as usize);
-            content
-                .read_to_end(&mut bytes)
+            let mut content = content;
+            let result = content
+                .seek(SeekFrom::Start(0))
                 .map_err(|e| csv_file::FileError::Malformed {
                     line: 0,
                     message: e.to_string(),
-                })?;
-            precheck(&bytes).map(|(unknown, rows)| (bytes, unknown, rows))
+                })
+                .and_then(|_| csv_file::check(std::io::BufReader::new(&mut content)));
+            result.map(|(unknown, rows)| (content, unknown, rows))
         })
         .await
         .map_err(ApiError::internal)?;
-        let (bytes, unknown, rows) = match checked {
+        let (mut content, unknown, rows) = match checked {
             Ok(checked) => checked,
             Err(err) => {
                 let code = match err {
@@ -199,12 +202,10 @@ impl ImportMutation {
         }
         .insert(&txn)
         .await?;
-        import_file::ActiveModel {
-            job_id: Set(id),
-            data: Set(bytes),
-        }
-        .insert(&txn)
-        .await?;
+        content
+            .seek(SeekFrom::Start(0))
+            .map_err(ApiError::internal)?;
+        store_file(&txn, id, content).await?;
         txn.commit().await?;
         ctx.state()
             .events
@@ -286,7 +287,8 @@ impl ImportMutation {
             .filter(import_row::Column::JobId.eq(job.id))
             .exec(ctx.db())
             .await?;
-        import_file::Entity::delete_by_id(job.id)
+        import_file_chunk::Entity::delete_many()
+            .filter(import_file_chunk::Column::JobId.eq(job.id))
             .exec(ctx.db())
             .await?;
         let job = super::find(ctx.db(), account_id, job.id).await?;

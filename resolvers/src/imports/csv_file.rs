@@ -4,7 +4,10 @@
 //! order. A file that is not UTF-8 is refused with the line of the first bad
 //! byte: it is never imported with mangled text.
 
-use std::collections::HashMap;
+use std::{
+    collections::HashMap,
+    io::{Chain, Cursor, Read},
+};
 
 use crate::exports::HEADER;
 
@@ -32,21 +35,77 @@ pub enum FileError {
     TooManyRows(usize),
 }
 
-/// The file's text without a BOM, or why it is not text.
-pub fn decode(bytes: &[u8]) -> Result<&str, FileError> {
-    if bytes.is_empty() {
+/// Bytes examined for signs of a binary file.
+const SNIFF: usize = 8 * 1024;
+
+/// A CSV reader over `read`, after refusing empty and binary files and
+/// skipping a UTF-8 BOM. Rows of the wrong length are read (and reported
+/// per row); text that is not UTF-8 fails when its row is read.
+pub fn open<R: Read>(mut read: R) -> Result<csv::Reader<Chain<Cursor<Vec<u8>>, R>>, FileError> {
+    let mut head = Vec::with_capacity(SNIFF);
+    (&mut read)
+        .take(SNIFF as u64)
+        .read_to_end(&mut head)
+        .map_err(|e| FileError::Malformed {
+            line: 0,
+            message: e.to_string(),
+        })?;
+    if head.is_empty() {
         return Err(FileError::Empty);
     }
-    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    if bytes.contains(&0) {
+    if head.contains(&0) {
         return Err(FileError::Binary);
     }
-    std::str::from_utf8(bytes).map_err(|err| {
-        let good = &bytes[..err.valid_up_to()];
-        FileError::NotUtf8 {
-            line: 1 + good.iter().filter(|b| **b == b'\n').count(),
+    let bom = if head.starts_with(b"\xEF\xBB\xBF") {
+        3
+    } else {
+        0
+    };
+    let mut cursor = Cursor::new(head);
+    cursor.set_position(bom);
+    Ok(csv::ReaderBuilder::new()
+        .flexible(true)
+        .has_headers(true)
+        .from_reader(cursor.chain(read)))
+}
+
+/// A reading error as a file-level problem.
+pub fn file_error(err: &csv::Error) -> FileError {
+    let line = err.position().map(|p| p.line() as usize).unwrap_or(1);
+    match err.kind() {
+        csv::ErrorKind::Utf8 { pos, .. } => FileError::NotUtf8 {
+            line: pos.as_ref().map(|p| p.line() as usize).unwrap_or(line),
+        },
+        _ => FileError::Malformed {
+            line,
+            message: err.to_string(),
+        },
+    }
+}
+
+/// Reads a whole file once: refuses what cannot be imported, and returns
+/// the unknown columns and the number of (non-empty) data rows.
+pub fn check(read: impl Read) -> Result<(Vec<String>, i64), FileError> {
+    let mut reader = open(read)?;
+    let header = reader.headers().map_err(|e| file_error(&e))?.clone();
+    let columns = Columns::from_header(&header)?;
+    let mut rows = 0i64;
+    let mut record = csv::StringRecord::new();
+    while reader
+        .read_record(&mut record)
+        .map_err(|e| file_error(&e))?
+    {
+        if record.iter().any(|c| !c.trim().is_empty()) {
+            rows += 1;
+            if rows as usize > super::MAX_ROWS {
+                return Err(FileError::TooManyRows(super::MAX_ROWS));
+            }
         }
-    })
+    }
+    if rows == 0 {
+        return Err(FileError::NoRows);
+    }
+    Ok((columns.unknown, rows))
 }
 
 /// Where each known column is in the file, and the columns Roster does not know.
@@ -98,39 +157,40 @@ impl Columns {
     }
 }
 
-/// A CSV reader over decoded text that tolerates rows of the wrong length
-/// (they are reported per row, not fatal).
-pub fn reader(text: &str) -> csv::Reader<&[u8]> {
-    csv::ReaderBuilder::new()
-        .flexible(true)
-        .has_headers(true)
-        .from_reader(text.as_bytes())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn columns(header: &str) -> Result<Columns, FileError> {
-        let mut r = reader(header);
-        Columns::from_header(r.headers().unwrap())
+        let mut r = open(header.as_bytes())?;
+        Columns::from_header(&r.headers().unwrap().clone())
     }
 
     #[test]
-    fn decoding() {
-        assert_eq!(decode(b"").unwrap_err(), FileError::Empty);
-        assert_eq!(decode(b"\xEF\xBB\xBFa,b\n").unwrap(), "a,b\n");
+    fn file_checks() {
+        assert_eq!(check(&b""[..]).unwrap_err(), FileError::Empty);
         assert_eq!(
-            decode(b"a,b\nc,d\n\xFFe\n").unwrap_err(),
-            FileError::NotUtf8 { line: 3 }
+            check(&b"first_name,email\r\n"[..]).unwrap_err(),
+            FileError::NoRows
         );
         assert_eq!(
-            decode(b"PK\x03\x04\x00\x00binary").unwrap_err(),
+            check(&b"\xEF\xBB\xBFfirst_name,email\nA,a@x.test\n\n"[..]).unwrap(),
+            (vec![], 1)
+        );
+        assert_eq!(
+            check(&b"first_name,email\nA,a@x.test\nB,b@x.test\nJos\xe9,j@x.test\n"[..])
+                .unwrap_err(),
+            FileError::NotUtf8 { line: 4 }
+        );
+        assert_eq!(
+            check(&b"PK\x03\x04\x00\x00binary"[..]).unwrap_err(),
             FileError::Binary
         );
         assert_eq!(
-            decode("Zoë,Müller\r\n".as_bytes()).unwrap(),
-            "Zoë,Müller\r\n"
+            check("first_name,email\r\nZoë,z@x.test\r\n".as_bytes())
+                .unwrap()
+                .1,
+            1
         );
     }
 
@@ -154,7 +214,7 @@ mod tests {
     #[test]
     fn quoted_fields_crlf_and_neutralised_cells() {
         let text = "first_name,email,notes,office_phone\r\n\"Smith, John\",j@x.test,\"He said \"\"hi\"\",\nthen left\",'+49 30 1\r\n";
-        let mut r = reader(text);
+        let mut r = open(text.as_bytes()).unwrap();
         let cols = Columns::from_header(&r.headers().unwrap().clone()).unwrap();
         let record = r.records().next().unwrap().unwrap();
         assert_eq!(cols.get(&record, "first_name"), Some("Smith, John"));

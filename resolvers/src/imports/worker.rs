@@ -13,7 +13,7 @@ use std::{
 use chrono::Utc;
 use roster_entities::{
     company, company_service, customer, customer_email, customer_service, denylist_entry,
-    import_file,
+    import_file_chunk,
     import_job::{self, Phase},
     import_row::{self, Action},
 };
@@ -137,7 +137,10 @@ async fn run(state: &AppState, job: import_job::Model) {
             .filter(import_job::Column::Id.eq(id))
             .exec(&state.db)
             .await;
-        let _ = import_file::Entity::delete_by_id(id).exec(&state.db).await;
+        let _ = import_file_chunk::Entity::delete_many()
+            .filter(import_file_chunk::Column::JobId.eq(id))
+            .exec(&state.db)
+            .await;
         publish(state, id, &mut None).await;
     }
 }
@@ -195,6 +198,156 @@ struct Checked {
     result: Result<RowData, Vec<ImportIssue>>,
 }
 
+/// Reads an import's stored file chunk by chunk, for the blocking parser.
+struct ChunkReader {
+    db: DatabaseConnection,
+    job_id: Uuid,
+    runtime: tokio::runtime::Handle,
+    next: i32,
+    buffer: Vec<u8>,
+    at: usize,
+}
+
+impl std::io::Read for ChunkReader {
+    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+        if self.at == self.buffer.len() {
+            let chunk = self
+                .runtime
+                .block_on(
+                    import_file_chunk::Entity::find_by_id((self.job_id, self.next)).one(&self.db),
+                )
+                .map_err(std::io::Error::other)?;
+            match chunk {
+                Some(chunk) => {
+                    self.buffer = chunk.data;
+                    self.at = 0;
+                    self.next += 1;
+                }
+                None => return Ok(0),
+            }
+        }
+        let n = out.len().min(self.buffer.len() - self.at);
+        out[..n].copy_from_slice(&self.buffer[self.at..self.at + n]);
+        self.at += n;
+        Ok(n)
+    }
+}
+
+/// What the parser thread sends.
+enum Parsed {
+    Rows(Vec<Checked>),
+    Refused(String),
+}
+
+/// Parses and checks rows on a blocking thread (the pure work), while the
+/// async side checks them against the database and stores the results; the
+/// small channel keeps memory flat whatever the file size.
+fn parse(
+    state: &AppState,
+    job_id: Uuid,
+    options: StoredOptions,
+    companies: HashMap<String, Uuid>,
+) -> tokio::sync::mpsc::Receiver<Parsed> {
+    let (tx, rx) = tokio::sync::mpsc::channel(2);
+    let reader = ChunkReader {
+        db: state.db.clone(),
+        job_id,
+        runtime: tokio::runtime::Handle::current(),
+        next: 0,
+        buffer: Vec::new(),
+        at: 0,
+    };
+    tokio::task::spawn_blocking(move || {
+        let refuse = |tx: &tokio::sync::mpsc::Sender<Parsed>, why: String| {
+            let _ = tx.blocking_send(Parsed::Refused(why));
+        };
+        let mut csv = match csv_file::open(reader) {
+            Ok(csv) => csv,
+            Err(e) => return refuse(&tx, e.to_string()),
+        };
+        let header = match csv.headers() {
+            Ok(h) => h.clone(),
+            Err(e) => return refuse(&tx, csv_file::file_error(&e).to_string()),
+        };
+        let columns = match Columns::from_header(&header) {
+            Ok(c) => c,
+            Err(e) => return refuse(&tx, e.to_string()),
+        };
+        let present: Vec<String> = columns.index.keys().map(|k| k.to_string()).collect();
+        let mut chunk = Vec::with_capacity(VALIDATE_CHUNK);
+        let mut record = csv::StringRecord::new();
+        let mut index = 0i64;
+        loop {
+            let row_number = index + 2;
+            match csv.read_record(&mut record) {
+                Ok(false) => break,
+                Ok(true) => {
+                    index += 1;
+                    if record.iter().all(|c| c.trim().is_empty()) {
+                        continue;
+                    }
+                    let result =
+                        check_row(&columns, &header, &record, &options, &companies, &present);
+                    chunk.push(Checked { row_number, result });
+                }
+                Err(e) => {
+                    index += 1;
+                    let problem = csv_file::file_error(&e).to_string();
+                    chunk.push(Checked {
+                        row_number,
+                        result: Err(vec![issue("", UserErrorCode::Invalid, problem)]),
+                    });
+                }
+            }
+            if chunk.len() == VALIDATE_CHUNK
+                && tx
+                    .blocking_send(Parsed::Rows(std::mem::take(&mut chunk)))
+                    .is_err()
+            {
+                return;
+            }
+        }
+        if !chunk.is_empty() {
+            let _ = tx.blocking_send(Parsed::Rows(chunk));
+        }
+    });
+    rx
+}
+
+fn key_hash(key: &str) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    key.hash(&mut hasher);
+    hasher.finish()
+}
+
+/// The addresses of an earlier row of the job: from the current chunk, or
+/// (for rows already stored) from the database.
+async fn addresses_of(
+    db: &DatabaseConnection,
+    job_id: Uuid,
+    row: i64,
+    pending: &HashMap<i64, Vec<String>>,
+) -> Vec<String> {
+    if let Some(keys) = pending.get(&row) {
+        return keys.clone();
+    }
+    let stored = import_row::Entity::find_by_id((job_id, row))
+        .one(db)
+        .await
+        .ok()
+        .flatten();
+    stored
+        .and_then(|r| r.data)
+        .and_then(|d| serde_json::from_str::<RowData>(&d).ok())
+        .map(|d| {
+            std::iter::once(d.values.email_key)
+                .chain(d.values.email_aliases.into_iter().map(|(_, k)| k))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 async fn validate_job(state: &AppState, job: import_job::Model) -> Result<(), ApiError> {
     let db = &state.db;
     let id = job.id;
@@ -217,19 +370,6 @@ async fn validate_job(state: &AppState, job: import_job::Model) -> Result<(), Ap
     let mut last_progress = None;
     publish(state, id, &mut None).await;
 
-    let file = import_file::Entity::find_by_id(id)
-        .one(db)
-        .await?
-        .ok_or_else(|| ApiError::BadUserInput("the uploaded file is gone".into()))?;
-    let text = csv_file::decode(&file.data).map_err(|e| ApiError::BadUserInput(e.to_string()))?;
-    let mut reader = csv_file::reader(text);
-    let header = reader
-        .headers()
-        .map_err(|e| ApiError::BadUserInput(e.to_string()))?
-        .clone();
-    let columns =
-        Columns::from_header(&header).map_err(|e| ApiError::BadUserInput(e.to_string()))?;
-    let present: Vec<String> = columns.index.keys().map(|k| k.to_string()).collect();
     let companies: HashMap<String, Uuid> = company::Entity::find()
         .filter(company::Column::AccountId.eq(account_id))
         .all(db)
@@ -237,38 +377,17 @@ async fn validate_job(state: &AppState, job: import_job::Model) -> Result<(), Ap
         .into_iter()
         .map(|c| (c.name_key, c.id))
         .collect();
-    let mut first_seen: HashMap<String, i64> = HashMap::new();
+    let mut parsed = parse(state, id, options.clone(), companies);
+    // Every address seen so far, as a hash → the row it was first seen on.
+    // (8 bytes a key: memory stays small as files grow; a hit is confirmed
+    // against the row itself.)
+    let mut first_seen: HashMap<u64, i64> = HashMap::new();
 
-    let mut records = reader.into_records().enumerate();
-    loop {
-        // Read and check one chunk without the database.
-        let mut chunk: Vec<Checked> = Vec::with_capacity(VALIDATE_CHUNK);
-        for (index, record) in records.by_ref() {
-            let row_number = index as i64 + 2;
-            let record = match record {
-                Ok(r) => r,
-                Err(e) => {
-                    chunk.push(Checked {
-                        row_number,
-                        result: Err(vec![issue("", UserErrorCode::Invalid, e.to_string())]),
-                    });
-                    continue;
-                }
-            };
-            if record.iter().all(|c| c.trim().is_empty()) {
-                continue;
-            }
-            chunk.push(Checked {
-                row_number,
-                result: check_row(&columns, &header, &record, &options, &companies, &present),
-            });
-            if chunk.len() == VALIDATE_CHUNK {
-                break;
-            }
-        }
-        if chunk.is_empty() {
-            break;
-        }
+    while let Some(message) = parsed.recv().await {
+        let chunk = match message {
+            Parsed::Refused(why) => return Err(ApiError::BadUserInput(why)),
+            Parsed::Rows(chunk) => chunk,
+        };
         if phase_of(db, id).await? != Some(Phase::Validating) {
             return Ok(()); // cancelled meanwhile
         }
@@ -299,6 +418,7 @@ async fn validate_job(state: &AppState, job: import_job::Model) -> Result<(), Ap
             .map(|d| d.email_key)
             .collect();
 
+        let mut pending: HashMap<i64, Vec<String>> = HashMap::new();
         let mut rows = Vec::with_capacity(chunk.len());
         let (mut create, mut update, mut skip, mut error) = (0i64, 0i64, 0i64, 0i64);
         for checked in chunk {
@@ -307,7 +427,14 @@ async fn validate_job(state: &AppState, job: import_job::Model) -> Result<(), Ap
                 Ok(mut data) => {
                     let key = data.values.email_key.clone();
                     let mut issues = Vec::new();
-                    if let Some(first) = first_seen.get(&key) {
+                    let earlier = |k: &str| first_seen.get(&key_hash(k)).copied();
+                    let duplicate_of = match earlier(&key) {
+                        Some(row) if addresses_of(db, id, row, &pending).await.contains(&key) => {
+                            Some(row)
+                        }
+                        _ => None,
+                    };
+                    if let Some(first) = duplicate_of {
                         issues.push(issue("email", UserErrorCode::Taken, format!("duplicate of row {first} (same email); only row {first} is imported")));
                     } else if denied.contains(&key) {
                         issues.push(issue(
@@ -317,10 +444,15 @@ async fn validate_job(state: &AppState, job: import_job::Model) -> Result<(), Ap
                         ));
                     }
                     for (i, (alias, alias_key)) in data.values.email_aliases.iter().enumerate() {
-                        let taken = used
-                            .get(alias_key)
-                            .is_some_and(|(owner, _)| Some(*owner) != used.get(&key).map(|u| u.0));
-                        if taken || first_seen.contains_key(alias_key) {
+                        let owner = used.get(&key).map(|u| u.0);
+                        let taken = used.get(alias_key).is_some_and(|(o, _)| Some(*o) != owner);
+                        let in_file = match earlier(alias_key) {
+                            Some(row) => addresses_of(db, id, row, &pending)
+                                .await
+                                .contains(alias_key),
+                            None => false,
+                        };
+                        if taken || in_file {
                             issues.push(issue(
                                 "email_aliases",
                                 UserErrorCode::Taken,
@@ -331,12 +463,13 @@ async fn validate_job(state: &AppState, job: import_job::Model) -> Result<(), Ap
                     if !issues.is_empty() {
                         (Action::Error, None, issues)
                     } else {
-                        first_seen.insert(key.clone(), checked.row_number);
-                        for (_, alias_key) in &data.values.email_aliases {
-                            first_seen
-                                .entry(alias_key.clone())
-                                .or_insert(checked.row_number);
+                        let addresses: Vec<String> = std::iter::once(key.clone())
+                            .chain(data.values.email_aliases.iter().map(|(_, k)| k.clone()))
+                            .collect();
+                        for k in &addresses {
+                            first_seen.entry(key_hash(k)).or_insert(checked.row_number);
                         }
+                        pending.insert(checked.row_number, addresses);
                         match used.get(&key) {
                             Some((_, false)) => (
                                 Action::Error,
@@ -594,7 +727,10 @@ async fn write_job(state: &AppState, job: import_job::Model) -> Result<(), ApiEr
         .filter(import_job::Column::Phase.eq(Phase::Importing))
         .exec(db)
         .await?;
-    import_file::Entity::delete_by_id(id).exec(db).await?;
+    import_file_chunk::Entity::delete_many()
+        .filter(import_file_chunk::Column::JobId.eq(id))
+        .exec(db)
+        .await?;
     publish(state, id, &mut None).await;
     Ok(())
 }
