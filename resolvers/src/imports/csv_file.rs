@@ -35,13 +35,16 @@ pub enum FileError {
     TooManyRows(usize),
 }
 
+/// A CSV reader over a file whose first bytes were examined.
+pub type CsvReader<R> = csv::Reader<Chain<Cursor<Vec<u8>>, R>>;
+
 /// Bytes examined for signs of a binary file.
 const SNIFF: usize = 8 * 1024;
 
 /// A CSV reader over `read`, after refusing empty and binary files and
 /// skipping a UTF-8 BOM. Rows of the wrong length are read (and reported
 /// per row); text that is not UTF-8 fails when its row is read.
-pub fn open<R: Read>(mut read: R) -> Result<csv::Reader<Chain<Cursor<Vec<u8>>, R>>, FileError> {
+pub fn open<R: Read>(mut read: R) -> Result<CsvReader<R>, FileError> {
     let mut head = Vec::with_capacity(SNIFF);
     (&mut read)
         .take(SNIFF as u64)
