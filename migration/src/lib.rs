@@ -11,6 +11,7 @@ mod m20261123_000004_custom_fields;
 mod m20261123_000005_export_links;
 mod m20261123_000006_import_jobs;
 mod m20261123_000007_import_file_chunks;
+mod m20261123_000008_customers_account_id_index;
 
 pub struct Migrator;
 
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000005_export_links::Migration),
             Box::new(m20261123_000006_import_jobs::Migration),
             Box::new(m20261123_000007_import_file_chunks::Migration),
+            Box::new(m20261123_000008_customers_account_id_index::Migration),
         ]
     }
 }

@@ -123,10 +123,16 @@ pub fn customers_csv(
                 .collect();
             let mut aliases_of: HashMap<Uuid, Vec<String>> = HashMap::new();
             for alias in aliases {
-                aliases_of.entry(alias.customer_id).or_default().push(alias.email);
+                aliases_of
+                    .entry(alias.customer_id)
+                    .or_default()
+                    .push(alias.email);
             }
             for row in &rows {
-                let alias_list = aliases_of.get(&row.id).map(Vec::as_slice).unwrap_or_default();
+                let alias_list = aliases_of
+                    .get(&row.id)
+                    .map(Vec::as_slice)
+                    .unwrap_or_default();
                 let company = row
                     .company_id
                     .and_then(|id| companies.get(&id))
