@@ -98,6 +98,10 @@ async fn health_readiness_and_graphiql() {
             !html.contains("https://"),
             "{path}: GraphiQL must not need the internet"
         );
+        assert!(
+            html.contains("startCustomerImport"),
+            "{path}: the CSV upload panel is there"
+        );
     }
     for (asset, kind) in [
         ("graphiql.min.js", "text/javascript"),
