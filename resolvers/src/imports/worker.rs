@@ -682,7 +682,7 @@ async fn write_job(state: &AppState, job: import_job::Model) -> Result<(), ApiEr
         let Some(last_row) = rows.last().map(|r| r.row_number) else {
             break;
         };
-        if batches % ANALYZE_EVERY == 0 {
+        if batches.is_multiple_of(ANALYZE_EVERY) {
             refresh_statistics(db).await?;
         }
         batches += 1;
