@@ -58,6 +58,40 @@ fn io(err: impl std::fmt::Display) -> std::io::Error {
     std::io::Error::other(err.to_string())
 }
 
+/// The columns an export reads.
+const EXPORTED: [customer::Column; 13] = [
+    customer::Column::Id,
+    customer::Column::FirstName,
+    customer::Column::LastName,
+    customer::Column::Email,
+    customer::Column::CompanyId,
+    customer::Column::OfficePhone,
+    customer::Column::MobilePhone,
+    customer::Column::OtherPhone,
+    customer::Column::Fax,
+    customer::Column::Address,
+    customer::Column::JobTitle,
+    customer::Column::Department,
+    customer::Column::Notes,
+];
+
+#[derive(sea_orm::FromQueryResult)]
+struct ExportRow {
+    id: Uuid,
+    first_name: String,
+    last_name: String,
+    email: String,
+    company_id: Option<Uuid>,
+    office_phone: Option<String>,
+    mobile_phone: Option<String>,
+    other_phone: Option<String>,
+    fax: Option<String>,
+    address: Option<String>,
+    job_title: Option<String>,
+    department: Option<String>,
+    notes: Option<String>,
+}
+
 struct State {
     after: Option<Uuid>,
     header_sent: bool,
@@ -98,17 +132,26 @@ pub fn customers_csv(
             if let Some(after) = state.after {
                 select = select.filter(customer::Column::Id.gt(after));
             }
-            let rows = select
+            let rows: Vec<ExportRow> = select
+                .select_only()
+                .columns(EXPORTED)
                 .order_by_asc(customer::Column::Id)
                 .limit(CHUNK)
+                .into_model()
                 .all(&db)
                 .await
                 .map_err(io)?;
             let ids: Vec<Uuid> = rows.iter().map(|c| c.id).collect();
-            let aliases = customer_email::Entity::find()
+            let aliases: Vec<(Uuid, String)> = customer_email::Entity::find()
+                .select_only()
+                .columns([
+                    customer_email::Column::CustomerId,
+                    customer_email::Column::Email,
+                ])
                 .filter(customer_email::Column::CustomerId.is_in(ids.clone()))
                 .filter(customer_email::Column::IsPrimary.eq(false))
                 .order_by_asc(customer_email::Column::Position)
+                .into_tuple()
                 .all(&db)
                 .await
                 .map_err(io)?;
@@ -122,11 +165,8 @@ pub fn customers_csv(
                 .map(|c| (c.id, c.name))
                 .collect();
             let mut aliases_of: HashMap<Uuid, Vec<String>> = HashMap::new();
-            for alias in aliases {
-                aliases_of
-                    .entry(alias.customer_id)
-                    .or_default()
-                    .push(alias.email);
+            for (customer_id, email) in aliases {
+                aliases_of.entry(customer_id).or_default().push(email);
             }
             for row in &rows {
                 let alias_list = aliases_of
