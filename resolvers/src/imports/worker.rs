@@ -43,8 +43,10 @@ const VALIDATE_CHUNK: usize = 1_000;
 const WRITE_BATCH: u64 = 500;
 /// A claim without a heartbeat for this long is taken over.
 const STALE: Duration = Duration::from_secs(15);
-/// Batches between two refreshes of PostgreSQL's table statistics.
-const ANALYZE_EVERY: u32 = 20;
+/// Batches after which PostgreSQL's table statistics are refreshed. Once
+/// they describe a non-empty table the planner scales its estimates with the
+/// table's size, so two early refreshes are enough.
+const ANALYZE_AT: [u32; 2] = [0, 2];
 
 /// Least time between two progress events.
 const PROGRESS_EVERY: Duration = Duration::from_millis(100);
@@ -682,7 +684,7 @@ async fn write_job(state: &AppState, job: import_job::Model) -> Result<(), ApiEr
         let Some(last_row) = rows.last().map(|r| r.row_number) else {
             break;
         };
-        if batches.is_multiple_of(ANALYZE_EVERY) {
+        if ANALYZE_AT.contains(&batches) {
             refresh_statistics(db).await?;
         }
         batches += 1;
@@ -744,14 +746,12 @@ async fn write_job(state: &AppState, job: import_job::Model) -> Result<(), ApiEr
 }
 
 /// An import grows tables fast, from empty: PostgreSQL's planner would
-/// keep the empty-table statistics (and scans instead of index lookups)
-/// until autovacuum runs. Refreshing them keeps each batch's lookups cheap.
+/// keep the empty-table statistics (and scan instead of using indexes) until
+/// autovacuum runs. Refreshing them keeps each batch's lookups cheap.
 async fn refresh_statistics(db: &DatabaseConnection) -> Result<(), ApiError> {
     if db.get_database_backend() == sea_orm::DatabaseBackend::Postgres {
-        db.execute_unprepared(
-            "ANALYZE customers, customer_emails, customer_services, companies, import_rows",
-        )
-        .await?;
+        db.execute_unprepared("ANALYZE customer_emails, companies, import_rows")
+            .await?;
     }
     Ok(())
 }
