@@ -29,6 +29,10 @@ const DELAY: Duration = Duration::from_micros(200);
 
 type Cached<T> = DataLoader<T, HashMapCache>;
 
+/// Key of account-owned rows: (account id, row id). A row of another account
+/// is never returned for a key, whatever id is asked for.
+pub type Key = (uuid::Uuid, uuid::Uuid);
+
 pub struct Loaders {
     pub accounts: Cached<AccountLoader>,
     pub companies: Cached<CompanyLoader>,

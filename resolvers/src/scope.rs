@@ -5,7 +5,7 @@ use roster_entities::{
     company, company_service, custom_field, customer, customer_email, customer_field_value,
     customer_service, denylist_entry, import_job, service, session, user,
 };
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Select};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Select};
 use uuid::Uuid;
 
 /// A table whose rows belong to one account.
@@ -47,6 +47,43 @@ account_owned!(
     import_job,
     service
 );
+
+/// A table whose rows have a name unique (case-insensitively) per account.
+pub trait Named: AccountOwned {
+    fn name_key_column() -> Self::Column;
+    fn id_column() -> Self::Column;
+}
+
+macro_rules! named {
+    ($($module:ident),*) => {$(
+        impl Named for $module::Entity {
+            fn name_key_column() -> Self::Column {
+                $module::Column::NameKey
+            }
+            fn id_column() -> Self::Column {
+                $module::Column::Id
+            }
+        }
+    )*};
+}
+
+named!(company, custom_field, service);
+
+/// Whether another row of `account_id` (than `except`) has the name key `key`.
+pub async fn name_taken<E: Named>(
+    db: &impl ConnectionTrait,
+    account_id: Uuid,
+    key: &str,
+    except: Option<Uuid>,
+) -> Result<bool, sea_orm::DbErr> {
+    let mut select = E::find()
+        .filter(E::account_column().eq(account_id))
+        .filter(E::name_key_column().eq(key));
+    if let Some(id) = except {
+        select = select.filter(E::id_column().ne(id));
+    }
+    Ok(select.one(db).await?.is_some())
+}
 
 pub trait Scoped {
     /// Restricts the select to rows of `account_id`.

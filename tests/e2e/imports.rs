@@ -154,7 +154,7 @@ async fn the_sample_file_imports_with_preview_and_live_progress() {
     );
     let res = admin
         .gql(
-            "mutation($id: ID!) { confirmImport(id: $id) { userErrors { code } } }",
+            "mutation($id: ID!) { confirmImport(id: $id) { userErrors { code message } } }",
             json!({ "id": id }),
         )
         .await;
@@ -163,6 +163,10 @@ async fn the_sample_file_imports_with_preview_and_live_progress() {
         "NOT_ALLOWED",
         "a finished import cannot run twice"
     );
+    let message = data(&res)["confirmImport"]["userErrors"][0]["message"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(message.contains("COMPLETED"), "{message}");
 }
 
 #[tokio::test]

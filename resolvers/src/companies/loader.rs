@@ -3,11 +3,8 @@ use std::{collections::HashMap, sync::Arc};
 use async_graphql::dataloader::Loader;
 use roster_entities::{company, company_service, service};
 use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder};
-use uuid::Uuid;
 
-/// Key of account-owned rows: (account id, row id). A row of another account
-/// is never returned for a key, whatever id is asked for.
-pub type Key = (Uuid, Uuid);
+use crate::loaders::Key;
 
 /// Companies by id.
 pub struct CompanyLoader {

@@ -2,8 +2,8 @@ use async_graphql::{Context, InputObject, Object, SimpleObject, ID};
 use chrono::Utc;
 use roster_entities::{company, company_service, customer, customer_service};
 use sea_orm::{
-    sea_query::Query, ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction,
-    EntityTrait, IntoActiveModel, QueryFilter, Set, TransactionTrait,
+    sea_query::Query, ActiveModelTrait, ColumnTrait, DatabaseTransaction, EntityTrait,
+    IntoActiveModel, QueryFilter, Set, TransactionTrait,
 };
 use uuid::Uuid;
 
@@ -13,7 +13,7 @@ use crate::{
     error::{is_unique_violation, ApiError, ApiResult, UserError, UserErrorCode},
     node::{GlobalId, NodeKind},
     permissions::{self, Permission},
-    scope::Scoped,
+    scope::name_taken,
     services, validation,
 };
 
@@ -73,21 +73,6 @@ fn taken() -> UserError {
         UserErrorCode::Taken,
         "a company with this name already exists",
     )
-}
-
-async fn name_taken(
-    db: &impl ConnectionTrait,
-    account_id: Uuid,
-    key: &str,
-    except: Option<Uuid>,
-) -> Result<bool, sea_orm::DbErr> {
-    let mut select = company::Entity::find()
-        .in_account(account_id)
-        .filter(company::Column::NameKey.eq(key));
-    if let Some(id) = except {
-        select = select.filter(company::Column::Id.ne(id));
-    }
-    Ok(select.one(db).await?.is_some())
 }
 
 /// Makes `services` the company's exact set; employees keep access only to
@@ -166,7 +151,7 @@ impl CompanyMutation {
                 Err(e) => return fail(e),
             };
         let key = name.to_lowercase();
-        if name_taken(db, viewer.account_id, &key, None).await? {
+        if name_taken::<company::Entity>(db, viewer.account_id, &key, None).await? {
             return fail(taken());
         }
         let now = Utc::now();
@@ -217,7 +202,7 @@ impl CompanyMutation {
                 Err(e) => return fail(e),
             };
             let key = name.to_lowercase();
-            if name_taken(db, viewer.account_id, &key, Some(id)).await? {
+            if name_taken::<company::Entity>(db, viewer.account_id, &key, Some(id)).await? {
                 return fail(taken());
             }
             row.name = Set(name);

@@ -5,8 +5,8 @@ use roster_entities::{
     customer_field_value,
 };
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, PaginatorTrait,
-    QueryFilter, Set, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter, Set,
+    TransactionTrait,
 };
 use uuid::Uuid;
 
@@ -16,7 +16,7 @@ use crate::{
     error::{is_unique_violation, ApiError, ApiResult, UserError, UserErrorCode},
     node::{GlobalId, NodeKind},
     permissions::{self, Permission},
-    scope::Scoped,
+    scope::{name_taken, Scoped},
     validation,
 };
 
@@ -104,21 +104,6 @@ fn taken() -> UserError {
     )
 }
 
-async fn name_taken(
-    db: &impl ConnectionTrait,
-    account_id: Uuid,
-    key: &str,
-    except: Option<Uuid>,
-) -> Result<bool, sea_orm::DbErr> {
-    let mut select = custom_field::Entity::find()
-        .in_account(account_id)
-        .filter(custom_field::Column::NameKey.eq(key));
-    if let Some(id) = except {
-        select = select.filter(custom_field::Column::Id.ne(id));
-    }
-    Ok(select.one(db).await?.is_some())
-}
-
 #[derive(Default)]
 pub struct CustomFieldMutation;
 
@@ -148,7 +133,7 @@ impl CustomFieldMutation {
             Err(e) => return fail(e),
         };
         let key = name.to_lowercase();
-        if name_taken(db, viewer.account_id, &key, None).await? {
+        if name_taken::<custom_field::Entity>(db, viewer.account_id, &key, None).await? {
             return fail(taken());
         }
         let count = custom_field::Entity::find()
@@ -207,7 +192,7 @@ impl CustomFieldMutation {
                 Err(e) => return fail(e),
             };
             let key = name.to_lowercase();
-            if name_taken(db, viewer.account_id, &key, Some(id)).await? {
+            if name_taken::<custom_field::Entity>(db, viewer.account_id, &key, Some(id)).await? {
                 return fail(taken());
             }
             row.name = Set(name);

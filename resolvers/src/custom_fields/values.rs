@@ -12,8 +12,8 @@ use sea_orm::{
 use uuid::Uuid;
 
 use crate::{
-    companies::Key,
     error::{ApiError, UserError, UserErrorCode},
+    loaders::Key,
     node::{GlobalId, NodeKind},
     scope::Scoped,
 };

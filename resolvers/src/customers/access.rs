@@ -258,7 +258,7 @@ impl CustomerAccessMutation {
                     .in_account(viewer.account_id)
                     .filter(customer::Column::Id.is_in(uuids))
             }
-            (None, Some(filter)) => filter.select(viewer.account_id)?,
+            (None, Some(filter)) => filter.select(viewer.account_id),
         };
         let level = customer::PortalAccess::from(input.level);
         let matched = sea_orm::PaginatorTrait::count(selection.clone(), db).await?;

@@ -9,7 +9,7 @@ use uuid::Uuid;
 use super::{Customer, PortalAccessLevel};
 use crate::{
     context::ContextExt,
-    error::{ApiError, ApiResult},
+    error::ApiResult,
     node::{GlobalId, NodeKind},
     pagination::{self, Page, PageArgs, Sort, SortKeyFn, SortValue},
     permissions::{self, Permission},
@@ -73,7 +73,7 @@ pub struct CustomerFilter {
 impl CustomerFilter {
     /// The account's customers matching the filter. An id of another kind or
     /// account matches nothing (it cannot name one of this account's rows).
-    pub fn select(&self, account_id: Uuid) -> Result<Select<customer::Entity>, ApiError> {
+    pub fn select(&self, account_id: Uuid) -> Select<customer::Entity> {
         let mut select = customer::Entity::find().in_account(account_id);
         if let Some(keyword) = self.keyword.as_deref() {
             for word in keyword.split_whitespace() {
@@ -98,7 +98,7 @@ impl CustomerFilter {
                 .to_owned();
             select = select.filter(customer::Column::Id.in_subquery(with_service));
         }
-        Ok(select)
+        select
     }
 }
 
@@ -157,7 +157,7 @@ impl CustomerQuery {
             let combined = format!("{} {keyword}", filter.keyword.unwrap_or_default());
             filter.keyword = Some(combined);
         }
-        let select = filter.select(viewer.account_id)?;
+        let select = filter.select(viewer.account_id);
         let args = PageArgs {
             first,
             after,

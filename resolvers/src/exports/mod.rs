@@ -128,7 +128,7 @@ pub fn customers_csv(
             if !state.header_sent {
                 writer.write_record(HEADER).map_err(io)?;
             }
-            let mut select = filter.select(account_id).map_err(io)?;
+            let mut select = filter.select(account_id);
             if let Some(after) = state.after {
                 select = select.filter(customer::Column::Id.gt(after));
             }

@@ -241,8 +241,8 @@ impl ImportMutation {
                 "id",
                 UserErrorCode::NotAllowed,
                 format!(
-                    "only an import awaiting confirmation can be confirmed (this one is {:?})",
-                    super::ImportPhase::from(job.phase)
+                    "only an import awaiting confirmation can be confirmed (this one is {})",
+                    sea_orm::ActiveEnum::to_value(&job.phase)
                 ),
             );
         }

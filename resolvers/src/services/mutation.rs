@@ -10,7 +10,7 @@ use crate::{
     error::{is_unique_violation, ApiResult, UserError, UserErrorCode},
     node::{GlobalId, NodeKind},
     permissions::{self, Permission},
-    scope::Scoped,
+    scope::name_taken,
     validation,
 };
 
@@ -82,21 +82,6 @@ fn clean_description(value: Option<String>) -> Result<Option<String>, UserError>
     Ok(Some(text))
 }
 
-async fn name_taken(
-    db: &impl sea_orm::ConnectionTrait,
-    account_id: Uuid,
-    name_key: &str,
-    except: Option<Uuid>,
-) -> Result<bool, sea_orm::DbErr> {
-    let mut select = service::Entity::find()
-        .in_account(account_id)
-        .filter(service::Column::NameKey.eq(name_key));
-    if let Some(id) = except {
-        select = select.filter(service::Column::Id.ne(id));
-    }
-    Ok(select.one(db).await?.is_some())
-}
-
 #[Object]
 impl ServiceMutation {
     /// Creates a service.
@@ -121,7 +106,7 @@ impl ServiceMutation {
             Err(e) => return fail(e),
         };
         let key = name.to_lowercase();
-        if name_taken(ctx.db(), viewer.account_id, &key, None).await? {
+        if name_taken::<service::Entity>(ctx.db(), viewer.account_id, &key, None).await? {
             return fail(taken());
         }
         let now = Utc::now();
@@ -166,7 +151,7 @@ impl ServiceMutation {
                 Err(e) => return fail(e),
             };
             let key = name.to_lowercase();
-            if name_taken(ctx.db(), viewer.account_id, &key, Some(id)).await? {
+            if name_taken::<service::Entity>(ctx.db(), viewer.account_id, &key, Some(id)).await? {
                 return fail(taken());
             }
             row.name = Set(name);
