@@ -12,6 +12,8 @@ mod m20261123_000005_export_links;
 mod m20261123_000006_import_jobs;
 mod m20261123_000007_import_file_chunks;
 mod m20261123_000008_customers_account_id_index;
+mod m20261123_000009_contacts;
+mod m20261123_000010_portal_and_incidents;
 
 pub struct Migrator;
 
@@ -27,6 +29,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000006_import_jobs::Migration),
             Box::new(m20261123_000007_import_file_chunks::Migration),
             Box::new(m20261123_000008_customers_account_id_index::Migration),
+            Box::new(m20261123_000009_contacts::Migration),
+            Box::new(m20261123_000010_portal_and_incidents::Migration),
         ]
     }
 }

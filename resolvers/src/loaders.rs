@@ -10,11 +10,11 @@ use async_graphql::{
     dataloader::{DataLoader, HashMapCache},
     Context,
 };
-use sea_orm::DatabaseConnection;
+use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter};
 
 use crate::{
     accounts::AccountLoader,
-    companies::{CompanyLoader, CompanyServicesLoader},
+    companies::CompanyServicesLoader,
     context::ContextExt,
     custom_fields::values::CustomerFieldValuesLoader,
     customers::{
@@ -33,9 +33,64 @@ type Cached<T> = DataLoader<T, HashMapCache>;
 /// is never returned for a key, whatever id is asked for.
 pub type Key = (uuid::Uuid, uuid::Uuid);
 
+/// A loader of an account-owned table's rows by id.
+macro_rules! by_id {
+    ($(#[$doc:meta])* $name:ident, $module:ident) => {
+        $(#[$doc])*
+        pub struct $name {
+            pub db: DatabaseConnection,
+        }
+
+        impl async_graphql::dataloader::Loader<Key> for $name {
+            type Value = roster_entities::$module::Model;
+            type Error = Arc<DbErr>;
+
+            async fn load(
+                &self,
+                keys: &[Key],
+            ) -> Result<std::collections::HashMap<Key, Self::Value>, Self::Error> {
+                use roster_entities::$module::{Column, Entity};
+                let rows = Entity::find()
+                    .filter(Column::Id.is_in(keys.iter().map(|k| k.1)))
+                    .all(&self.db)
+                    .await?;
+                // Keyed by the row's own account: another account's row never
+                // answers a key.
+                Ok(rows.into_iter().map(|r| ((r.account_id, r.id), r)).collect())
+            }
+        }
+    };
+}
+
+by_id!(
+    /// Companies by id.
+    CompanyLoader,
+    company
+);
+by_id!(
+    /// Customers by id.
+    CustomerLoader,
+    customer
+);
+by_id!(
+    /// Services by id.
+    ServiceLoader,
+    service
+);
+by_id!(
+    /// Staff users by id.
+    UserLoader,
+    user
+);
+
 pub struct Loaders {
     pub accounts: Cached<AccountLoader>,
     pub companies: Cached<CompanyLoader>,
+    pub customers: Cached<CustomerLoader>,
+    pub services: Cached<ServiceLoader>,
+    pub users: Cached<UserLoader>,
+    pub contact_methods: Cached<crate::contacts::ContactMethodsLoader>,
+    pub contact_companies: Cached<crate::contacts::ContactCompaniesLoader>,
     pub company_services: Cached<CompanyServicesLoader>,
     pub customer_aliases: Cached<CustomerAliasesLoader>,
     pub customer_service_access: Cached<CustomerServiceAccessLoader>,
@@ -57,6 +112,11 @@ impl Loaders {
         Arc::new(Loaders {
             accounts: cached(AccountLoader::new(db.clone())),
             companies: cached(CompanyLoader { db: db.clone() }),
+            customers: cached(CustomerLoader { db: db.clone() }),
+            services: cached(ServiceLoader { db: db.clone() }),
+            users: cached(UserLoader { db: db.clone() }),
+            contact_methods: cached(crate::contacts::ContactMethodsLoader { db: db.clone() }),
+            contact_companies: cached(crate::contacts::ContactCompaniesLoader { db: db.clone() }),
             company_services: cached(CompanyServicesLoader { db: db.clone() }),
             customer_aliases: cached(CustomerAliasesLoader { db: db.clone() }),
             customer_service_access: cached(CustomerServiceAccessLoader { db: db.clone() }),

@@ -1,7 +1,8 @@
 //! What each role may do. Every mutation calls `require` first, so the rule
 //! is visible at the top of the operation and tested in one table.
 //! (Manager permissions granted per group and product come with the users
-//! feature; until then members work with customers and admins do the rest.)
+//! feature; until then members work with customers and incidents, and
+//! admins do the rest.)
 
 use async_graphql::Context;
 use roster_entities::user::Role;
@@ -33,6 +34,12 @@ pub enum Permission {
     ExportCustomers,
     /// Import customers from CSV.
     ImportCustomers,
+    /// Create, edit and delete contacts and their contact methods.
+    ManageContacts,
+    /// Read, raise, change and delete the account's incidents.
+    ManageIncidents,
+    /// Change the customer portal's settings (self-registration).
+    ManagePortal,
 }
 
 impl Permission {
@@ -48,6 +55,9 @@ impl Permission {
             Permission::ManageCustomFields => "managing custom fields",
             Permission::ExportCustomers => "exporting customers",
             Permission::ImportCustomers => "importing customers",
+            Permission::ManageContacts => "managing contacts",
+            Permission::ManageIncidents => "managing incidents",
+            Permission::ManagePortal => "changing the portal's settings",
         }
     }
 }
@@ -57,7 +67,7 @@ pub fn authorize(viewer: &Viewer, permission: Permission) -> Result<(), ApiError
         Role::SuperAdmin | Role::Admin => true,
         Role::Member => matches!(
             permission,
-            Permission::ViewPeople | Permission::EditCustomers
+            Permission::ViewPeople | Permission::EditCustomers | Permission::ManageIncidents
         ),
     };
     if allowed {
@@ -106,6 +116,9 @@ mod tests {
             (ManageCustomFields, [true, true, false]),
             (ExportCustomers, [true, true, false]),
             (ImportCustomers, [true, true, false]),
+            (ManageContacts, [true, true, false]),
+            (ManageIncidents, [true, true, true]),
+            (ManagePortal, [true, true, false]),
         ];
         for (permission, expected) in table {
             for (role, allowed) in [Role::SuperAdmin, Role::Admin, Role::Member]

@@ -2,8 +2,9 @@
 //! that no resolver or loader can read another account's rows by accident.
 
 use roster_entities::{
-    company, company_service, custom_field, customer, customer_email, customer_field_value,
-    customer_service, denylist_entry, import_job, service, session, user,
+    company, company_service, contact, contact_company, contact_method, custom_field, customer,
+    customer_email, customer_field_value, customer_service, denylist_entry, import_job, incident,
+    service, session, user,
 };
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Select};
 use uuid::Uuid;
@@ -38,6 +39,9 @@ macro_rules! account_owned {
 account_owned!(
     company,
     company_service,
+    contact,
+    contact_company,
+    contact_method,
     custom_field,
     customer,
     customer_email,
@@ -45,6 +49,7 @@ account_owned!(
     customer_service,
     denylist_entry,
     import_job,
+    incident,
     service
 );
 

@@ -9,6 +9,7 @@ use async_graphql::{MergedObject, MergedSubscription, Schema, SchemaBuilder};
 use roster_resolvers::{
     auth::{AuthMutation, AuthQuery},
     companies::{CompanyMutation, CompanyQuery},
+    contacts::{ContactMutation, ContactQuery},
     custom_fields::{CustomFieldMutation, CustomFieldQuery},
     customers::{
         CustomerAccessMutation, CustomerAvatarMutation, CustomerDeleteMutation, CustomerMutation,
@@ -18,7 +19,9 @@ use roster_resolvers::{
     diagnostics::DiagnosticsSubscription,
     exports::ExportQuery,
     imports::{ImportMutation, ImportQuery, ImportSubscription},
+    incidents::{IncidentMutation, IncidentQuery, PortalIncidentMutation, PortalIncidentQuery},
     node::NodeQuery,
+    portal::{PortalAuthMutation, PortalQuery, PortalSettingsMutation},
     services::{ServiceMutation, ServiceQuery},
     AppState,
 };
@@ -35,6 +38,10 @@ pub struct Query(
     CustomFieldQuery,
     ExportQuery,
     ImportQuery,
+    ContactQuery,
+    IncidentQuery,
+    PortalQuery,
+    PortalIncidentQuery,
 );
 
 /// Every mutation of the API.
@@ -50,6 +57,11 @@ pub struct Mutation(
     DenylistMutation,
     CustomFieldMutation,
     ImportMutation,
+    ContactMutation,
+    IncidentMutation,
+    PortalAuthMutation,
+    PortalIncidentMutation,
+    PortalSettingsMutation,
 );
 
 /// Every subscription of the API.

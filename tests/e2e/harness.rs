@@ -459,6 +459,9 @@ impl TestServer {
         ))
         .await
         .expect("insert staff");
+        roster_resolvers::contacts::users::sync(&db)
+            .await
+            .expect("staff contact");
         let token = self.login(email, ADMIN_PASSWORD).await;
         self.with_token(&token)
     }

@@ -12,6 +12,7 @@ mod auth;
 mod avatars;
 mod bootstrap;
 mod cli;
+mod contacts;
 mod custom_fields;
 mod customers;
 mod exports;

@@ -114,6 +114,7 @@ pub async fn bootstrap(
     let account = account::ActiveModel {
         id: Set(Uuid::now_v7()),
         name: Set(account_name),
+        portal_self_registration: Set(true),
         created_at: Set(now),
         updated_at: Set(now),
     }
@@ -134,6 +135,7 @@ pub async fn bootstrap(
     }
     .insert(&txn)
     .await?;
+    crate::contacts::users::sync(&txn).await?;
     txn.commit().await?;
     Ok(BootstrapOutcome::Created { account, user })
 }

@@ -21,6 +21,11 @@ impl Account {
         &self.0.name
     }
 
+    /// Whether customers may sign themselves up on the portal.
+    async fn portal_self_registration(&self) -> bool {
+        self.0.portal_self_registration
+    }
+
     /// When the account was created.
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at

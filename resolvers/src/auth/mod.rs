@@ -25,6 +25,8 @@ pub enum Auth {
     Invalid(String),
     /// A signed-in staff user.
     Staff(Viewer),
+    /// A customer signed in to the customer portal.
+    Customer(crate::portal::PortalViewer),
 }
 
 /// A signed-in staff user.
@@ -46,6 +48,9 @@ impl Auth {
                     .into(),
             )),
             Auth::Invalid(why) => Err(ApiError::Unauthenticated(why.clone())),
+            Auth::Customer(_) => Err(ApiError::Forbidden(
+                "This operation is for staff users; a customer portal session cannot use it".into(),
+            )),
         }
     }
 }

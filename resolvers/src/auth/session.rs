@@ -48,7 +48,11 @@ pub async fn authenticate(state: &AppState, token: Option<&str>) -> Result<Auth,
                 session_id: session.id,
             }))
         }
-        _ => Ok(invalid()),
+        Some(_) => Ok(invalid()),
+        None => Ok(crate::portal::session::authenticate(state, token)
+            .await?
+            .map(Auth::Customer)
+            .unwrap_or_else(invalid)),
     }
 }
 

@@ -1,31 +1,10 @@
 use std::{collections::HashMap, sync::Arc};
 
 use async_graphql::dataloader::Loader;
-use roster_entities::{company, company_service, service};
+use roster_entities::{company_service, service};
 use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder};
 
 use crate::loaders::Key;
-
-/// Companies by id.
-pub struct CompanyLoader {
-    pub db: DatabaseConnection,
-}
-
-impl Loader<Key> for CompanyLoader {
-    type Value = company::Model;
-    type Error = Arc<DbErr>;
-
-    async fn load(&self, keys: &[Key]) -> Result<HashMap<Key, Self::Value>, Self::Error> {
-        let rows = company::Entity::find()
-            .filter(company::Column::Id.is_in(keys.iter().map(|k| k.1)))
-            .all(&self.db)
-            .await?;
-        Ok(rows
-            .into_iter()
-            .map(|c| ((c.account_id, c.id), c))
-            .collect())
-    }
-}
 
 /// The services each company has access to, by name.
 pub struct CompanyServicesLoader {

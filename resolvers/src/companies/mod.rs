@@ -6,7 +6,7 @@ mod mutation;
 mod object;
 mod query;
 
-pub use loader::{CompanyLoader, CompanyServicesLoader};
+pub use loader::CompanyServicesLoader;
 pub use mutation::CompanyMutation;
 pub use object::Company;
 pub use query::CompanyQuery;

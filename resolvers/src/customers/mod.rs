@@ -10,7 +10,7 @@ mod mutation;
 pub mod nested;
 mod object;
 mod query;
-mod rules;
+pub(crate) mod rules;
 pub mod validate;
 
 pub use access::CustomerAccessMutation;
@@ -18,6 +18,7 @@ pub use avatar::CustomerAvatarMutation;
 pub use delete::CustomerDeleteMutation;
 pub use loader::{CustomerAliasesLoader, CustomerServiceAccessLoader};
 pub use mutation::CustomerMutation;
+pub(crate) use mutation::{set_values, write_addresses};
 pub use object::{
     Customer, CustomerServiceAccess, EmailFormat, PortalAccessLevel, ServiceAccessLevel,
 };

@@ -123,7 +123,7 @@ fn apply(target: &mut Option<String>, change: MaybeUndefined<String>) {
 }
 
 /// Replaces the customer's addresses (primary and aliases) with `clean`'s.
-async fn write_addresses(
+pub(crate) async fn write_addresses(
     db: &impl ConnectionTrait,
     account_id: Uuid,
     customer_id: Uuid,
@@ -156,7 +156,7 @@ async fn write_addresses(
     Ok(())
 }
 
-fn set_values(row: &mut customer::ActiveModel, clean: CleanCustomer) {
+pub(crate) fn set_values(row: &mut customer::ActiveModel, clean: CleanCustomer) {
     row.sort_name = Set(clean.sort_name());
     row.first_name = Set(clean.first_name);
     row.last_name = Set(clean.last_name);

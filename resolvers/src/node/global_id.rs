@@ -11,18 +11,24 @@ use crate::error::ApiError;
 pub enum NodeKind {
     Account,
     Company,
+    Contact,
+    ContactMethod,
     CustomField,
     Customer,
     ImportJob,
+    Incident,
     Service,
     User,
 }
 
 impl NodeKind {
-    const ALL: [NodeKind; 7] = [
+    const ALL: [NodeKind; 10] = [
         NodeKind::ImportJob,
         NodeKind::Account,
         NodeKind::Company,
+        NodeKind::Contact,
+        NodeKind::ContactMethod,
+        NodeKind::Incident,
         NodeKind::CustomField,
         NodeKind::Customer,
         NodeKind::Service,
@@ -33,6 +39,9 @@ impl NodeKind {
         match self {
             NodeKind::Account => "Account",
             NodeKind::Company => "Company",
+            NodeKind::Contact => "Contact",
+            NodeKind::ContactMethod => "ContactMethod",
+            NodeKind::Incident => "Incident",
             NodeKind::CustomField => "CustomField",
             NodeKind::Customer => "Customer",
             NodeKind::ImportJob => "ImportJob",
@@ -59,6 +68,27 @@ impl GlobalId {
     pub fn company(id: Uuid) -> Self {
         GlobalId {
             kind: NodeKind::Company,
+            id,
+        }
+    }
+
+    pub fn contact(id: Uuid) -> Self {
+        GlobalId {
+            kind: NodeKind::Contact,
+            id,
+        }
+    }
+
+    pub fn contact_method(id: Uuid) -> Self {
+        GlobalId {
+            kind: NodeKind::ContactMethod,
+            id,
+        }
+    }
+
+    pub fn incident(id: Uuid) -> Self {
+        GlobalId {
+            kind: NodeKind::Incident,
             id,
         }
     }

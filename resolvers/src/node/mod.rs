@@ -12,15 +12,19 @@ use crate::{
     accounts::Account,
     auth,
     companies::{self, Company},
+    contacts::{self, Contact, ContactMethod},
     context::ContextExt,
     custom_fields::{self, CustomField},
     customers::{self, Customer},
     error::{ApiError, ApiResult},
     imports::{self, ImportJob},
+    incidents::{self, Incident},
     permissions::{self, Permission},
+    scope::Scoped,
     services::{self, Service},
     users::{self, User},
 };
+use sea_orm::EntityTrait;
 
 /// Most ids one `nodes` call accepts.
 pub const MAX_NODES: usize = 100;
@@ -33,9 +37,12 @@ pub const MAX_NODES: usize = 100;
 pub enum Node {
     Account(Account),
     Company(Company),
+    Contact(Contact),
+    ContactMethod(ContactMethod),
     CustomField(CustomField),
     Customer(Customer),
     ImportJob(ImportJob),
+    Incident(Incident),
     Service(Service),
     User(User),
 }
@@ -92,6 +99,23 @@ async fn resolve(ctx: &Context<'_>, id: &ID) -> Result<Node, ApiError> {
         NodeKind::Company => Ok(Node::Company(Company(
             companies::find(ctx.db(), viewer.account_id, gid.id).await?,
         ))),
+        NodeKind::Contact => Ok(Node::Contact(Contact(
+            contacts::find(ctx.db(), viewer.account_id, gid.id).await?,
+        ))),
+        NodeKind::ContactMethod => {
+            let method = roster_entities::contact_method::Entity::find_by_id(gid.id)
+                .in_account(viewer.account_id)
+                .one(ctx.db())
+                .await?
+                .ok_or_else(|| ApiError::not_found("ContactMethod"))?;
+            Ok(Node::ContactMethod(ContactMethod(method)))
+        }
+        NodeKind::Incident => {
+            permissions::require(ctx, Permission::ManageIncidents)?;
+            Ok(Node::Incident(Incident(
+                incidents::find(ctx.db(), viewer.account_id, gid.id).await?,
+            )))
+        }
         NodeKind::CustomField => Ok(Node::CustomField(CustomField(
             custom_fields::find(ctx.db(), viewer.account_id, gid.id).await?,
         ))),

@@ -1,0 +1,576 @@
+//! Create, edit and delete contacts and their methods. Who may change what:
+//! managers of contacts (admins) change any contact's companies and methods;
+//! a user may change their own contact's methods; only the user changes
+//! their own name and primary email, and a user's contact goes only with the
+//! user.
+
+use async_graphql::{Context, InputObject, Object, SimpleObject, ID};
+use chrono::Utc;
+use roster_entities::{company, contact, contact_company, contact_method, user};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, PaginatorTrait,
+    QueryFilter, Set, TransactionTrait,
+};
+use uuid::Uuid;
+
+use super::{methods, Contact, ContactMethod, ContactMethodKind, METHODS_MAX, NAME_MAX};
+use crate::{
+    auth::Viewer,
+    context::ContextExt,
+    error::{ApiError, ApiResult, UserError, UserErrorCode},
+    node::{GlobalId, NodeKind},
+    permissions::{self, Permission},
+    scope::Scoped,
+    validation,
+};
+
+/// A new contact method.
+#[derive(InputObject)]
+pub struct ContactMethodInput {
+    pub kind: ContactMethodKind,
+    /// An email address, or a phone number with its country code.
+    pub value: String,
+}
+
+/// Input of `createContact`.
+#[derive(InputObject)]
+pub struct CreateContactInput {
+    /// At most 255 characters.
+    pub name: String,
+    #[graphql(default)]
+    pub company_ids: Vec<ID>,
+    #[graphql(default)]
+    pub methods: Vec<ContactMethodInput>,
+}
+
+/// Input of `updateContact`: only the fields given change.
+#[derive(InputObject)]
+pub struct UpdateContactInput {
+    pub id: ID,
+    /// For a user's contact only that user may change it.
+    pub name: Option<String>,
+    /// The complete new set of companies.
+    pub company_ids: Option<Vec<ID>>,
+}
+
+/// Input of `deleteContact`.
+#[derive(InputObject)]
+pub struct DeleteContactInput {
+    pub id: ID,
+}
+
+/// Input of `addContactMethod`.
+#[derive(InputObject)]
+pub struct AddContactMethodInput {
+    pub contact_id: ID,
+    pub kind: ContactMethodKind,
+    pub value: String,
+}
+
+/// Input of `updateContactMethod`: only the fields given change.
+#[derive(InputObject)]
+pub struct UpdateContactMethodInput {
+    pub id: ID,
+    pub kind: Option<ContactMethodKind>,
+    pub value: Option<String>,
+}
+
+/// Input of `deleteContactMethod`.
+#[derive(InputObject)]
+pub struct DeleteContactMethodInput {
+    pub id: ID,
+}
+
+/// Result of `createContact` and `updateContact`.
+#[derive(SimpleObject)]
+pub struct ContactPayload {
+    pub contact: Option<Contact>,
+    pub user_errors: Vec<UserError>,
+}
+
+/// Result of `deleteContact`.
+#[derive(SimpleObject)]
+pub struct DeleteContactPayload {
+    pub deleted_contact_id: Option<ID>,
+    pub user_errors: Vec<UserError>,
+}
+
+/// Result of `addContactMethod` and `updateContactMethod`.
+#[derive(SimpleObject)]
+pub struct ContactMethodPayload {
+    pub method: Option<ContactMethod>,
+    /// The contact, with its methods.
+    pub contact: Option<Contact>,
+    pub user_errors: Vec<UserError>,
+}
+
+/// Result of `deleteContactMethod`.
+#[derive(SimpleObject)]
+pub struct DeleteContactMethodPayload {
+    pub deleted_contact_method_id: Option<ID>,
+    pub contact: Option<Contact>,
+    pub user_errors: Vec<UserError>,
+}
+
+fn is_own(viewer: &Viewer, contact: &contact::Model) -> bool {
+    contact.user_id == Some(viewer.user_id)
+}
+
+/// Managers change any contact's methods; a user changes their own.
+fn may_edit_methods(viewer: &Viewer, contact: &contact::Model) -> Result<(), ApiError> {
+    if is_own(viewer, contact) {
+        return Ok(());
+    }
+    permissions::authorize(viewer, Permission::ManageContacts)
+}
+
+fn only_the_user(what: &str) -> ApiError {
+    ApiError::Forbidden(format!(
+        "Only the user themselves can change their own {what}"
+    ))
+}
+
+/// The companies an input names, or a NOT_FOUND user error listing the
+/// unknown ids (other accounts' included).
+async fn resolve_companies(
+    db: &impl ConnectionTrait,
+    account_id: Uuid,
+    ids: &[ID],
+) -> Result<Result<Vec<Uuid>, UserError>, ApiError> {
+    let mut wanted = Vec::new();
+    let mut unknown = Vec::new();
+    for id in ids {
+        match GlobalId::expect(id, NodeKind::Company) {
+            Ok(uuid) if !wanted.contains(&uuid) => wanted.push(uuid),
+            Ok(_) => {}
+            Err(_) => unknown.push(id.to_string()),
+        }
+    }
+    let found: Vec<Uuid> = company::Entity::find()
+        .in_account(account_id)
+        .filter(company::Column::Id.is_in(wanted.clone()))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|c| c.id)
+        .collect();
+    unknown.extend(
+        ids.iter()
+            .filter(|id| GlobalId::expect(id, NodeKind::Company).is_ok_and(|u| !found.contains(&u)))
+            .map(|id| id.to_string()),
+    );
+    if !unknown.is_empty() {
+        return Ok(Err(UserError::new(
+            "companyIds",
+            UserErrorCode::NotFound,
+            format!("no such company: {}", unknown.join(", ")),
+        )));
+    }
+    Ok(Ok(wanted))
+}
+
+async fn set_companies(
+    db: &impl ConnectionTrait,
+    account_id: Uuid,
+    contact_id: Uuid,
+    companies: &[Uuid],
+) -> Result<(), ApiError> {
+    contact_company::Entity::delete_many()
+        .filter(contact_company::Column::ContactId.eq(contact_id))
+        .exec(db)
+        .await?;
+    let rows: Vec<_> = companies
+        .iter()
+        .map(|c| contact_company::ActiveModel {
+            account_id: Set(account_id),
+            contact_id: Set(contact_id),
+            company_id: Set(*c),
+        })
+        .collect();
+    if !rows.is_empty() {
+        contact_company::Entity::insert_many(rows).exec(db).await?;
+    }
+    Ok(())
+}
+
+/// Splits a user's new display name into first and last name (32 each).
+fn user_names(name: &str) -> Result<(String, String), UserError> {
+    let name = validation::required_text("name", name, 65)?;
+    let (first, last) = name.split_once(' ').unwrap_or((&name, ""));
+    let (first, last) = (first.trim().to_owned(), last.trim().to_owned());
+    for part in [&first, &last] {
+        validation::max_len("name", part, 32)?;
+    }
+    Ok((first, last))
+}
+
+/// A method's value, cleaned; also refuses a second identical method.
+async fn check_method(
+    db: &impl ConnectionTrait,
+    contact_id: Uuid,
+    except: Option<Uuid>,
+    field: &str,
+    kind: contact_method::MethodKind,
+    value: &str,
+) -> Result<Result<String, UserError>, ApiError> {
+    let value = match methods::clean(field, kind, value) {
+        Ok(v) => v,
+        Err(e) => return Ok(Err(e)),
+    };
+    let mut same = contact_method::Entity::find()
+        .filter(contact_method::Column::ContactId.eq(contact_id))
+        .filter(contact_method::Column::Kind.eq(kind))
+        .filter(contact_method::Column::Value.eq(value.clone()));
+    if let Some(id) = except {
+        same = same.filter(contact_method::Column::Id.ne(id));
+    }
+    if same.one(db).await?.is_some() {
+        return Ok(Err(UserError::new(
+            field,
+            UserErrorCode::Taken,
+            "the contact already has this method",
+        )));
+    }
+    Ok(Ok(value))
+}
+
+async fn method_in_account(
+    ctx: &Context<'_>,
+    account_id: Uuid,
+    id: &ID,
+) -> Result<(contact_method::Model, contact::Model), ApiError> {
+    let id = GlobalId::expect(id, NodeKind::ContactMethod)?;
+    let method = contact_method::Entity::find_by_id(id)
+        .in_account(account_id)
+        .one(ctx.db())
+        .await?
+        .ok_or_else(|| ApiError::not_found("Contact method"))?;
+    let contact = super::find(ctx.db(), account_id, method.contact_id).await?;
+    Ok((method, contact))
+}
+
+#[derive(Default)]
+pub struct ContactMutation;
+
+#[Object]
+impl ContactMutation {
+    /// Adds a contact, with the companies they have access to and their
+    /// contact methods.
+    async fn create_contact(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateContactInput,
+    ) -> ApiResult<ContactPayload> {
+        let viewer = permissions::require(ctx, Permission::ManageContacts)?;
+        let db = ctx.db();
+        let mut errors = Vec::new();
+        let name = validation::required_text("name", &input.name, NAME_MAX)
+            .map_err(|e| errors.push(e))
+            .ok();
+        let companies = match resolve_companies(db, viewer.account_id, &input.company_ids).await? {
+            Ok(c) => c,
+            Err(e) => {
+                errors.push(e);
+                Vec::new()
+            }
+        };
+        if input.methods.len() > METHODS_MAX {
+            errors.push(UserError::new(
+                "methods",
+                UserErrorCode::LimitExceeded,
+                format!("a contact has at most {METHODS_MAX} contact methods"),
+            ));
+        }
+        let mut clean = Vec::new();
+        for (i, m) in input.methods.iter().enumerate() {
+            let field = format!("methods.{i}.value");
+            match methods::clean(&field, m.kind.into(), &m.value) {
+                Ok(v) if clean.contains(&(m.kind, v.clone())) => errors.push(UserError::new(
+                    &field,
+                    UserErrorCode::Taken,
+                    "is given twice",
+                )),
+                Ok(v) => clean.push((m.kind, v)),
+                Err(e) => errors.push(e),
+            }
+        }
+        let Some(name) = name.filter(|_| errors.is_empty()) else {
+            return Ok(ContactPayload {
+                contact: None,
+                user_errors: errors,
+            });
+        };
+        let now = Utc::now();
+        let id = Uuid::now_v7();
+        let txn = db.begin().await?;
+        let contact = contact::ActiveModel {
+            id: Set(id),
+            account_id: Set(viewer.account_id),
+            user_id: Set(None),
+            name_key: Set(name.to_lowercase()),
+            name: Set(name),
+            created_at: Set(now),
+            updated_at: Set(now),
+        }
+        .insert(&txn)
+        .await?;
+        set_companies(&txn, viewer.account_id, id, &companies).await?;
+        let rows: Vec<_> = clean
+            .into_iter()
+            .map(|(kind, value)| contact_method::ActiveModel {
+                id: Set(Uuid::now_v7()),
+                account_id: Set(viewer.account_id),
+                contact_id: Set(id),
+                kind: Set(kind.into()),
+                value: Set(value),
+                is_primary: Set(false),
+                created_at: Set(now),
+            })
+            .collect();
+        if !rows.is_empty() {
+            contact_method::Entity::insert_many(rows).exec(&txn).await?;
+        }
+        txn.commit().await?;
+        Ok(ContactPayload {
+            contact: Some(Contact(contact)),
+            user_errors: Vec::new(),
+        })
+    }
+
+    /// Renames a contact or replaces the companies they have access to. A
+    /// user's name can be changed by that user only.
+    async fn update_contact(
+        &self,
+        ctx: &Context<'_>,
+        input: UpdateContactInput,
+    ) -> ApiResult<ContactPayload> {
+        let viewer = crate::auth::viewer(ctx)?;
+        let db = ctx.db();
+        let id = GlobalId::expect(&input.id, NodeKind::Contact)?;
+        let existing = super::find(db, viewer.account_id, id).await?;
+        if input.name.is_some() && existing.user_id.is_some() && !is_own(viewer, &existing) {
+            return Err(only_the_user("name").into());
+        }
+        if input.company_ids.is_some() || existing.user_id.is_none() {
+            permissions::authorize(viewer, Permission::ManageContacts)?;
+        }
+        let fail = |e| {
+            Ok(ContactPayload {
+                contact: None,
+                user_errors: vec![e],
+            })
+        };
+        let mut user_names_change = None;
+        let mut row = existing.clone().into_active_model();
+        if let Some(name) = &input.name {
+            let name = if existing.user_id.is_some() {
+                match user_names(name) {
+                    Ok((first, last)) => {
+                        let display = super::users::name_of(&first, &last);
+                        user_names_change = Some((first, last));
+                        display
+                    }
+                    Err(e) => return fail(e),
+                }
+            } else {
+                match validation::required_text("name", name, NAME_MAX) {
+                    Ok(n) => n,
+                    Err(e) => return fail(e),
+                }
+            };
+            row.name_key = Set(name.to_lowercase());
+            row.name = Set(name);
+        }
+        let companies = match &input.company_ids {
+            Some(ids) => match resolve_companies(db, viewer.account_id, ids).await? {
+                Ok(c) => Some(c),
+                Err(e) => return fail(e),
+            },
+            None => None,
+        };
+        let now = Utc::now();
+        row.updated_at = Set(now);
+        let txn = db.begin().await?;
+        let contact = row.update(&txn).await?;
+        if let (Some((first, last)), Some(user_id)) = (user_names_change, existing.user_id) {
+            user::Entity::update_many()
+                .col_expr(user::Column::FirstName, first.into())
+                .col_expr(user::Column::LastName, last.into())
+                .col_expr(user::Column::UpdatedAt, now.into())
+                .filter(user::Column::Id.eq(user_id))
+                .filter(user::Column::AccountId.eq(viewer.account_id))
+                .exec(&txn)
+                .await?;
+        }
+        if let Some(companies) = companies {
+            set_companies(&txn, viewer.account_id, id, &companies).await?;
+        }
+        txn.commit().await?;
+        Ok(ContactPayload {
+            contact: Some(Contact(contact)),
+            user_errors: Vec::new(),
+        })
+    }
+
+    /// Deletes a contact and their methods. Users' contacts go only with the
+    /// user.
+    async fn delete_contact(
+        &self,
+        ctx: &Context<'_>,
+        input: DeleteContactInput,
+    ) -> ApiResult<DeleteContactPayload> {
+        let viewer = permissions::require(ctx, Permission::ManageContacts)?;
+        let id = GlobalId::expect(&input.id, NodeKind::Contact)?;
+        let existing = super::find(ctx.db(), viewer.account_id, id).await?;
+        if existing.user_id.is_some() {
+            return Ok(DeleteContactPayload {
+                deleted_contact_id: None,
+                user_errors: vec![UserError::new(
+                    "id",
+                    UserErrorCode::NotAllowed,
+                    "this contact is a user of the account; it stays while the user does",
+                )],
+            });
+        }
+        contact::Entity::delete_many()
+            .filter(contact::Column::Id.eq(id))
+            .filter(contact::Column::AccountId.eq(viewer.account_id))
+            .exec(ctx.db())
+            .await?;
+        Ok(DeleteContactPayload {
+            deleted_contact_id: Some(input.id),
+            user_errors: Vec::new(),
+        })
+    }
+
+    /// Adds an email address, a mobile number for text messages, or a phone
+    /// number to a contact.
+    async fn add_contact_method(
+        &self,
+        ctx: &Context<'_>,
+        input: AddContactMethodInput,
+    ) -> ApiResult<ContactMethodPayload> {
+        let viewer = crate::auth::viewer(ctx)?;
+        let db = ctx.db();
+        let contact_id = GlobalId::expect(&input.contact_id, NodeKind::Contact)?;
+        let contact = super::find(db, viewer.account_id, contact_id).await?;
+        may_edit_methods(viewer, &contact)?;
+        let fail = |e| {
+            Ok(ContactMethodPayload {
+                method: None,
+                contact: None,
+                user_errors: vec![e],
+            })
+        };
+        let count = contact_method::Entity::find()
+            .filter(contact_method::Column::ContactId.eq(contact_id))
+            .count(db)
+            .await?;
+        if count as usize >= METHODS_MAX {
+            return fail(UserError::new(
+                "contactId",
+                UserErrorCode::LimitExceeded,
+                format!("a contact has at most {METHODS_MAX} contact methods"),
+            ));
+        }
+        let kind = input.kind.into();
+        let value = match check_method(db, contact_id, None, "value", kind, &input.value).await? {
+            Ok(v) => v,
+            Err(e) => return fail(e),
+        };
+        let method = contact_method::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            account_id: Set(viewer.account_id),
+            contact_id: Set(contact_id),
+            kind: Set(kind),
+            value: Set(value),
+            is_primary: Set(false),
+            created_at: Set(Utc::now()),
+        }
+        .insert(db)
+        .await?;
+        Ok(ContactMethodPayload {
+            method: Some(ContactMethod(method)),
+            contact: Some(Contact(contact)),
+            user_errors: Vec::new(),
+        })
+    }
+
+    /// Changes a contact method. A user's primary email can be changed by
+    /// that user only, and stays an email address.
+    async fn update_contact_method(
+        &self,
+        ctx: &Context<'_>,
+        input: UpdateContactMethodInput,
+    ) -> ApiResult<ContactMethodPayload> {
+        let viewer = crate::auth::viewer(ctx)?;
+        let db = ctx.db();
+        let (method, contact) = method_in_account(ctx, viewer.account_id, &input.id).await?;
+        if method.is_primary && !is_own(viewer, &contact) {
+            return Err(only_the_user("primary email").into());
+        }
+        may_edit_methods(viewer, &contact)?;
+        let fail = |e| {
+            Ok(ContactMethodPayload {
+                method: None,
+                contact: None,
+                user_errors: vec![e],
+            })
+        };
+        let kind = input.kind.map(Into::into).unwrap_or(method.kind);
+        if method.is_primary && kind != contact_method::MethodKind::Email {
+            return fail(UserError::new(
+                "kind",
+                UserErrorCode::NotAllowed,
+                "a primary email stays an email address",
+            ));
+        }
+        let value = input.value.unwrap_or_else(|| method.value.clone());
+        let value =
+            match check_method(db, contact.id, Some(method.id), "value", kind, &value).await? {
+                Ok(v) => v,
+                Err(e) => return fail(e),
+            };
+        let mut row = method.into_active_model();
+        row.kind = Set(kind);
+        row.value = Set(value);
+        let method = row.update(db).await?;
+        Ok(ContactMethodPayload {
+            method: Some(ContactMethod(method)),
+            contact: Some(Contact(contact)),
+            user_errors: Vec::new(),
+        })
+    }
+
+    /// Deletes a contact method. A user's primary email cannot be deleted.
+    async fn delete_contact_method(
+        &self,
+        ctx: &Context<'_>,
+        input: DeleteContactMethodInput,
+    ) -> ApiResult<DeleteContactMethodPayload> {
+        let viewer = crate::auth::viewer(ctx)?;
+        let (method, contact) = method_in_account(ctx, viewer.account_id, &input.id).await?;
+        may_edit_methods(viewer, &contact)?;
+        if method.is_primary {
+            return Ok(DeleteContactMethodPayload {
+                deleted_contact_method_id: None,
+                contact: None,
+                user_errors: vec![UserError::new(
+                    "id",
+                    UserErrorCode::NotAllowed,
+                    "a user's primary email cannot be deleted",
+                )],
+            });
+        }
+        contact_method::Entity::delete_many()
+            .filter(contact_method::Column::Id.eq(method.id))
+            .filter(contact_method::Column::AccountId.eq(viewer.account_id))
+            .exec(ctx.db())
+            .await?;
+        Ok(DeleteContactMethodPayload {
+            deleted_contact_method_id: Some(input.id),
+            contact: Some(Contact(contact)),
+            user_errors: Vec::new(),
+        })
+    }
+}

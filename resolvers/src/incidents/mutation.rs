@@ -1,0 +1,222 @@
+//! Staff operations on incidents: raise one for a customer, change, delete.
+
+use async_graphql::{Context, InputObject, Object, SimpleObject, ID};
+use chrono::Utc;
+use roster_entities::incident;
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, Set};
+use uuid::Uuid;
+
+use super::{Incident, IncidentStatus};
+use crate::{
+    context::ContextExt,
+    error::{ApiError, ApiResult, UserError, UserErrorCode},
+    node::{GlobalId, NodeKind},
+    permissions::{self, Permission},
+};
+
+/// Input of `createIncident`.
+#[derive(InputObject)]
+pub struct CreateIncidentInput {
+    /// Short summary (at most 255 characters).
+    pub title: String,
+    /// What happened (at most 10,000 characters).
+    #[graphql(default)]
+    pub description: String,
+    pub service_id: Option<ID>,
+    /// The customer it is raised for.
+    pub customer_id: Option<ID>,
+    #[graphql(default_with = "IncidentStatus::Open")]
+    pub status: IncidentStatus,
+}
+
+/// Input of `updateIncident`: only the fields given change.
+#[derive(InputObject)]
+pub struct UpdateIncidentInput {
+    pub id: ID,
+    pub title: Option<String>,
+    pub description: Option<String>,
+    pub status: Option<IncidentStatus>,
+    pub service_id: Option<ID>,
+}
+
+/// Result of `createIncident` and `updateIncident`.
+#[derive(SimpleObject)]
+pub struct IncidentPayload {
+    pub incident: Option<Incident>,
+    pub user_errors: Vec<UserError>,
+}
+
+/// Result of `deleteIncident`.
+#[derive(SimpleObject)]
+pub struct DeleteIncidentPayload {
+    pub deleted_incident_id: Option<ID>,
+    pub user_errors: Vec<UserError>,
+}
+
+/// The id an input field names, if it is a row of the account (`exists`).
+pub(super) async fn reference<F, Fut>(
+    field: &str,
+    id: &ID,
+    kind: NodeKind,
+    exists: F,
+) -> Result<Result<Uuid, UserError>, ApiError>
+where
+    F: FnOnce(Uuid) -> Fut,
+    Fut: std::future::Future<Output = Result<(), ApiError>>,
+{
+    let not_found = || {
+        UserError::new(
+            field,
+            UserErrorCode::NotFound,
+            format!("no such {}: {}", kind.as_str().to_lowercase(), id.as_str()),
+        )
+    };
+    let Ok(uuid) = GlobalId::expect(id, kind) else {
+        return Ok(Err(not_found()));
+    };
+    match exists(uuid).await {
+        Ok(()) => Ok(Ok(uuid)),
+        Err(ApiError::NotFound(_)) => Ok(Err(not_found())),
+        Err(err) => Err(err),
+    }
+}
+
+async fn service_ref(
+    ctx: &Context<'_>,
+    account_id: Uuid,
+    id: &ID,
+) -> Result<Result<Uuid, UserError>, ApiError> {
+    reference("serviceId", id, NodeKind::Service, |s| async move {
+        crate::services::find(ctx.db(), account_id, s)
+            .await
+            .map(drop)
+    })
+    .await
+}
+
+#[derive(Default)]
+pub struct IncidentMutation;
+
+#[Object]
+impl IncidentMutation {
+    /// Raises an incident (staff), optionally for a customer and a service.
+    async fn create_incident(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateIncidentInput,
+    ) -> ApiResult<IncidentPayload> {
+        let viewer = permissions::require(ctx, Permission::ManageIncidents)?;
+        let account_id = viewer.account_id;
+        let mut errors = Vec::new();
+        let title = super::title(&input.title).map_err(|e| errors.push(e)).ok();
+        let description = super::description(&input.description)
+            .map_err(|e| errors.push(e))
+            .ok();
+        let mut service_id = None;
+        if let Some(id) = &input.service_id {
+            match service_ref(ctx, account_id, id).await? {
+                Ok(s) => service_id = Some(s),
+                Err(e) => errors.push(e),
+            }
+        }
+        let mut customer_id = None;
+        if let Some(id) = &input.customer_id {
+            let found = reference("customerId", id, NodeKind::Customer, |c| async move {
+                crate::customers::find(ctx.db(), account_id, c)
+                    .await
+                    .map(drop)
+            })
+            .await?;
+            match found {
+                Ok(c) => customer_id = Some(c),
+                Err(e) => errors.push(e),
+            }
+        }
+        let (Some(title), Some(description), true) = (title, description, errors.is_empty()) else {
+            return Ok(IncidentPayload {
+                incident: None,
+                user_errors: errors,
+            });
+        };
+        let now = Utc::now();
+        let row = incident::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            account_id: Set(account_id),
+            title: Set(title),
+            description: Set(description),
+            status: Set(input.status.into()),
+            service_id: Set(service_id),
+            customer_id: Set(customer_id),
+            created_at: Set(now),
+            updated_at: Set(now),
+        }
+        .insert(ctx.db())
+        .await?;
+        Ok(IncidentPayload {
+            incident: Some(Incident(row)),
+            user_errors: Vec::new(),
+        })
+    }
+
+    /// Changes an incident (staff).
+    async fn update_incident(
+        &self,
+        ctx: &Context<'_>,
+        input: UpdateIncidentInput,
+    ) -> ApiResult<IncidentPayload> {
+        let viewer = permissions::require(ctx, Permission::ManageIncidents)?;
+        let id = GlobalId::expect(&input.id, NodeKind::Incident)?;
+        let existing = super::find(ctx.db(), viewer.account_id, id).await?;
+        let mut errors = Vec::new();
+        let mut row = existing.into_active_model();
+        if let Some(t) = &input.title {
+            match super::title(t) {
+                Ok(t) => row.title = Set(t),
+                Err(e) => errors.push(e),
+            }
+        }
+        if let Some(d) = &input.description {
+            match super::description(d) {
+                Ok(d) => row.description = Set(d),
+                Err(e) => errors.push(e),
+            }
+        }
+        if let Some(s) = input.status {
+            row.status = Set(s.into());
+        }
+        if let Some(sid) = &input.service_id {
+            match service_ref(ctx, viewer.account_id, sid).await? {
+                Ok(s) => row.service_id = Set(Some(s)),
+                Err(e) => errors.push(e),
+            }
+        }
+        if !errors.is_empty() {
+            return Ok(IncidentPayload {
+                incident: None,
+                user_errors: errors,
+            });
+        }
+        row.updated_at = Set(Utc::now());
+        let updated = row.update(ctx.db()).await?;
+        Ok(IncidentPayload {
+            incident: Some(Incident(updated)),
+            user_errors: Vec::new(),
+        })
+    }
+
+    /// Deletes an incident (staff).
+    async fn delete_incident(&self, ctx: &Context<'_>, id: ID) -> ApiResult<DeleteIncidentPayload> {
+        let viewer = permissions::require(ctx, Permission::ManageIncidents)?;
+        let uuid = GlobalId::expect(&id, NodeKind::Incident)?;
+        super::find(ctx.db(), viewer.account_id, uuid).await?;
+        incident::Entity::delete_many()
+            .filter(incident::Column::Id.eq(uuid))
+            .filter(incident::Column::AccountId.eq(viewer.account_id))
+            .exec(ctx.db())
+            .await?;
+        Ok(DeleteIncidentPayload {
+            deleted_incident_id: Some(id),
+            user_errors: Vec::new(),
+        })
+    }
+}

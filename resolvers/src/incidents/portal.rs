@@ -1,0 +1,228 @@
+//! What portal customers do with incidents, within their access level
+//! (`access.rs`). An incident outside what the level shows is NOT_FOUND,
+//! exactly like another account's.
+
+use async_graphql::{Context, InputObject, Object, SimpleObject, ID};
+use chrono::Utc;
+use roster_entities::incident;
+use sea_orm::{ActiveModelTrait, EntityTrait, IntoActiveModel, QueryFilter, Set};
+use uuid::Uuid;
+
+use super::{
+    access,
+    query::{IncidentFilter, IncidentSortKey},
+    IncidentStatus, PortalIncident,
+};
+use crate::{
+    context::ContextExt,
+    error::{ApiError, ApiResult, UserError, UserErrorCode},
+    node::{GlobalId, NodeKind},
+    pagination::{self, Page, PageArgs},
+    portal::{self, PortalViewer},
+};
+
+/// Input of `submitIncident`.
+#[derive(InputObject)]
+pub struct SubmitIncidentInput {
+    /// One of `portalViewer.services`.
+    pub service_id: ID,
+    /// Short summary (at most 255 characters).
+    pub title: String,
+    /// What happened (at most 10,000 characters).
+    #[graphql(default)]
+    pub description: String,
+}
+
+/// Input of `updatePortalIncident`: only the fields given change.
+#[derive(InputObject)]
+pub struct UpdatePortalIncidentInput {
+    pub id: ID,
+    pub title: Option<String>,
+    pub description: Option<String>,
+    pub status: Option<IncidentStatus>,
+}
+
+/// Result of `submitIncident` and `updatePortalIncident`.
+#[derive(SimpleObject)]
+pub struct PortalIncidentPayload {
+    pub incident: Option<PortalIncident>,
+    pub user_errors: Vec<UserError>,
+}
+
+fn failed(user_errors: Vec<UserError>) -> ApiResult<PortalIncidentPayload> {
+    Ok(PortalIncidentPayload {
+        incident: None,
+        user_errors,
+    })
+}
+
+/// The incident `id` if `viewer` may see it, else NOT_FOUND.
+async fn visible_incident(
+    ctx: &Context<'_>,
+    viewer: &PortalViewer,
+    id: &ID,
+) -> Result<incident::Model, ApiError> {
+    let id = GlobalId::expect(id, NodeKind::Incident)?;
+    incident::Entity::find_by_id(id)
+        .filter(access::visible(viewer))
+        .one(ctx.db())
+        .await?
+        .ok_or_else(|| ApiError::not_found("Incident"))
+}
+
+#[derive(Default)]
+pub struct PortalIncidentQuery;
+
+#[Object]
+impl PortalIncidentQuery {
+    /// The incidents the signed-in customer may see: their own, and with
+    /// COMPANY_ADMIN access those of everyone in their company.
+    #[allow(clippy::too_many_arguments)]
+    async fn portal_incidents(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+        filter: Option<IncidentFilter>,
+        #[graphql(default)] sort_key: IncidentSortKey,
+        #[graphql(default)] reverse: bool,
+    ) -> ApiResult<Page<PortalIncident>> {
+        let viewer = portal::viewer(ctx)?;
+        let select = filter
+            .unwrap_or_default()
+            .apply(incident::Entity::find().filter(access::visible(viewer)));
+        let args = PageArgs {
+            first,
+            after,
+            last,
+            before,
+        };
+        let page = pagination::paginate(
+            ctx.db(),
+            select,
+            sort_key.sort(reverse),
+            args,
+            PortalIncident,
+        )
+        .await?;
+        super::prime(ctx, &page, |i| &i.0, "requester").await?;
+        Ok(page)
+    }
+
+    /// One incident the signed-in customer may see; NOT_FOUND otherwise.
+    async fn portal_incident(&self, ctx: &Context<'_>, id: ID) -> ApiResult<PortalIncident> {
+        let viewer = portal::viewer(ctx)?;
+        Ok(PortalIncident(visible_incident(ctx, viewer, &id).await?))
+    }
+}
+
+#[derive(Default)]
+pub struct PortalIncidentMutation;
+
+#[Object]
+impl PortalIncidentMutation {
+    /// Submits an incident on one of the services the customer's access
+    /// level allows (`portalViewer.services`).
+    async fn submit_incident(
+        &self,
+        ctx: &Context<'_>,
+        input: SubmitIncidentInput,
+    ) -> ApiResult<PortalIncidentPayload> {
+        let viewer = portal::viewer(ctx)?;
+        let db = ctx.db();
+        let mut errors = Vec::new();
+        let title = super::title(&input.title).map_err(|e| errors.push(e)).ok();
+        let description = super::description(&input.description)
+            .map_err(|e| errors.push(e))
+            .ok();
+        let allowed = access::submittable_services(db, viewer).await?;
+        let service = GlobalId::expect(&input.service_id, NodeKind::Service).ok();
+        let service_id = match service {
+            Some(s) if allowed.iter().any(|a| a.id == s) => Some(s),
+            Some(s)
+                if crate::services::find(db, viewer.account_id, s)
+                    .await
+                    .is_ok() =>
+            {
+                errors.push(UserError::new(
+                    "serviceId",
+                    UserErrorCode::NotAllowed,
+                    "your portal access does not include this service",
+                ));
+                None
+            }
+            _ => {
+                errors.push(UserError::new(
+                    "serviceId",
+                    UserErrorCode::NotFound,
+                    format!("no such service: {}", input.service_id.as_str()),
+                ));
+                None
+            }
+        };
+        let (Some(title), Some(description), Some(service_id)) = (title, description, service_id)
+        else {
+            return failed(errors);
+        };
+        if !errors.is_empty() {
+            return failed(errors);
+        }
+        let now = Utc::now();
+        let row = incident::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            account_id: Set(viewer.account_id),
+            title: Set(title),
+            description: Set(description),
+            status: Set(incident::Status::Open),
+            service_id: Set(Some(service_id)),
+            customer_id: Set(Some(viewer.customer_id)),
+            created_at: Set(now),
+            updated_at: Set(now),
+        }
+        .insert(db)
+        .await?;
+        Ok(PortalIncidentPayload {
+            incident: Some(PortalIncident(row)),
+            user_errors: Vec::new(),
+        })
+    }
+
+    /// Changes an incident the customer may see (their own; with
+    /// COMPANY_ADMIN access, their colleagues' too).
+    async fn update_portal_incident(
+        &self,
+        ctx: &Context<'_>,
+        input: UpdatePortalIncidentInput,
+    ) -> ApiResult<PortalIncidentPayload> {
+        let viewer = portal::viewer(ctx)?;
+        let existing = visible_incident(ctx, viewer, &input.id).await?;
+        let mut errors = Vec::new();
+        let mut row = existing.into_active_model();
+        if let Some(t) = &input.title {
+            match super::title(t) {
+                Ok(t) => row.title = Set(t),
+                Err(e) => errors.push(e),
+            }
+        }
+        if let Some(d) = &input.description {
+            match super::description(d) {
+                Ok(d) => row.description = Set(d),
+                Err(e) => errors.push(e),
+            }
+        }
+        if let Some(s) = input.status {
+            row.status = Set(s.into());
+        }
+        if !errors.is_empty() {
+            return failed(errors);
+        }
+        row.updated_at = Set(Utc::now());
+        let updated = row.update(ctx.db()).await?;
+        Ok(PortalIncidentPayload {
+            incident: Some(PortalIncident(updated)),
+            user_errors: Vec::new(),
+        })
+    }
+}

@@ -1,0 +1,125 @@
+use async_graphql::{Context, Enum, InputObject, Object, ID};
+use roster_entities::incident;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Select};
+use uuid::Uuid;
+
+use super::{Incident, IncidentStatus};
+use crate::{
+    context::ContextExt,
+    error::ApiResult,
+    node::{GlobalId, NodeKind},
+    pagination::{self, Page, PageArgs, Sort, SortValue},
+    permissions::{self, Permission},
+    scope::Scoped,
+};
+
+/// Orders of incident connections.
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum IncidentSortKey {
+    /// Oldest first (`reverse: true` for newest first).
+    #[default]
+    CreatedAt,
+    /// Least recently changed first.
+    UpdatedAt,
+}
+
+impl IncidentSortKey {
+    pub fn sort(self, reverse: bool) -> Sort<incident::Entity> {
+        match self {
+            IncidentSortKey::CreatedAt => Sort {
+                column: incident::Column::CreatedAt,
+                id: incident::Column::Id,
+                reverse,
+                key: |i| (SortValue::Time(i.created_at), i.id),
+            },
+            IncidentSortKey::UpdatedAt => Sort {
+                column: incident::Column::UpdatedAt,
+                id: incident::Column::Id,
+                reverse,
+                key: |i| (SortValue::Time(i.updated_at), i.id),
+            },
+        }
+    }
+}
+
+/// Filters of incident connections; all given filters must match.
+#[derive(InputObject, Default)]
+pub struct IncidentFilter {
+    /// Every word must appear in the title or the description.
+    pub keyword: Option<String>,
+    pub status: Option<Vec<IncidentStatus>>,
+    pub service_id: Option<ID>,
+    /// The customer who raised them.
+    pub customer_id: Option<ID>,
+}
+
+impl IncidentFilter {
+    /// Applies the filter. An id of another kind or account matches nothing.
+    pub fn apply(&self, mut select: Select<incident::Entity>) -> Select<incident::Entity> {
+        if let Some(keyword) = &self.keyword {
+            for word in keyword.split_whitespace() {
+                select = select.filter(
+                    sea_orm::Condition::any()
+                        .add(pagination::contains(incident::Column::Title, word))
+                        .add(pagination::contains(incident::Column::Description, word)),
+                );
+            }
+        }
+        if let Some(statuses) = &self.status {
+            let statuses: Vec<incident::Status> = statuses.iter().map(|s| (*s).into()).collect();
+            select = select.filter(incident::Column::Status.is_in(statuses));
+        }
+        let id_of = |id: &ID, kind| GlobalId::expect(id, kind).unwrap_or(Uuid::nil());
+        if let Some(id) = &self.service_id {
+            select = select.filter(incident::Column::ServiceId.eq(id_of(id, NodeKind::Service)));
+        }
+        if let Some(id) = &self.customer_id {
+            select = select.filter(incident::Column::CustomerId.eq(id_of(id, NodeKind::Customer)));
+        }
+        select
+    }
+}
+
+#[derive(Default)]
+pub struct IncidentQuery;
+
+#[Object]
+impl IncidentQuery {
+    /// The account's incidents (staff).
+    #[allow(clippy::too_many_arguments)]
+    async fn incidents(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+        filter: Option<IncidentFilter>,
+        #[graphql(default)] sort_key: IncidentSortKey,
+        #[graphql(default)] reverse: bool,
+    ) -> ApiResult<Page<Incident>> {
+        let viewer = permissions::require(ctx, Permission::ManageIncidents)?;
+        let select = filter
+            .unwrap_or_default()
+            .apply(incident::Entity::find().in_account(viewer.account_id));
+        let args = PageArgs {
+            first,
+            after,
+            last,
+            before,
+        };
+        let page =
+            pagination::paginate(ctx.db(), select, sort_key.sort(reverse), args, Incident).await?;
+        super::prime(ctx, &page, |i| &i.0, "customer").await?;
+        Ok(page)
+    }
+
+    /// One incident by id (staff); NOT_FOUND when it is not in the account.
+    async fn incident(&self, ctx: &Context<'_>, id: ID) -> ApiResult<Incident> {
+        let viewer = permissions::require(ctx, Permission::ManageIncidents)?;
+        let id = GlobalId::expect(&id, NodeKind::Incident)?;
+        Ok(Incident(
+            super::find(ctx.db(), viewer.account_id, id).await?,
+        ))
+    }
+}

@@ -1,0 +1,77 @@
+use async_graphql::{Context, Object, ID};
+use roster_entities::{customer, service};
+
+use crate::{
+    context::ContextExt,
+    customers::PortalAccessLevel,
+    error::{ApiError, ApiResult},
+    incidents::access,
+    node::GlobalId,
+};
+
+/// A service, as the portal shows it: what a customer may submit on.
+#[derive(Clone, Debug)]
+pub struct PortalService(pub service::Model);
+
+#[Object]
+impl PortalService {
+    pub async fn id(&self) -> ID {
+        GlobalId::service(self.0.id).into()
+    }
+
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+
+    async fn description(&self) -> Option<&str> {
+        self.0.description.as_deref()
+    }
+}
+
+/// The signed-in portal customer.
+#[derive(Clone, Debug)]
+pub struct PortalCustomer(pub customer::Model);
+
+#[Object]
+impl PortalCustomer {
+    pub async fn id(&self) -> ID {
+        GlobalId::customer(self.0.id).into()
+    }
+
+    async fn first_name(&self) -> &str {
+        &self.0.first_name
+    }
+
+    async fn last_name(&self) -> &str {
+        &self.0.last_name
+    }
+
+    async fn email(&self) -> &str {
+        &self.0.email
+    }
+
+    /// What the portal lets this customer do.
+    async fn access_level(&self) -> PortalAccessLevel {
+        self.0.portal_access.into()
+    }
+
+    /// Name of the customer's company, if any.
+    async fn company_name(&self, ctx: &Context<'_>) -> ApiResult<Option<String>> {
+        let Some(company_id) = self.0.company_id else {
+            return Ok(None);
+        };
+        let company = crate::loaders::of(ctx)
+            .companies
+            .load_one((self.0.account_id, company_id))
+            .await
+            .map_err(ApiError::internal)?;
+        Ok(company.map(|c| c.name))
+    }
+
+    /// The services this customer may submit incidents on, by name.
+    async fn services(&self, ctx: &Context<'_>) -> ApiResult<Vec<PortalService>> {
+        let viewer = super::PortalViewer::of(&self.0, uuid::Uuid::nil());
+        let services = access::submittable_services(ctx.db(), &viewer).await?;
+        Ok(services.into_iter().map(PortalService).collect())
+    }
+}

@@ -1,0 +1,49 @@
+//! The account's portal settings, changed by staff.
+
+use async_graphql::{Context, Object, SimpleObject};
+use chrono::Utc;
+use roster_entities::account;
+use sea_orm::{ActiveModelTrait, EntityTrait, IntoActiveModel, Set};
+
+use crate::{
+    accounts::Account,
+    context::ContextExt,
+    error::{ApiError, ApiResult, UserError},
+    permissions::{self, Permission},
+};
+
+/// Result of `setPortalSelfRegistration`.
+#[derive(SimpleObject)]
+pub struct PortalSettingsPayload {
+    pub account: Option<Account>,
+    pub user_errors: Vec<UserError>,
+}
+
+#[derive(Default)]
+pub struct PortalSettingsMutation;
+
+#[Object]
+impl PortalSettingsMutation {
+    /// Turns customers' self-registration on the portal (`portalSignUp`) on
+    /// or off for the account.
+    async fn set_portal_self_registration(
+        &self,
+        ctx: &Context<'_>,
+        enabled: bool,
+    ) -> ApiResult<PortalSettingsPayload> {
+        let viewer = permissions::require(ctx, Permission::ManagePortal)?;
+        let db = ctx.db();
+        let mut row = account::Entity::find_by_id(viewer.account_id)
+            .one(db)
+            .await?
+            .ok_or_else(|| ApiError::not_found("Account"))?
+            .into_active_model();
+        row.portal_self_registration = Set(enabled);
+        row.updated_at = Set(Utc::now());
+        let account = row.update(db).await?;
+        Ok(PortalSettingsPayload {
+            account: Some(Account(account)),
+            user_errors: Vec::new(),
+        })
+    }
+}
