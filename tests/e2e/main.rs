@@ -18,5 +18,6 @@ mod customers;
 mod exports;
 mod http_protocol;
 mod imports;
+mod portal;
 mod subscriptions;
 mod tenancy;

@@ -12,6 +12,7 @@ use roster_resolvers::{
     auth::Auth,
     exports,
     permissions::{self, Permission},
+    ApiError,
 };
 use serde::Deserialize;
 use serde_json::json;
@@ -80,12 +81,14 @@ pub async fn customers(
                     {
                         Ok(Auth::Staff(viewer)) => viewer,
                         Ok(other) => {
-                            let message = other
-                                .staff()
-                                .err()
-                                .map(|e| e.to_string())
-                                .unwrap_or_default();
-                            return error(StatusCode::UNAUTHORIZED, "UNAUTHENTICATED", &message);
+                            let err = other.staff().err().unwrap_or_else(|| {
+                                ApiError::Unauthenticated("Sign in first".into())
+                            });
+                            let status = match err {
+                                ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
+                                _ => StatusCode::UNAUTHORIZED,
+                            };
+                            return error(status, err.code(), &err.to_string());
                         }
                         Err(err) => return unavailable(&err),
                     };
