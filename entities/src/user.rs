@@ -40,6 +40,14 @@ pub struct Model {
     pub status: Status,
     /// argon2id PHC string; `None` until the user sets a password.
     pub password_hash: Option<String>,
+    /// Phone extension, unique in the account.
+    pub extension: Option<i32>,
+    /// Primary language (de, en, es, pt, fr, it).
+    pub language: String,
+    /// A custom role adds its permissions to a member's.
+    pub custom_role_id: Option<Uuid>,
+    /// The settings template applied to the user (else the default one).
+    pub settings_template_id: Option<Uuid>,
     pub created_at: ChronoDateTimeUtc,
     pub updated_at: ChronoDateTimeUtc,
 }

@@ -14,6 +14,7 @@ mod m20261123_000007_import_file_chunks;
 mod m20261123_000008_customers_account_id_index;
 mod m20261123_000009_contacts;
 mod m20261123_000010_portal_and_incidents;
+mod m20261123_000011_staff;
 
 pub struct Migrator;
 
@@ -31,6 +32,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000008_customers_account_id_index::Migration),
             Box::new(m20261123_000009_contacts::Migration),
             Box::new(m20261123_000010_portal_and_incidents::Migration),
+            Box::new(m20261123_000011_staff::Migration),
         ]
     }
 }

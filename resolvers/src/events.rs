@@ -1,7 +1,7 @@
 //! The event bus behind subscriptions. In-process (a broadcast channel) for
 //! now; a Redis fan-out for several instances plugs in behind `publish`.
 
-use roster_entities::import_job;
+use roster_entities::{activity, import_job};
 use tokio::sync::broadcast;
 
 /// Something subscribers may want to see.
@@ -9,6 +9,8 @@ use tokio::sync::broadcast;
 pub enum Event {
     /// An import job changed (phase or counts).
     ImportProgress(import_job::Model),
+    /// An entry was added to an account's activity history.
+    Activity(activity::Model),
 }
 
 #[derive(Clone)]

@@ -5,6 +5,7 @@
 //! `...Subscription`); the `roster-schema` crate merges them into one schema.
 
 pub mod accounts;
+pub mod activity;
 pub mod auth;
 pub mod companies;
 pub mod contacts;
@@ -16,15 +17,20 @@ pub mod diagnostics;
 pub mod error;
 pub mod events;
 pub mod exports;
+pub mod groups;
 pub mod imports;
 pub mod incidents;
 pub mod loaders;
+pub mod managers;
 pub mod node;
 pub mod pagination;
 pub mod permissions;
 pub mod portal;
+pub mod products;
+pub mod roles;
 pub mod scope;
 pub mod services;
+pub mod settings_templates;
 pub mod users;
 pub mod validation;
 

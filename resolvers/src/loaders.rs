@@ -82,6 +82,16 @@ by_id!(
     UserLoader,
     user
 );
+by_id!(
+    /// Custom roles by id.
+    CustomRoleLoader,
+    custom_role
+);
+by_id!(
+    /// Settings templates by id.
+    SettingsTemplateLoader,
+    settings_template
+);
 
 pub struct Loaders {
     pub accounts: Cached<AccountLoader>,
@@ -89,6 +99,15 @@ pub struct Loaders {
     pub customers: Cached<CustomerLoader>,
     pub services: Cached<ServiceLoader>,
     pub users: Cached<UserLoader>,
+    pub custom_roles: Cached<CustomRoleLoader>,
+    pub settings_templates: Cached<SettingsTemplateLoader>,
+    pub default_templates: Cached<crate::settings_templates::DefaultTemplateLoader>,
+    pub user_groups: Cached<crate::groups::UserGroupsLoader>,
+    pub group_members: Cached<crate::groups::GroupMembersLoader>,
+    pub user_products: Cached<crate::users::UserProductsLoader>,
+    pub user_features: Cached<crate::users::UserFeaturesLoader>,
+    pub product_features: Cached<crate::products::ProductFeaturesLoader>,
+    pub manager_grants: Cached<crate::managers::ManagerGrantsLoader>,
     pub contact_methods: Cached<crate::contacts::ContactMethodsLoader>,
     pub contact_companies: Cached<crate::contacts::ContactCompaniesLoader>,
     pub company_services: Cached<CompanyServicesLoader>,
@@ -115,6 +134,17 @@ impl Loaders {
             customers: cached(CustomerLoader { db: db.clone() }),
             services: cached(ServiceLoader { db: db.clone() }),
             users: cached(UserLoader { db: db.clone() }),
+            custom_roles: cached(CustomRoleLoader { db: db.clone() }),
+            settings_templates: cached(SettingsTemplateLoader { db: db.clone() }),
+            default_templates: cached(crate::settings_templates::DefaultTemplateLoader {
+                db: db.clone(),
+            }),
+            user_groups: cached(crate::groups::UserGroupsLoader { db: db.clone() }),
+            group_members: cached(crate::groups::GroupMembersLoader { db: db.clone() }),
+            user_products: cached(crate::users::UserProductsLoader { db: db.clone() }),
+            user_features: cached(crate::users::UserFeaturesLoader { db: db.clone() }),
+            product_features: cached(crate::products::ProductFeaturesLoader { db: db.clone() }),
+            manager_grants: cached(crate::managers::ManagerGrantsLoader { db: db.clone() }),
             contact_methods: cached(crate::contacts::ContactMethodsLoader { db: db.clone() }),
             contact_companies: cached(crate::contacts::ContactCompaniesLoader { db: db.clone() }),
             company_services: cached(CompanyServicesLoader { db: db.clone() }),

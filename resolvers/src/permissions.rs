@@ -12,7 +12,9 @@ use crate::{
     error::ApiError,
 };
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// What a staff user may do. Admins and super admins may do everything;
+/// members hold the base set, plus the permissions of their custom role.
+#[derive(async_graphql::Enum, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Permission {
     /// Read customers, companies, services.
     ViewPeople,
@@ -40,6 +42,10 @@ pub enum Permission {
     ManageIncidents,
     /// Change the customer portal's settings (self-registration).
     ManagePortal,
+    /// Create custom roles, change users' roles, grant manager permissions.
+    ManageRoles,
+    /// Add products and change their seats.
+    ManageProducts,
 }
 
 impl Permission {
@@ -58,17 +64,40 @@ impl Permission {
             Permission::ManageContacts => "managing contacts",
             Permission::ManageIncidents => "managing incidents",
             Permission::ManagePortal => "changing the portal's settings",
+            Permission::ManageRoles => "managing roles",
+            Permission::ManageProducts => "managing products and seats",
         }
     }
+
+    /// Stable name, as custom roles store it.
+    pub fn name(self) -> String {
+        async_graphql::resolver_utils::enum_value(self).to_string()
+    }
+
+    /// The permission named `name` (as `name()` writes it).
+    pub fn from_name(name: &str) -> Option<Self> {
+        let value = async_graphql::Value::Enum(async_graphql::Name::new(name));
+        <Permission as async_graphql::InputType>::parse(Some(value)).ok()
+    }
+
+    /// Permissions a custom role may give: all but the admin-level ones.
+    pub fn grantable(self) -> bool {
+        !matches!(self, Permission::ManageRoles | Permission::ManageProducts)
+    }
+}
+
+/// What every member may do.
+pub fn member_base(permission: Permission) -> bool {
+    matches!(
+        permission,
+        Permission::ViewPeople | Permission::EditCustomers | Permission::ManageIncidents
+    )
 }
 
 pub fn authorize(viewer: &Viewer, permission: Permission) -> Result<(), ApiError> {
     let allowed = match viewer.role {
         Role::SuperAdmin | Role::Admin => true,
-        Role::Member => matches!(
-            permission,
-            Permission::ViewPeople | Permission::EditCustomers | Permission::ManageIncidents
-        ),
+        Role::Member => member_base(permission) || viewer.granted.contains(&permission),
     };
     if allowed {
         Ok(())
@@ -99,6 +128,7 @@ mod tests {
             account_id: Uuid::nil(),
             role,
             session_id: Uuid::nil(),
+            granted: Vec::new(),
         }
     }
 
@@ -119,6 +149,8 @@ mod tests {
             (ManageContacts, [true, true, false]),
             (ManageIncidents, [true, true, true]),
             (ManagePortal, [true, true, false]),
+            (ManageRoles, [true, true, false]),
+            (ManageProducts, [true, true, false]),
         ];
         for (permission, expected) in table {
             for (role, allowed) in [Role::SuperAdmin, Role::Admin, Role::Member]
@@ -132,5 +164,20 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn a_custom_role_adds_to_a_members_permissions() {
+        let mut member = viewer(Role::Member);
+        assert!(authorize(&member, Permission::ExportCustomers).is_err());
+        member.granted = vec![Permission::ExportCustomers];
+        assert!(authorize(&member, Permission::ExportCustomers).is_ok());
+        assert!(authorize(&member, Permission::DeleteCustomers).is_err());
+        assert_eq!(Permission::ExportCustomers.name(), "EXPORT_CUSTOMERS");
+        assert_eq!(
+            Permission::from_name("EXPORT_CUSTOMERS"),
+            Some(Permission::ExportCustomers)
+        );
+        assert_eq!(Permission::from_name("FLY"), None);
     }
 }

@@ -2,9 +2,10 @@
 //! that no resolver or loader can read another account's rows by accident.
 
 use roster_entities::{
-    company, company_service, contact, contact_company, contact_method, custom_field, customer,
-    customer_email, customer_field_value, customer_service, denylist_entry, import_job, incident,
-    service, session, user,
+    activity, company, company_service, contact, contact_company, contact_method, custom_field,
+    custom_role, customer, customer_email, customer_field_value, customer_service, denylist_entry,
+    group, group_member, import_job, incident, manager_grant, product, product_feature, service,
+    session, settings_template, user, user_feature, user_product,
 };
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Select};
 use uuid::Uuid;
@@ -37,6 +38,16 @@ macro_rules! account_owned {
 }
 
 account_owned!(
+    activity,
+    custom_role,
+    group,
+    group_member,
+    manager_grant,
+    product,
+    product_feature,
+    settings_template,
+    user_feature,
+    user_product,
     company,
     company_service,
     contact,
@@ -72,7 +83,15 @@ macro_rules! named {
     )*};
 }
 
-named!(company, custom_field, service);
+named!(
+    company,
+    custom_field,
+    custom_role,
+    group,
+    product,
+    service,
+    settings_template
+);
 
 /// Whether another row of `account_id` (than `except`) has the name key `key`.
 pub async fn name_taken<E: Named>(

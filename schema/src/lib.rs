@@ -2,11 +2,14 @@
 //! `roster-resolvers`, with its limits, loaders and error-code extension, and
 //! exports its SDL (checked in as `schema/schema.graphql`).
 
+#![recursion_limit = "256"]
+
 mod error_codes;
 pub mod limits;
 
 use async_graphql::{MergedObject, MergedSubscription, Schema, SchemaBuilder};
 use roster_resolvers::{
+    activity::{ActivityQuery, ActivitySubscription},
     auth::{AuthMutation, AuthQuery},
     companies::{CompanyMutation, CompanyQuery},
     contacts::{ContactMutation, ContactQuery},
@@ -18,11 +21,17 @@ use roster_resolvers::{
     denylist::{DenylistMutation, DenylistQuery},
     diagnostics::DiagnosticsSubscription,
     exports::ExportQuery,
+    groups::{GroupMutation, GroupQuery},
     imports::{ImportMutation, ImportQuery, ImportSubscription},
     incidents::{IncidentMutation, IncidentQuery, PortalIncidentMutation, PortalIncidentQuery},
+    managers::ManagerMutation,
     node::NodeQuery,
     portal::{PortalAuthMutation, PortalQuery, PortalSettingsMutation},
+    products::{ProductMutation, ProductQuery},
+    roles::{CustomRoleMutation, CustomRoleQuery},
     services::{ServiceMutation, ServiceQuery},
+    settings_templates::{SettingsTemplateMutation, SettingsTemplateQuery},
+    users::{AddUsersMutation, UserListQuery, UserMutation, UserQuery},
     AppState,
 };
 
@@ -42,6 +51,13 @@ pub struct Query(
     IncidentQuery,
     PortalQuery,
     PortalIncidentQuery,
+    UserQuery,
+    UserListQuery,
+    GroupQuery,
+    ProductQuery,
+    SettingsTemplateQuery,
+    CustomRoleQuery,
+    ActivityQuery,
 );
 
 /// Every mutation of the API.
@@ -62,11 +78,22 @@ pub struct Mutation(
     PortalAuthMutation,
     PortalIncidentMutation,
     PortalSettingsMutation,
+    AddUsersMutation,
+    UserMutation,
+    GroupMutation,
+    ProductMutation,
+    SettingsTemplateMutation,
+    CustomRoleMutation,
+    ManagerMutation,
 );
 
 /// Every subscription of the API.
 #[derive(MergedSubscription, Default)]
-pub struct Subscription(DiagnosticsSubscription, ImportSubscription);
+pub struct Subscription(
+    DiagnosticsSubscription,
+    ImportSubscription,
+    ActivitySubscription,
+);
 
 pub type RosterSchema = Schema<Query, Mutation, Subscription>;
 

@@ -130,6 +130,10 @@ pub async fn bootstrap(
         role: Set(user::Role::SuperAdmin),
         status: Set(user::Status::Active),
         password_hash: Set(Some(password_hash)),
+        extension: Set(Some(crate::users::extension::FIRST)),
+        language: Set("en".into()),
+        custom_role_id: Set(None),
+        settings_template_id: Set(None),
         created_at: Set(now),
         updated_at: Set(now),
     }

@@ -358,6 +358,14 @@ pub async fn load(
             status: Set(*status),
             // Demo staff sign in after an administrator invites them.
             password_hash: Set(None),
+            extension: Set(crate::users::extension::next_free(db, account_id, 1)
+                .await
+                .map_err(|e| sea_orm::DbErr::Custom(e.to_string()))?
+                .first()
+                .copied()),
+            language: Set("en".into()),
+            custom_role_id: Set(None),
+            settings_template_id: Set(None),
             created_at: Set(now),
             updated_at: Set(now),
         })

@@ -36,6 +36,8 @@ pub struct Viewer {
     pub account_id: Uuid,
     pub role: Role,
     pub session_id: Uuid,
+    /// Permissions of the user's custom role, if any.
+    pub granted: Vec<crate::permissions::Permission>,
 }
 
 impl Auth {

@@ -41,11 +41,18 @@ pub async fn authenticate(state: &AppState, token: Option<&str>) -> Result<Auth,
         .await?;
     match found {
         Some((session, Some(user))) if user.status == user::Status::Active => {
+            let granted = match user.custom_role_id {
+                Some(role) => {
+                    crate::roles::permissions_of(&state.db, user.account_id, role).await?
+                }
+                None => Vec::new(),
+            };
             Ok(Auth::Staff(Viewer {
                 user_id: user.id,
                 account_id: user.account_id,
                 role: user.role,
                 session_id: session.id,
+                granted,
             }))
         }
         Some(_) => Ok(invalid()),

@@ -10,19 +10,31 @@ use crate::error::ApiError;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum NodeKind {
     Account,
+    Activity,
     Company,
     Contact,
     ContactMethod,
     CustomField,
+    CustomRole,
     Customer,
+    Group,
     ImportJob,
     Incident,
+    Product,
+    ProductFeature,
     Service,
+    SettingsTemplate,
     User,
 }
 
 impl NodeKind {
-    const ALL: [NodeKind; 10] = [
+    const ALL: [NodeKind; 16] = [
+        NodeKind::Activity,
+        NodeKind::CustomRole,
+        NodeKind::Group,
+        NodeKind::Product,
+        NodeKind::ProductFeature,
+        NodeKind::SettingsTemplate,
         NodeKind::ImportJob,
         NodeKind::Account,
         NodeKind::Company,
@@ -35,9 +47,20 @@ impl NodeKind {
         NodeKind::User,
     ];
 
+    /// The kind named `name` (as `as_str` spells it).
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.as_str() == name)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             NodeKind::Account => "Account",
+            NodeKind::Activity => "Activity",
+            NodeKind::CustomRole => "CustomRole",
+            NodeKind::Group => "Group",
+            NodeKind::Product => "Product",
+            NodeKind::ProductFeature => "ProductFeature",
+            NodeKind::SettingsTemplate => "SettingsTemplate",
             NodeKind::Company => "Company",
             NodeKind::Contact => "Contact",
             NodeKind::ContactMethod => "ContactMethod",
@@ -68,6 +91,41 @@ impl GlobalId {
     pub fn company(id: Uuid) -> Self {
         GlobalId {
             kind: NodeKind::Company,
+            id,
+        }
+    }
+
+    pub fn custom_role(id: Uuid) -> Self {
+        GlobalId {
+            kind: NodeKind::CustomRole,
+            id,
+        }
+    }
+
+    pub fn group(id: Uuid) -> Self {
+        GlobalId {
+            kind: NodeKind::Group,
+            id,
+        }
+    }
+
+    pub fn product(id: Uuid) -> Self {
+        GlobalId {
+            kind: NodeKind::Product,
+            id,
+        }
+    }
+
+    pub fn product_feature(id: Uuid) -> Self {
+        GlobalId {
+            kind: NodeKind::ProductFeature,
+            id,
+        }
+    }
+
+    pub fn settings_template(id: Uuid) -> Self {
+        GlobalId {
+            kind: NodeKind::SettingsTemplate,
             id,
         }
     }

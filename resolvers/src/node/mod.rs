@@ -17,11 +17,15 @@ use crate::{
     custom_fields::{self, CustomField},
     customers::{self, Customer},
     error::{ApiError, ApiResult},
+    groups::{self, Group},
     imports::{self, ImportJob},
     incidents::{self, Incident},
     permissions::{self, Permission},
+    products::Product,
+    roles::CustomRole,
     scope::Scoped,
     services::{self, Service},
+    settings_templates::SettingsTemplate,
     users::{self, User},
 };
 use sea_orm::EntityTrait;
@@ -37,6 +41,10 @@ pub const MAX_NODES: usize = 100;
 pub enum Node {
     Account(Account),
     Company(Company),
+    CustomRole(CustomRole),
+    Group(Group),
+    Product(Product),
+    SettingsTemplate(SettingsTemplate),
     Contact(Contact),
     ContactMethod(ContactMethod),
     CustomField(CustomField),
@@ -99,6 +107,37 @@ async fn resolve(ctx: &Context<'_>, id: &ID) -> Result<Node, ApiError> {
         NodeKind::Company => Ok(Node::Company(Company(
             companies::find(ctx.db(), viewer.account_id, gid.id).await?,
         ))),
+        NodeKind::Group => Ok(Node::Group(Group(
+            groups::find(ctx.db(), viewer.account_id, gid.id).await?,
+        ))),
+        NodeKind::Product => {
+            let row = roster_entities::product::Entity::find_by_id(gid.id)
+                .in_account(viewer.account_id)
+                .one(ctx.db())
+                .await?
+                .ok_or_else(|| ApiError::not_found("Product"))?;
+            Ok(Node::Product(Product(row)))
+        }
+        NodeKind::CustomRole => {
+            let row = roster_entities::custom_role::Entity::find_by_id(gid.id)
+                .in_account(viewer.account_id)
+                .one(ctx.db())
+                .await?
+                .ok_or_else(|| ApiError::not_found("CustomRole"))?;
+            Ok(Node::CustomRole(CustomRole(row)))
+        }
+        NodeKind::SettingsTemplate => {
+            let row = roster_entities::settings_template::Entity::find_by_id(gid.id)
+                .in_account(viewer.account_id)
+                .one(ctx.db())
+                .await?
+                .ok_or_else(|| ApiError::not_found("SettingsTemplate"))?;
+            Ok(Node::SettingsTemplate(SettingsTemplate(row)))
+        }
+        // Reachable through their parents only.
+        NodeKind::Activity | NodeKind::ProductFeature => {
+            Err(ApiError::not_found(gid.kind.as_str()))
+        }
         NodeKind::Contact => Ok(Node::Contact(Contact(
             contacts::find(ctx.db(), viewer.account_id, gid.id).await?,
         ))),

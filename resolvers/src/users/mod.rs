@@ -1,14 +1,35 @@
-//! Staff users: the `User` object and lookups.
+//! Staff users (seeds 002, 003): the `User` object, the `users` connection,
+//! adding users one by one, several at once or from a pasted list
+//! (`parse.rs`), changing their role, status, names and extension, and
+//! deleting them.
 
+mod add;
+pub mod extension;
+mod loader;
+mod mutation;
 mod object;
+pub mod parse;
+mod query;
 
+pub use add::{add_users, AddUsersMutation, NewUser, NewUsers, UserListQuery};
+pub use loader::{UserFeaturesLoader, UserProductsLoader};
+pub use mutation::UserMutation;
 pub use object::{User, UserRole, UserStatus};
+pub use query::UserQuery;
 
+use async_graphql::ID;
 use roster_entities::user;
-use sea_orm::{ConnectionTrait, EntityTrait};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use uuid::Uuid;
 
-use crate::{error::ApiError, scope::Scoped};
+use crate::{
+    error::{ApiError, UserError, UserErrorCode},
+    node::{GlobalId, NodeKind},
+    scope::Scoped,
+};
+
+/// Most users one account may have (seed 002).
+pub const USERS_MAX: u64 = 25_000;
 
 /// The user `id` of `account_id`, or NOT_FOUND (also for other accounts' ids).
 pub async fn find(
@@ -21,4 +42,46 @@ pub async fn find(
         .one(db)
         .await?
         .ok_or_else(|| ApiError::not_found("User"))
+}
+
+/// The users an input field names, or a NOT_FOUND user error on `field`
+/// listing the unknown ids (other accounts' included).
+pub async fn resolve(
+    db: &impl ConnectionTrait,
+    account_id: Uuid,
+    field: &str,
+    ids: &[ID],
+) -> Result<Result<Vec<user::Model>, UserError>, ApiError> {
+    let wanted: Vec<Option<Uuid>> = ids
+        .iter()
+        .map(|id| GlobalId::expect(id, NodeKind::User).ok())
+        .collect();
+    let mut found = Vec::with_capacity(ids.len());
+    let known: Vec<Uuid> = wanted.iter().flatten().copied().collect();
+    for chunk in known.chunks(10_000) {
+        found.extend(
+            user::Entity::find()
+                .in_account(account_id)
+                .filter(user::Column::Id.is_in(chunk.iter().copied()))
+                .all(db)
+                .await?,
+        );
+    }
+    let unknown: Vec<&str> = ids
+        .iter()
+        .zip(&wanted)
+        .filter(|(_, w)| w.is_none_or(|u| !found.iter().any(|f| f.id == u)))
+        .map(|(id, _)| id.as_str())
+        .take(20)
+        .collect();
+    if !unknown.is_empty() {
+        return Ok(Err(UserError::new(
+            field,
+            UserErrorCode::NotFound,
+            format!("no such user: {}", unknown.join(", ")),
+        )));
+    }
+    found.sort_by_key(|u| u.id);
+    found.dedup_by_key(|u| u.id);
+    Ok(Ok(found))
 }

@@ -5,7 +5,13 @@ use roster_entities::user;
 use crate::{
     accounts::Account,
     error::{ApiError, ApiResult},
+    groups::Group,
+    managers::ManagerGrant,
     node::GlobalId,
+    pagination::{self, Page, PageArgs, SortValue},
+    products::UserProduct,
+    roles::CustomRole,
+    settings_templates::SettingsTemplate,
 };
 
 /// What a staff user may do in their account.
@@ -73,6 +79,95 @@ impl User {
     /// Whether the user can sign in.
     async fn status(&self) -> UserStatus {
         self.0.status.into()
+    }
+
+    /// Phone extension, unique in the account.
+    async fn extension(&self) -> Option<i32> {
+        self.0.extension
+    }
+
+    /// Primary language (de, en, es, pt, fr, it).
+    async fn language(&self) -> &str {
+        &self.0.language
+    }
+
+    /// The custom role adding to a member's permissions.
+    async fn custom_role(&self, ctx: &Context<'_>) -> ApiResult<Option<CustomRole>> {
+        let Some(id) = self.0.custom_role_id else {
+            return Ok(None);
+        };
+        let role = crate::loaders::of(ctx)
+            .custom_roles
+            .load_one((self.0.account_id, id))
+            .await
+            .map_err(ApiError::internal)?;
+        Ok(role.map(CustomRole))
+    }
+
+    /// The groups the user is in, by name.
+    async fn groups(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> ApiResult<Page<Group>> {
+        let groups = crate::loaders::of(ctx)
+            .user_groups
+            .load_one((self.0.account_id, self.0.id))
+            .await
+            .map_err(ApiError::internal)?
+            .unwrap_or_default();
+        let args = PageArgs {
+            first,
+            after,
+            last,
+            before,
+        };
+        Ok(pagination::slice(
+            groups,
+            args,
+            |g| (SortValue::Text(g.name_key.clone()), g.id),
+            Group,
+        )?)
+    }
+
+    /// The products the user holds a seat of, with their features and
+    /// settings.
+    async fn products(&self, ctx: &Context<'_>) -> ApiResult<Vec<UserProduct>> {
+        let products = crate::loaders::of(ctx)
+            .user_products
+            .load_one((self.0.account_id, self.0.id))
+            .await
+            .map_err(ApiError::internal)?
+            .unwrap_or_default();
+        Ok(products
+            .into_iter()
+            .map(|product| UserProduct {
+                user: self.0.clone(),
+                product,
+            })
+            .collect())
+    }
+
+    /// The settings template in force: the one applied to the user, or the
+    /// account's default.
+    async fn settings_template(&self, ctx: &Context<'_>) -> ApiResult<Option<SettingsTemplate>> {
+        Ok(crate::settings_templates::of_user(ctx, &self.0)
+            .await?
+            .map(SettingsTemplate))
+    }
+
+    /// Manager permissions granted to the user.
+    async fn manager_permissions(&self, ctx: &Context<'_>) -> ApiResult<Vec<ManagerGrant>> {
+        let grants = crate::loaders::of(ctx)
+            .manager_grants
+            .load_one((self.0.account_id, self.0.id))
+            .await
+            .map_err(ApiError::internal)?
+            .unwrap_or_default();
+        Ok(grants.into_iter().map(ManagerGrant).collect())
     }
 
     /// The account the user belongs to.

@@ -1,0 +1,70 @@
+use async_graphql::{Context, Object, ID};
+use roster_entities::group;
+use sea_orm::{EntityTrait, QueryFilter};
+
+use super::Group;
+use crate::{
+    context::ContextExt,
+    error::{ApiError, ApiResult},
+    node::{GlobalId, NodeKind},
+    pagination::{self, Page, PageArgs, Sort, SortValue},
+    permissions::{self, Permission},
+    scope::Scoped,
+};
+
+#[derive(Default)]
+pub struct GroupQuery;
+
+#[Object]
+impl GroupQuery {
+    /// The account's groups, by name.
+    async fn groups(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+        #[graphql(desc = "Only groups whose name contains this text.")] keyword: Option<String>,
+    ) -> ApiResult<Page<Group>> {
+        let viewer = permissions::require(ctx, Permission::ViewPeople)?;
+        let mut select = group::Entity::find().in_account(viewer.account_id);
+        if let Some(k) = keyword.filter(|k| !k.trim().is_empty()) {
+            select = select.filter(pagination::contains(group::Column::Name, &k));
+        }
+        let sort = Sort {
+            column: group::Column::NameKey,
+            id: group::Column::Id,
+            reverse: false,
+            key: |g: &group::Model| (SortValue::Text(g.name_key.clone()), g.id),
+        };
+        let args = PageArgs {
+            first,
+            after,
+            last,
+            before,
+        };
+        let page = pagination::paginate(ctx.db(), select, sort, args, Group).await?;
+        let field = ctx.look_ahead();
+        let nodes = [field.field("nodes"), field.field("edges").field("node")];
+        if nodes.iter().any(|n| n.field("users").exists()) {
+            let keys = page
+                .edges
+                .iter()
+                .map(|e| (e.node.0.account_id, e.node.0.id));
+            crate::loaders::of(ctx)
+                .group_members
+                .load_many(keys)
+                .await
+                .map_err(ApiError::internal)?;
+        }
+        Ok(page)
+    }
+
+    /// One group by id; NOT_FOUND when it is not in the account.
+    async fn group(&self, ctx: &Context<'_>, id: ID) -> ApiResult<Group> {
+        let viewer = permissions::require(ctx, Permission::ViewPeople)?;
+        let id = GlobalId::expect(&id, NodeKind::Group)?;
+        Ok(Group(super::find(ctx.db(), viewer.account_id, id).await?))
+    }
+}

@@ -1,0 +1,57 @@
+use async_graphql::{Context, Object, ID};
+use roster_entities::product;
+use sea_orm::EntityTrait;
+
+use super::Product;
+use crate::{
+    context::ContextExt,
+    error::ApiResult,
+    node::{GlobalId, NodeKind},
+    pagination::{self, Page, PageArgs, Sort, SortValue},
+    permissions::{self, Permission},
+    scope::Scoped,
+};
+
+#[derive(Default)]
+pub struct ProductQuery;
+
+#[Object]
+impl ProductQuery {
+    /// The account's products with their seats, by name.
+    async fn products(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> ApiResult<Page<Product>> {
+        let viewer = permissions::require(ctx, Permission::ViewPeople)?;
+        let select = product::Entity::find().in_account(viewer.account_id);
+        let sort = Sort {
+            column: product::Column::NameKey,
+            id: product::Column::Id,
+            reverse: false,
+            key: |p: &product::Model| (SortValue::Text(p.name_key.clone()), p.id),
+        };
+        let args = PageArgs {
+            first,
+            after,
+            last,
+            before,
+        };
+        Ok(pagination::paginate(ctx.db(), select, sort, args, Product).await?)
+    }
+
+    /// One product by id.
+    async fn product(&self, ctx: &Context<'_>, id: ID) -> ApiResult<Product> {
+        let viewer = permissions::require(ctx, Permission::ViewPeople)?;
+        let id = GlobalId::expect(&id, NodeKind::Product)?;
+        let found = product::Entity::find_by_id(id)
+            .in_account(viewer.account_id)
+            .one(ctx.db())
+            .await?
+            .ok_or_else(|| crate::ApiError::not_found("Product"))?;
+        Ok(Product(found))
+    }
+}

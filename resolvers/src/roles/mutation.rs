@@ -1,0 +1,280 @@
+use async_graphql::{Context, InputObject, Object, SimpleObject, ID};
+use chrono::Utc;
+use roster_entities::{custom_role, user};
+use sea_orm::{
+    sea_query::Expr, ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, Set,
+    TransactionTrait,
+};
+use uuid::Uuid;
+
+use crate::{
+    activity::{self, Entry},
+    context::ContextExt,
+    error::{is_unique_violation, ApiError, ApiResult, UserError, UserErrorCode},
+    node::{GlobalId, NodeKind},
+    pagination::{self, Page, PageArgs, Sort, SortValue},
+    permissions::{self, Permission},
+    scope::{name_taken, Scoped},
+    validation,
+};
+
+/// A named set of permissions a member gets on top of the base ones.
+#[derive(Clone, Debug)]
+pub struct CustomRole(pub custom_role::Model);
+
+#[Object]
+impl CustomRole {
+    pub async fn id(&self) -> ID {
+        GlobalId::custom_role(self.0.id).into()
+    }
+
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+
+    async fn permissions(&self) -> Vec<Permission> {
+        super::decode(&self.0.permissions)
+    }
+}
+
+#[derive(InputObject)]
+pub struct CreateCustomRoleInput {
+    pub name: String,
+    pub permissions: Vec<Permission>,
+}
+
+#[derive(InputObject)]
+pub struct UpdateCustomRoleInput {
+    pub id: ID,
+    pub name: Option<String>,
+    pub permissions: Option<Vec<Permission>>,
+}
+
+#[derive(InputObject)]
+pub struct DeleteCustomRoleInput {
+    pub id: ID,
+}
+
+#[derive(SimpleObject)]
+pub struct CustomRolePayload {
+    pub role: Option<CustomRole>,
+    pub user_errors: Vec<UserError>,
+}
+
+fn failed(e: UserError) -> ApiResult<CustomRolePayload> {
+    Ok(CustomRolePayload {
+        role: None,
+        user_errors: vec![e],
+    })
+}
+
+fn check_permissions(permissions: &[Permission]) -> Result<(), UserError> {
+    match permissions.iter().find(|p| !p.grantable()) {
+        Some(p) => Err(UserError::new(
+            "permissions",
+            UserErrorCode::NotAllowed,
+            format!("{} is for admins only", p.name()),
+        )),
+        None => Ok(()),
+    }
+}
+
+fn taken() -> UserError {
+    UserError::new(
+        "name",
+        UserErrorCode::Taken,
+        "a role with this name already exists",
+    )
+}
+
+#[derive(Default)]
+pub struct CustomRoleQuery;
+
+#[Object]
+impl CustomRoleQuery {
+    /// The account's custom roles, by name.
+    async fn custom_roles(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> ApiResult<Page<CustomRole>> {
+        let viewer = permissions::require(ctx, Permission::ViewPeople)?;
+        let select = custom_role::Entity::find().in_account(viewer.account_id);
+        let sort = Sort {
+            column: custom_role::Column::NameKey,
+            id: custom_role::Column::Id,
+            reverse: false,
+            key: |r: &custom_role::Model| (SortValue::Text(r.name_key.clone()), r.id),
+        };
+        let args = PageArgs {
+            first,
+            after,
+            last,
+            before,
+        };
+        Ok(pagination::paginate(ctx.db(), select, sort, args, CustomRole).await?)
+    }
+}
+
+#[derive(Default)]
+pub struct CustomRoleMutation;
+
+#[Object]
+impl CustomRoleMutation {
+    /// Creates a custom role (admins).
+    async fn create_custom_role(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateCustomRoleInput,
+    ) -> ApiResult<CustomRolePayload> {
+        let viewer = permissions::require(ctx, Permission::ManageRoles)?;
+        let db = ctx.db();
+        let name = match validation::required_text("name", &input.name, 255) {
+            Ok(n) => n,
+            Err(e) => return failed(e),
+        };
+        if let Err(e) = check_permissions(&input.permissions) {
+            return failed(e);
+        }
+        let key = name.to_lowercase();
+        if name_taken::<custom_role::Entity>(db, viewer.account_id, &key, None).await? {
+            return failed(taken());
+        }
+        let now = Utc::now();
+        let txn = db.begin().await?;
+        let inserted = custom_role::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            account_id: Set(viewer.account_id),
+            name: Set(name.clone()),
+            name_key: Set(key),
+            permissions: Set(super::encode(&input.permissions)),
+            created_at: Set(now),
+            updated_at: Set(now),
+        }
+        .insert(&txn)
+        .await;
+        let role = match inserted {
+            Ok(r) => r,
+            Err(err) if is_unique_violation(&err) => return failed(taken()),
+            Err(err) => return Err(ApiError::from(err).into()),
+        };
+        let entries = activity::insert(
+            &txn,
+            viewer,
+            vec![Entry::ok("role.create", "CustomRole", role.id, name)],
+        )
+        .await?;
+        txn.commit().await?;
+        activity::publish(ctx.state(), entries);
+        Ok(CustomRolePayload {
+            role: Some(CustomRole(role)),
+            user_errors: Vec::new(),
+        })
+    }
+
+    /// Renames a custom role or changes its permissions; its users get the
+    /// new permissions on their next request.
+    async fn update_custom_role(
+        &self,
+        ctx: &Context<'_>,
+        input: UpdateCustomRoleInput,
+    ) -> ApiResult<CustomRolePayload> {
+        let viewer = permissions::require(ctx, Permission::ManageRoles)?;
+        let db = ctx.db();
+        let id = GlobalId::expect(&input.id, NodeKind::CustomRole)?;
+        let existing = custom_role::Entity::find_by_id(id)
+            .in_account(viewer.account_id)
+            .one(db)
+            .await?
+            .ok_or_else(|| ApiError::not_found("CustomRole"))?;
+        let mut row = existing.into_active_model();
+        if let Some(name) = &input.name {
+            match validation::required_text("name", name, 255) {
+                Ok(n) => {
+                    let key = n.to_lowercase();
+                    if name_taken::<custom_role::Entity>(db, viewer.account_id, &key, Some(id))
+                        .await?
+                    {
+                        return failed(taken());
+                    }
+                    row.name = Set(n);
+                    row.name_key = Set(key);
+                }
+                Err(e) => return failed(e),
+            }
+        }
+        if let Some(permissions) = &input.permissions {
+            if let Err(e) = check_permissions(permissions) {
+                return failed(e);
+            }
+            row.permissions = Set(super::encode(permissions));
+        }
+        row.updated_at = Set(Utc::now());
+        let txn = db.begin().await?;
+        let role = row.update(&txn).await?;
+        let entries = activity::insert(
+            &txn,
+            viewer,
+            vec![Entry::ok(
+                "role.update",
+                "CustomRole",
+                role.id,
+                role.name.clone(),
+            )],
+        )
+        .await?;
+        txn.commit().await?;
+        activity::publish(ctx.state(), entries);
+        Ok(CustomRolePayload {
+            role: Some(CustomRole(role)),
+            user_errors: Vec::new(),
+        })
+    }
+
+    /// Deletes a custom role; its users keep the base member permissions.
+    async fn delete_custom_role(
+        &self,
+        ctx: &Context<'_>,
+        input: DeleteCustomRoleInput,
+    ) -> ApiResult<CustomRolePayload> {
+        let viewer = permissions::require(ctx, Permission::ManageRoles)?;
+        let db = ctx.db();
+        let id = GlobalId::expect(&input.id, NodeKind::CustomRole)?;
+        let existing = custom_role::Entity::find_by_id(id)
+            .in_account(viewer.account_id)
+            .one(db)
+            .await?
+            .ok_or_else(|| ApiError::not_found("CustomRole"))?;
+        let txn = db.begin().await?;
+        user::Entity::update_many()
+            .col_expr(
+                user::Column::CustomRoleId,
+                Expr::value(Option::<Uuid>::None),
+            )
+            .filter(user::Column::AccountId.eq(viewer.account_id))
+            .filter(user::Column::CustomRoleId.eq(id))
+            .exec(&txn)
+            .await?;
+        custom_role::Entity::delete_by_id(id).exec(&txn).await?;
+        let entries = activity::insert(
+            &txn,
+            viewer,
+            vec![Entry::ok(
+                "role.delete",
+                "CustomRole",
+                id,
+                existing.name.clone(),
+            )],
+        )
+        .await?;
+        txn.commit().await?;
+        activity::publish(ctx.state(), entries);
+        Ok(CustomRolePayload {
+            role: Some(CustomRole(existing)),
+            user_errors: Vec::new(),
+        })
+    }
+}

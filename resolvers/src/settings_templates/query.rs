@@ -1,0 +1,44 @@
+use async_graphql::{Context, Object};
+use roster_entities::settings_template;
+use sea_orm::EntityTrait;
+
+use super::SettingsTemplate;
+use crate::{
+    context::ContextExt,
+    error::ApiResult,
+    pagination::{self, Page, PageArgs, Sort, SortValue},
+    permissions::{self, Permission},
+    scope::Scoped,
+};
+
+#[derive(Default)]
+pub struct SettingsTemplateQuery;
+
+#[Object]
+impl SettingsTemplateQuery {
+    /// The account's settings templates, by name.
+    async fn settings_templates(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> ApiResult<Page<SettingsTemplate>> {
+        let viewer = permissions::require(ctx, Permission::ViewPeople)?;
+        let select = settings_template::Entity::find().in_account(viewer.account_id);
+        let sort = Sort {
+            column: settings_template::Column::NameKey,
+            id: settings_template::Column::Id,
+            reverse: false,
+            key: |t: &settings_template::Model| (SortValue::Text(t.name_key.clone()), t.id),
+        };
+        let args = PageArgs {
+            first,
+            after,
+            last,
+            before,
+        };
+        Ok(pagination::paginate(ctx.db(), select, sort, args, SettingsTemplate).await?)
+    }
+}
