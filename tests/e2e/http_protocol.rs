@@ -286,8 +286,8 @@ async fn limits_are_enforced_with_clear_errors() {
         &res.to_string()[..200.min(res.to_string().len())]
     );
 
-    let huge =
-        json!({ "query": format!("{{ __typename }} #{}", "x".repeat(1_100_000)) }).to_string();
+    let huge = json!({ "query": format!("{{ __typename }} #{}", "x".repeat(8 * 1024 * 1024 + 1)) })
+        .to_string();
     let (status, _, res) = post_raw(&server, "application/json", None, huge).await;
     assert_eq!(status, 413);
     assert_eq!(error_code(&res), "LIMIT_EXCEEDED");

@@ -21,3 +21,4 @@ mod imports;
 mod portal;
 mod subscriptions;
 mod tenancy;
+mod users;

@@ -144,3 +144,30 @@ pub async fn record(
     publish(state, rows);
     Ok(())
 }
+
+/// Records a committed change of the signed-in staff user. The change
+/// stands whatever happens here, so a failure to record is logged, not
+/// returned.
+pub async fn note(
+    ctx: &async_graphql::Context<'_>,
+    action: &'static str,
+    kind: &'static str,
+    id: Option<Uuid>,
+    name: impl Into<String>,
+) {
+    use crate::context::ContextExt;
+    let Ok(viewer) = crate::auth::viewer(ctx) else {
+        return;
+    };
+    let entry = Entry {
+        action,
+        target_kind: kind,
+        target_id: id,
+        target_name: name.into(),
+        success: true,
+        detail: None,
+    };
+    if let Err(err) = record(ctx.state(), viewer, vec![entry]).await {
+        tracing::error!(%err, action, "cannot record activity");
+    }
+}

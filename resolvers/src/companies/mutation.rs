@@ -173,6 +173,14 @@ impl CompanyMutation {
         };
         set_services(&txn, viewer.account_id, company.id, &service_ids).await?;
         txn.commit().await?;
+        crate::activity::note(
+            ctx,
+            "company.create",
+            "Company",
+            Some(company.id),
+            company.name.clone(),
+        )
+        .await;
         Ok(CreateCompanyPayload {
             company: Some(Company(company)),
             user_errors: vec![],
@@ -228,6 +236,14 @@ impl CompanyMutation {
             set_services(&txn, viewer.account_id, id, &ids).await?;
         }
         txn.commit().await?;
+        crate::activity::note(
+            ctx,
+            "company.update",
+            "Company",
+            Some(company.id),
+            company.name.clone(),
+        )
+        .await;
         Ok(UpdateCompanyPayload {
             company: Some(Company(company)),
             user_errors: vec![],
@@ -248,6 +264,14 @@ impl CompanyMutation {
             .filter(company::Column::AccountId.eq(viewer.account_id))
             .exec(ctx.db())
             .await?;
+        crate::activity::note(
+            ctx,
+            "company.delete",
+            "Company",
+            Some(id),
+            input.id.to_string(),
+        )
+        .await;
         Ok(DeleteCompanyPayload {
             deleted_company_id: Some(input.id),
             user_errors: vec![],

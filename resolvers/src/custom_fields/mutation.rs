@@ -159,10 +159,20 @@ impl CustomFieldMutation {
             updated_at: Set(now),
         };
         match row.insert(db).await {
-            Ok(field) => Ok(CustomFieldPayload {
-                custom_field: Some(CustomField(field)),
-                user_errors: vec![],
-            }),
+            Ok(field) => {
+                crate::activity::note(
+                    ctx,
+                    "custom_field.create",
+                    "CustomField",
+                    Some(field.id),
+                    field.name.clone(),
+                )
+                .await;
+                Ok(CustomFieldPayload {
+                    custom_field: Some(CustomField(field)),
+                    user_errors: vec![],
+                })
+            }
             Err(err) if is_unique_violation(&err) => fail(taken()),
             Err(err) => Err(ApiError::from(err).into()),
         }
@@ -224,6 +234,14 @@ impl CustomFieldMutation {
                 .await?;
         }
         txn.commit().await?;
+        crate::activity::note(
+            ctx,
+            "custom_field.update",
+            "CustomField",
+            Some(field.id),
+            field.name.clone(),
+        )
+        .await;
         Ok(CustomFieldPayload {
             custom_field: Some(CustomField(field)),
             user_errors: vec![],
@@ -244,6 +262,14 @@ impl CustomFieldMutation {
             .filter(custom_field::Column::AccountId.eq(viewer.account_id))
             .exec(ctx.db())
             .await?;
+        crate::activity::note(
+            ctx,
+            "custom_field.delete",
+            "CustomField",
+            None,
+            input.id.to_string(),
+        )
+        .await;
         Ok(DeleteCustomFieldPayload {
             deleted_custom_field_id: Some(input.id),
             user_errors: vec![],

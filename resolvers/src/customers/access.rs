@@ -150,6 +150,14 @@ impl CustomerAccessMutation {
                 .exec(db)
                 .await?;
         }
+        crate::activity::note(
+            ctx,
+            "customer.grant_services",
+            "Customer",
+            Some(existing.id),
+            existing.email.clone(),
+        )
+        .await;
         Ok(ServiceAccessPayload {
             customer: Some(Customer(existing)),
             user_errors: vec![],
@@ -183,6 +191,14 @@ impl CustomerAccessMutation {
             .filter(customer_service::Column::ServiceId.is_in(service_ids))
             .exec(db)
             .await?;
+        crate::activity::note(
+            ctx,
+            "customer.revoke_services",
+            "Customer",
+            Some(existing.id),
+            existing.email.clone(),
+        )
+        .await;
         Ok(ServiceAccessPayload {
             customer: Some(Customer(existing)),
             user_errors: vec![],
@@ -275,6 +291,14 @@ impl CustomerAccessMutation {
             .exec(db)
             .await
             .map_err(ApiError::from)?;
+        crate::activity::note(
+            ctx,
+            "customers.set_portal_access",
+            "Customer",
+            None,
+            format!("{} customers", result.rows_affected),
+        )
+        .await;
         Ok(SetPortalAccessPayload {
             changed_count: result.rows_affected,
             matched_count: matched,

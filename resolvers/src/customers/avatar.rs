@@ -165,6 +165,14 @@ impl CustomerAvatarMutation {
         row.updated_at = Set(Utc::now());
         let customer = row.update(&txn).await?;
         txn.commit().await?;
+        crate::activity::note(
+            ctx,
+            "customer.set_avatar",
+            "Customer",
+            Some(customer.id),
+            customer.email.clone(),
+        )
+        .await;
         Ok(CustomerAvatarPayload {
             customer: Some(Customer(customer)),
             user_errors: vec![],
@@ -191,6 +199,14 @@ impl CustomerAvatarMutation {
         row.updated_at = Set(Utc::now());
         let customer: customer::Model = row.update(&txn).await?;
         txn.commit().await?;
+        crate::activity::note(
+            ctx,
+            "customer.remove_avatar",
+            "Customer",
+            Some(customer.id),
+            customer.email.clone(),
+        )
+        .await;
         Ok(CustomerAvatarPayload {
             customer: Some(Customer(customer)),
             user_errors: vec![],

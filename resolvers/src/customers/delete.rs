@@ -84,6 +84,14 @@ impl CustomerDeleteMutation {
             .exec(&txn)
             .await?;
         txn.commit().await?;
+        crate::activity::note(
+            ctx,
+            "customer.delete",
+            "Customer",
+            Some(uuid),
+            existing.email.clone(),
+        )
+        .await;
         Ok(DeleteCustomerPayload {
             deleted_customer_id: Some(id),
             denylisted: denylist,

@@ -312,6 +312,14 @@ impl CustomerMutation {
         }
         field_values::write(&txn, account_id, id, &field_changes).await?;
         txn.commit().await?;
+        crate::activity::note(
+            ctx,
+            "customer.create",
+            "Customer",
+            Some(customer.id),
+            customer.email.clone(),
+        )
+        .await;
         Ok(CreateCustomerPayload {
             customer: Some(Customer(customer)),
             user_errors: vec![],
@@ -437,6 +445,14 @@ impl CustomerMutation {
         }
         field_values::write(&txn, account_id, id, &field_changes).await?;
         txn.commit().await?;
+        crate::activity::note(
+            ctx,
+            "customer.update",
+            "Customer",
+            Some(customer.id),
+            customer.email.clone(),
+        )
+        .await;
         Ok(UpdateCustomerPayload {
             customer: Some(Customer(customer)),
             user_errors: vec![],

@@ -133,6 +133,7 @@ impl DenylistMutation {
             Err(sea_orm::DbErr::RecordNotInserted) => false,
             Err(err) => return Err(ApiError::from(err).into()),
         };
+        crate::activity::note(ctx, "denylist.add", "Denylist", None, email.clone()).await;
         Ok(DenylistPayload {
             email: Some(email),
             changed,
@@ -153,6 +154,14 @@ impl DenylistMutation {
             .filter(denylist_entry::Column::EmailKey.eq(key))
             .exec(ctx.db())
             .await?;
+        crate::activity::note(
+            ctx,
+            "denylist.remove",
+            "Denylist",
+            None,
+            input.email.trim().to_owned(),
+        )
+        .await;
         Ok(DenylistPayload {
             email: Some(input.email.trim().to_owned()),
             changed: result.rows_affected > 0,

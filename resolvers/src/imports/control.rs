@@ -211,6 +211,14 @@ impl ImportMutation {
             .events
             .publish(Event::ImportProgress(job.clone()));
         ctx.state().jobs.notify_one();
+        crate::activity::note(
+            ctx,
+            "import.start",
+            "ImportJob",
+            Some(job.id),
+            job.file_name.clone(),
+        )
+        .await;
         Ok(ImportJobPayload {
             job: Some(ImportJob(job)),
             user_errors: vec![],
@@ -251,6 +259,14 @@ impl ImportMutation {
             .events
             .publish(Event::ImportProgress(job.clone()));
         ctx.state().jobs.notify_one();
+        crate::activity::note(
+            ctx,
+            "import.confirm",
+            "ImportJob",
+            Some(job.id),
+            job.file_name.clone(),
+        )
+        .await;
         Ok(ImportJobPayload {
             job: Some(ImportJob(job)),
             user_errors: vec![],
@@ -295,6 +311,14 @@ impl ImportMutation {
         ctx.state()
             .events
             .publish(Event::ImportProgress(job.clone()));
+        crate::activity::note(
+            ctx,
+            "import.cancel",
+            "ImportJob",
+            Some(job.id),
+            job.file_name.clone(),
+        )
+        .await;
         Ok(ImportJobPayload {
             job: Some(ImportJob(job)),
             user_errors: vec![],

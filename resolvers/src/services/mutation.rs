@@ -120,10 +120,20 @@ impl ServiceMutation {
             updated_at: Set(now),
         };
         match row.insert(ctx.db()).await {
-            Ok(service) => Ok(CreateServicePayload {
-                service: Some(Service(service)),
-                user_errors: vec![],
-            }),
+            Ok(service) => {
+                crate::activity::note(
+                    ctx,
+                    "service.create",
+                    "Service",
+                    Some(service.id),
+                    service.name.clone(),
+                )
+                .await;
+                Ok(CreateServicePayload {
+                    service: Some(Service(service)),
+                    user_errors: vec![],
+                })
+            }
             Err(err) if is_unique_violation(&err) => fail(taken()),
             Err(err) => Err(crate::ApiError::from(err).into()),
         }
@@ -167,10 +177,20 @@ impl ServiceMutation {
         }
         row.updated_at = Set(Utc::now());
         match row.update(ctx.db()).await {
-            Ok(service) => Ok(UpdateServicePayload {
-                service: Some(Service(service)),
-                user_errors: vec![],
-            }),
+            Ok(service) => {
+                crate::activity::note(
+                    ctx,
+                    "service.update",
+                    "Service",
+                    Some(service.id),
+                    service.name.clone(),
+                )
+                .await;
+                Ok(UpdateServicePayload {
+                    service: Some(Service(service)),
+                    user_errors: vec![],
+                })
+            }
             Err(err) if is_unique_violation(&err) => fail(taken()),
             Err(err) => Err(crate::ApiError::from(err).into()),
         }
@@ -190,6 +210,7 @@ impl ServiceMutation {
             .filter(service::Column::AccountId.eq(viewer.account_id))
             .exec(ctx.db())
             .await?;
+        crate::activity::note(ctx, "service.delete", "Service", None, input.id.to_string()).await;
         Ok(DeleteServicePayload {
             deleted_service_id: Some(input.id),
             user_errors: vec![],

@@ -22,8 +22,8 @@ use tokio_util::compat::TokioAsyncReadCompatExt;
 
 use super::{auth, pages, App};
 
-/// Largest JSON request body.
-const MAX_JSON_BYTES: usize = 1024 * 1024;
+/// Largest JSON request body: room for `addUsers` with 25,000 users.
+pub const MAX_JSON_BYTES: usize = 8 * 1024 * 1024;
 /// Largest uploaded file (multipart requests): the import's limit; each
 /// upload field checks its own, smaller limit (avatars: 5 MiB).
 const MAX_UPLOAD_BYTES: usize = roster_resolvers::imports::MAX_FILE_BYTES as usize;
