@@ -22,7 +22,7 @@ use roster_resolvers::{
     diagnostics::DiagnosticsSubscription,
     exports::ExportQuery,
     groups::{GroupMutation, GroupQuery},
-    imports::{ImportMutation, ImportQuery, ImportSubscription},
+    imports::{ImportMutation, ImportQuery, ImportSubscription, UserImportMutation},
     incidents::{IncidentMutation, IncidentQuery, PortalIncidentMutation, PortalIncidentQuery},
     managers::ManagerMutation,
     node::NodeQuery,
@@ -85,6 +85,7 @@ pub struct Mutation(
     SettingsTemplateMutation,
     CustomRoleMutation,
     ManagerMutation,
+    UserImportMutation,
 );
 
 /// Every subscription of the API.

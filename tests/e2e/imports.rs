@@ -36,13 +36,13 @@ pub async fn start(client: &Client, csv: &[u8], options: Value) -> Value {
     data(&res)["startCustomerImport"].clone()
 }
 
-async fn job(client: &Client, id: &str) -> Value {
+pub async fn job(client: &Client, id: &str) -> Value {
     let res = client.gql(JOB, json!({ "id": id })).await;
     data(&res)["importJob"].clone()
 }
 
 /// Polls until the job reaches `phase` (or fails the test after 60 s).
-async fn wait_for(client: &Client, id: &str, phase: &str) -> Value {
+pub async fn wait_for(client: &Client, id: &str, phase: &str) -> Value {
     for _ in 0..600 {
         let state = job(client, id).await;
         if state["phase"] == phase {
@@ -64,7 +64,7 @@ async fn started(client: &Client, csv: &[u8], options: Value) -> String {
     payload["job"]["id"].as_str().unwrap().to_owned()
 }
 
-async fn rows(client: &Client, id: &str) -> Vec<Value> {
+pub async fn rows(client: &Client, id: &str) -> Vec<Value> {
     let res = client
         .gql(
             "query($id: ID!) { importJob(id: $id) { rows(first: 100) { nodes { rowNumber action issues { column code message } } } } }",

@@ -21,4 +21,5 @@ mod imports;
 mod portal;
 mod subscriptions;
 mod tenancy;
+mod user_imports;
 mod users;

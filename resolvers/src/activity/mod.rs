@@ -126,6 +126,18 @@ pub async fn insert(
     Ok(rows)
 }
 
+/// The actor of changes made on someone's behalf (a background job
+/// started by that user): only their account and id are used.
+pub fn on_behalf_of(account_id: Uuid, user_id: Uuid) -> Viewer {
+    Viewer {
+        user_id,
+        account_id,
+        role: user::Role::Member,
+        session_id: Uuid::nil(),
+        granted: Vec::new(),
+    }
+}
+
 /// Announces committed entries to `activityAdded` subscribers.
 pub fn publish(state: &AppState, rows: Vec<activity::Model>) {
     for row in rows {

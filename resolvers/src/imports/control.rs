@@ -15,6 +15,7 @@ use super::{
     ImportJob, MAX_FILE_BYTES,
 };
 use crate::{
+    auth::Viewer,
     context::ContextExt,
     error::{ApiError, ApiResult, UserError, UserErrorCode},
     events::Event,
@@ -83,10 +84,117 @@ async fn store_file(
 }
 
 async fn owned_job(ctx: &Context<'_>, id: &ID) -> Result<(Uuid, import_job::Model), ApiError> {
-    let viewer = permissions::require(ctx, Permission::ImportCustomers)?;
+    let viewer = crate::auth::viewer(ctx)?;
     let id = GlobalId::expect(id, NodeKind::ImportJob)?;
     let job = super::find(ctx.db(), viewer.account_id, id).await?;
+    super::authorize(ctx.db(), viewer, &job).await?;
     Ok((viewer.account_id, job))
+}
+
+/// Checks an uploaded file against `format`, stores it and creates the job
+/// (shared by every kind of import).
+pub(super) async fn start(
+    ctx: &Context<'_>,
+    viewer: &Viewer,
+    kind: &'static str,
+    format: &'static csv_file::Format,
+    file: Upload,
+    stored_options: String,
+) -> ApiResult<ImportJobPayload> {
+    let db = ctx.db();
+    let upload = file.value(ctx).map_err(|_| {
+        ApiError::BadUserInput("the `file` upload is missing from the request".into())
+    })?;
+    let size = upload.size().map_err(ApiError::internal)?;
+    if size > MAX_FILE_BYTES {
+        return refused(
+            "file",
+            UserErrorCode::LimitExceeded,
+            format!("is {size} bytes; at most {MAX_FILE_BYTES} are accepted"),
+        );
+    }
+    let file_name = upload.filename.chars().take(255).collect::<String>();
+    let content = upload.content;
+    let checked = tokio::task::spawn_blocking(move || {
+        let mut content = content;
+        let result = content
+            .seek(SeekFrom::Start(0))
+            .map_err(|e| csv_file::FileError::Malformed {
+                line: 0,
+                message: e.to_string(),
+            })
+            .and_then(|_| csv_file::check(std::io::BufReader::new(&mut content), format));
+        result.map(|(unknown, rows)| (content, unknown, rows))
+    })
+    .await
+    .map_err(ApiError::internal)?;
+    let (mut content, unknown, rows) = match checked {
+        Ok(checked) => checked,
+        Err(err) => {
+            let code = match err {
+                csv_file::FileError::TooManyRows(_) => UserErrorCode::LimitExceeded,
+                csv_file::FileError::Empty | csv_file::FileError::NoRows => UserErrorCode::Blank,
+                _ => UserErrorCode::Invalid,
+            };
+            return refused("file", code, err.to_string());
+        }
+    };
+    let now = Utc::now();
+    let id = Uuid::now_v7();
+    let txn = db.begin().await?;
+    let job = import_job::ActiveModel {
+        id: Set(id),
+        account_id: Set(viewer.account_id),
+        user_id: Set(Some(viewer.user_id)),
+        kind: Set(kind.into()),
+        phase: Set(import_job::Phase::Uploaded),
+        file_name: Set(if file_name.is_empty() {
+            "upload.csv".into()
+        } else {
+            file_name
+        }),
+        options: Set(stored_options),
+        unknown_columns: Set(serde_json::to_string(&unknown).map_err(ApiError::internal)?),
+        total_rows: Set(rows),
+        validated_rows: Set(0),
+        written_through: Set(0),
+        to_create: Set(0),
+        to_update: Set(0),
+        to_skip: Set(0),
+        error_count: Set(0),
+        created: Set(0),
+        updated: Set(0),
+        skipped: Set(0),
+        failed: Set(0),
+        failure: Set(None),
+        claimed_by: Set(None),
+        heartbeat_at: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(&txn)
+    .await?;
+    content
+        .seek(SeekFrom::Start(0))
+        .map_err(ApiError::internal)?;
+    store_file(&txn, id, content).await?;
+    txn.commit().await?;
+    ctx.state()
+        .events
+        .publish(Event::ImportProgress(job.clone()));
+    ctx.state().jobs.notify_one();
+    crate::activity::note(
+        ctx,
+        "import.start",
+        "ImportJob",
+        Some(job.id),
+        job.file_name.clone(),
+    )
+    .await;
+    Ok(ImportJobPayload {
+        job: Some(ImportJob(job)),
+        user_errors: vec![],
+    })
 }
 
 #[derive(Default)]
@@ -104,49 +212,9 @@ impl ImportMutation {
         options: Option<CustomerImportOptions>,
     ) -> ApiResult<ImportJobPayload> {
         let viewer = permissions::require(ctx, Permission::ImportCustomers)?;
-        let db = ctx.db();
         let options = options.unwrap_or_default();
-        let upload = file.value(ctx).map_err(|_| {
-            ApiError::BadUserInput("the `file` upload is missing from the request".into())
-        })?;
-        let size = upload.size().map_err(ApiError::internal)?;
-        if size > MAX_FILE_BYTES {
-            return refused(
-                "file",
-                UserErrorCode::LimitExceeded,
-                format!("is {size} bytes; at most {MAX_FILE_BYTES} are accepted"),
-            );
-        }
-        let file_name = upload.filename.chars().take(255).collect::<String>();
-        let content = upload.content;
-        let checked = tokio::task::spawn_blocking(move || {
-            let mut content = content;
-            let result = content
-                .seek(SeekFrom::Start(0))
-                .map_err(|e| csv_file::FileError::Malformed {
-                    line: 0,
-                    message: e.to_string(),
-                })
-                .and_then(|_| csv_file::check(std::io::BufReader::new(&mut content)));
-            result.map(|(unknown, rows)| (content, unknown, rows))
-        })
-        .await
-        .map_err(ApiError::internal)?;
-        let (mut content, unknown, rows) = match checked {
-            Ok(checked) => checked,
-            Err(err) => {
-                let code = match err {
-                    csv_file::FileError::TooManyRows(_) => UserErrorCode::LimitExceeded,
-                    csv_file::FileError::Empty | csv_file::FileError::NoRows => {
-                        UserErrorCode::Blank
-                    }
-                    _ => UserErrorCode::Invalid,
-                };
-                return refused("file", code, err.to_string());
-            }
-        };
         let service_ids = match services::resolve_ids(
-            db,
+            ctx.db(),
             viewer.account_id,
             "options.serviceIds",
             &options.service_ids,
@@ -167,62 +235,8 @@ impl ImportMutation {
             duplicates: options.duplicates,
             companies: options.companies,
         };
-        let now = Utc::now();
-        let id = Uuid::now_v7();
-        let txn = db.begin().await?;
-        let job = import_job::ActiveModel {
-            id: Set(id),
-            account_id: Set(viewer.account_id),
-            user_id: Set(Some(viewer.user_id)),
-            kind: Set("CUSTOMERS".into()),
-            phase: Set(import_job::Phase::Uploaded),
-            file_name: Set(if file_name.is_empty() {
-                "upload.csv".into()
-            } else {
-                file_name
-            }),
-            options: Set(serde_json::to_string(&stored).map_err(ApiError::internal)?),
-            unknown_columns: Set(serde_json::to_string(&unknown).map_err(ApiError::internal)?),
-            total_rows: Set(rows),
-            validated_rows: Set(0),
-            written_through: Set(0),
-            to_create: Set(0),
-            to_update: Set(0),
-            to_skip: Set(0),
-            error_count: Set(0),
-            created: Set(0),
-            updated: Set(0),
-            skipped: Set(0),
-            failed: Set(0),
-            failure: Set(None),
-            claimed_by: Set(None),
-            heartbeat_at: Set(None),
-            created_at: Set(now),
-            updated_at: Set(now),
-        }
-        .insert(&txn)
-        .await?;
-        content
-            .seek(SeekFrom::Start(0))
-            .map_err(ApiError::internal)?;
-        store_file(&txn, id, content).await?;
-        txn.commit().await?;
-        ctx.state()
-            .events
-            .publish(Event::ImportProgress(job.clone()));
-        ctx.state().jobs.notify_one();
-        crate::activity::note(
-            ctx,
-            "import.start",
-            "ImportJob",
-            Some(job.id),
-            job.file_name.clone(),
-        )
-        .await;
-        Ok(ImportJobPayload {
-            job: Some(ImportJob(job)),
-            user_errors: vec![],
-        })
+        let stored = serde_json::to_string(&stored).map_err(ApiError::internal)?;
+        start(ctx, viewer, "CUSTOMERS", &csv_file::CUSTOMERS, file, stored).await
     }
 
     /// Writes the rows of a previewed import (AWAITING_CONFIRMATION).

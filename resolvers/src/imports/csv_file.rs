@@ -9,10 +9,26 @@ use std::{
     io::{Chain, Cursor, Read},
 };
 
-use crate::exports::HEADER;
+/// The columns of one kind of import file.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Format {
+    /// Every column the format knows, as spelled in the sample file.
+    pub header: &'static [&'static str],
+    /// Columns a file must have.
+    pub required: &'static [&'static str],
+}
 
-/// Columns a file must have.
-pub const REQUIRED: [&str; 2] = ["first_name", "email"];
+/// Customers: the seed-000 header (the export's, so exports re-import).
+pub const CUSTOMERS: Format = Format {
+    header: &crate::exports::HEADER,
+    required: &["first_name", "email"],
+};
+
+/// Staff users (seed 002's fields).
+pub const USERS: Format = Format {
+    header: &["first_name", "last_name", "email", "extension"],
+    required: &["first_name", "last_name", "email"],
+};
 
 /// Why a whole file is refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -88,10 +104,10 @@ pub fn file_error(err: &csv::Error) -> FileError {
 
 /// Reads a whole file once: refuses what cannot be imported, and returns
 /// the unknown columns and the number of (non-empty) data rows.
-pub fn check(read: impl Read) -> Result<(Vec<String>, i64), FileError> {
+pub fn check(read: impl Read, format: &'static Format) -> Result<(Vec<String>, i64), FileError> {
     let mut reader = open(read)?;
     let header = reader.headers().map_err(|e| file_error(&e))?.clone();
-    let columns = Columns::from_header(&header)?;
+    let columns = Columns::from_header(&header, format)?;
     let mut rows = 0i64;
     let mut record = csv::StringRecord::new();
     while reader
@@ -114,14 +130,17 @@ pub fn check(read: impl Read) -> Result<(Vec<String>, i64), FileError> {
 /// Where each known column is in the file, and the columns Roster does not know.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Columns {
-    /// Index in the file of each column of `HEADER`, if present.
+    /// Index in the file of each column of the format, if present.
     pub index: HashMap<&'static str, usize>,
     /// Names of columns that are not part of the format (reported, ignored).
     pub unknown: Vec<String>,
 }
 
 impl Columns {
-    pub fn from_header(header: &csv::StringRecord) -> Result<Columns, FileError> {
+    pub fn from_header(
+        header: &csv::StringRecord,
+        format: &'static Format,
+    ) -> Result<Columns, FileError> {
         let mut index = HashMap::new();
         let mut unknown = Vec::new();
         for (i, name) in header.iter().enumerate() {
@@ -129,7 +148,11 @@ impl Columns {
             if wanted.is_empty() {
                 continue;
             }
-            match HEADER.iter().find(|h| h.eq_ignore_ascii_case(wanted)) {
+            match format
+                .header
+                .iter()
+                .find(|h| h.eq_ignore_ascii_case(wanted))
+            {
                 Some(known) => {
                     if index.insert(*known, i).is_some() {
                         return Err(FileError::DuplicateColumn(known.to_string()));
@@ -138,7 +161,8 @@ impl Columns {
                 None => unknown.push(wanted.to_owned()),
             }
         }
-        let missing: Vec<String> = REQUIRED
+        let missing: Vec<String> = format
+            .required
             .iter()
             .filter(|r| !index.contains_key(*r))
             .map(|r| r.to_string())
@@ -166,33 +190,43 @@ mod tests {
 
     fn columns(header: &str) -> Result<Columns, FileError> {
         let mut r = open(header.as_bytes())?;
-        Columns::from_header(&r.headers().unwrap().clone())
+        Columns::from_header(&r.headers().unwrap().clone(), &CUSTOMERS)
     }
 
     #[test]
     fn file_checks() {
-        assert_eq!(check(&b""[..]).unwrap_err(), FileError::Empty);
+        assert_eq!(check(&b""[..], &CUSTOMERS).unwrap_err(), FileError::Empty);
         assert_eq!(
-            check(&b"first_name,email\r\n"[..]).unwrap_err(),
+            check(&b"first_name,email\r\n"[..], &CUSTOMERS).unwrap_err(),
             FileError::NoRows
         );
         assert_eq!(
-            check(&b"\xEF\xBB\xBFfirst_name,email\nA,a@x.test\n\n"[..]).unwrap(),
+            check(
+                &b"\xEF\xBB\xBFfirst_name,email\nA,a@x.test\n\n"[..],
+                &CUSTOMERS
+            )
+            .unwrap(),
             (vec![], 1)
         );
         assert_eq!(
-            check(&b"first_name,email\nA,a@x.test\nB,b@x.test\nJos\xe9,j@x.test\n"[..])
-                .unwrap_err(),
+            check(
+                &b"first_name,email\nA,a@x.test\nB,b@x.test\nJos\xe9,j@x.test\n"[..],
+                &CUSTOMERS
+            )
+            .unwrap_err(),
             FileError::NotUtf8 { line: 4 }
         );
         assert_eq!(
-            check(&b"PK\x03\x04\x00\x00binary"[..]).unwrap_err(),
+            check(&b"PK\x03\x04\x00\x00binary"[..], &CUSTOMERS).unwrap_err(),
             FileError::Binary
         );
         assert_eq!(
-            check("first_name,email\r\nZoë,z@x.test\r\n".as_bytes())
-                .unwrap()
-                .1,
+            check(
+                "first_name,email\r\nZoë,z@x.test\r\n".as_bytes(),
+                &CUSTOMERS
+            )
+            .unwrap()
+            .1,
             1
         );
     }
@@ -218,7 +252,7 @@ mod tests {
     fn quoted_fields_crlf_and_neutralised_cells() {
         let text = "first_name,email,notes,office_phone\r\n\"Smith, John\",j@x.test,\"He said \"\"hi\"\",\nthen left\",'+49 30 1\r\n";
         let mut r = open(text.as_bytes()).unwrap();
-        let cols = Columns::from_header(&r.headers().unwrap().clone()).unwrap();
+        let cols = Columns::from_header(&r.headers().unwrap().clone(), &CUSTOMERS).unwrap();
         let record = r.records().next().unwrap().unwrap();
         assert_eq!(cols.get(&record, "first_name"), Some("Smith, John"));
         assert_eq!(

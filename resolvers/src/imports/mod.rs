@@ -1,17 +1,22 @@
-//! CSV import of customers (seeds 000 and 004): a persisted job that
-//! validates every row with the customer rules, shows a preview, and on
-//! confirmation writes the rows in batches; a restarted server resumes it.
+//! CSV imports of customers (seeds 000 and 004) and of staff users (seed
+//! 002), through one pipeline: a persisted job validates every row with the
+//! rules of its kind, shows a preview, and on confirmation writes the rows
+//! in batches; a restarted server resumes it. `worker.rs` is the pipeline,
+//! `customers.rs` and `users.rs` the kinds.
 
-mod control;
+pub(crate) mod control;
 pub mod csv_file;
+mod customers;
 mod object;
 pub mod options;
 mod query;
+mod users;
 pub mod worker;
 
 pub use control::ImportMutation;
 pub use object::{ImportJob, ImportPhase};
 pub use query::{ImportQuery, ImportSubscription};
+pub use users::UserImportMutation;
 
 use roster_entities::import_job;
 use sea_orm::{ConnectionTrait, EntityTrait};
@@ -23,6 +28,26 @@ use crate::{error::ApiError, scope::Scoped};
 pub const MAX_FILE_BYTES: u64 = 256 * 1024 * 1024;
 /// Most data rows in one file.
 pub const MAX_ROWS: usize = 1_000_000;
+
+/// Whether `viewer` may see and drive `job`: customer imports need the
+/// import permission, user imports the manager permission to add users.
+pub async fn authorize(
+    db: &impl ConnectionTrait,
+    viewer: &crate::auth::Viewer,
+    job: &import_job::Model,
+) -> Result<(), ApiError> {
+    if job.kind == users::KIND {
+        crate::managers::scope(
+            db,
+            viewer,
+            crate::managers::ManagerPermission::AddDeleteUsers,
+        )
+        .await
+        .map(drop)
+    } else {
+        crate::permissions::authorize(viewer, crate::permissions::Permission::ImportCustomers)
+    }
+}
 
 /// The job `id` of `account_id`, or NOT_FOUND.
 pub async fn find(

@@ -11,7 +11,7 @@ mod object;
 pub mod parse;
 mod query;
 
-pub use add::{add_users, AddUsersMutation, NewUser, NewUsers, UserListQuery};
+pub use add::{add_users, prepare, AddUsersMutation, NewUser, NewUsers, UserListQuery};
 pub use loader::{UserFeaturesLoader, UserProductsLoader};
 pub use mutation::UserMutation;
 pub use object::{User, UserRole, UserStatus};

@@ -1,0 +1,714 @@
+//! Customer imports (seeds 000 and 004): the row format, the checks of a
+//! row on its own and against the account (addresses in use, the denylist,
+//! duplicates inside the file), and the writing of a batch.
+
+use std::collections::{HashMap, HashSet};
+
+use chrono::Utc;
+use roster_entities::{
+    company, company_service, customer, customer_email, customer_service, denylist_entry,
+    import_job,
+    import_row::{self, Action},
+};
+use sea_orm::{
+    sea_query::{Expr, OnConflict},
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, EntityTrait,
+    QueryFilter, Set,
+};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::{
+    csv_file::{self, Columns, Format},
+    object::ImportIssue,
+    options::{CompanyMode, DuplicateMode, StoredOptions},
+    worker::{chunks, issue, Checked, Kind, RowCheck},
+};
+use crate::{
+    context::AppState,
+    customers::validate::{self, CleanCustomer, CustomerDraft},
+    error::{ApiError, UserErrorCode},
+};
+
+/// What a valid row will write.
+#[derive(Serialize, Deserialize)]
+pub struct RowData {
+    values: CleanCustomer,
+    company: Option<String>,
+    /// The customer to update (UPDATE rows).
+    existing: Option<Uuid>,
+    /// Columns present in the file: an update changes only those.
+    present: Vec<String>,
+}
+
+/// The CSV column an error of the customer validator belongs to.
+fn column_of(field: &[String]) -> String {
+    match field.first().map(String::as_str) {
+        Some("firstName") => "first_name",
+        Some("lastName") => "last_name",
+        Some("email") => "email",
+        Some("emailAliases") => "email_aliases",
+        Some("officePhone") => "office_phone",
+        Some("mobilePhone") => "mobile_phone",
+        Some("otherPhone") => "other_phone",
+        Some("fax") => "fax",
+        Some("address") => "address",
+        Some("jobTitle") => "job_title",
+        Some("department") => "department",
+        _ => "",
+    }
+    .to_owned()
+}
+
+/// The checks of a row on its own, run on the parser thread.
+pub struct CustomerRowCheck {
+    options: StoredOptions,
+    companies: HashMap<String, Uuid>,
+}
+
+impl RowCheck for CustomerRowCheck {
+    type Row = RowData;
+
+    fn check(
+        &self,
+        columns: &Columns,
+        header: &csv::StringRecord,
+        record: &csv::StringRecord,
+        present: &[String],
+    ) -> Result<RowData, Vec<ImportIssue>> {
+        check_row(
+            columns,
+            header,
+            record,
+            &self.options,
+            &self.companies,
+            present,
+        )
+    }
+}
+
+/// Checks one row on its own (no database).
+fn check_row(
+    columns: &Columns,
+    header: &csv::StringRecord,
+    record: &csv::StringRecord,
+    options: &StoredOptions,
+    companies: &HashMap<String, Uuid>,
+    present: &[String],
+) -> Result<RowData, Vec<ImportIssue>> {
+    if record.len() > header.len()
+        && record
+            .iter()
+            .skip(header.len())
+            .any(|c| !c.trim().is_empty())
+    {
+        return Err(vec![issue(
+            "",
+            UserErrorCode::Invalid,
+            format!(
+                "has {} cells but the header has {}",
+                record.len(),
+                header.len()
+            ),
+        )]);
+    }
+    let get = |column: &str| columns.get(record, column).unwrap_or_default().to_owned();
+    let optional = |column: &str| columns.get(record, column).map(str::to_owned);
+    let draft = CustomerDraft {
+        first_name: get("first_name"),
+        last_name: get("last_name"),
+        email: get("email"),
+        email_aliases: get("email_aliases")
+            .split([',', ';'])
+            .map(str::to_owned)
+            .collect(),
+        office_phone: optional("office_phone"),
+        mobile_phone: optional("mobile_phone"),
+        other_phone: optional("other_phone"),
+        fax: optional("fax"),
+        address: optional("address"),
+        job_title: optional("job_title"),
+        department: optional("department"),
+        notes: optional("notes"),
+        time_zone: None,
+        locale: None,
+    };
+    let mut issues = Vec::new();
+    let values = match validate::validate(&draft) {
+        Ok(values) => Some(values),
+        Err(errors) => {
+            issues.extend(
+                errors
+                    .into_iter()
+                    .map(|e| issue(&column_of(&e.field), e.code, e.message)),
+            );
+            None
+        }
+    };
+    let company = get("Company").trim().to_owned();
+    let company = (!company.is_empty()).then_some(company);
+    if let Some(name) = &company {
+        if name.chars().count() > validate::TEXT_MAX {
+            issues.push(issue(
+                "Company",
+                UserErrorCode::TooLong,
+                format!("is longer than {} characters", validate::TEXT_MAX),
+            ));
+        } else if options.companies == CompanyMode::RequireExisting
+            && !companies.contains_key(&name.to_lowercase())
+        {
+            issues.push(issue(
+                "Company",
+                UserErrorCode::NotFound,
+                format!("no company named \"{name}\"; create it first"),
+            ));
+        }
+    }
+    match values {
+        Some(values) if issues.is_empty() => Ok(RowData {
+            values,
+            company,
+            existing: None,
+            present: present.to_vec(),
+        }),
+        _ => Err(issues),
+    }
+}
+
+fn key_hash(key: &str) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    key.hash(&mut hasher);
+    hasher.finish()
+}
+
+/// The addresses of an earlier row of the job: from the current chunk, or
+/// (for rows already stored) from the database.
+async fn addresses_of(
+    db: &DatabaseConnection,
+    job_id: Uuid,
+    row: i64,
+    pending: &HashMap<i64, Vec<String>>,
+) -> Vec<String> {
+    if let Some(keys) = pending.get(&row) {
+        return keys.clone();
+    }
+    let stored = import_row::Entity::find_by_id((job_id, row))
+        .one(db)
+        .await
+        .ok()
+        .flatten();
+    stored
+        .and_then(|r| r.data)
+        .and_then(|d| serde_json::from_str::<RowData>(&d).ok())
+        .map(|d| {
+            std::iter::once(d.values.email_key)
+                .chain(d.values.email_aliases.into_iter().map(|(_, k)| k))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// A customer import in progress.
+pub struct Customers {
+    options: StoredOptions,
+    /// Every address seen so far, as a hash → the row it was first seen on.
+    /// (8 bytes a key: memory stays small as files grow; a hit is confirmed
+    /// against the row itself.)
+    first_seen: HashMap<u64, i64>,
+}
+
+impl Kind for Customers {
+    type Check = CustomerRowCheck;
+    const FORMAT: &'static Format = &csv_file::CUSTOMERS;
+
+    async fn prepare(
+        state: &AppState,
+        job: &import_job::Model,
+    ) -> Result<(Self, CustomerRowCheck), ApiError> {
+        let options: StoredOptions =
+            serde_json::from_str(&job.options).map_err(ApiError::internal)?;
+        let companies: HashMap<String, Uuid> = company::Entity::find()
+            .filter(company::Column::AccountId.eq(job.account_id))
+            .all(&state.db)
+            .await?
+            .into_iter()
+            .map(|c| (c.name_key, c.id))
+            .collect();
+        let kind = Customers {
+            options: options.clone(),
+            first_seen: HashMap::new(),
+        };
+        Ok((kind, CustomerRowCheck { options, companies }))
+    }
+
+    async fn check_chunk(
+        &mut self,
+        db: &DatabaseConnection,
+        job: &import_job::Model,
+        chunk: Vec<Checked<RowData>>,
+    ) -> Result<Vec<import_row::ActiveModel>, ApiError> {
+        let id = job.id;
+        let account_id = job.account_id;
+        let options = &self.options;
+        let first_seen = &mut self.first_seen;
+        // Checks against the account's data, for the whole chunk at once.
+        let keys: Vec<String> = chunk
+            .iter()
+            .filter_map(|c| c.result.as_ref().ok())
+            .flat_map(|d| {
+                std::iter::once(d.values.email_key.clone())
+                    .chain(d.values.email_aliases.iter().map(|(_, k)| k.clone()))
+            })
+            .collect();
+        let used: HashMap<String, (Uuid, bool)> = customer_email::Entity::find()
+            .filter(customer_email::Column::AccountId.eq(account_id))
+            .filter(customer_email::Column::EmailKey.is_in(keys.clone()))
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|e| (e.email_key, (e.customer_id, e.is_primary)))
+            .collect();
+        let denied: HashSet<String> = denylist_entry::Entity::find()
+            .filter(denylist_entry::Column::AccountId.eq(account_id))
+            .filter(denylist_entry::Column::EmailKey.is_in(keys))
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|d| d.email_key)
+            .collect();
+
+        let mut pending: HashMap<i64, Vec<String>> = HashMap::new();
+        let mut rows = Vec::with_capacity(chunk.len());
+        for checked in chunk {
+            let (action, data, issues) = match checked.result {
+                Err(issues) => (Action::Error, None, issues),
+                Ok(mut data) => {
+                    let key = data.values.email_key.clone();
+                    let mut issues = Vec::new();
+                    let earlier = |k: &str| first_seen.get(&key_hash(k)).copied();
+                    let duplicate_of = match earlier(&key) {
+                        Some(row) if addresses_of(db, id, row, &pending).await.contains(&key) => {
+                            Some(row)
+                        }
+                        _ => None,
+                    };
+                    if let Some(first) = duplicate_of {
+                        issues.push(issue("email", UserErrorCode::Taken, format!("duplicate of row {first} (same email); only row {first} is imported")));
+                    } else if denied.contains(&key) {
+                        issues.push(issue(
+                            "email",
+                            UserErrorCode::NotAllowed,
+                            "is on the account's denylist",
+                        ));
+                    }
+                    for (i, (alias, alias_key)) in data.values.email_aliases.iter().enumerate() {
+                        let owner = used.get(&key).map(|u| u.0);
+                        let taken = used.get(alias_key).is_some_and(|(o, _)| Some(*o) != owner);
+                        let in_file = match earlier(alias_key) {
+                            Some(row) => addresses_of(db, id, row, &pending)
+                                .await
+                                .contains(alias_key),
+                            None => false,
+                        };
+                        if taken || in_file {
+                            issues.push(issue(
+                                "email_aliases",
+                                UserErrorCode::Taken,
+                                format!("{alias} (alias {}) is already another customer's", i + 1),
+                            ));
+                        }
+                    }
+                    if !issues.is_empty() {
+                        (Action::Error, None, issues)
+                    } else {
+                        let addresses: Vec<String> = std::iter::once(key.clone())
+                            .chain(data.values.email_aliases.iter().map(|(_, k)| k.clone()))
+                            .collect();
+                        for k in &addresses {
+                            first_seen.entry(key_hash(k)).or_insert(checked.row_number);
+                        }
+                        pending.insert(checked.row_number, addresses);
+                        match used.get(&key) {
+                            Some((_, false)) => (
+                                Action::Error,
+                                None,
+                                vec![issue(
+                                    "email",
+                                    UserErrorCode::Taken,
+                                    "is another customer's email alias",
+                                )],
+                            ),
+                            Some((owner, true)) => match options.duplicates {
+                                DuplicateMode::Skip => (
+                                    Action::Skip,
+                                    None,
+                                    vec![issue(
+                                        "email",
+                                        UserErrorCode::Taken,
+                                        "a customer with this email exists; skipped",
+                                    )],
+                                ),
+                                DuplicateMode::Update => {
+                                    data.existing = Some(*owner);
+                                    (Action::Update, Some(data), Vec::new())
+                                }
+                            },
+                            None => (Action::Create, Some(data), Vec::new()),
+                        }
+                    }
+                }
+            };
+            rows.push(import_row::ActiveModel {
+                job_id: Set(id),
+                row_number: Set(checked.row_number),
+                action: Set(action),
+                data: Set(data.map(|d| serde_json::to_string(&d).unwrap_or_default())),
+                issues: Set(serde_json::to_string(&issues).unwrap_or_else(|_| "[]".into())),
+            });
+        }
+        Ok(rows)
+    }
+
+    async fn before_writing(
+        _txn: &DatabaseTransaction,
+        _job: &import_job::Model,
+    ) -> Result<Result<(), String>, ApiError> {
+        Ok(Ok(()))
+    }
+
+    async fn write_batch(
+        txn: &DatabaseTransaction,
+        job: &import_job::Model,
+        rows: Vec<import_row::Model>,
+    ) -> Result<(i64, i64, i64), ApiError> {
+        let options: StoredOptions =
+            serde_json::from_str(&job.options).map_err(ApiError::internal)?;
+        write_batch(txn, job.id, job.account_id, &options, rows).await
+    }
+}
+
+/// Writes one batch of rows; returns (created, updated, failed).
+async fn write_batch(
+    txn: &impl ConnectionTrait,
+    job_id: Uuid,
+    account_id: Uuid,
+    options: &StoredOptions,
+    rows: Vec<import_row::Model>,
+) -> Result<(i64, i64, i64), ApiError> {
+    let now = Utc::now();
+    let mut parsed: Vec<(i64, RowData)> = Vec::with_capacity(rows.len());
+    for row in rows {
+        if let Some(data) = row
+            .data
+            .as_deref()
+            .and_then(|d| serde_json::from_str::<RowData>(d).ok())
+        {
+            parsed.push((row.row_number, data));
+        }
+    }
+
+    // Companies named by the batch: found, or created (CREATE_MISSING).
+    let mut names: Vec<(String, String)> = parsed
+        .iter()
+        .filter_map(|(_, d)| d.company.clone())
+        .map(|n| (n.to_lowercase(), n))
+        .collect();
+    names.sort();
+    names.dedup_by(|a, b| a.0 == b.0);
+    let mut companies: HashMap<String, Uuid> = HashMap::new();
+    if !names.is_empty() {
+        let keys: Vec<String> = names.iter().map(|(k, _)| k.clone()).collect();
+        let find = || {
+            company::Entity::find()
+                .filter(company::Column::AccountId.eq(account_id))
+                .filter(company::Column::NameKey.is_in(keys.clone()))
+        };
+        companies.extend(
+            find()
+                .all(txn)
+                .await?
+                .into_iter()
+                .map(|c| (c.name_key, c.id)),
+        );
+        let missing: Vec<_> = names
+            .iter()
+            .filter(|(k, _)| !companies.contains_key(k))
+            .map(|(k, n)| company::ActiveModel {
+                id: Set(Uuid::now_v7()),
+                account_id: Set(account_id),
+                name: Set(n.clone()),
+                name_key: Set(k.clone()),
+                created_at: Set(now),
+                updated_at: Set(now),
+            })
+            .collect();
+        if !missing.is_empty() && options.companies == CompanyMode::CreateMissing {
+            let inserted = company::Entity::insert_many(missing)
+                .on_conflict(
+                    OnConflict::columns([company::Column::AccountId, company::Column::NameKey])
+                        .do_nothing()
+                        .to_owned(),
+                )
+                .exec(txn)
+                .await;
+            match inserted {
+                Ok(_) | Err(sea_orm::DbErr::RecordNotInserted) => {}
+                Err(err) => return Err(err.into()),
+            }
+            companies.extend(
+                find()
+                    .all(txn)
+                    .await?
+                    .into_iter()
+                    .map(|c| (c.name_key, c.id)),
+            );
+        }
+    }
+    let mut company_services: HashMap<Uuid, Vec<Uuid>> = HashMap::new();
+    if !companies.is_empty() {
+        for link in company_service::Entity::find()
+            .filter(company_service::Column::CompanyId.is_in(companies.values().copied()))
+            .all(txn)
+            .await?
+        {
+            company_services
+                .entry(link.company_id)
+                .or_default()
+                .push(link.service_id);
+        }
+    }
+
+    // Addresses taken since validation make their row fail, not the batch.
+    let keys: Vec<String> = parsed
+        .iter()
+        .flat_map(|(_, d)| {
+            std::iter::once(d.values.email_key.clone())
+                .chain(d.values.email_aliases.iter().map(|(_, k)| k.clone()))
+        })
+        .collect();
+    let taken: HashMap<String, Uuid> = customer_email::Entity::find()
+        .filter(customer_email::Column::AccountId.eq(account_id))
+        .filter(customer_email::Column::EmailKey.is_in(keys))
+        .all(txn)
+        .await?
+        .into_iter()
+        .map(|e| (e.email_key, e.customer_id))
+        .collect();
+
+    let portal = if options.send_activation_emails {
+        customer::PortalAccess::Standard
+    } else {
+        customer::PortalAccess::NoAccess
+    };
+    let (mut customers, mut emails, mut grants) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut created, mut updated, mut failed) = (0i64, 0i64, 0i64);
+    for (row_number, data) in parsed {
+        let v = &data.values;
+        let conflict = std::iter::once(&v.email_key)
+            .chain(v.email_aliases.iter().map(|(_, k)| k))
+            .any(|k| {
+                taken
+                    .get(k)
+                    .is_some_and(|owner| Some(*owner) != data.existing)
+            });
+        let company_id = data
+            .company
+            .as_ref()
+            .and_then(|n| companies.get(&n.to_lowercase()).copied());
+        if conflict || (data.company.is_some() && company_id.is_none()) {
+            failed += 1;
+            let why = if conflict {
+                "an address of this row was taken by another customer before the import"
+            } else {
+                "the company no longer exists"
+            };
+            import_row::Entity::update_many()
+                .col_expr(import_row::Column::Action, Expr::value(Action::Error))
+                .col_expr(
+                    import_row::Column::Issues,
+                    Expr::value(
+                        serde_json::to_string(&[issue("", UserErrorCode::Taken, why)])
+                            .unwrap_or_default(),
+                    ),
+                )
+                .filter(import_row::Column::JobId.eq(job_id))
+                .filter(import_row::Column::RowNumber.eq(row_number))
+                .exec(txn)
+                .await?;
+            continue;
+        }
+        let services = match company_id {
+            Some(c) => company_services.get(&c).cloned().unwrap_or_default(),
+            None => options.service_ids.clone(),
+        };
+        let customer_id = match data.existing {
+            Some(existing) => {
+                update_existing(txn, account_id, existing, &data, company_id).await?;
+                updated += 1;
+                existing
+            }
+            None => {
+                let customer_id = Uuid::now_v7();
+                customers.push(customer::ActiveModel {
+                    id: Set(customer_id),
+                    account_id: Set(account_id),
+                    sort_name: Set(v.sort_name()),
+                    first_name: Set(v.first_name.clone()),
+                    last_name: Set(v.last_name.clone()),
+                    email: Set(v.email.clone()),
+                    email_key: Set(v.email_key.clone()),
+                    company_id: Set(company_id),
+                    office_phone: Set(v.office_phone.clone()),
+                    mobile_phone: Set(v.mobile_phone.clone()),
+                    other_phone: Set(v.other_phone.clone()),
+                    fax: Set(v.fax.clone()),
+                    address: Set(v.address.clone()),
+                    job_title: Set(v.job_title.clone()),
+                    department: Set(v.department.clone()),
+                    notes: Set(v.notes.clone()),
+                    email_format: Set(customer::EmailFormat::Html),
+                    feedback_emails: Set(true),
+                    time_zone: Set(None),
+                    locale: Set(None),
+                    portal_access: Set(portal),
+                    avatar_token: Set(None),
+                    created_at: Set(now),
+                    updated_at: Set(now),
+                });
+                for (position, (email, key, primary)) in
+                    std::iter::once((v.email.clone(), v.email_key.clone(), true))
+                        .chain(
+                            v.email_aliases
+                                .iter()
+                                .map(|(a, k)| (a.clone(), k.clone(), false)),
+                        )
+                        .enumerate()
+                {
+                    emails.push(customer_email::ActiveModel {
+                        account_id: Set(account_id),
+                        email_key: Set(key),
+                        customer_id: Set(customer_id),
+                        email: Set(email),
+                        is_primary: Set(primary),
+                        position: Set(position as i32),
+                    });
+                }
+                created += 1;
+                customer_id
+            }
+        };
+        for service_id in services {
+            grants.push(customer_service::ActiveModel {
+                account_id: Set(account_id),
+                customer_id: Set(customer_id),
+                service_id: Set(service_id),
+                access: Set(customer_service::ServiceAccess::PortalAccess),
+            });
+        }
+    }
+    // 24 columns × 500 rows stays under SQLite's 32,766 bound parameters.
+    if !customers.is_empty() {
+        customer::Entity::insert_many(customers).exec(txn).await?;
+    }
+    for chunk in chunks(emails, 5_000) {
+        customer_email::Entity::insert_many(chunk).exec(txn).await?;
+    }
+    for chunk in chunks(grants, 5_000) {
+        let result = customer_service::Entity::insert_many(chunk)
+            .on_conflict(
+                OnConflict::columns([
+                    customer_service::Column::CustomerId,
+                    customer_service::Column::ServiceId,
+                ])
+                .do_nothing()
+                .to_owned(),
+            )
+            .exec(txn)
+            .await;
+        match result {
+            Ok(_) | Err(sea_orm::DbErr::RecordNotInserted) => {}
+            Err(err) => return Err(err.into()),
+        }
+    }
+    Ok((created, updated, failed))
+}
+
+/// UPDATE mode: the file's columns overwrite the customer's values.
+async fn update_existing(
+    txn: &impl ConnectionTrait,
+    account_id: Uuid,
+    customer_id: Uuid,
+    data: &RowData,
+    company_id: Option<Uuid>,
+) -> Result<(), ApiError> {
+    let v = &data.values;
+    let has = |c: &str| data.present.iter().any(|p| p == c);
+    let mut update = customer::Entity::update_many()
+        .col_expr(
+            customer::Column::FirstName,
+            Expr::value(v.first_name.clone()),
+        )
+        .col_expr(customer::Column::SortName, Expr::value(v.sort_name()))
+        .col_expr(customer::Column::UpdatedAt, Expr::value(Utc::now()));
+    let text_columns: [(&str, customer::Column, &Option<String>); 8] = [
+        (
+            "office_phone",
+            customer::Column::OfficePhone,
+            &v.office_phone,
+        ),
+        (
+            "mobile_phone",
+            customer::Column::MobilePhone,
+            &v.mobile_phone,
+        ),
+        ("other_phone", customer::Column::OtherPhone, &v.other_phone),
+        ("fax", customer::Column::Fax, &v.fax),
+        ("address", customer::Column::Address, &v.address),
+        ("job_title", customer::Column::JobTitle, &v.job_title),
+        ("department", customer::Column::Department, &v.department),
+        ("notes", customer::Column::Notes, &v.notes),
+    ];
+    if has("last_name") {
+        update = update.col_expr(customer::Column::LastName, Expr::value(v.last_name.clone()));
+    }
+    for (name, column, value) in text_columns {
+        if has(name) {
+            update = update.col_expr(column, Expr::value(value.clone()));
+        }
+    }
+    if has("Company") {
+        update = update.col_expr(customer::Column::CompanyId, Expr::value(company_id));
+    }
+    update
+        .filter(customer::Column::Id.eq(customer_id))
+        .filter(customer::Column::AccountId.eq(account_id))
+        .exec(txn)
+        .await?;
+    if has("email_aliases") {
+        customer_email::Entity::delete_many()
+            .filter(customer_email::Column::CustomerId.eq(customer_id))
+            .filter(customer_email::Column::IsPrimary.eq(false))
+            .exec(txn)
+            .await?;
+        let aliases: Vec<_> = v
+            .email_aliases
+            .iter()
+            .enumerate()
+            .map(|(i, (alias, key))| customer_email::ActiveModel {
+                account_id: Set(account_id),
+                email_key: Set(key.clone()),
+                customer_id: Set(customer_id),
+                email: Set(alias.clone()),
+                is_primary: Set(false),
+                position: Set(i as i32 + 1),
+            })
+            .collect();
+        if !aliases.is_empty() {
+            customer_email::Entity::insert_many(aliases)
+                .exec(txn)
+                .await?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,514 @@
+//! Staff user imports (seed 002's fields: first_name, last_name, email,
+//! extension) through the shared pipeline: the same job, preview, confirm,
+//! progress and resume as customer imports. What every imported user gets
+//! (role, products, groups, template, language) is chosen when the import
+//! starts; seats are taken for every row at once when writing starts, so a
+//! shortage imports nobody.
+
+use std::collections::{HashMap, HashSet};
+
+use async_graphql::{Context, InputObject, Object, Upload, ID};
+use chrono::Utc;
+use roster_entities::{
+    group_member, import_job,
+    import_row::{self, Action},
+    product,
+    user::{self, Role, Status},
+    user_product,
+};
+use sea_orm::{
+    sea_query::Expr, ColumnTrait, DatabaseConnection, DatabaseTransaction, EntityTrait,
+    PaginatorTrait, QueryFilter, QuerySelect, Set,
+};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::{
+    control::{self, ImportJobPayload},
+    csv_file::{self, Columns, Format},
+    object::ImportIssue,
+    worker::{issue, Checked, Kind, RowCheck},
+};
+use crate::{
+    activity::{self, Entry},
+    context::{AppState, ContextExt},
+    error::{ApiError, ApiResult, UserError, UserErrorCode},
+    users::{extension, parse, UserRole, USERS_MAX},
+    validation,
+};
+
+/// `import_job.kind` of user imports.
+pub const KIND: &str = "USERS";
+
+/// What every imported user gets.
+#[derive(InputObject, Clone, Debug)]
+pub struct UserImportOptions {
+    #[graphql(default_with = "UserRole::Member")]
+    pub role: UserRole,
+    pub custom_role_id: Option<ID>,
+    #[graphql(default)]
+    pub product_ids: Vec<ID>,
+    #[graphql(default)]
+    pub group_ids: Vec<ID>,
+    pub settings_template_id: Option<ID>,
+    #[graphql(default_with = "String::from(\"en\")")]
+    pub language: String,
+}
+
+impl Default for UserImportOptions {
+    fn default() -> Self {
+        UserImportOptions {
+            role: UserRole::Member,
+            custom_role_id: None,
+            product_ids: Vec::new(),
+            group_ids: Vec::new(),
+            settings_template_id: None,
+            language: "en".into(),
+        }
+    }
+}
+
+/// The options as stored with the job.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct StoredUserOptions {
+    pub role: String,
+    pub custom_role_id: Option<Uuid>,
+    pub product_ids: Vec<Uuid>,
+    pub group_ids: Vec<Uuid>,
+    pub template_id: Option<Uuid>,
+    pub language: String,
+}
+
+impl StoredUserOptions {
+    fn role(&self) -> Role {
+        match self.role.as_str() {
+            "SUPER_ADMIN" => Role::SuperAdmin,
+            "ADMIN" => Role::Admin,
+            _ => Role::Member,
+        }
+    }
+}
+
+/// A valid row.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct UserRow {
+    first_name: String,
+    last_name: String,
+    email: String,
+    email_key: String,
+    extension: Option<i32>,
+}
+
+pub struct UserRowCheck;
+
+impl RowCheck for UserRowCheck {
+    type Row = UserRow;
+
+    fn check(
+        &self,
+        columns: &Columns,
+        _header: &csv::StringRecord,
+        record: &csv::StringRecord,
+        _present: &[String],
+    ) -> Result<UserRow, Vec<ImportIssue>> {
+        let get = |c: &str| columns.get(record, c).unwrap_or_default();
+        let mut issues = Vec::new();
+        let mut take = |column: &str, result: Result<String, UserError>| match result {
+            Ok(v) => Some(v),
+            Err(e) => {
+                issues.push(issue(column, e.code, e.message));
+                None
+            }
+        };
+        let first = take(
+            "first_name",
+            validation::required_text("first_name", get("first_name"), parse::NAME_MAX),
+        );
+        let last = take(
+            "last_name",
+            validation::required_text("last_name", get("last_name"), parse::NAME_MAX),
+        );
+        let email = take(
+            "email",
+            validation::email("email", get("email"), parse::EMAIL_MAX),
+        );
+        let extension = match get("extension").trim() {
+            "" => None,
+            text => match text
+                .parse::<i32>()
+                .map(|e| extension::check("extension", e))
+            {
+                Ok(Ok(e)) => Some(e),
+                Ok(Err(e)) => {
+                    issues.push(issue("extension", e.code, e.message));
+                    None
+                }
+                Err(_) => {
+                    issues.push(issue(
+                        "extension",
+                        UserErrorCode::Invalid,
+                        "is not a number",
+                    ));
+                    None
+                }
+            },
+        };
+        match (first, last, email) {
+            (Some(first_name), Some(last_name), Some(email)) if issues.is_empty() => Ok(UserRow {
+                first_name,
+                last_name,
+                email_key: validation::email_key(&email),
+                email,
+                extension,
+            }),
+            _ => Err(issues),
+        }
+    }
+}
+
+/// A user import in progress: what earlier rows used, and room left.
+pub struct Users {
+    emails: HashMap<String, i64>,
+    extensions: HashMap<i32, i64>,
+    taken_extensions: HashSet<i32>,
+    /// Users the account will have once the rows so far are written.
+    count: u64,
+}
+
+impl Kind for Users {
+    type Check = UserRowCheck;
+    const FORMAT: &'static Format = &csv_file::USERS;
+
+    async fn prepare(
+        state: &AppState,
+        job: &import_job::Model,
+    ) -> Result<(Self, UserRowCheck), ApiError> {
+        let count = user::Entity::find()
+            .filter(user::Column::AccountId.eq(job.account_id))
+            .count(&state.db)
+            .await?;
+        let taken_extensions = extension::taken(&state.db, job.account_id).await?;
+        Ok((
+            Users {
+                emails: HashMap::new(),
+                extensions: HashMap::new(),
+                taken_extensions,
+                count,
+            },
+            UserRowCheck,
+        ))
+    }
+
+    async fn check_chunk(
+        &mut self,
+        db: &DatabaseConnection,
+        job: &import_job::Model,
+        chunk: Vec<Checked<UserRow>>,
+    ) -> Result<Vec<import_row::ActiveModel>, ApiError> {
+        let keys: Vec<String> = chunk
+            .iter()
+            .filter_map(|c| c.result.as_ref().ok())
+            .map(|r| r.email_key.clone())
+            .collect();
+        // Emails sign in: unique across accounts.
+        let existing: HashMap<String, Uuid> = user::Entity::find()
+            .select_only()
+            .column(user::Column::EmailKey)
+            .column(user::Column::AccountId)
+            .filter(user::Column::EmailKey.is_in(keys))
+            .into_tuple::<(String, Uuid)>()
+            .all(db)
+            .await?
+            .into_iter()
+            .collect();
+        let mut rows = Vec::with_capacity(chunk.len());
+        for checked in chunk {
+            let (action, data, issues) = match checked.result {
+                Err(issues) => (Action::Error, None, issues),
+                Ok(row) => {
+                    let mut issues = Vec::new();
+                    if let Some(first) = self.emails.get(&row.email_key) {
+                        issues.push(issue(
+                            "email",
+                            UserErrorCode::Taken,
+                            format!("duplicate of row {first} (same email); only row {first} is imported"),
+                        ));
+                    } else if let Some(account) = existing.get(&row.email_key) {
+                        let whose = if *account == job.account_id {
+                            "is already a user of this account"
+                        } else {
+                            "belongs to a user of another account"
+                        };
+                        issues.push(issue("email", UserErrorCode::Taken, whose));
+                    }
+                    if let Some(e) = row.extension {
+                        if self.taken_extensions.contains(&e) {
+                            issues.push(issue(
+                                "extension",
+                                UserErrorCode::Taken,
+                                format!("{e} is another user's extension"),
+                            ));
+                        } else if let Some(first) = self.extensions.get(&e) {
+                            issues.push(issue(
+                                "extension",
+                                UserErrorCode::Taken,
+                                format!("{e} is also row {first}'s"),
+                            ));
+                        }
+                    }
+                    if issues.is_empty() && self.count >= USERS_MAX {
+                        issues.push(issue(
+                            "",
+                            UserErrorCode::LimitExceeded,
+                            format!("an account has at most {USERS_MAX} users"),
+                        ));
+                    }
+                    if issues.is_empty() {
+                        self.emails
+                            .insert(row.email_key.clone(), checked.row_number);
+                        if let Some(e) = row.extension {
+                            self.extensions.insert(e, checked.row_number);
+                        }
+                        self.count += 1;
+                        (Action::Create, Some(row), issues)
+                    } else {
+                        (Action::Error, None, issues)
+                    }
+                }
+            };
+            rows.push(import_row::ActiveModel {
+                job_id: Set(job.id),
+                row_number: Set(checked.row_number),
+                action: Set(action),
+                data: Set(data.map(|d| serde_json::to_string(&d).unwrap_or_default())),
+                issues: Set(serde_json::to_string(&issues).unwrap_or_else(|_| "[]".into())),
+            });
+        }
+        Ok(rows)
+    }
+
+    async fn before_writing(
+        txn: &DatabaseTransaction,
+        job: &import_job::Model,
+    ) -> Result<Result<(), String>, ApiError> {
+        let options: StoredUserOptions =
+            serde_json::from_str(&job.options).map_err(ApiError::internal)?;
+        if options.product_ids.is_empty() {
+            return Ok(Ok(()));
+        }
+        let wanted = job.to_create as i32;
+        let products = product::Entity::find()
+            .filter(product::Column::AccountId.eq(job.account_id))
+            .filter(product::Column::Id.is_in(options.product_ids.clone()))
+            .all(txn)
+            .await?;
+        for p in products {
+            let taken = product::Entity::update_many()
+                .col_expr(
+                    product::Column::SeatsUsed,
+                    Expr::col(product::Column::SeatsUsed).add(wanted),
+                )
+                .filter(product::Column::Id.eq(p.id))
+                .filter(
+                    Expr::expr(Expr::col(product::Column::SeatsUsed).add(wanted))
+                        .lte(Expr::col(product::Column::Seats)),
+                )
+                .exec(txn)
+                .await?;
+            if taken.rows_affected == 0 {
+                return Ok(Err(format!(
+                    "not enough seats of {}: {} free, {wanted} needed; nothing was imported",
+                    p.name,
+                    p.seats - p.seats_used
+                )));
+            }
+        }
+        Ok(Ok(()))
+    }
+
+    async fn write_batch(
+        txn: &DatabaseTransaction,
+        job: &import_job::Model,
+        rows: Vec<import_row::Model>,
+    ) -> Result<(i64, i64, i64), ApiError> {
+        let options: StoredUserOptions =
+            serde_json::from_str(&job.options).map_err(ApiError::internal)?;
+        let parsed: Vec<UserRow> = rows
+            .iter()
+            .filter_map(|r| r.data.as_deref().and_then(|d| serde_json::from_str(d).ok()))
+            .collect();
+        let keys: Vec<String> = parsed.iter().map(|r| r.email_key.clone()).collect();
+        let existing: HashSet<String> = user::Entity::find()
+            .select_only()
+            .column(user::Column::EmailKey)
+            .filter(user::Column::EmailKey.is_in(keys))
+            .into_tuple::<String>()
+            .all(txn)
+            .await?
+            .into_iter()
+            .collect();
+        let mut taken = extension::taken(txn, job.account_id).await?;
+        let (fresh, failed): (Vec<UserRow>, Vec<UserRow>) = parsed.into_iter().partition(|r| {
+            !existing.contains(&r.email_key) && r.extension.is_none_or(|e| !taken.contains(&e))
+        });
+        taken.extend(fresh.iter().filter_map(|r| r.extension));
+        let mut free = extension::lowest_free(
+            &taken,
+            fresh.iter().filter(|r| r.extension.is_none()).count(),
+        )
+        .into_iter();
+        let now = Utc::now();
+        let users: Vec<user::Model> = fresh
+            .into_iter()
+            .map(|r| user::Model {
+                id: Uuid::now_v7(),
+                account_id: job.account_id,
+                first_name: r.first_name,
+                last_name: r.last_name,
+                email: r.email,
+                email_key: r.email_key,
+                role: options.role(),
+                status: Status::Invited,
+                password_hash: None,
+                extension: r.extension.or_else(|| free.next()),
+                language: options.language.clone(),
+                custom_role_id: options.custom_role_id,
+                settings_template_id: options.template_id,
+                created_at: now,
+                updated_at: now,
+            })
+            .collect();
+        if !users.is_empty() {
+            let models = users.iter().cloned().map(|u| user::ActiveModel {
+                id: Set(u.id),
+                account_id: Set(u.account_id),
+                first_name: Set(u.first_name),
+                last_name: Set(u.last_name),
+                email: Set(u.email),
+                email_key: Set(u.email_key),
+                role: Set(u.role),
+                status: Set(u.status),
+                password_hash: Set(u.password_hash),
+                extension: Set(u.extension),
+                language: Set(u.language),
+                custom_role_id: Set(u.custom_role_id),
+                settings_template_id: Set(u.settings_template_id),
+                created_at: Set(u.created_at),
+                updated_at: Set(u.updated_at),
+            });
+            user::Entity::insert_many(models)
+                .exec_without_returning(txn)
+                .await?;
+            for group in &options.group_ids {
+                let links = users.iter().map(|u| group_member::ActiveModel {
+                    account_id: Set(job.account_id),
+                    group_id: Set(*group),
+                    user_id: Set(u.id),
+                });
+                group_member::Entity::insert_many(links)
+                    .exec_without_returning(txn)
+                    .await?;
+            }
+            for product_id in &options.product_ids {
+                let seats = users.iter().map(|u| user_product::ActiveModel {
+                    account_id: Set(job.account_id),
+                    user_id: Set(u.id),
+                    product_id: Set(*product_id),
+                    assigned_at: Set(now),
+                });
+                user_product::Entity::insert_many(seats)
+                    .exec_without_returning(txn)
+                    .await?;
+            }
+            crate::contacts::users::sync(txn).await?;
+        }
+        // Seats were taken for every row when writing started: give back
+        // those of rows that failed since.
+        if !failed.is_empty() && !options.product_ids.is_empty() {
+            product::Entity::update_many()
+                .col_expr(
+                    product::Column::SeatsUsed,
+                    Expr::col(product::Column::SeatsUsed).sub(failed.len() as i32),
+                )
+                .filter(product::Column::Id.is_in(options.product_ids.clone()))
+                .exec(txn)
+                .await?;
+        }
+        if let Some(actor) = job.user_id {
+            let viewer = activity::on_behalf_of(job.account_id, actor);
+            // Published by the job's progress, not one event per user.
+            activity::insert(
+                txn,
+                &viewer,
+                users
+                    .iter()
+                    .map(|u| Entry::ok("user.import", "User", u.id, u.email.clone()))
+                    .collect(),
+            )
+            .await?;
+        }
+        Ok((users.len() as i64, 0, failed.len() as i64))
+    }
+}
+
+#[derive(Default)]
+pub struct UserImportMutation;
+
+#[Object]
+impl UserImportMutation {
+    /// Uploads a CSV of staff users (columns first_name, last_name, email and
+    /// optionally extension; GraphQL multipart request) and starts an import
+    /// job, previewed and confirmed like a customer import (`confirmImport`,
+    /// `importProgress`). Every imported user gets the options' role,
+    /// products, groups, settings template and language.
+    async fn start_user_import(
+        &self,
+        ctx: &Context<'_>,
+        file: Upload,
+        options: Option<UserImportOptions>,
+    ) -> ApiResult<ImportJobPayload> {
+        let viewer = crate::auth::viewer(ctx)?;
+        let options = options.unwrap_or_default();
+        let role: Role = options.role.into();
+        let prepared = crate::users::prepare(
+            ctx.db(),
+            viewer,
+            role,
+            options.custom_role_id.as_ref(),
+            &options.product_ids,
+            &options.group_ids,
+            options.settings_template_id.as_ref(),
+        )
+        .await?;
+        let (custom_role_id, products, group_ids, template_id) = match prepared {
+            Ok(p) => p,
+            Err(e) => {
+                return Ok(ImportJobPayload {
+                    job: None,
+                    user_errors: vec![e],
+                })
+            }
+        };
+        let language = options.language.trim().to_lowercase();
+        if !crate::customers::validate::LOCALES.contains(&language.as_str()) {
+            return Ok(ImportJobPayload {
+                job: None,
+                user_errors: vec![UserError::new(
+                    "options.language",
+                    UserErrorCode::Invalid,
+                    "must be one of de, en, es, pt, fr, it",
+                )],
+            });
+        }
+        let stored = StoredUserOptions {
+            role: async_graphql::resolver_utils::enum_value(options.role).to_string(),
+            custom_role_id,
+            product_ids: products.iter().map(|p| p.id).collect(),
+            group_ids,
+            template_id,
+            language,
+        };
+        let stored = serde_json::to_string(&stored).map_err(ApiError::internal)?;
+        control::start(ctx, viewer, KIND, &csv_file::USERS, file, stored).await
+    }
+}
