@@ -896,3 +896,38 @@ async fn staff_features_are_isolated_between_accounts() {
         &json!({ "user": { "firstName": "U", "groups": { "totalCount": 1 } }, "product": { "seats": 5, "seatsUsed": 0 } })
     );
 }
+
+#[tokio::test]
+async fn user_pages_load_nested_fields_in_batches() {
+    let server = TestServer::start().await;
+    let admin = server.super_admin().await;
+    let meeting = product(&admin, "Meeting", 100).await;
+    let sales = group(&admin, "Sales").await;
+    let support = group(&admin, "Support").await;
+    let role = id_at(&admin, "mutation { createCustomRole(input: { name: \"Exporter\", permissions: [EXPORT_CUSTOMERS] }) { role { id } } }", json!({}), &["createCustomRole", "role", "id"]).await;
+    let users: Vec<Value> = (0..60)
+        .map(|i| person("B", &format!("b{i:02}@acme.test")))
+        .collect();
+    let added = add(&admin, json!({ "users": users, "productIds": [meeting], "groupIds": [sales, support], "customRoleId": role })).await;
+    assert_eq!(added["addedCount"], 60, "{added}");
+    let page = "query($n: Int!) { users(first: $n, filter: { statuses: [INVITED] }) { nodes {
+        email customRole { name } groups { totalCount nodes { name } }
+        products { product { name } features { enabled } settings { key } }
+        settingsTemplate { name } managerPermissions { permission }
+    } } }";
+    let mut figures = Vec::new();
+    for n in [5, 50] {
+        let before = server.statements().await;
+        let res = admin.gql(page, json!({ "n": n })).await;
+        let after = server.statements().await;
+        let nodes = data(&res)["users"]["nodes"].as_array().unwrap();
+        assert_eq!(nodes.len(), n as usize);
+        assert_eq!(nodes[0]["groups"]["totalCount"], 2);
+        assert_eq!(nodes[0]["customRole"]["name"], "Exporter");
+        figures.push(after - before);
+    }
+    assert_eq!(
+        figures[0], figures[1],
+        "statements grew with the page size: {figures:?}"
+    );
+}

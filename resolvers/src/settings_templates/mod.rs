@@ -85,11 +85,12 @@ pub async fn of_user(
             return Ok(found);
         }
     }
-    loaders
+    Ok(loaders
         .default_templates
         .load_one(user.account_id)
         .await
-        .map_err(ApiError::internal)
+        .map_err(ApiError::internal)?
+        .flatten())
 }
 
 /// A named set of per-product settings.
@@ -131,13 +132,14 @@ impl SettingsTemplate {
     }
 }
 
-/// Loads the account's default template.
+/// Loads the account's default template. Accounts without one get `None`
+/// (cached too, so a page of users asks once).
 pub struct DefaultTemplateLoader {
     pub db: sea_orm::DatabaseConnection,
 }
 
 impl async_graphql::dataloader::Loader<Uuid> for DefaultTemplateLoader {
-    type Value = settings_template::Model;
+    type Value = Option<settings_template::Model>;
     type Error = std::sync::Arc<sea_orm::DbErr>;
 
     async fn load(
@@ -150,6 +152,11 @@ impl async_graphql::dataloader::Loader<Uuid> for DefaultTemplateLoader {
             .filter(settings_template::Column::IsDefault.eq(true))
             .all(&self.db)
             .await?;
-        Ok(rows.into_iter().map(|t| (t.account_id, t)).collect())
+        let mut out: std::collections::HashMap<Uuid, Self::Value> =
+            keys.iter().map(|k| (*k, None)).collect();
+        for t in rows {
+            out.insert(t.account_id, Some(t));
+        }
+        Ok(out)
     }
 }

@@ -188,6 +188,24 @@ async fn prime(ctx: &Context<'_>, page: &Page<User>) -> Result<(), ApiError> {
             .await
             .map_err(internal)?;
     }
+    if selects("managerPermissions") {
+        loaders
+            .manager_grants
+            .load_many(keys.clone())
+            .await
+            .map_err(internal)?;
+    }
+    if selects("customRole") {
+        let roles = page
+            .edges
+            .iter()
+            .filter_map(|e| e.node.0.custom_role_id.map(|r| (e.node.0.account_id, r)));
+        loaders
+            .custom_roles
+            .load_many(roles)
+            .await
+            .map_err(internal)?;
+    }
     if selects("settingsTemplate") || selects("products") {
         let templates = page.edges.iter().filter_map(|e| {
             e.node
