@@ -15,6 +15,7 @@ mod m20261123_000008_customers_account_id_index;
 mod m20261123_000009_contacts;
 mod m20261123_000010_portal_and_incidents;
 mod m20261123_000011_staff;
+mod m20261123_000012_invitations;
 
 pub struct Migrator;
 
@@ -33,6 +34,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000009_contacts::Migration),
             Box::new(m20261123_000010_portal_and_incidents::Migration),
             Box::new(m20261123_000011_staff::Migration),
+            Box::new(m20261123_000012_invitations::Migration),
         ]
     }
 }

@@ -19,6 +19,37 @@ pub struct AppState {
     pub jobs: Arc<tokio::sync::Notify>,
     /// This process, as the owner of the jobs it works on.
     pub instance_id: uuid::Uuid,
+    /// How invitations are mailed.
+    pub mail: Arc<MailSettings>,
+    /// Wakes the mail worker when a message is waiting.
+    pub outbox: Arc<tokio::sync::Notify>,
+}
+
+/// Where invitation mail goes and what its links point to.
+#[derive(Clone, Debug)]
+pub struct MailSettings {
+    /// Base of the links in mail, e.g. `https://roster.example.com`.
+    pub public_url: String,
+    /// The sender, e.g. `Roster <no-reply@example.com>`.
+    pub from: String,
+    /// `smtp://host:25` or `smtps://user:pass@host:465`; `None` writes
+    /// `.eml` files to `mail_dir` instead.
+    pub smtp_url: Option<String>,
+    pub mail_dir: std::path::PathBuf,
+    /// How long an invitation link works.
+    pub invitation_ttl: Duration,
+}
+
+impl Default for MailSettings {
+    fn default() -> Self {
+        MailSettings {
+            public_url: "http://127.0.0.1:8080".into(),
+            from: "Roster <no-reply@roster.invalid>".into(),
+            smtp_url: None,
+            mail_dir: "data/outbox".into(),
+            invitation_ttl: Duration::from_secs(7 * 24 * 3600),
+        }
+    }
 }
 
 impl AppState {
@@ -29,7 +60,14 @@ impl AppState {
             events: crate::events::EventBus::in_process(),
             jobs: Arc::new(tokio::sync::Notify::new()),
             instance_id: uuid::Uuid::now_v7(),
+            mail: Arc::new(MailSettings::default()),
+            outbox: Arc::new(tokio::sync::Notify::new()),
         }
+    }
+
+    pub fn with_mail(mut self, mail: MailSettings) -> Self {
+        self.mail = Arc::new(mail);
+        self
     }
 }
 

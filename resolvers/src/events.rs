@@ -1,7 +1,7 @@
 //! The event bus behind subscriptions. In-process (a broadcast channel) for
 //! now; a Redis fan-out for several instances plugs in behind `publish`.
 
-use roster_entities::{activity, import_job};
+use roster_entities::{activity, import_job, invitation};
 use tokio::sync::broadcast;
 
 /// Something subscribers may want to see.
@@ -11,6 +11,8 @@ pub enum Event {
     ImportProgress(import_job::Model),
     /// An entry was added to an account's activity history.
     Activity(activity::Model),
+    /// An invitation changed status.
+    Invitation(invitation::Model),
 }
 
 #[derive(Clone)]

@@ -20,6 +20,7 @@ pub mod exports;
 pub mod groups;
 pub mod imports;
 pub mod incidents;
+pub mod invitations;
 pub mod loaders;
 pub mod managers;
 pub mod node;
@@ -34,5 +35,5 @@ pub mod settings_templates;
 pub mod users;
 pub mod validation;
 
-pub use context::{AppState, RequestContext};
+pub use context::{AppState, MailSettings, RequestContext};
 pub use error::{ApiError, ApiResult, UserError, UserErrorCode};

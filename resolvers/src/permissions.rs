@@ -46,6 +46,8 @@ pub enum Permission {
     ManageRoles,
     /// Add products and change their seats.
     ManageProducts,
+    /// Create, change and delete invitation email templates.
+    ManageEmailTemplates,
 }
 
 impl Permission {
@@ -66,6 +68,7 @@ impl Permission {
             Permission::ManagePortal => "changing the portal's settings",
             Permission::ManageRoles => "managing roles",
             Permission::ManageProducts => "managing products and seats",
+            Permission::ManageEmailTemplates => "managing email templates",
         }
     }
 
@@ -151,6 +154,7 @@ mod tests {
             (ManagePortal, [true, true, false]),
             (ManageRoles, [true, true, false]),
             (ManageProducts, [true, true, false]),
+            (ManageEmailTemplates, [true, true, false]),
         ];
         for (permission, expected) in table {
             for (role, allowed) in [Role::SuperAdmin, Role::Admin, Role::Member]

@@ -4,8 +4,8 @@
 use roster_entities::{
     activity, company, company_service, contact, contact_company, contact_method, custom_field,
     custom_role, customer, customer_email, customer_field_value, customer_service, denylist_entry,
-    group, group_member, import_job, incident, manager_grant, product, product_feature, service,
-    session, settings_template, user, user_feature, user_product,
+    email_template, group, group_member, import_job, incident, invitation, manager_grant, product,
+    product_feature, service, session, settings_template, user, user_feature, user_product,
 };
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Select};
 use uuid::Uuid;
@@ -40,6 +40,8 @@ macro_rules! account_owned {
 account_owned!(
     activity,
     custom_role,
+    email_template,
+    invitation,
     group,
     group_member,
     manager_grant,

@@ -24,6 +24,10 @@ use roster_resolvers::{
     groups::{GroupMutation, GroupQuery},
     imports::{ImportMutation, ImportQuery, ImportSubscription, UserImportMutation},
     incidents::{IncidentMutation, IncidentQuery, PortalIncidentMutation, PortalIncidentQuery},
+    invitations::{
+        AcceptInvitationMutation, EmailTemplateMutation, EmailTemplateQuery, InvitationMutation,
+        InvitationQuery, InvitationSubscription,
+    },
     managers::ManagerMutation,
     node::NodeQuery,
     portal::{PortalAuthMutation, PortalQuery, PortalSettingsMutation},
@@ -58,6 +62,8 @@ pub struct Query(
     SettingsTemplateQuery,
     CustomRoleQuery,
     ActivityQuery,
+    InvitationQuery,
+    EmailTemplateQuery,
 );
 
 /// Every mutation of the API.
@@ -86,6 +92,9 @@ pub struct Mutation(
     CustomRoleMutation,
     ManagerMutation,
     UserImportMutation,
+    InvitationMutation,
+    EmailTemplateMutation,
+    AcceptInvitationMutation,
 );
 
 /// Every subscription of the API.
@@ -94,6 +103,7 @@ pub struct Subscription(
     DiagnosticsSubscription,
     ImportSubscription,
     ActivitySubscription,
+    InvitationSubscription,
 );
 
 pub type RosterSchema = Schema<Query, Mutation, Subscription>;

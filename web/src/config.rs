@@ -64,9 +64,55 @@ pub struct Settings {
     /// How long a login session lasts, e.g. `12h`, `30m`, `7days`.
     #[arg(long, env = "ROSTER_SESSION_TTL", default_value = "12h", value_parser = parse_ttl, global = true)]
     pub session_ttl: Duration,
+
+    /// Where invitation links point: this server as its users reach it.
+    /// Default: `http://<listen address>`.
+    #[arg(long, env = "ROSTER_PUBLIC_URL", value_parser = parse_public_url, global = true)]
+    pub public_url: Option<String>,
+
+    /// SMTP server for invitation mail: `smtp://host:25`,
+    /// `smtp://user:pass@host:587?tls=required` or `smtps://host:465`.
+    /// Without it, mail is written as `.eml` files to the mail folder.
+    #[arg(long, env = "SMTP_URL", global = true, hide_env_values = true)]
+    pub smtp_url: Option<String>,
+
+    /// Sender of invitation mail.
+    #[arg(
+        long,
+        env = "ROSTER_MAIL_FROM",
+        default_value = "Roster <no-reply@roster.invalid>",
+        global = true
+    )]
+    pub mail_from: String,
+
+    /// Folder for `.eml` files when no SMTP server is set.
+    /// Default: `<data dir>/outbox`.
+    #[arg(long, env = "ROSTER_MAIL_DIR", global = true)]
+    pub mail_dir: Option<PathBuf>,
+
+    /// How long an invitation link works, e.g. `7days`, `48h`.
+    #[arg(long, env = "ROSTER_INVITATION_TTL", default_value = "7days", value_parser = parse_ttl, global = true)]
+    pub invitation_ttl: Duration,
 }
 
 impl Settings {
+    /// How invitation mail is sent.
+    pub fn mail(&self) -> roster_resolvers::MailSettings {
+        roster_resolvers::MailSettings {
+            public_url: self
+                .public_url
+                .clone()
+                .unwrap_or_else(|| format!("http://{}", self.listen)),
+            from: self.mail_from.clone(),
+            smtp_url: self.smtp_url.clone(),
+            mail_dir: self
+                .mail_dir
+                .clone()
+                .unwrap_or_else(|| self.data_dir.join("outbox")),
+            invitation_ttl: self.invitation_ttl,
+        }
+    }
+
     /// The database URL in force: the flag, or a SQLite file in the data folder.
     pub fn database_url(&self) -> String {
         match &self.database_url {
@@ -218,6 +264,15 @@ fn parse_database_url(value: &str) -> Result<String, String> {
         Ok(value.to_owned())
     } else {
         Err("expected sqlite://path or postgres://user@host/database".into())
+    }
+}
+
+fn parse_public_url(value: &str) -> Result<String, String> {
+    let value = value.trim().trim_end_matches('/');
+    if value.starts_with("http://") || value.starts_with("https://") {
+        Ok(value.to_owned())
+    } else {
+        Err("expected an http:// or https:// URL".into())
     }
 }
 

@@ -7,6 +7,7 @@ use roster_entities::{company_service, customer, customer_service};
 use sea_orm::{
     sea_query::{Expr, OnConflict, Query},
     ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, QueryTrait, Set,
+    TransactionTrait,
 };
 use uuid::Uuid;
 
@@ -77,6 +78,10 @@ pub struct SetPortalAccessInput {
     pub customer_ids: Option<Vec<ID>>,
     /// Every customer matching this filter (`{}` for all customers).
     pub filter: Option<CustomerFilter>,
+    /// Send a portal activation email to each customer who now has access
+    /// but no portal password yet.
+    #[graphql(default)]
+    pub send_activation_emails: bool,
 }
 
 /// Result of `setPortalAccess`.
@@ -282,15 +287,24 @@ impl CustomerAccessMutation {
             .select_only()
             .column(customer::Column::Id)
             .into_query();
+        let txn = db.begin().await?;
         let result = customer::Entity::update_many()
             .col_expr(customer::Column::PortalAccess, Expr::value(level))
             .col_expr(customer::Column::UpdatedAt, Expr::value(Utc::now()))
             .filter(customer::Column::AccountId.eq(viewer.account_id))
             .filter(customer::Column::PortalAccess.ne(level))
-            .filter(customer::Column::Id.in_subquery(ids))
-            .exec(db)
+            .filter(customer::Column::Id.in_subquery(ids.clone()))
+            .exec(&txn)
             .await
             .map_err(ApiError::from)?;
+        let invitations = if input.send_activation_emails {
+            crate::invitations::activate_customers(&txn, ctx.state(), viewer.account_id, ids)
+                .await?
+        } else {
+            Vec::new()
+        };
+        txn.commit().await?;
+        crate::invitations::announce(ctx.state(), invitations);
         crate::activity::note(
             ctx,
             "customers.set_portal_access",

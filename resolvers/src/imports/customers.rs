@@ -22,7 +22,7 @@ use super::{
     csv_file::{self, Columns, Format},
     object::ImportIssue,
     options::{CompanyMode, DuplicateMode, StoredOptions},
-    worker::{chunks, issue, Checked, Kind, RowCheck},
+    worker::{chunks, issue, Checked, Kind, RowCheck, Written},
 };
 use crate::{
     context::AppState,
@@ -378,24 +378,43 @@ impl Kind for Customers {
     }
 
     async fn write_batch(
+        state: &AppState,
         txn: &DatabaseTransaction,
         job: &import_job::Model,
         rows: Vec<import_row::Model>,
-    ) -> Result<(i64, i64, i64), ApiError> {
+    ) -> Result<Written, ApiError> {
         let options: StoredOptions =
             serde_json::from_str(&job.options).map_err(ApiError::internal)?;
-        write_batch(txn, job.id, job.account_id, &options, rows).await
+        let (created, updated, failed, new_ids) =
+            write_batch(txn, job.id, job.account_id, &options, rows).await?;
+        // Portal activation mail for the new customers, if the import asked.
+        let invitations = if options.send_activation_emails && !new_ids.is_empty() {
+            let ids = sea_orm::sea_query::Query::select()
+                .column(customer::Column::Id)
+                .from(customer::Entity)
+                .and_where(customer::Column::Id.is_in(new_ids))
+                .to_owned();
+            crate::invitations::activate_customers(txn, state, job.account_id, ids).await?
+        } else {
+            Vec::new()
+        };
+        Ok(Written {
+            created,
+            updated,
+            failed,
+            invitations,
+        })
     }
 }
 
-/// Writes one batch of rows; returns (created, updated, failed).
+/// Writes one batch of rows; returns (created, updated, failed, new ids).
 async fn write_batch(
     txn: &impl ConnectionTrait,
     job_id: Uuid,
     account_id: Uuid,
     options: &StoredOptions,
     rows: Vec<import_row::Model>,
-) -> Result<(i64, i64, i64), ApiError> {
+) -> Result<(i64, i64, i64, Vec<Uuid>), ApiError> {
     let now = Utc::now();
     let mut parsed: Vec<(i64, RowData)> = Vec::with_capacity(rows.len());
     for row in rows {
@@ -502,6 +521,7 @@ async fn write_batch(
         customer::PortalAccess::NoAccess
     };
     let (mut customers, mut emails, mut grants) = (Vec::new(), Vec::new(), Vec::new());
+    let mut new_ids = Vec::new();
     let (mut created, mut updated, mut failed) = (0i64, 0i64, 0i64);
     for (row_number, data) in parsed {
         let v = &data.values;
@@ -550,6 +570,7 @@ async fn write_batch(
             }
             None => {
                 let customer_id = Uuid::now_v7();
+                new_ids.push(customer_id);
                 customers.push(customer::ActiveModel {
                     id: Set(customer_id),
                     account_id: Set(account_id),
@@ -631,7 +652,7 @@ async fn write_batch(
             Err(err) => return Err(err.into()),
         }
     }
-    Ok((created, updated, failed))
+    Ok((created, updated, failed, new_ids))
 }
 
 /// UPDATE mode: the file's columns overwrite the customer's values.

@@ -27,7 +27,7 @@ use super::{
     control::{self, ImportJobPayload},
     csv_file::{self, Columns, Format},
     object::ImportIssue,
-    worker::{issue, Checked, Kind, RowCheck},
+    worker::{issue, Checked, Kind, RowCheck, Written},
 };
 use crate::{
     activity::{self, Entry},
@@ -327,10 +327,11 @@ impl Kind for Users {
     }
 
     async fn write_batch(
+        state: &AppState,
         txn: &DatabaseTransaction,
         job: &import_job::Model,
         rows: Vec<import_row::Model>,
-    ) -> Result<(i64, i64, i64), ApiError> {
+    ) -> Result<Written, ApiError> {
         let options: StoredUserOptions =
             serde_json::from_str(&job.options).map_err(ApiError::internal)?;
         let parsed: Vec<UserRow> = rows
@@ -447,7 +448,33 @@ impl Kind for Users {
             )
             .await?;
         }
-        Ok((users.len() as i64, 0, failed.len() as i64))
+        // Welcome mail, as for users added by hand.
+        let account_name = roster_entities::account::Entity::find_by_id(job.account_id)
+            .one(txn)
+            .await?
+            .map(|a| a.name)
+            .unwrap_or_default();
+        let welcomes = users
+            .iter()
+            .map(|u| crate::invitations::NewInvitation {
+                kind: roster_entities::invitation::Kind::Welcome,
+                email: u.email.clone(),
+                name: format!("{} {}", u.first_name, u.last_name),
+                language: u.language.clone(),
+                user_id: Some(u.id),
+                customer_id: None,
+                transfer_user_id: None,
+            })
+            .collect();
+        let invitations =
+            crate::invitations::create(txn, state, job.account_id, &account_name, None, welcomes)
+                .await?;
+        Ok(Written {
+            created: users.len() as i64,
+            updated: 0,
+            failed: failed.len() as i64,
+            invitations,
+        })
     }
 }
 

@@ -90,12 +90,13 @@ pub trait Kind: Sized + Send + 'static {
         job: &import_job::Model,
     ) -> impl Future<Output = Result<Result<(), String>, ApiError>> + Send;
 
-    /// Writes one batch of confirmed rows; returns (created, updated, failed).
+    /// Writes one batch of confirmed rows.
     fn write_batch(
+        state: &AppState,
         txn: &DatabaseTransaction,
         job: &import_job::Model,
         rows: Vec<import_row::Model>,
-    ) -> impl Future<Output = Result<(i64, i64, i64), ApiError>> + Send;
+    ) -> impl Future<Output = Result<Written, ApiError>> + Send;
 }
 
 /// Starts the worker; it runs until the process ends.
@@ -216,6 +217,16 @@ pub fn issue(column: &str, code: UserErrorCode, message: impl Into<String>) -> I
         code,
         message: message.into(),
     }
+}
+
+/// What a batch wrote.
+#[derive(Default)]
+pub struct Written {
+    pub created: i64,
+    pub updated: i64,
+    pub failed: i64,
+    /// Invitations queued with the batch (announced once it is committed).
+    pub invitations: Vec<roster_entities::invitation::Model>,
 }
 
 /// A row checked on its own.
@@ -477,7 +488,12 @@ async fn write_job<K: Kind>(state: &AppState, job: import_job::Model) -> Result<
                 return Err(ApiError::BadUserInput(why));
             }
         }
-        let (created, updated, failed) = K::write_batch(&txn, &current, rows).await?;
+        let Written {
+            created,
+            updated,
+            failed,
+            invitations,
+        } = K::write_batch(state, &txn, &current, rows).await?;
         import_job::Entity::update_many()
             .col_expr(import_job::Column::WrittenThrough, Expr::value(last_row))
             .col_expr(
@@ -499,6 +515,7 @@ async fn write_job<K: Kind>(state: &AppState, job: import_job::Model) -> Result<
             .exec(&txn)
             .await?;
         txn.commit().await?;
+        crate::invitations::announce(state, invitations);
         publish(state, id, &mut last_progress).await;
     }
     let done = import_job::Entity::find_by_id(id)

@@ -11,6 +11,8 @@ use crate::error::ApiError;
 pub enum NodeKind {
     Account,
     Activity,
+    EmailTemplate,
+    Invitation,
     Company,
     Contact,
     ContactMethod,
@@ -28,8 +30,10 @@ pub enum NodeKind {
 }
 
 impl NodeKind {
-    const ALL: [NodeKind; 16] = [
+    const ALL: [NodeKind; 18] = [
         NodeKind::Activity,
+        NodeKind::EmailTemplate,
+        NodeKind::Invitation,
         NodeKind::CustomRole,
         NodeKind::Group,
         NodeKind::Product,
@@ -56,6 +60,8 @@ impl NodeKind {
         match self {
             NodeKind::Account => "Account",
             NodeKind::Activity => "Activity",
+            NodeKind::EmailTemplate => "EmailTemplate",
+            NodeKind::Invitation => "Invitation",
             NodeKind::CustomRole => "CustomRole",
             NodeKind::Group => "Group",
             NodeKind::Product => "Product",

@@ -135,9 +135,10 @@ async fn resolve(ctx: &Context<'_>, id: &ID) -> Result<Node, ApiError> {
             Ok(Node::SettingsTemplate(SettingsTemplate(row)))
         }
         // Reachable through their parents only.
-        NodeKind::Activity | NodeKind::ProductFeature => {
-            Err(ApiError::not_found(gid.kind.as_str()))
-        }
+        NodeKind::Activity
+        | NodeKind::ProductFeature
+        | NodeKind::EmailTemplate
+        | NodeKind::Invitation => Err(ApiError::not_found(gid.kind.as_str())),
         NodeKind::Contact => Ok(Node::Contact(Contact(
             contacts::find(ctx.db(), viewer.account_id, gid.id).await?,
         ))),

@@ -8,7 +8,9 @@ use std::collections::HashMap;
 use async_graphql::{Context, InputObject, Object, SimpleObject, ID};
 use chrono::Utc;
 use roster_entities::{
-    account, group_member, product,
+    account, group_member,
+    invitation::Kind,
+    product,
     user::{self, Role, Status},
 };
 use sea_orm::{
@@ -24,6 +26,7 @@ use crate::{
     context::{AppState, ContextExt},
     customers::validate::LOCALES,
     error::{ApiError, ApiResult, UserError, UserErrorCode},
+    invitations::{self, NewInvitation},
     managers::{self, ManagerPermission},
     node::{GlobalId, NodeKind},
     permissions::{self, Permission},
@@ -59,6 +62,8 @@ pub struct NewUsers {
     pub groups: Vec<Uuid>,
     pub template_id: Option<Uuid>,
     pub language: String,
+    /// A custom welcome mail (else the built-in one of the language).
+    pub email_template: Option<roster_entities::email_template::Model>,
 }
 
 struct Clean {
@@ -149,33 +154,32 @@ pub async fn add_users(
         return Ok(Err(errors));
     }
 
-    // Emails are unique across accounts (they sign in with them).
+    // Emails are unique across accounts (they sign in with them): a user
+    // of another account gets a transfer invitation instead.
     let keys: Vec<String> = clean.iter().map(|c| c.email_key.clone()).collect();
-    let mut existing: HashMap<String, Uuid> = HashMap::new();
+    let mut existing: HashMap<String, (Uuid, Uuid)> = HashMap::new();
     for chunk in keys.chunks(10_000) {
-        let rows: Vec<(String, Uuid)> = user::Entity::find()
+        let rows: Vec<(String, Uuid, Uuid)> = user::Entity::find()
             .select_only()
             .column(user::Column::EmailKey)
             .column(user::Column::AccountId)
+            .column(user::Column::Id)
             .filter(user::Column::EmailKey.is_in(chunk.iter().cloned()))
             .into_tuple()
             .all(db)
             .await?;
-        existing.extend(rows);
+        existing.extend(rows.into_iter().map(|(k, a, u)| (k, (a, u))));
     }
     for (i, c) in clean.iter().enumerate() {
-        match existing.get(&c.email_key) {
-            Some(account) if *account == viewer.account_id => errors.push(UserError::new(
+        if existing
+            .get(&c.email_key)
+            .is_some_and(|(a, _)| *a == viewer.account_id)
+        {
+            errors.push(UserError::new(
                 &format!("users.{i}.email"),
                 UserErrorCode::Taken,
                 "is already a user of this account",
-            )),
-            Some(_) => errors.push(UserError::new(
-                &format!("users.{i}.email"),
-                UserErrorCode::Taken,
-                "belongs to a user of another account",
-            )),
-            None => {}
+            ));
         }
     }
     if !errors.is_empty() {
@@ -230,49 +234,66 @@ pub async fn add_users(
     .into_iter();
 
     let now = Utc::now();
-    let rows: Vec<user::Model> = clean
+    // (user, the user of another account they would transfer from)
+    let rows: Vec<(user::Model, Option<Uuid>)> = clean
         .into_iter()
-        .map(|c| user::Model {
-            id: Uuid::now_v7(),
-            account_id: viewer.account_id,
-            first_name: c.first_name,
-            last_name: c.last_name,
-            email: c.email,
-            email_key: c.email_key,
-            role: new.role,
-            status: Status::Invited,
-            password_hash: None,
-            extension: c.extension.or_else(|| free.next()),
-            language: new.language.clone(),
-            custom_role_id: new.custom_role_id,
-            settings_template_id: new.template_id,
-            created_at: now,
-            updated_at: now,
+        .map(|c| {
+            let id = Uuid::now_v7();
+            let transfer_from = existing.get(&c.email_key).map(|(_, u)| *u);
+            // The user keeps their sign-in email in their current account
+            // until they accept; their place here has a key of its own.
+            let email_key = match transfer_from {
+                Some(_) => format!("transfer:{id}"),
+                None => c.email_key,
+            };
+            (
+                user::Model {
+                    id,
+                    account_id: viewer.account_id,
+                    first_name: c.first_name,
+                    last_name: c.last_name,
+                    email: c.email,
+                    email_key,
+                    role: new.role,
+                    status: Status::Invited,
+                    password_hash: None,
+                    extension: c.extension.or_else(|| free.next()),
+                    language: new.language.clone(),
+                    custom_role_id: new.custom_role_id,
+                    settings_template_id: new.template_id,
+                    created_at: now,
+                    updated_at: now,
+                },
+                transfer_from,
+            )
         })
         .collect();
     for chunk in rows.chunks(BATCH) {
-        let models = chunk.iter().cloned().map(|u| user::ActiveModel {
-            id: Set(u.id),
-            account_id: Set(u.account_id),
-            first_name: Set(u.first_name),
-            last_name: Set(u.last_name),
-            email: Set(u.email),
-            email_key: Set(u.email_key),
-            role: Set(u.role),
-            status: Set(u.status),
-            password_hash: Set(u.password_hash),
-            extension: Set(u.extension),
-            language: Set(u.language),
-            custom_role_id: Set(u.custom_role_id),
-            settings_template_id: Set(u.settings_template_id),
-            created_at: Set(u.created_at),
-            updated_at: Set(u.updated_at),
-        });
+        let models = chunk
+            .iter()
+            .map(|(u, _)| u.clone())
+            .map(|u| user::ActiveModel {
+                id: Set(u.id),
+                account_id: Set(u.account_id),
+                first_name: Set(u.first_name),
+                last_name: Set(u.last_name),
+                email: Set(u.email),
+                email_key: Set(u.email_key),
+                role: Set(u.role),
+                status: Set(u.status),
+                password_hash: Set(u.password_hash),
+                extension: Set(u.extension),
+                language: Set(u.language),
+                custom_role_id: Set(u.custom_role_id),
+                settings_template_id: Set(u.settings_template_id),
+                created_at: Set(u.created_at),
+                updated_at: Set(u.updated_at),
+            });
         user::Entity::insert_many(models)
             .exec_without_returning(&txn)
             .await?;
     }
-    let ids: Vec<Uuid> = rows.iter().map(|u| u.id).collect();
+    let ids: Vec<Uuid> = rows.iter().map(|(u, _)| u.id).collect();
     for group in &new.groups {
         for chunk in ids.chunks(5_000) {
             let links = chunk.iter().map(|u| group_member::ActiveModel {
@@ -306,17 +327,68 @@ pub async fn add_users(
         )]));
     }
     crate::contacts::users::sync(&txn).await?;
+    let account_name = account::Entity::find_by_id(viewer.account_id)
+        .one(&txn)
+        .await?
+        .map(|a| a.name)
+        .unwrap_or_default();
+    let invite = |u: &user::Model, kind, transfer_user_id| NewInvitation {
+        kind,
+        email: u.email.clone(),
+        name: format!("{} {}", u.first_name, u.last_name),
+        language: u.language.clone(),
+        user_id: Some(u.id),
+        customer_id: None,
+        transfer_user_id,
+    };
+    let welcomes: Vec<NewInvitation> = rows
+        .iter()
+        .filter(|(_, from)| from.is_none())
+        .map(|(u, _)| invite(u, Kind::Welcome, None))
+        .collect();
+    let transfers: Vec<NewInvitation> = rows
+        .iter()
+        .filter_map(|(u, from)| from.map(|f| invite(u, Kind::Transfer, Some(f))))
+        .collect();
+    let mut invitations = invitations::create(
+        &txn,
+        state,
+        viewer.account_id,
+        &account_name,
+        new.email_template.as_ref(),
+        welcomes,
+    )
+    .await?;
+    invitations.extend(
+        invitations::create(
+            &txn,
+            state,
+            viewer.account_id,
+            &account_name,
+            None,
+            transfers,
+        )
+        .await?,
+    );
     let entries = activity::insert(
         &txn,
         viewer,
         rows.iter()
-            .map(|u| Entry::ok("user.add", "User", u.id, u.email.clone()))
+            .map(|(u, from)| {
+                let action = if from.is_some() {
+                    "user.transfer_invite"
+                } else {
+                    "user.add"
+                };
+                Entry::ok(action, "User", u.id, u.email.clone())
+            })
             .collect(),
     )
     .await?;
     txn.commit().await?;
     activity::publish(state, entries);
-    Ok(Ok(rows))
+    invitations::announce(state, invitations);
+    Ok(Ok(rows.into_iter().map(|(u, _)| u).collect()))
 }
 
 /// Input of `addUsers`.
@@ -338,6 +410,9 @@ pub struct AddUsersInput {
     /// de, en, es, pt, fr or it.
     #[graphql(default_with = "String::from(\"en\")")]
     pub language: String,
+    /// A custom WELCOME email template; omitted, the built-in one in the
+    /// users' language.
+    pub email_template_id: Option<ID>,
 }
 
 /// Result of `addUsers`.
@@ -496,6 +571,20 @@ impl AddUsersMutation {
             Ok(p) => p,
             Err(e) => return refused(vec![e]),
         };
+        let email_template = match &input.email_template_id {
+            Some(id) => match crate::invitations::resolve_template(
+                ctx,
+                viewer.account_id,
+                id,
+                Kind::Welcome,
+            )
+            .await?
+            {
+                Ok(t) => Some(t),
+                Err(e) => return refused(vec![e]),
+            },
+            None => None,
+        };
         let new = NewUsers {
             users: input.users,
             role,
@@ -504,6 +593,7 @@ impl AddUsersMutation {
             groups,
             template_id,
             language: input.language.trim().to_lowercase(),
+            email_template,
         };
         match add_users(ctx.state(), viewer, new).await? {
             Ok(users) => Ok(AddUsersPayload {

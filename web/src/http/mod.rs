@@ -29,6 +29,7 @@ pub fn routes(app: App) -> impl poem::Endpoint {
     Route::new()
         .at("/", get(pages::graphiql))
         .at("/graphiql", get(pages::graphiql))
+        .at("/accept-invitation", get(pages::accept_invitation))
         .at("/graphiql/assets/:name", get(pages::graphiql_asset))
         .at("/graphql", get(graphql::get).post(graphql::post))
         .at("/graphql/ws", get(ws::subscribe))

@@ -47,6 +47,13 @@ const ASSETS: &[(&str, &str, &[u8])] = &[
     ),
 ];
 
+/// The page an invitation link opens: choose a password and accept (or
+/// decline), through the `acceptInvitation` mutation.
+#[handler]
+pub fn accept_invitation() -> Html<&'static str> {
+    Html(include_str!("../../assets/accept-invitation.html"))
+}
+
 /// GraphiQL, pointed at this server's HTTP and WebSocket endpoints.
 #[handler]
 pub fn graphiql() -> Html<&'static str> {

@@ -1,0 +1,154 @@
+use async_graphql::{Context, Enum, Object, ID};
+use chrono::{DateTime, Utc};
+use roster_entities::{email_template, invitation};
+
+use crate::{
+    customers::Customer,
+    error::{ApiError, ApiResult},
+    node::{GlobalId, NodeKind},
+    users::User,
+};
+
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
+#[graphql(remote = "roster_entities::invitation::Kind")]
+pub enum InvitationKind {
+    /// A new staff user sets their password.
+    Welcome,
+    /// A customer activates their portal access.
+    PortalActivation,
+    /// A user of another account moves to this one.
+    Transfer,
+}
+
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
+#[graphql(remote = "roster_entities::invitation::Status")]
+pub enum InvitationStatus {
+    /// Created; its mail is waiting to be handed over.
+    Pending,
+    /// Its mail was handed over (to SMTP, or written as a file).
+    Sent,
+    Accepted,
+    Declined,
+    /// The link's time ran out.
+    Expired,
+    Revoked,
+}
+
+/// An invitation and where it stands.
+#[derive(Clone, Debug)]
+pub struct Invitation(pub invitation::Model);
+
+#[Object]
+impl Invitation {
+    pub async fn id(&self) -> ID {
+        GlobalId {
+            kind: NodeKind::Invitation,
+            id: self.0.id,
+        }
+        .into()
+    }
+
+    async fn kind(&self) -> InvitationKind {
+        self.0.kind.into()
+    }
+
+    async fn status(&self) -> InvitationStatus {
+        super::current_status(&self.0).into()
+    }
+
+    async fn email(&self) -> &str {
+        &self.0.email
+    }
+
+    async fn recipient_name(&self) -> &str {
+        &self.0.recipient_name
+    }
+
+    async fn language(&self) -> &str {
+        &self.0.language
+    }
+
+    /// The invited user (for a transfer, their place in this account).
+    async fn user(&self, ctx: &Context<'_>) -> ApiResult<Option<User>> {
+        let Some(id) = self.0.user_id else {
+            return Ok(None);
+        };
+        let user = crate::loaders::of(ctx)
+            .users
+            .load_one((self.0.account_id, id))
+            .await
+            .map_err(ApiError::internal)?;
+        Ok(user.map(User))
+    }
+
+    /// The invited customer (portal activation).
+    async fn customer(&self, ctx: &Context<'_>) -> ApiResult<Option<Customer>> {
+        let Some(id) = self.0.customer_id else {
+            return Ok(None);
+        };
+        let customer = crate::loaders::of(ctx)
+            .customers
+            .load_one((self.0.account_id, id))
+            .await
+            .map_err(ApiError::internal)?;
+        Ok(customer.map(Customer))
+    }
+
+    async fn expires_at(&self) -> DateTime<Utc> {
+        self.0.expires_at
+    }
+
+    async fn sent_at(&self) -> Option<DateTime<Utc>> {
+        self.0.sent_at
+    }
+
+    async fn responded_at(&self) -> Option<DateTime<Utc>> {
+        self.0.responded_at
+    }
+
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+}
+
+/// A custom email template.
+#[derive(Clone, Debug)]
+pub struct EmailTemplate(pub email_template::Model);
+
+#[Object]
+impl EmailTemplate {
+    pub async fn id(&self) -> ID {
+        GlobalId {
+            kind: NodeKind::EmailTemplate,
+            id: self.0.id,
+        }
+        .into()
+    }
+
+    async fn kind(&self) -> ApiResult<InvitationKind> {
+        Ok(super::templates::kind_of(&self.0.kind)?.into())
+    }
+
+    async fn language(&self) -> &str {
+        &self.0.language
+    }
+
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+
+    /// Subject, with placeholders.
+    async fn subject(&self) -> &str {
+        &self.0.subject
+    }
+
+    /// HTML body, with placeholders `{{ name }}`, `{{ account }}`,
+    /// `{{ link }}`, `{{ expiry }}`.
+    async fn body(&self) -> &str {
+        &self.0.body
+    }
+
+    async fn updated_at(&self) -> DateTime<Utc> {
+        self.0.updated_at
+    }
+}

@@ -1,0 +1,378 @@
+//! Custom email templates (admins) and `previewEmailTemplate`, which renders
+//! a custom or built-in template for a sample recipient without sending.
+
+use async_graphql::{Context, InputObject, Object, SimpleObject, ID};
+use chrono::Utc;
+use roster_entities::{email_template, invitation::Kind};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, Set};
+use uuid::Uuid;
+
+use super::{builtin, render, EmailTemplate, InvitationKind};
+use crate::{
+    activity,
+    context::ContextExt,
+    customers::validate::LOCALES,
+    error::{ApiError, ApiResult, UserError, UserErrorCode},
+    node::{GlobalId, NodeKind},
+    pagination::{self, Page, PageArgs, Sort, SortValue},
+    permissions::{self, Permission},
+    scope::Scoped,
+    validation,
+};
+
+pub fn kind_of(name: &str) -> Result<Kind, ApiError> {
+    match name {
+        "WELCOME" => Ok(Kind::Welcome),
+        "PORTAL_ACTIVATION" => Ok(Kind::PortalActivation),
+        "TRANSFER" => Ok(Kind::Transfer),
+        other => Err(ApiError::internal(format!("unknown template kind {other}"))),
+    }
+}
+
+fn kind_name(kind: InvitationKind) -> &'static str {
+    match kind {
+        InvitationKind::Welcome => "WELCOME",
+        InvitationKind::PortalActivation => "PORTAL_ACTIVATION",
+        InvitationKind::Transfer => "TRANSFER",
+    }
+}
+
+fn sample() -> render::Placeholders {
+    render::Placeholders {
+        name: "Ann Example".into(),
+        account: "Your account".into(),
+        link: "https://roster.example/accept-invitation?token=sample".into(),
+        expiry: (Utc::now() + chrono::Duration::days(7))
+            .format("%Y-%m-%d %H:%M UTC")
+            .to_string(),
+    }
+}
+
+/// Checks language, subject and body (they must render).
+fn check(language: &str, subject: &str, body: &str) -> Result<String, UserError> {
+    let language = language.trim().to_lowercase();
+    if !LOCALES.contains(&language.as_str()) {
+        return Err(UserError::new(
+            "language",
+            UserErrorCode::Invalid,
+            format!("must be one of {}", LOCALES.join(", ")),
+        ));
+    }
+    validation::required_text("subject", subject, 255)?;
+    validation::required_text("body", body, 100_000)?;
+    if let Err(why) = render::render(subject, body, &sample()) {
+        return Err(UserError::new(
+            "body",
+            UserErrorCode::Invalid,
+            format!("does not render: {why} (placeholders: name, account, link, expiry)"),
+        ));
+    }
+    Ok(language)
+}
+
+/// A custom template of the account, for `field`.
+pub async fn resolve(
+    ctx: &Context<'_>,
+    account_id: Uuid,
+    id: &ID,
+    kind: Kind,
+) -> Result<Result<email_template::Model, UserError>, ApiError> {
+    let not_found = || {
+        UserError::new(
+            "emailTemplateId",
+            UserErrorCode::NotFound,
+            format!("no such email template: {}", id.as_str()),
+        )
+    };
+    let Ok(uuid) = GlobalId::expect(id, NodeKind::EmailTemplate) else {
+        return Ok(Err(not_found()));
+    };
+    let found = email_template::Entity::find_by_id(uuid)
+        .in_account(account_id)
+        .one(ctx.db())
+        .await?;
+    match found {
+        Some(t) if kind_of(&t.kind)? == kind => Ok(Ok(t)),
+        Some(_) => Ok(Err(UserError::new(
+            "emailTemplateId",
+            UserErrorCode::NotAllowed,
+            "this template is for another kind of invitation",
+        ))),
+        None => Ok(Err(not_found())),
+    }
+}
+
+#[derive(InputObject)]
+pub struct CreateEmailTemplateInput {
+    pub kind: InvitationKind,
+    /// de, en, es, pt, fr or it.
+    pub language: String,
+    pub name: String,
+    pub subject: String,
+    /// HTML with `{{ name }}`, `{{ account }}`, `{{ link }}`, `{{ expiry }}`.
+    pub body: String,
+}
+
+#[derive(InputObject)]
+pub struct UpdateEmailTemplateInput {
+    pub id: ID,
+    pub language: Option<String>,
+    pub name: Option<String>,
+    pub subject: Option<String>,
+    pub body: Option<String>,
+}
+
+#[derive(InputObject)]
+pub struct DeleteEmailTemplateInput {
+    pub id: ID,
+}
+
+/// Input of `previewEmailTemplate`: a custom template, or the built-in one
+/// of a kind and language.
+#[derive(InputObject)]
+pub struct PreviewEmailTemplateInput {
+    pub template_id: Option<ID>,
+    pub kind: Option<InvitationKind>,
+    #[graphql(default_with = "String::from(\"en\")")]
+    pub language: String,
+    #[graphql(default_with = "String::from(\"Ann Example\")")]
+    pub recipient_name: String,
+}
+
+#[derive(SimpleObject)]
+pub struct EmailTemplatePayload {
+    pub template: Option<EmailTemplate>,
+    pub user_errors: Vec<UserError>,
+}
+
+#[derive(SimpleObject)]
+pub struct DeleteEmailTemplatePayload {
+    pub deleted_template_id: Option<ID>,
+    pub user_errors: Vec<UserError>,
+}
+
+/// A rendered email.
+#[derive(SimpleObject)]
+pub struct EmailPreview {
+    pub subject: String,
+    pub html: String,
+    pub text: String,
+}
+
+fn failed(e: UserError) -> ApiResult<EmailTemplatePayload> {
+    Ok(EmailTemplatePayload {
+        template: None,
+        user_errors: vec![e],
+    })
+}
+
+async fn find(
+    ctx: &Context<'_>,
+    account_id: Uuid,
+    id: &ID,
+) -> Result<email_template::Model, ApiError> {
+    let id = GlobalId::expect(id, NodeKind::EmailTemplate)?;
+    email_template::Entity::find_by_id(id)
+        .in_account(account_id)
+        .one(ctx.db())
+        .await?
+        .ok_or_else(|| ApiError::not_found("EmailTemplate"))
+}
+
+#[derive(Default)]
+pub struct EmailTemplateQuery;
+
+#[Object]
+impl EmailTemplateQuery {
+    /// The account's custom email templates, by name.
+    async fn email_templates(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+        kind: Option<InvitationKind>,
+    ) -> ApiResult<Page<EmailTemplate>> {
+        let viewer = permissions::require(ctx, Permission::ViewPeople)?;
+        let mut select = email_template::Entity::find().in_account(viewer.account_id);
+        if let Some(kind) = kind {
+            select = select.filter(email_template::Column::Kind.eq(kind_name(kind)));
+        }
+        let sort = Sort {
+            column: email_template::Column::Name,
+            id: email_template::Column::Id,
+            reverse: false,
+            key: |t: &email_template::Model| (SortValue::Text(t.name.clone()), t.id),
+        };
+        let args = PageArgs {
+            first,
+            after,
+            last,
+            before,
+        };
+        Ok(pagination::paginate(ctx.db(), select, sort, args, EmailTemplate).await?)
+    }
+
+    /// Renders a template for a sample recipient, without sending anything.
+    async fn preview_email_template(
+        &self,
+        ctx: &Context<'_>,
+        input: PreviewEmailTemplateInput,
+    ) -> ApiResult<EmailPreview> {
+        let viewer = permissions::require(ctx, Permission::ViewPeople)?;
+        let account = crate::loaders::of(ctx)
+            .accounts
+            .load_one(viewer.account_id)
+            .await
+            .map_err(ApiError::internal)?
+            .ok_or_else(|| ApiError::not_found("Account"))?;
+        let (subject, body) = match (&input.template_id, input.kind) {
+            (Some(id), _) => {
+                let t = find(ctx, viewer.account_id, id).await?;
+                (t.subject, t.body)
+            }
+            (None, Some(kind)) => {
+                let language = input.language.trim().to_lowercase();
+                if !LOCALES.contains(&language.as_str()) {
+                    return Err(ApiError::BadUserInput(format!(
+                        "language must be one of {}",
+                        LOCALES.join(", ")
+                    ))
+                    .into());
+                }
+                let (s, b) = builtin::template(kind.into(), &language);
+                (s.to_owned(), b.to_owned())
+            }
+            (None, None) => {
+                return Err(ApiError::BadUserInput("give `templateId` or `kind`".into()).into())
+            }
+        };
+        let mut values = sample();
+        values.name = input.recipient_name;
+        values.account = account.name;
+        let mail = render::render(&subject, &body, &values).map_err(ApiError::BadUserInput)?;
+        Ok(EmailPreview {
+            subject: mail.subject,
+            html: mail.html,
+            text: mail.text,
+        })
+    }
+}
+
+#[derive(Default)]
+pub struct EmailTemplateMutation;
+
+#[Object]
+impl EmailTemplateMutation {
+    /// Adds a custom email template (admins).
+    async fn create_email_template(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateEmailTemplateInput,
+    ) -> ApiResult<EmailTemplatePayload> {
+        let viewer = permissions::require(ctx, Permission::ManageEmailTemplates)?;
+        let name = match validation::required_text("name", &input.name, 255) {
+            Ok(n) => n,
+            Err(e) => return failed(e),
+        };
+        let language = match check(&input.language, &input.subject, &input.body) {
+            Ok(l) => l,
+            Err(e) => return failed(e),
+        };
+        let now = Utc::now();
+        let template = email_template::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            account_id: Set(viewer.account_id),
+            kind: Set(kind_name(input.kind).into()),
+            language: Set(language),
+            name: Set(name.clone()),
+            subject: Set(input.subject.trim().to_owned()),
+            body: Set(input.body),
+            created_at: Set(now),
+            updated_at: Set(now),
+        }
+        .insert(ctx.db())
+        .await?;
+        activity::note(
+            ctx,
+            "email_template.create",
+            "EmailTemplate",
+            Some(template.id),
+            name,
+        )
+        .await;
+        Ok(EmailTemplatePayload {
+            template: Some(EmailTemplate(template)),
+            user_errors: Vec::new(),
+        })
+    }
+
+    /// Changes a custom email template (admins).
+    async fn update_email_template(
+        &self,
+        ctx: &Context<'_>,
+        input: UpdateEmailTemplateInput,
+    ) -> ApiResult<EmailTemplatePayload> {
+        let viewer = permissions::require(ctx, Permission::ManageEmailTemplates)?;
+        let existing = find(ctx, viewer.account_id, &input.id).await?;
+        let subject = input.subject.unwrap_or_else(|| existing.subject.clone());
+        let body = input.body.unwrap_or_else(|| existing.body.clone());
+        let language = input.language.unwrap_or_else(|| existing.language.clone());
+        let language = match check(&language, &subject, &body) {
+            Ok(l) => l,
+            Err(e) => return failed(e),
+        };
+        let mut row = existing.into_active_model();
+        if let Some(name) = &input.name {
+            match validation::required_text("name", name, 255) {
+                Ok(n) => row.name = Set(n),
+                Err(e) => return failed(e),
+            }
+        }
+        row.subject = Set(subject.trim().to_owned());
+        row.body = Set(body);
+        row.language = Set(language);
+        row.updated_at = Set(Utc::now());
+        let template = row.update(ctx.db()).await?;
+        activity::note(
+            ctx,
+            "email_template.update",
+            "EmailTemplate",
+            Some(template.id),
+            template.name.clone(),
+        )
+        .await;
+        Ok(EmailTemplatePayload {
+            template: Some(EmailTemplate(template)),
+            user_errors: Vec::new(),
+        })
+    }
+
+    /// Deletes a custom email template; pending invitations keep their mail.
+    async fn delete_email_template(
+        &self,
+        ctx: &Context<'_>,
+        input: DeleteEmailTemplateInput,
+    ) -> ApiResult<DeleteEmailTemplatePayload> {
+        let viewer = permissions::require(ctx, Permission::ManageEmailTemplates)?;
+        let existing = find(ctx, viewer.account_id, &input.id).await?;
+        email_template::Entity::delete_many()
+            .filter(email_template::Column::Id.eq(existing.id))
+            .filter(email_template::Column::AccountId.eq(viewer.account_id))
+            .exec(ctx.db())
+            .await?;
+        activity::note(
+            ctx,
+            "email_template.delete",
+            "EmailTemplate",
+            Some(existing.id),
+            existing.name,
+        )
+        .await;
+        Ok(DeleteEmailTemplatePayload {
+            deleted_template_id: Some(input.id),
+            user_errors: Vec::new(),
+        })
+    }
+}
