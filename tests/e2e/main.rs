@@ -7,6 +7,7 @@
 //! on that server instead (and fails loudly if the server does not answer).
 
 mod harness;
+mod mail;
 
 mod auth;
 mod avatars;
@@ -18,6 +19,7 @@ mod customers;
 mod exports;
 mod http_protocol;
 mod imports;
+mod invitations;
 mod portal;
 mod subscriptions;
 mod tenancy;

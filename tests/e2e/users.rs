@@ -73,7 +73,10 @@ async fn add_one(client: &Client, email: &str, groups: &[&str]) -> String {
 pub async fn wait_until_mail_sent(client: &Client) {
     for _ in 0..300 {
         let res = client
-            .gql("{ invitations(filter: { statuses: [PENDING] }) { totalCount } }", json!({}))
+            .gql(
+                "{ invitations(filter: { statuses: [PENDING] }) { totalCount } }",
+                json!({}),
+            )
             .await;
         if data(&res)["invitations"]["totalCount"] == 0 {
             return;

@@ -58,6 +58,7 @@ pub fn render(subject: &str, body: &str, values: &Placeholders) -> Result<Render
 /// A plain-text version of simple HTML: tags dropped, paragraphs on their
 /// own lines, links written out, entities decoded.
 fn to_text(html: &str) -> String {
+    let html = &write_out_links(html);
     let spaced = html
         .replace("</p>", "\n\n")
         .replace("<br>", "\n")
@@ -80,6 +81,38 @@ fn to_text(html: &str) -> String {
         .replace("&amp;", "&")
         .trim()
         .to_owned()
+}
+
+/// `<a href="url">label</a>` as `label (url)`, so the text part keeps
+/// the link (unless the label is the link itself).
+fn write_out_links(html: &str) -> String {
+    let mut out = String::with_capacity(html.len());
+    let mut rest = html;
+    while let Some(start) = rest.find("<a ") {
+        out.push_str(&rest[..start]);
+        let tag = &rest[start..];
+        let (Some(href_at), Some(open_end), Some(close)) =
+            (tag.find("href=\""), tag.find('>'), tag.find("</a>"))
+        else {
+            out.push_str(tag);
+            return out;
+        };
+        let url_start = href_at + 6;
+        let url_end = tag[url_start..]
+            .find('"')
+            .map(|e| url_start + e)
+            .unwrap_or(url_start);
+        let url = &tag[url_start..url_end];
+        let label = &tag[open_end + 1..close.max(open_end + 1)];
+        if label.trim() == url {
+            out.push_str(url);
+        } else {
+            out.push_str(&format!("{label} ({url})"));
+        }
+        rest = &tag[close + 4..];
+    }
+    out.push_str(rest);
+    out
 }
 
 #[cfg(test)]
@@ -106,6 +139,17 @@ mod tests {
         assert_eq!(r.subject, "Hi <b>Bo</b> & co");
         assert_eq!(r.html, "<p>Hi &lt;b&gt;Bo&lt;&#x2f;b&gt; &amp; co</p>");
         assert_eq!(r.text, "Hi <b>Bo</b> & co");
+    }
+
+    #[test]
+    fn links_are_written_out_in_the_text_part() {
+        let r = render(
+            "x",
+            "<p>Click <a href=\"{{ link }}\">here</a>.</p>",
+            &values("a"),
+        )
+        .unwrap();
+        assert_eq!(r.text, "Click here (http://x.test/accept?token=t).");
     }
 
     #[test]
