@@ -65,6 +65,11 @@ impl AppState {
         }
     }
 
+    pub fn with_events(mut self, events: crate::events::EventBus) -> Self {
+        self.events = events;
+        self
+    }
+
     pub fn with_mail(mut self, mail: MailSettings) -> Self {
         self.mail = Arc::new(mail);
         self

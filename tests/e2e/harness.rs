@@ -146,7 +146,8 @@ pub fn stderr(out: &Output) -> String {
 
 /// A running server.
 pub struct TestServer {
-    pub db: TestDb,
+    /// Shared by every instance started on it (dropped with the last).
+    pub db: std::sync::Arc<TestDb>,
     pub base: String,
     pub http: reqwest::Client,
     /// Killed when the server is dropped (`kill_on_drop`).
@@ -183,15 +184,24 @@ impl TestServer {
 
     /// Starts the server on `db` as it is.
     pub async fn serve(db: TestDb, args: &[&str]) -> TestServer {
-        Self::spawn(db, args, &[]).await
+        Self::spawn(std::sync::Arc::new(db), args, &[]).await
     }
 
     pub async fn serve_with_env(db: TestDb, envs: &[(&str, &str)]) -> TestServer {
-        Self::spawn(db, &[], envs).await
+        Self::spawn(std::sync::Arc::new(db), &[], envs).await
     }
 
-    async fn spawn(db: TestDb, args: &[&str], envs: &[(&str, &str)]) -> TestServer {
-        let log = db.dir.path().join("server.log");
+    /// A second server process on the same database (as behind a load
+    /// balancer), with the same environment.
+    pub async fn another_instance(&self) -> TestServer {
+        Self::spawn(self.db.clone(), &[], &[]).await
+    }
+
+    async fn spawn(db: std::sync::Arc<TestDb>, args: &[&str], envs: &[(&str, &str)]) -> TestServer {
+        let log = db
+            .dir
+            .path()
+            .join(format!("server-{}.log", uuid::Uuid::now_v7()));
         let log_file = std::fs::File::create(&log).expect("log file");
         let mut cmd = base_command(&db);
         cmd.args(["--listen", "127.0.0.1:0"])
@@ -242,7 +252,7 @@ impl TestServer {
         let TestServer { db, mut _child, .. } = self;
         let _ = _child.kill().await;
         let _ = _child.wait().await;
-        Self::serve(db, &[]).await
+        Self::spawn(db, &[], &[]).await
     }
 
     /// The server's process id (the import benchmark reads its memory).

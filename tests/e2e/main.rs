@@ -16,6 +16,7 @@ mod cli;
 mod contacts;
 mod custom_fields;
 mod customers;
+mod events;
 mod exports;
 mod http_protocol;
 mod imports;

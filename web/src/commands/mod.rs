@@ -37,16 +37,14 @@ async fn serve(settings: &Settings) -> anyhow::Result<()> {
     if applied > 0 {
         tracing::info!(applied, "database migrated");
     }
-    if settings.redis_url.is_some() {
-        tracing::info!("REDIS_URL is set; cross-instance events are not used by this version yet");
+    let mut state =
+        roster_resolvers::AppState::new(conn, settings.session_ttl).with_mail(settings.mail());
+    if let Some(url) = &settings.redis_url {
+        let bus = roster_resolvers::events::EventBus::redis(url)
+            .map_err(|e| anyhow::anyhow!("REDIS_URL: {e}"))?;
+        state = state.with_events(bus);
+        tracing::info!("events are shared with other instances through Redis");
     }
-    let mut mail = settings.mail();
-    if settings.public_url.is_none() {
-        // With port 0 the real port is known only once bound: links use the
-        // listen address as given; set ROSTER_PUBLIC_URL in production.
-        mail.public_url = format!("http://{}", settings.listen);
-    }
-    let state = roster_resolvers::AppState::new(conn, settings.session_ttl).with_mail(mail);
     roster_resolvers::imports::worker::spawn(state.clone());
     roster_resolvers::invitations::outbox::spawn(state.clone());
     let app = App {
