@@ -315,6 +315,15 @@ fn cursor_order(value: &SortValue) -> (i64, String) {
     }
 }
 
+/// Whether the query selects `name` on the nodes of the connection being
+/// resolved (`nodes { name }` or `edges { node { name } }`): connections
+/// load nested fields in batches only when they are asked for.
+pub fn node_selects(ctx: &async_graphql::Context<'_>, name: &str) -> bool {
+    let field = ctx.look_ahead();
+    field.field("nodes").field(name).exists()
+        || field.field("edges").field("node").field(name).exists()
+}
+
 /// The page size a `first` argument asks for (checked as for any connection).
 pub fn first_page_size(first: Option<i32>) -> Result<usize, ApiError> {
     Ok(window(PageArgs {

@@ -138,6 +138,20 @@ pub fn on_behalf_of(account_id: Uuid, user_id: Uuid) -> Viewer {
     }
 }
 
+/// Writes entries in `txn`, commits it, then announces them: the usual end
+/// of a mutation that changes something.
+pub async fn commit(
+    txn: sea_orm::DatabaseTransaction,
+    state: &AppState,
+    viewer: &Viewer,
+    entries: Vec<Entry>,
+) -> Result<(), ApiError> {
+    let rows = insert(&txn, viewer, entries).await?;
+    txn.commit().await?;
+    publish(state, rows);
+    Ok(())
+}
+
 /// Announces committed entries to `activityAdded` subscribers.
 pub fn publish(state: &AppState, rows: Vec<activity::Model>) {
     for row in rows {

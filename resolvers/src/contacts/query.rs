@@ -118,9 +118,7 @@ impl ContactQuery {
 /// Loads the page's methods, companies and users in one batch each, when
 /// the query selects them.
 async fn prime(ctx: &Context<'_>, page: &Page<Contact>) -> Result<(), ApiError> {
-    let field = ctx.look_ahead();
-    let nodes = [field.field("nodes"), field.field("edges").field("node")];
-    let selects = |name: &str| nodes.iter().any(|n| n.field(name).exists());
+    let selects = |name: &str| crate::pagination::node_selects(ctx, name);
     let keys: Vec<(Uuid, Uuid)> = page
         .edges
         .iter()

@@ -142,14 +142,13 @@ impl GroupMutation {
             Err(err) if is_unique_violation(&err) => return failed(taken()),
             Err(err) => return Err(ApiError::from(err).into()),
         };
-        let entries = activity::insert(
-            &txn,
+        activity::commit(
+            txn,
+            ctx.state(),
             viewer,
             vec![Entry::ok("group.create", "Group", group.id, name)],
         )
         .await?;
-        txn.commit().await?;
-        activity::publish(ctx.state(), entries);
         Ok(GroupPayload {
             group: Some(Group(group)),
             user_errors: Vec::new(),
@@ -183,14 +182,13 @@ impl GroupMutation {
             Err(err) if is_unique_violation(&err) => return failed(taken()),
             Err(err) => return Err(ApiError::from(err).into()),
         };
-        let entries = activity::insert(
-            &txn,
+        activity::commit(
+            txn,
+            ctx.state(),
             viewer,
             vec![Entry::ok("group.rename", "Group", group.id, name)],
         )
         .await?;
-        txn.commit().await?;
-        activity::publish(ctx.state(), entries);
         Ok(GroupPayload {
             group: Some(Group(group)),
             user_errors: Vec::new(),
@@ -211,8 +209,9 @@ impl GroupMutation {
             .filter(group::Column::AccountId.eq(viewer.account_id))
             .exec(&txn)
             .await?;
-        let entries = activity::insert(
-            &txn,
+        activity::commit(
+            txn,
+            ctx.state(),
             viewer,
             vec![Entry::ok(
                 "group.delete",
@@ -222,8 +221,6 @@ impl GroupMutation {
             )],
         )
         .await?;
-        txn.commit().await?;
-        activity::publish(ctx.state(), entries);
         Ok(DeleteGroupPayload {
             deleted_group_id: Some(input.id),
             user_errors: Vec::new(),
@@ -265,8 +262,9 @@ impl GroupMutation {
                 Err(err) => return Err(ApiError::from(err).into()),
             }
         }
-        let entries = activity::insert(
-            &txn,
+        activity::commit(
+            txn,
+            ctx.state(),
             viewer,
             users
                 .iter()
@@ -277,8 +275,6 @@ impl GroupMutation {
                 .collect(),
         )
         .await?;
-        txn.commit().await?;
-        activity::publish(ctx.state(), entries);
         Ok(GroupPayload {
             group: Some(Group(group)),
             user_errors: Vec::new(),
@@ -303,8 +299,9 @@ impl GroupMutation {
             .filter(group_member::Column::UserId.is_in(users.iter().map(|u| u.id)))
             .exec(&txn)
             .await?;
-        let entries = activity::insert(
-            &txn,
+        activity::commit(
+            txn,
+            ctx.state(),
             viewer,
             users
                 .iter()
@@ -315,8 +312,6 @@ impl GroupMutation {
                 .collect(),
         )
         .await?;
-        txn.commit().await?;
-        activity::publish(ctx.state(), entries);
         Ok(GroupPayload {
             group: Some(Group(group)),
             user_errors: Vec::new(),

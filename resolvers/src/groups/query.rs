@@ -45,9 +45,7 @@ impl GroupQuery {
             before,
         };
         let page = pagination::paginate(ctx.db(), select, sort, args, Group).await?;
-        let field = ctx.look_ahead();
-        let nodes = [field.field("nodes"), field.field("edges").field("node")];
-        if nodes.iter().any(|n| n.field("users").exists()) {
+        if pagination::node_selects(ctx, "users") {
             let keys = page
                 .edges
                 .iter()

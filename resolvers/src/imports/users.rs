@@ -380,26 +380,7 @@ impl Kind for Users {
             })
             .collect();
         if !users.is_empty() {
-            let models = users.iter().cloned().map(|u| user::ActiveModel {
-                id: Set(u.id),
-                account_id: Set(u.account_id),
-                first_name: Set(u.first_name),
-                last_name: Set(u.last_name),
-                email: Set(u.email),
-                email_key: Set(u.email_key),
-                role: Set(u.role),
-                status: Set(u.status),
-                password_hash: Set(u.password_hash),
-                extension: Set(u.extension),
-                language: Set(u.language),
-                custom_role_id: Set(u.custom_role_id),
-                settings_template_id: Set(u.settings_template_id),
-                created_at: Set(u.created_at),
-                updated_at: Set(u.updated_at),
-            });
-            user::Entity::insert_many(models)
-                .exec_without_returning(txn)
-                .await?;
+            crate::users::insert(txn, &users).await?;
             for group in &options.group_ids {
                 let links = users.iter().map(|u| group_member::ActiveModel {
                     account_id: Set(job.account_id),

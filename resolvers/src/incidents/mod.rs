@@ -64,9 +64,7 @@ pub async fn prime<N>(
 where
     N: async_graphql::OutputType,
 {
-    let field = ctx.look_ahead();
-    let nodes = [field.field("nodes"), field.field("edges").field("node")];
-    let selects = |name: &str| nodes.iter().any(|n| n.field(name).exists());
+    let selects = |name: &str| crate::pagination::node_selects(ctx, name);
     let rows: Vec<&incident::Model> = page.edges.iter().map(|e| row(&e.node)).collect();
     let loaders = crate::loaders::of(ctx);
     if selects("service") {

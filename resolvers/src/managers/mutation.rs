@@ -165,8 +165,9 @@ impl ManagerMutation {
             .one(&txn)
             .await?
             .ok_or_else(|| ApiError::internal("grant not saved"))?;
-        let entries = activity::insert(
-            &txn,
+        activity::commit(
+            txn,
+            ctx.state(),
             viewer,
             vec![
                 Entry::ok("manager.grant", "User", user.id, user.email.clone())
@@ -174,8 +175,6 @@ impl ManagerMutation {
             ],
         )
         .await?;
-        txn.commit().await?;
-        activity::publish(ctx.state(), entries);
         Ok(ManagerPermissionPayload {
             grant: Some(ManagerGrant(saved)),
             user_errors: Vec::new(),

@@ -171,15 +171,14 @@ impl ProductMutation {
                 .exec(&txn)
                 .await?;
         }
-        let entries = activity::insert(
-            &txn,
+        activity::commit(
+            txn,
+            ctx.state(),
             viewer,
             vec![Entry::ok("product.create", "Product", product.id, name)
                 .with_detail(format!("{} seats", input.seats))],
         )
         .await?;
-        txn.commit().await?;
-        activity::publish(ctx.state(), entries);
         Ok(ProductPayload {
             product: Some(Product(product)),
             user_errors: Vec::new(),
@@ -234,8 +233,9 @@ impl ProductMutation {
         row.updated_at = Set(Utc::now());
         let txn = db.begin().await?;
         let product = row.update(&txn).await?;
-        let entries = activity::insert(
-            &txn,
+        activity::commit(
+            txn,
+            ctx.state(),
             viewer,
             vec![Entry::ok(
                 "product.update",
@@ -246,8 +246,6 @@ impl ProductMutation {
             .with_detail(format!("{} seats", product.seats))],
         )
         .await?;
-        txn.commit().await?;
-        activity::publish(ctx.state(), entries);
         Ok(ProductPayload {
             product: Some(Product(product)),
             user_errors: Vec::new(),
@@ -315,8 +313,9 @@ impl ProductMutation {
         )
         .exec_without_returning(&txn)
         .await?;
-        let entries = activity::insert(
-            &txn,
+        activity::commit(
+            txn,
+            ctx.state(),
             viewer,
             vec![
                 Entry::ok("feature.set", "User", user.id, user.email.clone()).with_detail(format!(
@@ -327,8 +326,6 @@ impl ProductMutation {
             ],
         )
         .await?;
-        txn.commit().await?;
-        activity::publish(ctx.state(), entries);
         Ok(SetUserFeaturePayload {
             user: Some(User(user)),
             user_errors: Vec::new(),
@@ -406,8 +403,9 @@ async fn change_seats(
     } else {
         seats::free(&txn, viewer.account_id, &user_ids, Some(&product_ids)).await?
     };
-    let entries = activity::insert(
-        &txn,
+    activity::commit(
+        txn,
+        state,
         viewer,
         users
             .iter()
@@ -415,8 +413,6 @@ async fn change_seats(
             .collect(),
     )
     .await?;
-    txn.commit().await?;
-    activity::publish(state, entries);
     let products = product_ids_now(ctx, viewer.account_id, &input.product_ids).await?;
     Ok(AssignProductsPayload {
         users: users.into_iter().map(User).collect(),

@@ -161,14 +161,13 @@ impl CustomRoleMutation {
             Err(err) if is_unique_violation(&err) => return failed(taken()),
             Err(err) => return Err(ApiError::from(err).into()),
         };
-        let entries = activity::insert(
-            &txn,
+        activity::commit(
+            txn,
+            ctx.state(),
             viewer,
             vec![Entry::ok("role.create", "CustomRole", role.id, name)],
         )
         .await?;
-        txn.commit().await?;
-        activity::publish(ctx.state(), entries);
         Ok(CustomRolePayload {
             role: Some(CustomRole(role)),
             user_errors: Vec::new(),
@@ -215,8 +214,9 @@ impl CustomRoleMutation {
         row.updated_at = Set(Utc::now());
         let txn = db.begin().await?;
         let role = row.update(&txn).await?;
-        let entries = activity::insert(
-            &txn,
+        activity::commit(
+            txn,
+            ctx.state(),
             viewer,
             vec![Entry::ok(
                 "role.update",
@@ -226,8 +226,6 @@ impl CustomRoleMutation {
             )],
         )
         .await?;
-        txn.commit().await?;
-        activity::publish(ctx.state(), entries);
         Ok(CustomRolePayload {
             role: Some(CustomRole(role)),
             user_errors: Vec::new(),
@@ -259,8 +257,9 @@ impl CustomRoleMutation {
             .exec(&txn)
             .await?;
         custom_role::Entity::delete_by_id(id).exec(&txn).await?;
-        let entries = activity::insert(
-            &txn,
+        activity::commit(
+            txn,
+            ctx.state(),
             viewer,
             vec![Entry::ok(
                 "role.delete",
@@ -270,8 +269,6 @@ impl CustomRoleMutation {
             )],
         )
         .await?;
-        txn.commit().await?;
-        activity::publish(ctx.state(), entries);
         Ok(CustomRolePayload {
             role: Some(CustomRole(existing)),
             user_errors: Vec::new(),

@@ -222,8 +222,9 @@ impl SettingsTemplateMutation {
             Err(err) if is_unique_violation(&err) => return failed(taken()),
             Err(err) => return Err(ApiError::from(err).into()),
         };
-        let entries = activity::insert(
-            &txn,
+        activity::commit(
+            txn,
+            ctx.state(),
             viewer,
             vec![Entry::ok(
                 "template.create",
@@ -233,8 +234,6 @@ impl SettingsTemplateMutation {
             )],
         )
         .await?;
-        txn.commit().await?;
-        activity::publish(ctx.state(), entries);
         Ok(SettingsTemplatePayload {
             template: Some(SettingsTemplate(template)),
             user_errors: Vec::new(),
@@ -287,8 +286,9 @@ impl SettingsTemplateMutation {
         }
         row.updated_at = Set(Utc::now());
         let template = row.update(&txn).await?;
-        let entries = activity::insert(
-            &txn,
+        activity::commit(
+            txn,
+            ctx.state(),
             viewer,
             vec![Entry::ok(
                 "template.update",
@@ -298,8 +298,6 @@ impl SettingsTemplateMutation {
             )],
         )
         .await?;
-        txn.commit().await?;
-        activity::publish(ctx.state(), entries);
         Ok(SettingsTemplatePayload {
             template: Some(SettingsTemplate(template)),
             user_errors: Vec::new(),
@@ -329,8 +327,9 @@ impl SettingsTemplateMutation {
         settings_template::Entity::delete_by_id(existing.id)
             .exec(&txn)
             .await?;
-        let entries = activity::insert(
-            &txn,
+        activity::commit(
+            txn,
+            ctx.state(),
             viewer,
             vec![Entry::ok(
                 "template.delete",
@@ -340,8 +339,6 @@ impl SettingsTemplateMutation {
             )],
         )
         .await?;
-        txn.commit().await?;
-        activity::publish(ctx.state(), entries);
         Ok(DeleteSettingsTemplatePayload {
             deleted_template_id: Some(input.id),
             user_errors: Vec::new(),
@@ -386,8 +383,9 @@ impl SettingsTemplateMutation {
                 .exec(&txn)
                 .await?;
         }
-        let entries = activity::insert(
-            &txn,
+        activity::commit(
+            txn,
+            ctx.state(),
             viewer,
             users
                 .iter()
@@ -398,8 +396,6 @@ impl SettingsTemplateMutation {
                 .collect(),
         )
         .await?;
-        txn.commit().await?;
-        activity::publish(ctx.state(), entries);
         let users = users
             .into_iter()
             .map(|mut u| {

@@ -36,9 +36,6 @@ use crate::{
     validation,
 };
 
-/// Users written per multi-row INSERT.
-const BATCH: usize = 1_000;
-
 /// One user to add, as given.
 #[derive(Clone, Debug, InputObject)]
 pub struct NewUser {
@@ -268,31 +265,8 @@ pub async fn add_users(
             )
         })
         .collect();
-    for chunk in rows.chunks(BATCH) {
-        let models = chunk
-            .iter()
-            .map(|(u, _)| u.clone())
-            .map(|u| user::ActiveModel {
-                id: Set(u.id),
-                account_id: Set(u.account_id),
-                first_name: Set(u.first_name),
-                last_name: Set(u.last_name),
-                email: Set(u.email),
-                email_key: Set(u.email_key),
-                role: Set(u.role),
-                status: Set(u.status),
-                password_hash: Set(u.password_hash),
-                extension: Set(u.extension),
-                language: Set(u.language),
-                custom_role_id: Set(u.custom_role_id),
-                settings_template_id: Set(u.settings_template_id),
-                created_at: Set(u.created_at),
-                updated_at: Set(u.updated_at),
-            });
-        user::Entity::insert_many(models)
-            .exec_without_returning(&txn)
-            .await?;
-    }
+    let users: Vec<user::Model> = rows.iter().map(|(u, _)| u.clone()).collect();
+    super::insert(&txn, &users).await?;
     let ids: Vec<Uuid> = rows.iter().map(|(u, _)| u.id).collect();
     for group in &new.groups {
         for chunk in ids.chunks(5_000) {
@@ -370,8 +344,9 @@ pub async fn add_users(
         )
         .await?,
     );
-    let entries = activity::insert(
-        &txn,
+    activity::commit(
+        txn,
+        state,
         viewer,
         rows.iter()
             .map(|(u, from)| {
@@ -385,8 +360,6 @@ pub async fn add_users(
             .collect(),
     )
     .await?;
-    txn.commit().await?;
-    activity::publish(state, entries);
     invitations::announce(state, invitations);
     Ok(Ok(rows.into_iter().map(|(u, _)| u).collect()))
 }

@@ -162,8 +162,9 @@ impl UserMutation {
             .filter(contact::Column::UserId.eq(updated.id))
             .exec(&txn)
             .await?;
-        let entries = activity::insert(
-            &txn,
+        activity::commit(
+            txn,
+            ctx.state(),
             viewer,
             vec![Entry::ok(
                 "user.update",
@@ -173,8 +174,6 @@ impl UserMutation {
             )],
         )
         .await?;
-        txn.commit().await?;
-        activity::publish(ctx.state(), entries);
         Ok(UserPayload {
             user: Some(User(updated)),
             user_errors: Vec::new(),
@@ -229,8 +228,9 @@ impl UserMutation {
         row.updated_at = Set(Utc::now());
         let txn = db.begin().await?;
         let updated = row.update(&txn).await?;
-        let entries = activity::insert(
-            &txn,
+        activity::commit(
+            txn,
+            ctx.state(),
             viewer,
             vec![
                 Entry::ok("user.role", "User", updated.id, updated.email.clone())
@@ -238,8 +238,6 @@ impl UserMutation {
             ],
         )
         .await?;
-        txn.commit().await?;
-        activity::publish(ctx.state(), entries);
         Ok(UserPayload {
             user: Some(User(updated)),
             user_errors: Vec::new(),
@@ -278,8 +276,9 @@ impl UserMutation {
                 .exec(&txn)
                 .await?;
         }
-        let entries = activity::insert(
-            &txn,
+        activity::commit(
+            txn,
+            ctx.state(),
             viewer,
             vec![
                 Entry::ok("user.status", "User", updated.id, updated.email.clone())
@@ -287,8 +286,6 @@ impl UserMutation {
             ],
         )
         .await?;
-        txn.commit().await?;
-        activity::publish(ctx.state(), entries);
         Ok(UserPayload {
             user: Some(User(updated)),
             user_errors: Vec::new(),
@@ -313,8 +310,9 @@ impl UserMutation {
             .filter(user::Column::AccountId.eq(viewer.account_id))
             .exec(&txn)
             .await?;
-        let entries = activity::insert(
-            &txn,
+        activity::commit(
+            txn,
+            ctx.state(),
             viewer,
             vec![Entry::ok(
                 "user.delete",
@@ -324,8 +322,6 @@ impl UserMutation {
             )],
         )
         .await?;
-        txn.commit().await?;
-        activity::publish(ctx.state(), entries);
         Ok(DeleteUserPayload {
             deleted_user_id: Some(input.id),
             user_errors: Vec::new(),

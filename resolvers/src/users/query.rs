@@ -147,9 +147,7 @@ impl UserQuery {
 
 /// Loads the page's groups, products and templates in one batch each.
 async fn prime(ctx: &Context<'_>, page: &Page<User>) -> Result<(), ApiError> {
-    let field = ctx.look_ahead();
-    let nodes = [field.field("nodes"), field.field("edges").field("node")];
-    let selects = |name: &str| nodes.iter().any(|n| n.field(name).exists());
+    let selects = |name: &str| crate::pagination::node_selects(ctx, name);
     let keys: Vec<(Uuid, Uuid)> = page
         .edges
         .iter()
