@@ -628,7 +628,8 @@ async fn write_batch(
             });
         }
     }
-    // 24 columns × 500 rows stays under SQLite's 32,766 bound parameters.
+    // 24 columns × 1,000 rows stays under SQLite's 32,766 bound parameters
+    // (PostgreSQL batches of 2,000: under its 65,535).
     if !customers.is_empty() {
         customer::Entity::insert_many(customers).exec(txn).await?;
     }
