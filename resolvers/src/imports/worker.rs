@@ -53,7 +53,8 @@ fn write_batch_size(db: &DatabaseConnection) -> u64 {
 async fn begin(db: &DatabaseConnection) -> Result<DatabaseTransaction, ApiError> {
     let txn = db.begin().await?;
     if db.get_database_backend() == sea_orm::DatabaseBackend::Postgres {
-        txn.execute_unprepared("SET LOCAL synchronous_commit = off").await?;
+        txn.execute_unprepared("SET LOCAL synchronous_commit = off")
+            .await?;
     }
     Ok(txn)
 }
