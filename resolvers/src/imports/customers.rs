@@ -631,10 +631,14 @@ async fn write_batch(
     // 24 columns × 1,000 rows stays under SQLite's 32,766 bound parameters
     // (PostgreSQL batches of 2,000: under its 65,535).
     if !customers.is_empty() {
-        customer::Entity::insert_many(customers).exec(txn).await?;
+        customer::Entity::insert_many(customers)
+            .exec_without_returning(txn)
+            .await?;
     }
     for chunk in chunks(emails, 5_000) {
-        customer_email::Entity::insert_many(chunk).exec(txn).await?;
+        customer_email::Entity::insert_many(chunk)
+            .exec_without_returning(txn)
+            .await?;
     }
     for chunk in chunks(grants, 5_000) {
         let result = customer_service::Entity::insert_many(chunk)

@@ -414,7 +414,9 @@ async fn validate_job<K: Kind>(state: &AppState, job: import_job::Model) -> Resu
         }
         let checked = rows.len() as i64;
         let txn = begin(db).await?;
-        import_row::Entity::insert_many(rows).exec(&txn).await?;
+        import_row::Entity::insert_many(rows)
+            .exec_without_returning(&txn)
+            .await?;
         import_job::Entity::update_many()
             .col_expr(
                 import_job::Column::ValidatedRows,
