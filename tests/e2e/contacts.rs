@@ -462,3 +462,29 @@ async fn contacts_are_isolated_between_accounts() {
         json!({ "name": "Lumbergh", "companies": [{ "name": "Initech" }], "methods": [{ "value": "bill@initech.test" }] })
     );
 }
+
+#[tokio::test]
+async fn a_contact_has_at_most_50_methods() {
+    let server = TestServer::start().await;
+    let admin = server.super_admin().await;
+    let methods: Vec<Value> = (0..51)
+        .map(|i| json!({ "kind": "EMAIL", "value": format!("m{i}@initech.test") }))
+        .collect();
+    let refused = create(&admin, json!({ "name": "Many", "methods": methods })).await;
+    assert_eq!(
+        refused["userErrors"][0]["code"], "LIMIT_EXCEEDED",
+        "{refused}"
+    );
+    let created = create(&admin, json!({ "name": "Many", "methods": methods[..50] })).await;
+    let id = created["contact"]["id"].as_str().unwrap().to_owned();
+    let res = admin
+        .gql(
+            ADD_METHOD,
+            json!({ "input": { "contactId": id, "kind": "SMS", "value": "+1 415 555 2671" } }),
+        )
+        .await;
+    assert_eq!(
+        data(&res)["addContactMethod"]["userErrors"][0]["code"],
+        "LIMIT_EXCEEDED"
+    );
+}

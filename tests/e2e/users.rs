@@ -948,3 +948,17 @@ async fn user_pages_load_nested_fields_in_batches() {
         "statements grew with the page size: {figures:?}"
     );
 }
+
+#[tokio::test]
+async fn a_pasted_list_has_a_size_limit() {
+    let server = TestServer::start().await;
+    let admin = server.super_admin().await;
+    let text = "a".repeat(2_000_001);
+    let res = admin.gql(PARSE, json!({ "t": text })).await;
+    assert_eq!(
+        error_code(&res),
+        "LIMIT_EXCEEDED",
+        "{}",
+        &res.to_string()[..200]
+    );
+}
