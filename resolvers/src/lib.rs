@@ -7,6 +7,7 @@
 pub mod accounts;
 pub mod activity;
 pub mod auth;
+pub mod bulk;
 pub mod companies;
 pub mod contacts;
 pub mod context;

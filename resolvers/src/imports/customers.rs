@@ -11,7 +11,7 @@ use roster_entities::{
     import_row::{self, Action},
 };
 use sea_orm::{
-    sea_query::{Expr, OnConflict},
+    sea_query::Expr,
     ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, EntityTrait,
     QueryFilter, Set,
 };
@@ -22,9 +22,10 @@ use super::{
     csv_file::{self, Columns, Format},
     object::ImportIssue,
     options::{CompanyMode, DuplicateMode, StoredOptions},
-    worker::{chunks, issue, Checked, Kind, RowCheck, Written},
+    worker::{issue, Checked, Kind, RowCheck, Written},
 };
 use crate::{
+    bulk::{self, OnDuplicate},
     context::AppState,
     customers::validate::{self, CleanCustomer, CustomerDraft},
     error::{ApiError, UserErrorCode},
@@ -216,6 +217,9 @@ pub struct Customers {
     /// (8 bytes a key: memory stays small as files grow; a hit is confirmed
     /// against the row itself.)
     first_seen: HashMap<u64, i64>,
+    /// The addresses of the previous chunk's rows, which may still be on
+    /// their way to the database while the next chunk is checked.
+    in_flight: HashMap<i64, Vec<String>>,
 }
 
 impl Kind for Customers {
@@ -238,6 +242,7 @@ impl Kind for Customers {
         let kind = Customers {
             options: options.clone(),
             first_seen: HashMap::new(),
+            in_flight: HashMap::new(),
         };
         Ok((kind, CustomerRowCheck { options, companies }))
     }
@@ -278,7 +283,8 @@ impl Kind for Customers {
             .map(|d| d.email_key)
             .collect();
 
-        let mut pending: HashMap<i64, Vec<String>> = HashMap::new();
+        let first_row = chunk.first().map(|c| c.row_number).unwrap_or_default();
+        let mut pending = std::mem::take(&mut self.in_flight);
         let mut rows = Vec::with_capacity(chunk.len());
         for checked in chunk {
             let (action, data, issues) = match checked.result {
@@ -367,7 +373,24 @@ impl Kind for Customers {
                 issues: Set(serde_json::to_string(&issues).unwrap_or_else(|_| "[]".into())),
             });
         }
+        pending.retain(|row, _| *row >= first_row);
+        self.in_flight = pending;
         Ok(rows)
+    }
+
+    const CONCURRENT_BATCHES: bool = true;
+
+    async fn prepare_batch(
+        db: &DatabaseConnection,
+        job: &import_job::Model,
+        rows: &[import_row::Model],
+    ) -> Result<(), ApiError> {
+        let options: StoredOptions =
+            serde_json::from_str(&job.options).map_err(ApiError::internal)?;
+        if options.companies == CompanyMode::CreateMissing {
+            create_companies(db, job.account_id, rows).await?;
+        }
+        Ok(())
     }
 
     async fn before_writing(
@@ -427,63 +450,26 @@ async fn write_batch(
         }
     }
 
-    // Companies named by the batch: found, or created (CREATE_MISSING).
-    let mut names: Vec<(String, String)> = parsed
+    // Companies named by the batch (created beforehand by `prepare_batch`
+    // when the import may create them).
+    let mut keys: Vec<String> = parsed
         .iter()
-        .filter_map(|(_, d)| d.company.clone())
-        .map(|n| (n.to_lowercase(), n))
+        .filter_map(|(_, d)| d.company.as_ref().map(|n| n.to_lowercase()))
         .collect();
-    names.sort();
-    names.dedup_by(|a, b| a.0 == b.0);
-    let mut companies: HashMap<String, Uuid> = HashMap::new();
-    if !names.is_empty() {
-        let keys: Vec<String> = names.iter().map(|(k, _)| k.clone()).collect();
-        let find = || {
-            company::Entity::find()
-                .filter(company::Column::AccountId.eq(account_id))
-                .filter(company::Column::NameKey.is_in(keys.clone()))
-        };
-        companies.extend(
-            find()
-                .all(txn)
-                .await?
-                .into_iter()
-                .map(|c| (c.name_key, c.id)),
-        );
-        let missing: Vec<_> = names
-            .iter()
-            .filter(|(k, _)| !companies.contains_key(k))
-            .map(|(k, n)| company::ActiveModel {
-                id: Set(Uuid::now_v7()),
-                account_id: Set(account_id),
-                name: Set(n.clone()),
-                name_key: Set(k.clone()),
-                created_at: Set(now),
-                updated_at: Set(now),
-            })
-            .collect();
-        if !missing.is_empty() && options.companies == CompanyMode::CreateMissing {
-            let inserted = company::Entity::insert_many(missing)
-                .on_conflict(
-                    OnConflict::columns([company::Column::AccountId, company::Column::NameKey])
-                        .do_nothing()
-                        .to_owned(),
-                )
-                .exec(txn)
-                .await;
-            match inserted {
-                Ok(_) | Err(sea_orm::DbErr::RecordNotInserted) => {}
-                Err(err) => return Err(err.into()),
-            }
-            companies.extend(
-                find()
-                    .all(txn)
-                    .await?
-                    .into_iter()
-                    .map(|c| (c.name_key, c.id)),
-            );
-        }
-    }
+    keys.sort();
+    keys.dedup();
+    let companies: HashMap<String, Uuid> = if keys.is_empty() {
+        HashMap::new()
+    } else {
+        company::Entity::find()
+            .filter(company::Column::AccountId.eq(account_id))
+            .filter(company::Column::NameKey.is_in(keys))
+            .all(txn)
+            .await?
+            .into_iter()
+            .map(|c| (c.name_key, c.id))
+            .collect()
+    };
     let mut company_services: HashMap<Uuid, Vec<Uuid>> = HashMap::new();
     if !companies.is_empty() {
         for link in company_service::Entity::find()
@@ -628,36 +614,59 @@ async fn write_batch(
             });
         }
     }
-    // 24 columns × 1,000 rows stays under SQLite's 32,766 bound parameters
-    // (PostgreSQL batches of 2,000: under its 65,535).
-    if !customers.is_empty() {
-        customer::Entity::insert_many(customers)
-            .exec_without_returning(txn)
-            .await?;
-    }
-    for chunk in chunks(emails, 5_000) {
-        customer_email::Entity::insert_many(chunk)
-            .exec_without_returning(txn)
-            .await?;
-    }
-    for chunk in chunks(grants, 5_000) {
-        let result = customer_service::Entity::insert_many(chunk)
-            .on_conflict(
-                OnConflict::columns([
-                    customer_service::Column::CustomerId,
-                    customer_service::Column::ServiceId,
-                ])
-                .do_nothing()
-                .to_owned(),
-            )
-            .exec(txn)
-            .await;
-        match result {
-            Ok(_) | Err(sea_orm::DbErr::RecordNotInserted) => {}
-            Err(err) => return Err(err.into()),
-        }
-    }
+    bulk::insert(txn, customers, OnDuplicate::Fail).await?;
+    bulk::insert(txn, emails, OnDuplicate::Fail).await?;
+    bulk::insert(txn, grants, OnDuplicate::Skip).await?;
     Ok((created, updated, failed, new_ids))
+}
+
+/// Creates the companies a batch names that do not exist yet, in a
+/// transaction of their own (so batches written at once never wait on each
+/// other's new companies).
+async fn create_companies(
+    db: &DatabaseConnection,
+    account_id: Uuid,
+    rows: &[import_row::Model],
+) -> Result<(), ApiError> {
+    #[derive(Deserialize)]
+    struct Named {
+        company: Option<String>,
+    }
+    let mut names: Vec<(String, String)> = rows
+        .iter()
+        .filter_map(|r| r.data.as_deref())
+        .filter_map(|d| serde_json::from_str::<Named>(d).ok())
+        .filter_map(|n| n.company)
+        .map(|n| (n.to_lowercase(), n))
+        .collect();
+    if names.is_empty() {
+        return Ok(());
+    }
+    names.sort();
+    names.dedup_by(|a, b| a.0 == b.0);
+    let existing: HashSet<String> = company::Entity::find()
+        .filter(company::Column::AccountId.eq(account_id))
+        .filter(company::Column::NameKey.is_in(names.iter().map(|(k, _)| k.clone())))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|c| c.name_key)
+        .collect();
+    let now = Utc::now();
+    let missing: Vec<_> = names
+        .into_iter()
+        .filter(|(k, _)| !existing.contains(k))
+        .map(|(key, name)| company::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            account_id: Set(account_id),
+            name: Set(name),
+            name_key: Set(key),
+            created_at: Set(now),
+            updated_at: Set(now),
+        })
+        .collect();
+    bulk::insert(db, missing, OnDuplicate::Skip).await?;
+    Ok(())
 }
 
 /// UPDATE mode: the file's columns overwrite the customer's values.

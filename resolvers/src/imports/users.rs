@@ -287,6 +287,16 @@ impl Kind for Users {
         Ok(rows)
     }
 
+    const CONCURRENT_BATCHES: bool = false;
+
+    async fn prepare_batch(
+        _db: &DatabaseConnection,
+        _job: &import_job::Model,
+        _rows: &[import_row::Model],
+    ) -> Result<(), ApiError> {
+        Ok(())
+    }
+
     async fn before_writing(
         txn: &DatabaseTransaction,
         job: &import_job::Model,

@@ -29,6 +29,7 @@ use super::{
     users::Users,
 };
 use crate::{
+    bulk::{self, OnDuplicate},
     context::AppState,
     error::{ApiError, UserErrorCode},
     events::Event,
@@ -102,6 +103,18 @@ pub trait Kind: Sized + Send + 'static {
         job: &import_job::Model,
         chunk: Vec<Checked<<Self::Check as RowCheck>::Row>>,
     ) -> impl Future<Output = Result<Vec<import_row::ActiveModel>, ApiError>> + Send;
+
+    /// Whether two batches may be written at once (each in its own
+    /// transaction, committed in order) where the database allows it.
+    const CONCURRENT_BATCHES: bool;
+
+    /// Runs before a batch's transaction opens, in its own: creates what
+    /// the batch refers to and concurrent batches might both create.
+    fn prepare_batch(
+        db: &DatabaseConnection,
+        job: &import_job::Model,
+        rows: &[import_row::Model],
+    ) -> impl Future<Output = Result<(), ApiError>> + Send;
 
     /// Runs in the transaction of the first batch; an `Err` fails the job
     /// with that reason and writes nothing.
@@ -392,6 +405,7 @@ async fn validate_job<K: Kind>(state: &AppState, job: import_job::Model) -> Resu
 
     let (mut kind, checker) = K::prepare(state, &job).await?;
     let mut parsed = parse(state, id, K::FORMAT, checker);
+    let mut storing: Option<tokio::task::JoinHandle<Result<(), ApiError>>> = None;
 
     while let Some(message) = parsed.recv().await {
         let chunk = match message {
@@ -399,7 +413,16 @@ async fn validate_job<K: Kind>(state: &AppState, job: import_job::Model) -> Resu
             Parsed::Rows(chunk) => chunk,
         };
         if phase_of(db, id).await? != Some(Phase::Validating) {
-            return Ok(()); // cancelled meanwhile
+            // Cancelled meanwhile: the chunk still being stored must not
+            // outlive the cancellation's cleanup.
+            if let Some(previous) = storing.take() {
+                let _ = previous.await;
+            }
+            import_row::Entity::delete_many()
+                .filter(import_row::Column::JobId.eq(id))
+                .exec(db)
+                .await?;
+            return Ok(());
         }
 
         let rows = kind.check_chunk(db, &job, chunk).await?;
@@ -412,39 +435,23 @@ async fn validate_job<K: Kind>(state: &AppState, job: import_job::Model) -> Resu
                 Action::Error => error += 1,
             }
         }
-        let checked = rows.len() as i64;
-        let txn = begin(db).await?;
-        import_row::Entity::insert_many(rows)
-            .exec_without_returning(&txn)
-            .await?;
-        import_job::Entity::update_many()
-            .col_expr(
-                import_job::Column::ValidatedRows,
-                Expr::col(import_job::Column::ValidatedRows).add(checked),
-            )
-            .col_expr(
-                import_job::Column::ToCreate,
-                Expr::col(import_job::Column::ToCreate).add(create),
-            )
-            .col_expr(
-                import_job::Column::ToUpdate,
-                Expr::col(import_job::Column::ToUpdate).add(update),
-            )
-            .col_expr(
-                import_job::Column::ToSkip,
-                Expr::col(import_job::Column::ToSkip).add(skip),
-            )
-            .col_expr(
-                import_job::Column::ErrorCount,
-                Expr::col(import_job::Column::ErrorCount).add(error),
-            )
-            .col_expr(import_job::Column::HeartbeatAt, Expr::value(Utc::now()))
-            .col_expr(import_job::Column::UpdatedAt, Expr::value(Utc::now()))
-            .filter(import_job::Column::Id.eq(id))
-            .exec(&txn)
-            .await?;
-        txn.commit().await?;
-        publish(state, id, &mut last_progress).await;
+        let counts = Counts {
+            checked: rows.len() as i64,
+            create,
+            update,
+            skip,
+            error,
+        };
+        // The results are stored while the next chunk is checked; the kind
+        // keeps the rows of the chunk in flight in memory until then.
+        let task = tokio::spawn(store_results(db.clone(), id, rows, counts));
+        if let Some(previous) = storing.replace(task) {
+            previous.await.map_err(ApiError::internal)??;
+            publish(state, id, &mut last_progress).await;
+        }
+    }
+    if let Some(previous) = storing.take() {
+        previous.await.map_err(ApiError::internal)??;
     }
 
     import_job::Entity::update_many()
@@ -465,11 +472,75 @@ async fn validate_job<K: Kind>(state: &AppState, job: import_job::Model) -> Resu
     Ok(())
 }
 
+/// A batch written in its transaction, not yet committed.
+struct Staged {
+    txn: DatabaseTransaction,
+    written: Written,
+    /// The job's resume point before and after this batch.
+    from: i64,
+    through: i64,
+}
+
+/// What a chunk of checked rows adds to the preview's counts.
+struct Counts {
+    checked: i64,
+    create: i64,
+    update: i64,
+    skip: i64,
+    error: i64,
+}
+
+/// Stores a chunk's results and adds its counts to the job.
+async fn store_results(
+    db: DatabaseConnection,
+    id: Uuid,
+    rows: Vec<import_row::ActiveModel>,
+    counts: Counts,
+) -> Result<(), ApiError> {
+    let txn = begin(&db).await?;
+    bulk::insert(&txn, rows, OnDuplicate::Fail).await?;
+    import_job::Entity::update_many()
+        .col_expr(
+            import_job::Column::ValidatedRows,
+            Expr::col(import_job::Column::ValidatedRows).add(counts.checked),
+        )
+        .col_expr(
+            import_job::Column::ToCreate,
+            Expr::col(import_job::Column::ToCreate).add(counts.create),
+        )
+        .col_expr(
+            import_job::Column::ToUpdate,
+            Expr::col(import_job::Column::ToUpdate).add(counts.update),
+        )
+        .col_expr(
+            import_job::Column::ToSkip,
+            Expr::col(import_job::Column::ToSkip).add(counts.skip),
+        )
+        .col_expr(
+            import_job::Column::ErrorCount,
+            Expr::col(import_job::Column::ErrorCount).add(counts.error),
+        )
+        .col_expr(import_job::Column::HeartbeatAt, Expr::value(Utc::now()))
+        .col_expr(import_job::Column::UpdatedAt, Expr::value(Utc::now()))
+        .filter(import_job::Column::Id.eq(id))
+        .exec(&txn)
+        .await?;
+    txn.commit().await?;
+    Ok(())
+}
+
 async fn write_job<K: Kind>(state: &AppState, job: import_job::Model) -> Result<(), ApiError> {
     let db = &state.db;
     let id = job.id;
+    // On PostgreSQL one backend works on one statement at a time: writing
+    // the next batch while the previous one commits uses the second core.
+    // Batches still commit in order, each with its resume point.
+    let concurrent =
+        K::CONCURRENT_BATCHES && db.get_database_backend() == sea_orm::DatabaseBackend::Postgres;
     let mut last_progress = None;
     let mut batches = 0u32;
+    let mut cursor = job.written_through;
+    let mut staged: Option<tokio::task::JoinHandle<Result<Staged, ApiError>>> = None;
     loop {
         let current = import_job::Entity::find_by_id(id)
             .one(db)
@@ -480,7 +551,7 @@ async fn write_job<K: Kind>(state: &AppState, job: import_job::Model) -> Result<
         }
         let rows = import_row::Entity::find()
             .filter(import_row::Column::JobId.eq(id))
-            .filter(import_row::Column::RowNumber.gt(current.written_through))
+            .filter(import_row::Column::RowNumber.gt(cursor))
             .filter(import_row::Column::Action.is_in([Action::Create, Action::Update]))
             .order_by_asc(import_row::Column::RowNumber)
             .limit(write_batch_size(db))
@@ -493,52 +564,22 @@ async fn write_job<K: Kind>(state: &AppState, job: import_job::Model) -> Result<
             refresh_statistics(db).await?;
         }
         batches += 1;
-        let txn = begin(db).await?;
-        if current.written_through <= 1 {
-            if let Err(why) = K::before_writing(&txn, &current).await? {
-                txn.rollback().await?;
-                if let Some(actor) = current.user_id {
-                    let viewer = crate::activity::on_behalf_of(current.account_id, actor);
-                    let entry = crate::activity::Entry::failed(
-                        "import.write",
-                        "ImportJob",
-                        current.file_name.clone(),
-                        why.clone(),
-                    );
-                    crate::activity::record(state, &viewer, vec![entry]).await?;
-                }
-                return Err(ApiError::BadUserInput(why));
+        K::prepare_batch(db, &current, &rows).await?;
+        let from = cursor;
+        cursor = last_row;
+        let task = tokio::spawn(stage::<K>(state.clone(), current, rows, from, last_row));
+        // The first batch runs alone: it may refuse the whole import.
+        if let Some(previous) = staged.replace(task) {
+            commit(state, id, previous, &mut last_progress).await?;
+        }
+        if !concurrent || from <= 1 {
+            if let Some(task) = staged.take() {
+                commit(state, id, task, &mut last_progress).await?;
             }
         }
-        let Written {
-            created,
-            updated,
-            failed,
-            invitations,
-        } = K::write_batch(state, &txn, &current, rows).await?;
-        import_job::Entity::update_many()
-            .col_expr(import_job::Column::WrittenThrough, Expr::value(last_row))
-            .col_expr(
-                import_job::Column::Created,
-                Expr::col(import_job::Column::Created).add(created),
-            )
-            .col_expr(
-                import_job::Column::Updated,
-                Expr::col(import_job::Column::Updated).add(updated),
-            )
-            .col_expr(
-                import_job::Column::Failed,
-                Expr::col(import_job::Column::Failed).add(failed),
-            )
-            .col_expr(import_job::Column::HeartbeatAt, Expr::value(Utc::now()))
-            .col_expr(import_job::Column::UpdatedAt, Expr::value(Utc::now()))
-            .filter(import_job::Column::Id.eq(id))
-            .filter(import_job::Column::WrittenThrough.eq(current.written_through))
-            .exec(&txn)
-            .await?;
-        txn.commit().await?;
-        crate::invitations::announce(state, invitations);
-        publish(state, id, &mut last_progress).await;
+    }
+    if let Some(task) = staged.take() {
+        commit(state, id, task, &mut last_progress).await?;
     }
     let done = import_job::Entity::find_by_id(id)
         .one(db)
@@ -572,6 +613,94 @@ async fn write_job<K: Kind>(state: &AppState, job: import_job::Model) -> Result<
     Ok(())
 }
 
+
+/// Writes one batch in a transaction it leaves open for `commit`.
+async fn stage<K: Kind>(
+    state: AppState,
+    current: import_job::Model,
+    rows: Vec<import_row::Model>,
+    from: i64,
+    through: i64,
+) -> Result<Staged, ApiError> {
+    let txn = begin(&state.db).await?;
+    if from <= 1 {
+        if let Err(why) = K::before_writing(&txn, &current).await? {
+            txn.rollback().await?;
+            if let Some(actor) = current.user_id {
+                let viewer = crate::activity::on_behalf_of(current.account_id, actor);
+                let entry = crate::activity::Entry::failed(
+                    "import.write",
+                    "ImportJob",
+                    current.file_name.clone(),
+                    why.clone(),
+                );
+                crate::activity::record(&state, &viewer, vec![entry]).await?;
+            }
+            return Err(ApiError::BadUserInput(why));
+        }
+    }
+    let written = K::write_batch(&state, &txn, &current, rows).await?;
+    Ok(Staged {
+        txn,
+        written,
+        from,
+        through,
+    })
+}
+
+/// Commits a staged batch with the job's counts and resume point.
+async fn commit(
+    state: &AppState,
+    id: Uuid,
+    task: tokio::task::JoinHandle<Result<Staged, ApiError>>,
+    last_progress: &mut Option<Instant>,
+) -> Result<(), ApiError> {
+    let Staged {
+        txn,
+        written,
+        from,
+        through,
+    } = task.await.map_err(ApiError::internal)??;
+    let Written {
+        created,
+        updated,
+        failed,
+        invitations,
+    } = written;
+    let moved = import_job::Entity::update_many()
+        .col_expr(import_job::Column::WrittenThrough, Expr::value(through))
+        .col_expr(
+            import_job::Column::Created,
+            Expr::col(import_job::Column::Created).add(created),
+        )
+        .col_expr(
+            import_job::Column::Updated,
+            Expr::col(import_job::Column::Updated).add(updated),
+        )
+        .col_expr(
+            import_job::Column::Failed,
+            Expr::col(import_job::Column::Failed).add(failed),
+        )
+        .col_expr(import_job::Column::HeartbeatAt, Expr::value(Utc::now()))
+        .col_expr(import_job::Column::UpdatedAt, Expr::value(Utc::now()))
+        .filter(import_job::Column::Id.eq(id))
+        .filter(import_job::Column::Phase.eq(Phase::Importing))
+        .filter(import_job::Column::WrittenThrough.eq(from))
+        .exec(&txn)
+        .await?;
+    if moved.rows_affected != 1 {
+        // Another worker took the job over meanwhile: its writes stand.
+        txn.rollback().await?;
+        return Err(ApiError::Internal(
+            "the import job was taken over by another worker".into(),
+        ));
+    }
+    txn.commit().await?;
+    crate::invitations::announce(state, invitations);
+    publish(state, id, last_progress).await;
+    Ok(())
+}
+
 /// An import grows tables fast, from empty: PostgreSQL's planner would
 /// keep the empty-table statistics (and scan instead of using indexes) until
 /// autovacuum runs. Refreshing them keeps each batch's lookups cheap.
@@ -581,13 +710,4 @@ async fn refresh_statistics(db: &DatabaseConnection) -> Result<(), ApiError> {
             .await?;
     }
     Ok(())
-}
-
-pub fn chunks<T>(items: Vec<T>, size: usize) -> Vec<Vec<T>> {
-    let mut out = Vec::new();
-    let mut items = items.into_iter().peekable();
-    while items.peek().is_some() {
-        out.push(items.by_ref().take(size).collect());
-    }
-    out
 }
