@@ -3,13 +3,14 @@
 //! A multi-row `INSERT … VALUES` binds one parameter per cell: SQLite caps a
 //! statement at 32,766 of them, and PostgreSQL plans the whole list again on
 //! every execution (tens of thousands of expressions per batch). On
-//! PostgreSQL the rows therefore travel as one JSON array, expanded by
-//! `json_populate_recordset` into the table's own row type: one parameter,
-//! one small statement whose plan is cached. SQLite keeps the multi-row
-//! insert, in chunks under its parameter limit.
+//! PostgreSQL each column therefore travels as one array (binary, nothing to
+//! parse) and `UNNEST` turns the arrays back into rows: one small statement
+//! whose plan is cached. SQLite keeps the multi-row insert, in chunks under
+//! its parameter limit.
 
 use sea_orm::{
-    sea_query::OnConflict, ActiveModelTrait, ActiveValue, ConnectionTrait, DatabaseBackend,
+    sea_query::{ArrayType, OnConflict},
+    ActiveModelTrait, ActiveValue, ColumnTrait, ColumnType, ConnectionTrait, DatabaseBackend,
     DbErr, EntityName, EntityTrait, Iden, IntoActiveModel, Iterable, Statement, Value,
 };
 
@@ -47,17 +48,34 @@ where
         return Err(DbErr::Custom("bulk insert of rows without values".into()));
     }
     if db.get_database_backend() == DatabaseBackend::Postgres {
-        if let Some(batches) = as_json(&rows, &columns) {
-            let statement = postgres_statement::<A>(&columns, on_duplicate);
-            for json in batches {
-                db.execute(Statement::from_sql_and_values(
-                    DatabaseBackend::Postgres,
-                    &statement,
-                    [Value::from(json)],
-                ))
-                .await?;
+        let kinds: Option<Vec<Kind>> = columns
+            .iter()
+            .map(|c| Kind::of(c.def().get_column_type()))
+            .collect();
+        if let Some(kinds) = kinds {
+            let nullable: Vec<bool> = columns.iter().map(|c| c.def().is_null()).collect();
+            let statement = postgres_statement::<A>(&columns, &kinds, &nullable, on_duplicate);
+            let mut batches = Vec::new();
+            for chunk in rows.chunks(POSTGRES_ROWS) {
+                match as_arrays(chunk, &columns, &kinds, &nullable) {
+                    Some(values) => batches.push(values),
+                    None => {
+                        batches.clear();
+                        break;
+                    }
+                }
             }
-            return Ok(());
+            if !batches.is_empty() {
+                for values in batches {
+                    db.execute(Statement::from_sql_and_values(
+                        DatabaseBackend::Postgres,
+                        &statement,
+                        values,
+                    ))
+                    .await?;
+                }
+                return Ok(());
+            }
         }
     }
     let per_statement = (SQLITE_PARAMETERS / columns.len()).max(1);
@@ -73,8 +91,85 @@ where
     Ok(())
 }
 
+/// How a column travels as an array on PostgreSQL.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Kind {
+    Text,
+    Uuid,
+    Bool,
+    Int,
+    BigInt,
+    Timestamp,
+}
+
+impl Kind {
+    fn of(column: &ColumnType) -> Option<Kind> {
+        Some(match column {
+            ColumnType::String(_) | ColumnType::Text | ColumnType::Char(_) => Kind::Text,
+            ColumnType::Uuid => Kind::Uuid,
+            ColumnType::Boolean => Kind::Bool,
+            ColumnType::Integer => Kind::Int,
+            ColumnType::BigInteger => Kind::BigInt,
+            ColumnType::TimestampWithTimeZone => Kind::Timestamp,
+            _ => return None,
+        })
+    }
+
+    fn sql(self) -> &'static str {
+        match self {
+            Kind::Text => "text[]",
+            Kind::Uuid => "uuid[]",
+            Kind::Bool => "boolean[]",
+            Kind::Int => "int4[]",
+            Kind::BigInt => "int8[]",
+            Kind::Timestamp => "timestamptz[]",
+        }
+    }
+
+    fn array_type(self) -> ArrayType {
+        match self {
+            Kind::Text => ArrayType::String,
+            Kind::Uuid => ArrayType::Uuid,
+            Kind::Bool => ArrayType::Bool,
+            Kind::Int => ArrayType::Int,
+            Kind::BigInt => ArrayType::BigInt,
+            Kind::Timestamp => ArrayType::ChronoDateTimeUtc,
+        }
+    }
+
+    /// The value itself if it is a non-null value of this kind; a stand-in
+    /// of this kind (masked as NULL) if it is null; `None` if it is of
+    /// another kind. Array elements cannot be NULL when bound.
+    fn element(self, value: Value) -> Option<(Value, bool)> {
+        let stand_in = match (self, value) {
+            (Kind::Text, Value::String(Some(v))) => return Some((Value::String(Some(v)), false)),
+            (Kind::Uuid, Value::Uuid(Some(v))) => return Some((Value::Uuid(Some(v)), false)),
+            (Kind::Bool, Value::Bool(Some(v))) => return Some((Value::Bool(Some(v)), false)),
+            (Kind::Int, Value::Int(Some(v))) => return Some((Value::Int(Some(v)), false)),
+            (Kind::BigInt, Value::BigInt(Some(v))) => return Some((Value::BigInt(Some(v)), false)),
+            (Kind::Timestamp, Value::ChronoDateTimeUtc(Some(v))) => {
+                return Some((Value::ChronoDateTimeUtc(Some(v)), false))
+            }
+            (Kind::Text, Value::String(None)) => Value::String(Some(Box::default())),
+            (Kind::Uuid, Value::Uuid(None)) => Value::Uuid(Some(Box::default())),
+            (Kind::Bool, Value::Bool(None)) => Value::Bool(Some(false)),
+            (Kind::Int, Value::Int(None)) => Value::Int(Some(0)),
+            (Kind::BigInt, Value::BigInt(None)) => Value::BigInt(Some(0)),
+            (Kind::Timestamp, Value::ChronoDateTimeUtc(None)) => {
+                Value::ChronoDateTimeUtc(Some(Box::default()))
+            }
+            _ => return None,
+        };
+        Some((stand_in, true))
+    }
+}
+
+/// `INSERT … SELECT … FROM UNNEST($1::text[], …)`: one array per column,
+/// plus a boolean array marking the NULLs of each nullable column.
 fn postgres_statement<A: ActiveModelTrait>(
     columns: &[<A::Entity as EntityTrait>::Column],
+    kinds: &[Kind],
+    nullable: &[bool],
     on_duplicate: OnDuplicate,
 ) -> String {
     let table = A::Entity::default().table_name().to_owned();
@@ -83,109 +178,68 @@ fn postgres_statement<A: ActiveModelTrait>(
         .map(|c| format!("\"{}\"", c.to_string()))
         .collect::<Vec<_>>()
         .join(", ");
+    let (mut arrays, mut aliases, mut selected) = (Vec::new(), Vec::new(), Vec::new());
+    for (i, (kind, nullable)) in kinds.iter().zip(nullable).enumerate() {
+        arrays.push(format!("${}::{}", arrays.len() + 1, kind.sql()));
+        aliases.push(format!("v{i}"));
+        if *nullable {
+            arrays.push(format!("${}::boolean[]", arrays.len() + 1));
+            aliases.push(format!("n{i}"));
+            selected.push(format!("CASE WHEN n{i} THEN NULL ELSE v{i} END"));
+        } else {
+            selected.push(format!("v{i}"));
+        }
+    }
     let conflict = match on_duplicate {
         OnDuplicate::Fail => "",
         OnDuplicate::Skip => " ON CONFLICT DO NOTHING",
     };
     format!(
-        "INSERT INTO \"{table}\" ({names}) SELECT {names} \
-         FROM json_populate_recordset(NULL::\"{table}\", $1::json){conflict}"
+        "INSERT INTO \"{table}\" ({names}) SELECT {} FROM UNNEST({}) AS u({}){conflict}",
+        selected.join(", "),
+        arrays.join(", "),
+        aliases.join(", "),
     )
 }
 
-/// The rows as JSON arrays of objects keyed by column, `POSTGRES_ROWS` a
-/// piece; `None` when a value has no faithful JSON form (the caller then
-/// falls back to bound parameters).
-fn as_json<A: ActiveModelTrait>(
+/// The parameters of `postgres_statement` for some rows; `None` when a
+/// value is not of its column's kind or a row leaves a column unset (the
+/// caller then falls back to the multi-row insert).
+fn as_arrays<A: ActiveModelTrait>(
     rows: &[A],
     columns: &[<A::Entity as EntityTrait>::Column],
-) -> Option<Vec<String>> {
-    let names: Vec<String> = columns
+    kinds: &[Kind],
+    nullable: &[bool],
+) -> Option<Vec<Value>> {
+    let mut values: Vec<Vec<Value>> = columns
         .iter()
-        .map(|c| serde_json::to_string(&c.to_string()).unwrap_or_default())
+        .map(|_| Vec::with_capacity(rows.len()))
         .collect();
-    let mut batches = Vec::new();
-    for chunk in rows.chunks(POSTGRES_ROWS) {
-        let mut out = String::with_capacity(chunk.len() * 64 * columns.len());
-        out.push('[');
-        for (i, row) in chunk.iter().enumerate() {
-            if i > 0 {
-                out.push(',');
+    let mut nulls: Vec<Vec<Value>> = columns.iter().map(|_| Vec::new()).collect();
+    for row in rows {
+        for (i, column) in columns.iter().enumerate() {
+            let value = match row.get(*column) {
+                ActiveValue::Set(v) | ActiveValue::Unchanged(v) => v,
+                ActiveValue::NotSet => return None,
+            };
+            let (element, is_null) = kinds[i].element(value)?;
+            if is_null && !nullable[i] {
+                return None;
             }
-            out.push('{');
-            for (j, column) in columns.iter().enumerate() {
-                if j > 0 {
-                    out.push(',');
-                }
-                out.push_str(&names[j]);
-                out.push(':');
-                match row.get(*column) {
-                    ActiveValue::Set(v) | ActiveValue::Unchanged(v) => write_value(&mut out, v)?,
-                    ActiveValue::NotSet => return None,
-                }
+            values[i].push(element);
+            if nullable[i] {
+                nulls[i].push(Value::Bool(Some(is_null)));
             }
-            out.push('}');
         }
-        out.push(']');
-        batches.push(out);
     }
-    Some(batches)
-}
-
-fn write_value(out: &mut String, value: Value) -> Option<()> {
-    use std::fmt::Write;
-    fn text(out: &mut String, s: &str) -> Option<()> {
-        // PostgreSQL text cannot hold NUL; let the bound-parameter path
-        // report it as it would any other statement.
-        if s.contains('\0') {
-            return None;
+    let mut params = Vec::new();
+    for (i, (column, mask)) in values.into_iter().zip(nulls).enumerate() {
+        params.push(Value::Array(kinds[i].array_type(), Some(Box::new(column))));
+        if nullable[i] {
+            params.push(Value::Array(ArrayType::Bool, Some(Box::new(mask))));
         }
-        out.push_str(&serde_json::to_string(s).ok()?);
-        Some(())
     }
-    macro_rules! number {
-        ($v:expr) => {
-            match $v {
-                Some(n) => write!(out, "{n}").ok()?,
-                None => out.push_str("null"),
-            }
-        };
-    }
-    match value {
-        Value::Bool(v) => match v {
-            Some(b) => out.push_str(if b { "true" } else { "false" }),
-            None => out.push_str("null"),
-        },
-        Value::TinyInt(v) => number!(v),
-        Value::SmallInt(v) => number!(v),
-        Value::Int(v) => number!(v),
-        Value::BigInt(v) => number!(v),
-        Value::TinyUnsigned(v) => number!(v),
-        Value::SmallUnsigned(v) => number!(v),
-        Value::Unsigned(v) => number!(v),
-        Value::BigUnsigned(v) => number!(v),
-        Value::String(v) => match v {
-            Some(s) => text(out, &s)?,
-            None => out.push_str("null"),
-        },
-        Value::Uuid(v) => match v {
-            Some(id) => write!(out, "\"{id}\"").ok()?,
-            None => out.push_str("null"),
-        },
-        Value::ChronoDateTimeUtc(v) => match v {
-            Some(t) => write!(
-                out,
-                "\"{}\"",
-                t.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
-            )
-            .ok()?,
-            None => out.push_str("null"),
-        },
-        // Floats, bytes, JSON documents, dates without a zone: not needed by
-        // the bulk paths; they take the bound-parameter path.
-        _ => return None,
-    }
-    Some(())
+    Some(params)
 }
 
 #[cfg(test)]
@@ -193,20 +247,21 @@ mod tests {
     use super::*;
 
     #[test]
-    fn values_become_json_that_postgres_reads_back() {
-        let mut out = String::new();
-        write_value(&mut out, Value::String(Some(Box::new("a \"b\"\n".into())))).unwrap();
-        assert_eq!(out, r#""a \"b\"\n""#);
-        out.clear();
-        let at = chrono::DateTime::parse_from_rfc3339("2026-11-23T10:00:00.123456Z")
-            .unwrap()
-            .with_timezone(&chrono::Utc);
-        write_value(&mut out, Value::ChronoDateTimeUtc(Some(Box::new(at)))).unwrap();
-        assert_eq!(out, "\"2026-11-23T10:00:00.123456Z\"");
-        out.clear();
-        write_value(&mut out, Value::Int(None)).unwrap();
-        assert_eq!(out, "null");
-        assert!(write_value(&mut out, Value::String(Some(Box::new("a\0".into())))).is_none());
-        assert!(write_value(&mut out, Value::Double(Some(1.5))).is_none());
+    fn null_values_travel_as_masked_stand_ins_of_their_kind() {
+        assert_eq!(
+            Kind::Text.element(Value::String(None)),
+            Some((Value::String(Some(Box::default())), true))
+        );
+        assert_eq!(
+            Kind::Uuid.element(Value::Uuid(None)).map(|(_, null)| null),
+            Some(true)
+        );
+        assert_eq!(
+            Kind::Int.element(Value::Int(Some(7))),
+            Some((Value::Int(Some(7)), false))
+        );
+        // A value of another kind is refused (the caller falls back).
+        assert_eq!(Kind::Int.element(Value::BigInt(Some(7))), None);
+        assert_eq!(Kind::of(&ColumnType::Double), None);
     }
 }

@@ -508,3 +508,42 @@ async fn duplicates_are_found_across_chunks_of_a_large_file() {
     assert_eq!(errors[1]["rowNumber"], 2503);
     assert_eq!(errors[1]["issues"][0]["column"], "email_aliases");
 }
+
+#[tokio::test]
+async fn a_duplicate_of_the_previous_chunk_is_found_while_that_chunk_is_stored() {
+    // Rows are checked 1,000 at a time while the previous 1,000 are still
+    // being stored: row 1002 (first of the second chunk) repeats row 1001
+    // (last of the first).
+    let server = TestServer::start().await;
+    let admin = server.super_admin().await;
+    let mut csv = String::from("first_name,email\n");
+    for i in 0..1_000 {
+        csv.push_str(&format!("P{i},p{i}@x.test\n"));
+    }
+    csv.push_str("Again,P999@x.test\n");
+    for i in 1_000..1_500 {
+        csv.push_str(&format!("P{i},p{i}@x.test\n"));
+    }
+    let id = started(&admin, csv.as_bytes(), json!(null)).await;
+    let preview = wait_for(&admin, &id, "AWAITING_CONFIRMATION").await;
+    assert_eq!(
+        (preview["toCreate"].as_i64(), preview["errorCount"].as_i64()),
+        (Some(1_500), Some(1)),
+        "{preview}"
+    );
+    let res = admin
+        .gql(
+            "query($id: ID!) { importJob(id: $id) { rows(action: ERROR) { nodes { rowNumber issues { message } } } } }",
+            json!({ "id": id }),
+        )
+        .await;
+    let errors = &data(&res)["importJob"]["rows"]["nodes"];
+    assert_eq!(errors[0]["rowNumber"], 1002, "{errors}");
+    assert!(
+        errors[0]["issues"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("row 1001"),
+        "{errors}"
+    );
+}

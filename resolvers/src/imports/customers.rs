@@ -11,9 +11,8 @@ use roster_entities::{
     import_row::{self, Action},
 };
 use sea_orm::{
-    sea_query::Expr,
-    ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, EntityTrait,
-    QueryFilter, Set,
+    sea_query::Expr, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction,
+    EntityTrait, QueryFilter, Set,
 };
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -38,7 +37,9 @@ pub struct RowData {
     company: Option<String>,
     /// The customer to update (UPDATE rows).
     existing: Option<Uuid>,
-    /// Columns present in the file: an update changes only those.
+    /// Columns present in the file: an update changes only those. Kept
+    /// only when the import may update (the same for every row).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     present: Vec<String>,
 }
 
@@ -170,7 +171,10 @@ fn check_row(
             values,
             company,
             existing: None,
-            present: present.to_vec(),
+            present: match options.duplicates {
+                DuplicateMode::Update => present.to_vec(),
+                DuplicateMode::Skip => Vec::new(),
+            },
         }),
         _ => Err(issues),
     }

@@ -38,11 +38,12 @@ use crate::{
 /// Rows validated per chunk (and per multi-row insert of results).
 const VALIDATE_CHUNK: usize = 1_000;
 /// Rows written per transaction: as many as one multi-row INSERT of
-/// customers (24 columns) may bind on SQLite (32,766 parameters) and on
-/// PostgreSQL (65,535).
+/// customers (24 columns) may bind on SQLite (32,766 parameters); on
+/// PostgreSQL rows travel as JSON, and larger batches spread the fixed cost
+/// of a transaction over more rows.
 fn write_batch_size(db: &DatabaseConnection) -> u64 {
     match db.get_database_backend() {
-        sea_orm::DatabaseBackend::Postgres => 2_000,
+        sea_orm::DatabaseBackend::Postgres => 4_000,
         _ => 1_000,
     }
 }
@@ -61,10 +62,14 @@ async fn begin(db: &DatabaseConnection) -> Result<DatabaseTransaction, ApiError>
 }
 /// A claim without a heartbeat for this long is taken over.
 const STALE: Duration = Duration::from_secs(15);
-/// Batches after which PostgreSQL's table statistics are refreshed. Once
-/// they describe a non-empty table the planner scales its estimates with the
-/// table's size, so two early refreshes are enough.
-const ANALYZE_AT: [u32; 2] = [0, 2];
+/// When PostgreSQL's table statistics are refreshed (see
+/// `refresh_statistics`): before the first batch, and after the second
+/// batch, once the written tables are no longer empty. The planner then
+/// scales its estimates with the tables' size.
+const ANALYZE_AT: [(u32, &str); 2] = [
+    (0, "ANALYZE import_rows"),
+    (2, "ANALYZE customer_emails, companies"),
+];
 
 /// Least time between two progress events.
 const PROGRESS_EVERY: Duration = Duration::from_millis(100);
@@ -560,8 +565,8 @@ async fn write_job<K: Kind>(state: &AppState, job: import_job::Model) -> Result<
         let Some(last_row) = rows.last().map(|r| r.row_number) else {
             break;
         };
-        if ANALYZE_AT.contains(&batches) {
-            refresh_statistics(db).await?;
+        if let Some((_, analyze)) = ANALYZE_AT.iter().find(|(at, _)| *at == batches) {
+            refresh_statistics(db, analyze).await?;
         }
         batches += 1;
         K::prepare_batch(db, &current, &rows).await?;
@@ -612,7 +617,6 @@ async fn write_job<K: Kind>(state: &AppState, job: import_job::Model) -> Result<
     publish(state, id, &mut None).await;
     Ok(())
 }
-
 
 /// Writes one batch in a transaction it leaves open for `commit`.
 async fn stage<K: Kind>(
@@ -704,10 +708,9 @@ async fn commit(
 /// An import grows tables fast, from empty: PostgreSQL's planner would
 /// keep the empty-table statistics (and scan instead of using indexes) until
 /// autovacuum runs. Refreshing them keeps each batch's lookups cheap.
-async fn refresh_statistics(db: &DatabaseConnection) -> Result<(), ApiError> {
+async fn refresh_statistics(db: &DatabaseConnection, analyze: &str) -> Result<(), ApiError> {
     if db.get_database_backend() == sea_orm::DatabaseBackend::Postgres {
-        db.execute_unprepared("ANALYZE customer_emails, companies, import_rows")
-            .await?;
+        db.execute_unprepared(analyze).await?;
     }
     Ok(())
 }
