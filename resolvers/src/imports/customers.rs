@@ -496,14 +496,18 @@ async fn write_batch(
                 .chain(d.values.email_aliases.iter().map(|(_, k)| k.clone()))
         })
         .collect();
-    let taken: HashMap<String, Uuid> = customer_email::Entity::find()
-        .filter(customer_email::Column::AccountId.eq(account_id))
-        .filter(customer_email::Column::EmailKey.is_in(keys))
-        .all(txn)
-        .await?
-        .into_iter()
-        .map(|e| (e.email_key, e.customer_id))
-        .collect();
+    let mut taken: HashMap<String, Uuid> = HashMap::new();
+    for keys in keys.chunks(10_000) {
+        taken.extend(
+            customer_email::Entity::find()
+                .filter(customer_email::Column::AccountId.eq(account_id))
+                .filter(customer_email::Column::EmailKey.is_in(keys.iter().cloned()))
+                .all(txn)
+                .await?
+                .into_iter()
+                .map(|e| (e.email_key, e.customer_id)),
+        );
+    }
 
     let portal = if options.send_activation_emails {
         customer::PortalAccess::Standard

@@ -30,6 +30,7 @@ use super::{
     worker::{issue, Checked, Kind, RowCheck, Written},
 };
 use crate::{
+    bulk::{self, OnDuplicate},
     activity::{self, Entry},
     context::{AppState, ContextExt},
     error::{ApiError, ApiResult, UserError, UserErrorCode},
@@ -397,9 +398,7 @@ impl Kind for Users {
                     group_id: Set(*group),
                     user_id: Set(u.id),
                 });
-                group_member::Entity::insert_many(links)
-                    .exec_without_returning(txn)
-                    .await?;
+                bulk::insert(txn, links.collect(), OnDuplicate::Fail).await?;
             }
             for product_id in &options.product_ids {
                 let seats = users.iter().map(|u| user_product::ActiveModel {
@@ -408,9 +407,7 @@ impl Kind for Users {
                     product_id: Set(*product_id),
                     assigned_at: Set(now),
                 });
-                user_product::Entity::insert_many(seats)
-                    .exec_without_returning(txn)
-                    .await?;
+                bulk::insert(txn, seats.collect(), OnDuplicate::Fail).await?;
             }
             crate::contacts::users::sync(txn).await?;
         }

@@ -37,16 +37,11 @@ use crate::{
 
 /// Rows validated per chunk (and per multi-row insert of results).
 const VALIDATE_CHUNK: usize = 1_000;
-/// Rows written per transaction: as many as one multi-row INSERT of
-/// customers (24 columns) may bind on SQLite (32,766 parameters); on
-/// PostgreSQL rows travel as JSON, and larger batches spread the fixed cost
-/// of a transaction over more rows.
-fn write_batch_size(db: &DatabaseConnection) -> u64 {
-    match db.get_database_backend() {
-        sea_orm::DatabaseBackend::Postgres => 4_000,
-        _ => 1_000,
-    }
-}
+/// Rows written per transaction. `bulk::insert` splits them into
+/// statements within each database's limits; larger batches spread the
+/// fixed cost of a batch (its lookups, the job's update, the commit) over
+/// more rows.
+const WRITE_BATCH: u64 = 4_000;
 
 /// Opens an import transaction. On PostgreSQL its commit does not wait for
 /// the WAL flush: the job's resume point is committed with the rows, so a
@@ -559,7 +554,7 @@ async fn write_job<K: Kind>(state: &AppState, job: import_job::Model) -> Result<
             .filter(import_row::Column::RowNumber.gt(cursor))
             .filter(import_row::Column::Action.is_in([Action::Create, Action::Update]))
             .order_by_asc(import_row::Column::RowNumber)
-            .limit(write_batch_size(db))
+            .limit(WRITE_BATCH)
             .all(db)
             .await?;
         let Some(last_row) = rows.last().map(|r| r.row_number) else {
