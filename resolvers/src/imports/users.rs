@@ -30,8 +30,8 @@ use super::{
     worker::{issue, Checked, Kind, RowCheck, Written},
 };
 use crate::{
-    bulk::{self, OnDuplicate},
     activity::{self, Entry},
+    bulk::{self, OnDuplicate},
     context::{AppState, ContextExt},
     error::{ApiError, ApiResult, UserError, UserErrorCode},
     users::{extension, parse, UserRole, USERS_MAX},
