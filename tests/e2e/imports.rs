@@ -511,24 +511,24 @@ async fn duplicates_are_found_across_chunks_of_a_large_file() {
 
 #[tokio::test]
 async fn a_duplicate_of_the_previous_chunk_is_found_while_that_chunk_is_stored() {
-    // Rows are checked 1,000 at a time while the previous 1,000 are still
-    // being stored: row 1002 (first of the second chunk) repeats row 1001
+    // Rows are checked 2,000 at a time while the previous 2,000 are still
+    // being stored: row 2002 (first of the second chunk) repeats row 2001
     // (last of the first).
     let server = TestServer::start().await;
     let admin = server.super_admin().await;
     let mut csv = String::from("first_name,email\n");
-    for i in 0..1_000 {
+    for i in 0..2_000 {
         csv.push_str(&format!("P{i},p{i}@x.test\n"));
     }
-    csv.push_str("Again,P999@x.test\n");
-    for i in 1_000..1_500 {
+    csv.push_str("Again,P1999@x.test\n");
+    for i in 2_000..2_500 {
         csv.push_str(&format!("P{i},p{i}@x.test\n"));
     }
     let id = started(&admin, csv.as_bytes(), json!(null)).await;
     let preview = wait_for(&admin, &id, "AWAITING_CONFIRMATION").await;
     assert_eq!(
         (preview["toCreate"].as_i64(), preview["errorCount"].as_i64()),
-        (Some(1_500), Some(1)),
+        (Some(2_500), Some(1)),
         "{preview}"
     );
     let res = admin
@@ -538,12 +538,49 @@ async fn a_duplicate_of_the_previous_chunk_is_found_while_that_chunk_is_stored()
         )
         .await;
     let errors = &data(&res)["importJob"]["rows"]["nodes"];
-    assert_eq!(errors[0]["rowNumber"], 1002, "{errors}");
+    assert_eq!(errors[0]["rowNumber"], 2002, "{errors}");
     assert!(
         errors[0]["issues"][0]["message"]
             .as_str()
             .unwrap()
-            .contains("row 1001"),
+            .contains("row 2001"),
         "{errors}"
     );
+}
+
+#[tokio::test]
+async fn rows_with_many_aliases_import_past_the_bound_value_limits() {
+    // 2,000 rows with 17 aliases each: 36,000 addresses in one chunk and one
+    // batch, more than a SQLite statement may bind (32,766).
+    let server = TestServer::start().await;
+    let admin = server.super_admin().await;
+    let mut csv = String::from("first_name,email,email_aliases\n");
+    for i in 0..2_000 {
+        let aliases: Vec<String> = (0..17).map(|a| format!("a{a}.p{i}@x.test")).collect();
+        csv.push_str(&format!("P{i},p{i}@x.test,\"{}\"\n", aliases.join(",")));
+    }
+    let id = started(&admin, csv.as_bytes(), json!(null)).await;
+    let preview = wait_for(&admin, &id, "AWAITING_CONFIRMATION").await;
+    assert_eq!(
+        (preview["toCreate"].as_i64(), preview["errorCount"].as_i64()),
+        (Some(2_000), Some(0)),
+        "{preview}"
+    );
+    admin
+        .gql(
+            "mutation($id: ID!) { confirmImport(id: $id) { userErrors { code } } }",
+            json!({ "id": id }),
+        )
+        .await;
+    let done = wait_for(&admin, &id, "COMPLETED").await;
+    assert_eq!(done["created"], 2_000, "{done}");
+    let res = admin
+        .gql(
+            "{ customers(keyword: \"a16.p1999@x.test\") { nodes { email emailAliases } } }",
+            json!({}),
+        )
+        .await;
+    let found = &data(&res)["customers"]["nodes"];
+    assert_eq!(found[0]["email"], "p1999@x.test", "{res}");
+    assert_eq!(found[0]["emailAliases"].as_array().map(Vec::len), Some(17));
 }

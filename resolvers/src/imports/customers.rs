@@ -30,6 +30,9 @@ use crate::{
     error::{ApiError, UserErrorCode},
 };
 
+/// Addresses looked up per statement (within SQLite's 32,766 bound values).
+const KEYS_PER_LOOKUP: usize = 10_000;
+
 /// What a valid row will write.
 #[derive(Serialize, Deserialize)]
 pub struct RowData {
@@ -270,23 +273,30 @@ impl Kind for Customers {
                     .chain(d.values.email_aliases.iter().map(|(_, k)| k.clone()))
             })
             .collect();
-        let used: HashMap<String, (Uuid, bool)> = customer_email::Entity::find()
-            .filter(customer_email::Column::AccountId.eq(account_id))
-            .filter(customer_email::Column::EmailKey.is_in(keys.clone()))
-            .all(db)
-            .await?
-            .into_iter()
-            .map(|e| (e.email_key, (e.customer_id, e.is_primary)))
-            .collect();
-        let denied: HashSet<String> = denylist_entry::Entity::find()
-            .filter(denylist_entry::Column::AccountId.eq(account_id))
-            .filter(denylist_entry::Column::EmailKey.is_in(keys))
-            .all(db)
-            .await?
-            .into_iter()
-            .map(|d| d.email_key)
-            .collect();
-
+        // In pieces: rows may list any number of aliases, and a statement
+        // binds at most 32,766 values on SQLite.
+        let mut used: HashMap<String, (Uuid, bool)> = HashMap::new();
+        let mut denied: HashSet<String> = HashSet::new();
+        for keys in keys.chunks(KEYS_PER_LOOKUP) {
+            used.extend(
+                customer_email::Entity::find()
+                    .filter(customer_email::Column::AccountId.eq(account_id))
+                    .filter(customer_email::Column::EmailKey.is_in(keys.iter().cloned()))
+                    .all(db)
+                    .await?
+                    .into_iter()
+                    .map(|e| (e.email_key, (e.customer_id, e.is_primary))),
+            );
+            denied.extend(
+                denylist_entry::Entity::find()
+                    .filter(denylist_entry::Column::AccountId.eq(account_id))
+                    .filter(denylist_entry::Column::EmailKey.is_in(keys.iter().cloned()))
+                    .all(db)
+                    .await?
+                    .into_iter()
+                    .map(|d| d.email_key),
+            );
+        }
         let first_row = chunk.first().map(|c| c.row_number).unwrap_or_default();
         let mut pending = std::mem::take(&mut self.in_flight);
         let mut rows = Vec::with_capacity(chunk.len());
@@ -497,7 +507,7 @@ async fn write_batch(
         })
         .collect();
     let mut taken: HashMap<String, Uuid> = HashMap::new();
-    for keys in keys.chunks(10_000) {
+    for keys in keys.chunks(KEYS_PER_LOOKUP) {
         taken.extend(
             customer_email::Entity::find()
                 .filter(customer_email::Column::AccountId.eq(account_id))

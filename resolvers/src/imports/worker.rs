@@ -36,7 +36,7 @@ use crate::{
 };
 
 /// Rows validated per chunk (and per multi-row insert of results).
-const VALIDATE_CHUNK: usize = 1_000;
+const VALIDATE_CHUNK: usize = 2_000;
 /// Rows written per transaction. `bulk::insert` splits them into
 /// statements within each database's limits; larger batches spread the
 /// fixed cost of a batch (its lookups, the job's update, the commit) over
@@ -561,7 +561,7 @@ async fn write_job<K: Kind>(state: &AppState, job: import_job::Model) -> Result<
             break;
         };
         if let Some((_, analyze)) = ANALYZE_AT.iter().find(|(at, _)| *at == batches) {
-            refresh_statistics(db, analyze).await?;
+            refresh_statistics(db, analyze);
         }
         batches += 1;
         K::prepare_batch(db, &current, &rows).await?;
@@ -703,9 +703,15 @@ async fn commit(
 /// An import grows tables fast, from empty: PostgreSQL's planner would
 /// keep the empty-table statistics (and scan instead of using indexes) until
 /// autovacuum runs. Refreshing them keeps each batch's lookups cheap.
-async fn refresh_statistics(db: &DatabaseConnection, analyze: &str) -> Result<(), ApiError> {
+fn refresh_statistics(db: &DatabaseConnection, analyze: &'static str) {
     if db.get_database_backend() == sea_orm::DatabaseBackend::Postgres {
-        db.execute_unprepared(analyze).await?;
+        // Beside the batches, not before them: ANALYZE does not block
+        // inserts, and the statistics serve the batches that follow.
+        let db = db.clone();
+        tokio::spawn(async move {
+            if let Err(err) = db.execute_unprepared(analyze).await {
+                tracing::warn!(%err, "import: refreshing table statistics failed");
+            }
+        });
     }
-    Ok(())
 }
