@@ -64,6 +64,32 @@ async fn started(client: &Client, csv: &[u8], options: Value) -> String {
     payload["job"]["id"].as_str().unwrap().to_owned()
 }
 
+/// Confirms a previewed import; the confirmation must be accepted.
+async fn confirm(client: &Client, id: &str) {
+    let res = client
+        .gql(
+            "mutation($id: ID!) { confirmImport(id: $id) { userErrors { code } } }",
+            json!({ "id": id }),
+        )
+        .await;
+    assert_eq!(
+        data(&res)["confirmImport"]["userErrors"],
+        json!([]),
+        "{res}"
+    );
+}
+
+/// The rows of an import's preview that have errors, in file order.
+async fn error_rows(client: &Client, id: &str) -> Value {
+    let res = client
+        .gql(
+            "query($id: ID!) { importJob(id: $id) { rows(action: ERROR) { nodes { rowNumber issues { column message } } } } }",
+            json!({ "id": id }),
+        )
+        .await;
+    data(&res)["importJob"]["rows"]["nodes"].clone()
+}
+
 pub async fn rows(client: &Client, id: &str) -> Vec<Value> {
     let res = client
         .gql(
@@ -287,12 +313,7 @@ async fn rows_are_checked_with_the_customer_rules() {
         data(&res)["importJob"]["unknownColumns"],
         json!(["Favourite Colour"])
     );
-    admin
-        .gql(
-            "mutation($id: ID!) { confirmImport(id: $id) { userErrors { code } } }",
-            json!({ "id": id }),
-        )
-        .await;
+    confirm(&admin, &id).await;
     let done = wait_for(&admin, &id, "COMPLETED").await;
     assert_eq!(
         (
@@ -364,12 +385,7 @@ async fn an_export_reimports_without_change() {
         .unwrap();
     let id = started(&admin, &sample, json!(null)).await;
     wait_for(&admin, &id, "AWAITING_CONFIRMATION").await;
-    admin
-        .gql(
-            "mutation($id: ID!) { confirmImport(id: $id) { userErrors { code } } }",
-            json!({ "id": id }),
-        )
-        .await;
+    confirm(&admin, &id).await;
     wait_for(&admin, &id, "COMPLETED").await;
     admin
         .gql("mutation { createCustomer(input: { firstName: \"Eve\", email: \"eve@x.test\", officePhone: \"+49 30 901820\", notes: \"=1+1, \\\"quoted\\\"\\nsecond line\" }) { userErrors { code } } }", json!({}))
@@ -395,12 +411,7 @@ async fn an_export_reimports_without_change() {
     let id = started(&globex, &first, json!(null)).await;
     let preview = wait_for(&globex, &id, "AWAITING_CONFIRMATION").await;
     assert_eq!(preview["errorCount"], 0, "{preview}");
-    globex
-        .gql(
-            "mutation($id: ID!) { confirmImport(id: $id) { userErrors { code } } }",
-            json!({ "id": id }),
-        )
-        .await;
+    confirm(&globex, &id).await;
     wait_for(&globex, &id, "COMPLETED").await;
     let second = export(globex.token.clone().unwrap()).await;
     let sorted = |bytes: &[u8]| {
@@ -436,12 +447,7 @@ async fn an_import_killed_while_writing_resumes_and_writes_each_row_once() {
     }
     let id = started(&admin, csv.as_bytes(), json!(null)).await;
     wait_for(&admin, &id, "AWAITING_CONFIRMATION").await;
-    admin
-        .gql(
-            "mutation($id: ID!) { confirmImport(id: $id) { userErrors { code } } }",
-            json!({ "id": id }),
-        )
-        .await;
+    confirm(&admin, &id).await;
     // Kill the server once some (not all) batches are committed.
     let mut killed_at = None;
     for _ in 0..2_000 {
@@ -490,13 +496,7 @@ async fn duplicates_are_found_across_chunks_of_a_large_file() {
         (Some(2_500), Some(2)),
         "{preview}"
     );
-    let res = admin
-        .gql(
-            "query($id: ID!) { importJob(id: $id) { rows(action: ERROR) { nodes { rowNumber issues { column message } } } } }",
-            json!({ "id": id }),
-        )
-        .await;
-    let errors = &data(&res)["importJob"]["rows"]["nodes"];
+    let errors = error_rows(&admin, &id).await;
     assert_eq!(errors[0]["rowNumber"], 2502);
     assert!(
         errors[0]["issues"][0]["message"]
@@ -531,13 +531,7 @@ async fn a_duplicate_of_the_previous_chunk_is_found_while_that_chunk_is_stored()
         (Some(2_500), Some(1)),
         "{preview}"
     );
-    let res = admin
-        .gql(
-            "query($id: ID!) { importJob(id: $id) { rows(action: ERROR) { nodes { rowNumber issues { message } } } } }",
-            json!({ "id": id }),
-        )
-        .await;
-    let errors = &data(&res)["importJob"]["rows"]["nodes"];
+    let errors = error_rows(&admin, &id).await;
     assert_eq!(errors[0]["rowNumber"], 2002, "{errors}");
     assert!(
         errors[0]["issues"][0]["message"]
@@ -566,12 +560,7 @@ async fn rows_with_many_aliases_import_past_the_bound_value_limits() {
         (Some(2_000), Some(0)),
         "{preview}"
     );
-    admin
-        .gql(
-            "mutation($id: ID!) { confirmImport(id: $id) { userErrors { code } } }",
-            json!({ "id": id }),
-        )
-        .await;
+    confirm(&admin, &id).await;
     let done = wait_for(&admin, &id, "COMPLETED").await;
     assert_eq!(done["created"], 2_000, "{done}");
     let res = admin
