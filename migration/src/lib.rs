@@ -16,6 +16,7 @@ mod m20261123_000009_contacts;
 mod m20261123_000010_portal_and_incidents;
 mod m20261123_000011_staff;
 mod m20261123_000012_invitations;
+mod m20261127_000013_customer_reads;
 
 pub struct Migrator;
 
@@ -35,6 +36,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000010_portal_and_incidents::Migration),
             Box::new(m20261123_000011_staff::Migration),
             Box::new(m20261123_000012_invitations::Migration),
+            Box::new(m20261127_000013_customer_reads::Migration),
         ]
     }
 }

@@ -38,6 +38,7 @@ pub enum SortValue {
     Text(String),
     Time(DateTime<Utc>),
     Int(i64),
+    Id(Uuid),
 }
 
 impl SortValue {
@@ -46,6 +47,7 @@ impl SortValue {
             SortValue::Text(s) => s.clone().into(),
             SortValue::Time(t) => (*t).into(),
             SortValue::Int(n) => (*n).into(),
+            SortValue::Id(id) => (*id).into(),
         }
     }
 }
@@ -119,11 +121,14 @@ pub type Page<N> = Connection<Cursor, N, ConnectionTotals, EmptyFields>;
 pub type SortKeyFn<M> = fn(&M) -> (SortValue, Uuid);
 
 /// How a select is ordered: by `column` (whose value `key` reads from a row)
-/// then by `id`, ascending unless `reverse`.
+/// then by `id`, ascending unless `reverse`. When `column` is `unique`
+/// within the select (an email), the id never decides and is left out of
+/// the order, so the column's own unique index serves it.
 pub struct Sort<E: EntityTrait> {
     pub column: E::Column,
     pub id: E::Column,
     pub reverse: bool,
+    pub unique: bool,
     pub key: SortKeyFn<E::Model>,
 }
 
@@ -176,6 +181,14 @@ pub fn count_statement<E: EntityTrait>(db: &DatabaseConnection, select: &Select<
 /// Rows strictly past `cursor` in the direction `ascending`.
 fn past<E: EntityTrait>(sort: &Sort<E>, cursor: &Cursor, ascending: bool) -> Condition {
     let value = cursor.key.to_value();
+    if sort.unique {
+        let key = if ascending {
+            sort.column.gt(value)
+        } else {
+            sort.column.lt(value)
+        };
+        return Condition::all().add(key);
+    }
     let (key, id) = if ascending {
         (sort.column.gt(value.clone()), sort.id.gt(cursor.id))
     } else {
@@ -216,12 +229,11 @@ where
     } else {
         Order::Desc
     };
-    let mut rows = query
-        .order_by(sort.column, order.clone())
-        .order_by(sort.id, order)
-        .limit(window.limit as u64 + 1)
-        .all(db)
-        .await?;
+    let mut query = query.order_by(sort.column, order.clone());
+    if !sort.unique {
+        query = query.order_by(sort.id, order);
+    }
+    let mut rows = query.limit(window.limit as u64 + 1).all(db).await?;
     let more = rows.len() > window.limit;
     rows.truncate(window.limit);
     if !window.forward {
@@ -312,6 +324,7 @@ fn cursor_order(value: &SortValue) -> (i64, String) {
         SortValue::Text(s) => (0, s.clone()),
         SortValue::Time(t) => (t.timestamp_micros(), String::new()),
         SortValue::Int(n) => (*n, String::new()),
+        SortValue::Id(id) => (0, id.to_string()),
     }
 }
 

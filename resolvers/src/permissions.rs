@@ -132,6 +132,7 @@ mod tests {
             role,
             session_id: Uuid::nil(),
             granted: Vec::new(),
+            name: None,
         }
     }
 

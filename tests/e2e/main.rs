@@ -22,6 +22,7 @@ mod http_protocol;
 mod imports;
 mod invitations;
 mod portal;
+mod reads;
 mod subscriptions;
 mod tenancy;
 mod user_imports;

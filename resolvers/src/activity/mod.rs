@@ -67,6 +67,9 @@ impl Entry {
 
 /// The actor's display name, as the history keeps it.
 async fn actor_name(db: &impl ConnectionTrait, viewer: &Viewer) -> Result<String, ApiError> {
+    if let Some(name) = &viewer.name {
+        return Ok(name.clone());
+    }
     Ok(user::Entity::find_by_id(viewer.user_id)
         .one(db)
         .await?
@@ -135,6 +138,7 @@ pub fn on_behalf_of(account_id: Uuid, user_id: Uuid) -> Viewer {
         role: user::Role::Member,
         session_id: Uuid::nil(),
         granted: Vec::new(),
+        name: None,
     }
 }
 

@@ -115,6 +115,7 @@ impl ActivityQuery {
             column: activity::Column::CreatedAt,
             id: activity::Column::Id,
             reverse: !reverse,
+            unique: false,
             key: |a: &activity::Model| (SortValue::Time(a.created_at), a.id),
         };
         let args = PageArgs {

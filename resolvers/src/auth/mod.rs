@@ -38,6 +38,9 @@ pub struct Viewer {
     pub session_id: Uuid,
     /// Permissions of the user's custom role, if any.
     pub granted: Vec<crate::permissions::Permission>,
+    /// "First Last" as read with the session (the activity history's actor
+    /// name); `None` when not read.
+    pub name: Option<String>,
 }
 
 impl Auth {

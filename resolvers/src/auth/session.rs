@@ -53,6 +53,11 @@ pub async fn authenticate(state: &AppState, token: Option<&str>) -> Result<Auth,
                 role: user.role,
                 session_id: session.id,
                 granted,
+                name: Some(
+                    format!("{} {}", user.first_name, user.last_name)
+                        .trim()
+                        .to_owned(),
+                ),
             }))
         }
         Some(_) => Ok(invalid()),

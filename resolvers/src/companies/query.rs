@@ -30,12 +30,14 @@ impl CompanySortKey {
                 column: company::Column::NameKey,
                 id: company::Column::Id,
                 reverse,
+                unique: false,
                 key: |c| (SortValue::Text(c.name_key.clone()), c.id),
             },
             CompanySortKey::CreatedAt => Sort {
                 column: company::Column::CreatedAt,
                 id: company::Column::Id,
                 reverse,
+                unique: false,
                 key: |c| (SortValue::Time(c.created_at), c.id),
             },
         }

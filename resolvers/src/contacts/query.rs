@@ -30,12 +30,14 @@ impl ContactSortKey {
                 column: contact::Column::NameKey,
                 id: contact::Column::Id,
                 reverse,
+                unique: false,
                 key: |c| (SortValue::Text(c.name_key.clone()), c.id),
             },
             ContactSortKey::CreatedAt => Sort {
                 column: contact::Column::CreatedAt,
                 id: contact::Column::Id,
                 reverse,
+                unique: false,
                 key: |c| (SortValue::Time(c.created_at), c.id),
             },
         }

@@ -31,6 +31,7 @@ impl CustomFieldQuery {
             column: custom_field::Column::NameKey,
             id: custom_field::Column::Id,
             reverse: false,
+            unique: false,
             key: |f: &custom_field::Model| (SortValue::Text(f.name_key.clone()), f.id),
         };
         let args = PageArgs {

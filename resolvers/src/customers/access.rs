@@ -279,7 +279,7 @@ impl CustomerAccessMutation {
                     .in_account(viewer.account_id)
                     .filter(customer::Column::Id.is_in(uuids))
             }
-            (None, Some(filter)) => filter.select(viewer.account_id),
+            (None, Some(filter)) => filter.select(db.get_database_backend(), viewer.account_id),
         };
         let level = customer::PortalAccess::from(input.level);
         let matched = sea_orm::PaginatorTrait::count(selection.clone(), db).await?;

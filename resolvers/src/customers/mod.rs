@@ -11,6 +11,7 @@ pub mod nested;
 mod object;
 mod query;
 pub(crate) mod rules;
+mod search;
 pub mod validate;
 
 pub use access::CustomerAccessMutation;
@@ -43,63 +44,112 @@ pub async fn find(
         .ok_or_else(|| ApiError::not_found("Customer"))
 }
 
+/// What priming needs of a customer row.
+#[derive(Clone, Copy)]
+pub struct PrimeRow {
+    pub account_id: Uuid,
+    pub id: Uuid,
+    pub company_id: Option<Uuid>,
+}
+
+impl From<&customer::Model> for PrimeRow {
+    fn from(c: &customer::Model) -> Self {
+        PrimeRow {
+            account_id: c.account_id,
+            id: c.id,
+            company_id: c.company_id,
+        }
+    }
+}
+
 /// Loads, in one batch each, the nested fields the query selects for a page
-/// of customers (see `loaders`). `lookahead` is the connection field's.
+/// of customers (see `loaders`). The look-ahead is the connection field's.
 pub async fn prime(
     ctx: &async_graphql::Context<'_>,
     page: &crate::pagination::Page<Customer>,
 ) -> Result<(), ApiError> {
-    if page.edges.is_empty() {
-        return Ok(());
-    }
     let field = ctx.look_ahead();
-    let nodes = [field.field("nodes"), field.field("edges").field("node")];
-    let selects = |name: &str| nodes.iter().any(|n| n.field(name).exists());
-    let selects_in =
-        |outer: &str, inner: &str| nodes.iter().any(|n| n.field(outer).field(inner).exists());
-    let loaders = crate::loaders::of(ctx);
-    let rows = page.edges.iter().map(|e| &e.node.0);
-    let keys: Vec<(Uuid, Uuid)> = rows.clone().map(|c| (c.account_id, c.id)).collect();
-    let internal = |e: std::sync::Arc<sea_orm::DbErr>| ApiError::internal(e);
-    if selects("emailAliases") {
-        loaders
-            .customer_aliases
-            .load_many(keys.clone())
-            .await
-            .map_err(internal)?;
-    }
-    if selects("customFields") {
-        loaders
-            .customer_field_values
-            .load_many(keys.clone())
-            .await
-            .map_err(internal)?;
-    }
-    if selects("serviceAccess") {
-        loaders
-            .customer_service_access
-            .load_many(keys)
-            .await
-            .map_err(internal)?;
-    }
-    if selects("company") {
-        let mut companies: Vec<(Uuid, Uuid)> = rows
-            .filter_map(|c| c.company_id.map(|id| (c.account_id, id)))
-            .collect();
-        companies.sort();
-        companies.dedup();
-        loaders
-            .companies
-            .load_many(companies.clone())
-            .await
-            .map_err(internal)?;
-        if selects_in("company", "services") {
+    let nodes = vec![field.field("nodes"), field.field("edges").field("node")];
+    let rows = page
+        .edges
+        .iter()
+        .map(|e| PrimeRow::from(&e.node.0))
+        .collect();
+    prime_rows(ctx, nodes, rows).await
+}
+
+/// Loads, in one batch each, the fields that `nodes` (selections of
+/// customer objects) ask for, for all of `rows` at once, and so on down
+/// nested connections of customers (`company { employees { ... } }`): the
+/// statements depend on the query's shape, not on how many rows there are.
+pub fn prime_rows<'a>(
+    ctx: &'a async_graphql::Context<'a>,
+    nodes: Vec<async_graphql::Lookahead<'a>>,
+    rows: Vec<PrimeRow>,
+) -> futures_util::future::BoxFuture<'a, Result<(), ApiError>> {
+    Box::pin(async move {
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let selects = |name: &str| nodes.iter().any(|n| n.field(name).exists());
+        let loaders = crate::loaders::of(ctx);
+        let keys: Vec<(Uuid, Uuid)> = rows.iter().map(|c| (c.account_id, c.id)).collect();
+        let internal = |e: std::sync::Arc<sea_orm::DbErr>| ApiError::internal(e);
+        if selects("emailAliases") {
             loaders
-                .company_services
-                .load_many(companies)
+                .customer_aliases
+                .load_many(keys.clone())
                 .await
                 .map_err(internal)?;
         }
-    }
-    Ok(())
+        if selects("customFields") {
+            loaders
+                .customer_field_values
+                .load_many(keys.clone())
+                .await
+                .map_err(internal)?;
+        }
+        if selects("serviceAccess") {
+            loaders
+                .customer_service_access
+                .load_many(keys)
+                .await
+                .map_err(internal)?;
+        }
+        if selects("company") {
+            let mut companies: Vec<(Uuid, Uuid)> = rows
+                .iter()
+                .filter_map(|c| c.company_id.map(|id| (c.account_id, id)))
+                .collect();
+            companies.sort();
+            companies.dedup();
+            loaders
+                .companies
+                .load_many(companies.clone())
+                .await
+                .map_err(internal)?;
+            let company_nodes: Vec<_> = nodes.iter().map(|n| n.field("company")).collect();
+            if company_nodes.iter().any(|n| n.field("services").exists()) {
+                loaders
+                    .company_services
+                    .load_many(companies.clone())
+                    .await
+                    .map_err(internal)?;
+            }
+            if company_nodes.iter().any(|n| n.field("employees").exists()) {
+                let mut by_account: std::collections::BTreeMap<Uuid, Vec<nested::Parent>> =
+                    Default::default();
+                for (account, id) in companies {
+                    by_account
+                        .entry(account)
+                        .or_default()
+                        .push(nested::Parent::Company(id));
+                }
+                for (account, parents) in by_account {
+                    nested::prime_under(ctx, &company_nodes, "employees", account, parents).await?;
+                }
+            }
+        }
+        Ok(())
+    })
 }

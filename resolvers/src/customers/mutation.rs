@@ -344,9 +344,13 @@ impl CustomerMutation {
             })
         };
 
+        // Addresses are checked and rewritten only when the input changes
+        // them (an unchanged address was checked when it was written).
+        let addresses_change = input.email.is_some() || input.email_aliases.is_some();
         let aliases = match input.email_aliases {
             Some(list) => list,
-            None => super::loader::aliases_of(db, id).await?,
+            None if addresses_change => super::loader::aliases_of(db, id).await?,
+            None => Vec::new(),
         };
         let mut draft = CustomerDraft {
             first_name: input
@@ -409,7 +413,9 @@ impl CustomerMutation {
         let Some(clean) = clean else {
             return fail(errors);
         };
-        errors.extend(rules::check_addresses(db, account_id, &clean, Some(id)).await?);
+        if addresses_change {
+            errors.extend(rules::check_addresses(db, account_id, &clean, Some(id)).await?);
+        }
         if !errors.is_empty() {
             return fail(errors);
         }
@@ -435,24 +441,24 @@ impl CustomerMutation {
             Err(err) if is_unique_violation(&err) => return fail(vec![taken()]),
             Err(err) => return Err(ApiError::from(err).into()),
         };
-        match write_addresses(&txn, account_id, id, &addresses).await {
-            Ok(()) => {}
-            Err(err) if is_unique_violation(&err) => return fail(vec![taken()]),
-            Err(err) => return Err(ApiError::from(err).into()),
+        if addresses_change {
+            match write_addresses(&txn, account_id, id, &addresses).await {
+                Ok(()) => {}
+                Err(err) if is_unique_violation(&err) => return fail(vec![taken()]),
+                Err(err) => return Err(ApiError::from(err).into()),
+            }
         }
         if company_changed {
             super::access::keep_company_services(&txn, id, company_id).await?;
         }
         field_values::write(&txn, account_id, id, &field_changes).await?;
-        txn.commit().await?;
-        crate::activity::note(
-            ctx,
+        let entry = crate::activity::Entry::ok(
             "customer.update",
             "Customer",
-            Some(customer.id),
+            customer.id,
             customer.email.clone(),
-        )
-        .await;
+        );
+        crate::activity::commit(txn, ctx.state(), viewer, vec![entry]).await?;
         Ok(UpdateCustomerPayload {
             customer: Some(Customer(customer)),
             user_errors: vec![],

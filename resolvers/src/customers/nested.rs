@@ -10,9 +10,9 @@ use std::{collections::HashMap, sync::Arc};
 use async_graphql::{dataloader::Loader, Context, Value};
 use roster_entities::{customer, customer_service};
 use sea_orm::{
-    sea_query::{Alias, Asterisk, Expr, Query, SelectStatement},
-    ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, FromQueryResult,
-    QueryFilter, QuerySelect, RelationTrait,
+    sea_query::{Alias, ArrayType, Asterisk, Expr, Query, SelectStatement},
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, DbErr, EntityTrait,
+    FromQueryResult, QueryFilter, QuerySelect, RelationTrait, Statement,
 };
 use uuid::Uuid;
 
@@ -98,6 +98,58 @@ fn parent_of(company: bool, id: Uuid) -> Parent {
     }
 }
 
+/// PostgreSQL: each parent's page read by its own index range
+/// (`idx_customers_company_name`), `size + 1` rows each, in one statement.
+fn lateral_pages(account_id: Uuid, company: bool, parents: &[Uuid], size: usize) -> Statement {
+    let page = if company {
+        r#"SELECT "customers".* FROM "customers"
+            WHERE "customers"."account_id" = $2 AND "customers"."company_id" = "p"."parent_id"
+            ORDER BY "customers"."sort_name", "customers"."id" LIMIT $3"#
+    } else {
+        r#"SELECT "customers".* FROM "customers"
+            JOIN "customer_services" ON "customer_services"."customer_id" = "customers"."id"
+            WHERE "customers"."account_id" = $2 AND "customer_services"."service_id" = "p"."parent_id"
+            ORDER BY "customers"."sort_name", "customers"."id" LIMIT $3"#
+    };
+    let ids: Vec<sea_orm::Value> = parents.iter().map(|id| (*id).into()).collect();
+    Statement::from_sql_and_values(
+        DbBackend::Postgres,
+        format!(
+            r#"SELECT "page".*, "p"."parent_id" FROM UNNEST($1::uuid[]) AS "p"("parent_id")
+               CROSS JOIN LATERAL ({page}) AS "page""#
+        ),
+        [
+            sea_orm::Value::Array(ArrayType::Uuid, Some(Box::new(ids))),
+            account_id.into(),
+            (size as i64 + 1).into(),
+        ],
+    )
+}
+
+/// SQLite (no LATERAL): every parent's rows numbered in one window query.
+fn numbered_pages(
+    backend: DbBackend,
+    account_id: Uuid,
+    company: bool,
+    parents: &[Uuid],
+    size: usize,
+) -> Statement {
+    let mut numbered = Query::select();
+    numbered
+        .column(Asterisk)
+        .expr_as(
+            Expr::cust("ROW_NUMBER() OVER (PARTITION BY parent_id ORDER BY sort_name, id)"),
+            Alias::new("row_number"),
+        )
+        .from_subquery(tagged(account_id, company, parents), Alias::new("tagged"));
+    let outer = Query::select()
+        .column(Asterisk)
+        .from_subquery(numbered.to_owned(), Alias::new("ranked"))
+        .and_where(Expr::col(Alias::new("row_number")).lte(size as i64 + 1))
+        .to_owned();
+    backend.build(&outer)
+}
+
 pub struct CustomerPageLoader {
     pub db: DatabaseConnection,
 }
@@ -116,22 +168,12 @@ impl Loader<PageKey> for CustomerPageLoader {
         let backend = self.db.get_database_backend();
         for (size, parents) in by_size {
             for ((account, company), ids) in group(parents.into_iter()) {
-                let mut numbered = Query::select();
-                numbered
-                    .column(Asterisk)
-                    .expr_as(
-                        Expr::cust(
-                            "ROW_NUMBER() OVER (PARTITION BY parent_id ORDER BY sort_name, id)",
-                        ),
-                        Alias::new("row_number"),
-                    )
-                    .from_subquery(tagged(account, company, &ids), Alias::new("tagged"));
-                let outer = Query::select()
-                    .column(Asterisk)
-                    .from_subquery(numbered.to_owned(), Alias::new("ranked"))
-                    .and_where(Expr::col(Alias::new("row_number")).lte(size as i64 + 1))
-                    .to_owned();
-                for row in self.db.query_all(backend.build(&outer)).await? {
+                let statement = if backend == DbBackend::Postgres {
+                    lateral_pages(account, company, &ids, size)
+                } else {
+                    numbered_pages(backend, account, company, &ids, size)
+                };
+                for row in self.db.query_all(statement).await? {
                     let parent_id: Uuid = row.try_get("", "parent_id")?;
                     let model = customer::Model::from_query_result(&row, "")?;
                     if let Some(list) = out.get_mut(&(account, parent_of(company, parent_id), size))
@@ -186,8 +228,10 @@ pub async fn connection(
     let cursored = args.after.is_some() || args.before.is_some() || args.last.is_some();
     if cursored {
         let sort = CustomerSortKey::Name.sort(false);
-        return pagination::paginate(ctx.db(), select(account_id, parent), sort, args, Customer)
-            .await;
+        let page = pagination::paginate(ctx.db(), select(account_id, parent), sort, args, Customer)
+            .await?;
+        super::prime(ctx, &page).await?;
+        return Ok(page);
     }
     let size = pagination::first_page_size(args.first)?;
     let loaders = crate::loaders::of(ctx);
@@ -211,14 +255,18 @@ pub async fn connection(
         0
     };
     let key = CustomerSortKey::Name.sort(false).key;
-    Ok(pagination::page_of(
+    let page = pagination::page_of(
         rows,
         false,
         more,
         ConnectionTotals::known(total),
         key,
         Customer,
-    ))
+    );
+    // Under a single parent nothing primed this page's nested fields; under
+    // a list of parents they are already loaded and this costs nothing.
+    super::prime(ctx, &page).await?;
+    Ok(page)
 }
 
 /// Called by a connection of parents (`companies`, `services`): loads the
@@ -230,17 +278,34 @@ pub async fn prime(
     account_id: Uuid,
     parents: Vec<Parent>,
 ) -> Result<(), ApiError> {
+    let look = ctx.look_ahead();
+    let nodes = [look.field("nodes"), look.field("edges").field("node")];
+    prime_under(ctx, &nodes, field, account_id, parents).await
+}
+
+/// Like `prime`, for parents selected by `parent_nodes` (selections of the
+/// parent objects, wherever they are in the query); then primes the nested
+/// fields of every customer on those pages together.
+pub async fn prime_under<'a>(
+    ctx: &'a Context<'a>,
+    parent_nodes: &[async_graphql::Lookahead<'a>],
+    field: &str,
+    account_id: Uuid,
+    parents: Vec<Parent>,
+) -> Result<(), ApiError> {
     if parents.is_empty() {
         return Ok(());
     }
-    let look = ctx.look_ahead();
     let mut sizes = Vec::new();
     let mut counts = false;
-    for node in [look.field("nodes"), look.field("edges").field("node")] {
+    let mut customer_nodes = Vec::new();
+    for node in parent_nodes {
         let child = node.field(field);
         if child.field("totalCount").exists() {
             counts = true;
         }
+        customer_nodes.push(child.field("nodes"));
+        customer_nodes.push(child.field("edges").field("node"));
         for selection in child.selection_fields() {
             let Ok(arguments) = selection.arguments() else {
                 continue;
@@ -268,13 +333,20 @@ pub async fn prime(
         }
     }
     let loaders = crate::loaders::of(ctx);
+    let mut rows = Vec::new();
     for size in sizes {
         let keys = parents.iter().map(|p| (account_id, *p, size));
-        loaders
+        let pages = loaders
             .customer_pages
             .load_many(keys)
             .await
             .map_err(ApiError::internal)?;
+        rows.extend(
+            pages
+                .values()
+                .flat_map(|page| page.iter().take(size))
+                .map(super::PrimeRow::from),
+        );
     }
     if counts {
         let keys = parents.iter().map(|p| (account_id, *p));
@@ -284,5 +356,7 @@ pub async fn prime(
             .await
             .map_err(ApiError::internal)?;
     }
-    Ok(())
+    rows.sort_by_key(|r| r.id);
+    rows.dedup_by_key(|r| r.id);
+    super::prime_rows(ctx, customer_nodes, rows).await
 }

@@ -1,12 +1,11 @@
 use async_graphql::{Context, Enum, InputObject, Object, ID};
-use roster_entities::{company, customer, customer_email, customer_service};
+use roster_entities::{customer, customer_email, customer_service};
 use sea_orm::{
-    sea_query::{Expr, Query},
-    ColumnTrait, Condition, EntityTrait, QueryFilter, Select,
+    sea_query::Query, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, Select,
 };
 use uuid::Uuid;
 
-use super::{Customer, PortalAccessLevel};
+use super::{search, Customer, PortalAccessLevel};
 use crate::{
     context::ContextExt,
     error::ApiResult,
@@ -28,6 +27,9 @@ pub enum CustomerSortKey {
     CreatedAt,
     /// Least recently changed first.
     UpdatedAt,
+    /// By id: the order customers were added in, and the cheapest order to
+    /// page through a whole account.
+    Id,
 }
 
 impl CustomerSortKey {
@@ -45,11 +47,14 @@ impl CustomerSortKey {
             CustomerSortKey::UpdatedAt => (customer::Column::UpdatedAt, |c| {
                 (SortValue::Time(c.updated_at), c.id)
             }),
+            CustomerSortKey::Id => (customer::Column::Id, |c| (SortValue::Id(c.id), c.id)),
         };
         Sort {
             column,
             id: customer::Column::Id,
             reverse,
+            // Emails are unique in an account; ids are unique anywhere.
+            unique: matches!(self, CustomerSortKey::Email | CustomerSortKey::Id),
             key,
         }
     }
@@ -73,11 +78,11 @@ pub struct CustomerFilter {
 impl CustomerFilter {
     /// The account's customers matching the filter. An id of another kind or
     /// account matches nothing (it cannot name one of this account's rows).
-    pub fn select(&self, account_id: Uuid) -> Select<customer::Entity> {
+    pub fn select(&self, backend: DbBackend, account_id: Uuid) -> Select<customer::Entity> {
         let mut select = customer::Entity::find().in_account(account_id);
         if let Some(keyword) = self.keyword.as_deref() {
             for word in keyword.split_whitespace() {
-                select = select.filter(keyword_condition(account_id, word));
+                select = select.filter(search::matches(backend, account_id, word));
             }
         }
         if let Some(id) = &self.company_id {
@@ -100,36 +105,6 @@ impl CustomerFilter {
         }
         select
     }
-}
-
-fn keyword_condition(account_id: Uuid, word: &str) -> Condition {
-    let aliases = Query::select()
-        .column(customer_email::Column::CustomerId)
-        .from(customer_email::Entity)
-        .and_where(customer_email::Column::AccountId.eq(account_id))
-        .and_where(pagination::contains(customer_email::Column::EmailKey, word))
-        .to_owned();
-    let companies = Query::select()
-        .column(company::Column::Id)
-        .from(company::Entity)
-        .and_where(company::Column::AccountId.eq(account_id))
-        .and_where(pagination::contains(company::Column::NameKey, word))
-        .to_owned();
-    Condition::any()
-        .add(pagination::contains(
-            (customer::Entity, customer::Column::FirstName),
-            word,
-        ))
-        .add(pagination::contains(
-            (customer::Entity, customer::Column::LastName),
-            word,
-        ))
-        .add(pagination::contains(
-            (customer::Entity, customer::Column::EmailKey),
-            word,
-        ))
-        .add(Expr::col((customer::Entity, customer::Column::Id)).in_subquery(aliases))
-        .add(Expr::col((customer::Entity, customer::Column::CompanyId)).in_subquery(companies))
 }
 
 #[derive(Default)]
@@ -157,7 +132,7 @@ impl CustomerQuery {
             let combined = format!("{} {keyword}", filter.keyword.unwrap_or_default());
             filter.keyword = Some(combined);
         }
-        let select = filter.select(viewer.account_id);
+        let select = filter.select(ctx.db().get_database_backend(), viewer.account_id);
         let args = PageArgs {
             first,
             after,
@@ -177,5 +152,27 @@ impl CustomerQuery {
         Ok(Customer(
             super::find(ctx.db(), viewer.account_id, id).await?,
         ))
+    }
+
+    /// The customer known by `email`, their primary email or one of their
+    /// aliases (case does not matter), or null when the account has none.
+    async fn customer_by_email(
+        &self,
+        ctx: &Context<'_>,
+        email: String,
+    ) -> ApiResult<Option<Customer>> {
+        let viewer = permissions::require(ctx, Permission::ViewPeople)?;
+        let owner = Query::select()
+            .column(customer_email::Column::CustomerId)
+            .from(customer_email::Entity)
+            .and_where(customer_email::Column::AccountId.eq(viewer.account_id))
+            .and_where(customer_email::Column::EmailKey.eq(crate::validation::email_key(&email)))
+            .to_owned();
+        let found = customer::Entity::find()
+            .in_account(viewer.account_id)
+            .filter(customer::Column::Id.in_subquery(owner))
+            .one(ctx.db())
+            .await?;
+        Ok(found.map(Customer))
     }
 }

@@ -76,6 +76,7 @@ impl DenylistQuery {
             column: denylist_entry::Column::EmailKey,
             id: denylist_entry::Column::Id,
             reverse: false,
+            unique: false,
             key: |e: &denylist_entry::Model| (SortValue::Text(e.email_key.clone()), e.id),
         };
         let args = PageArgs {

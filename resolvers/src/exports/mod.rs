@@ -11,7 +11,10 @@ use std::{borrow::Cow, collections::HashMap};
 
 use futures_util::Stream;
 use roster_entities::{company, customer, customer_email};
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect,
+};
 use uuid::Uuid;
 
 use crate::customers::CustomerFilter;
@@ -129,7 +132,7 @@ pub fn customers_csv(
             if !state.header_sent {
                 writer.write_record(HEADER).map_err(io)?;
             }
-            let mut select = filter.select(account_id);
+            let mut select = filter.select(db.get_database_backend(), account_id);
             if let Some(after) = state.after {
                 select = select.filter(customer::Column::Id.gt(after));
             }

@@ -36,6 +36,7 @@ impl GroupQuery {
             column: group::Column::NameKey,
             id: group::Column::Id,
             reverse: false,
+            unique: false,
             key: |g: &group::Model| (SortValue::Text(g.name_key.clone()), g.id),
         };
         let args = PageArgs {

@@ -195,6 +195,7 @@ impl ImportJob {
             column: import_row::Column::RowNumber,
             id: import_row::Column::JobId,
             reverse: false,
+            unique: false,
             key: |r: &import_row::Model| (SortValue::Int(r.row_number), r.job_id),
         };
         let args = PageArgs {

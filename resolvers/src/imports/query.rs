@@ -45,6 +45,7 @@ impl ImportQuery {
             column: import_job::Column::CreatedAt,
             id: import_job::Column::Id,
             reverse: true,
+            unique: false,
             key: |j: &import_job::Model| (SortValue::Time(j.created_at), j.id),
         };
         let args = PageArgs {

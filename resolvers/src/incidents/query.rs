@@ -30,12 +30,14 @@ impl IncidentSortKey {
                 column: incident::Column::CreatedAt,
                 id: incident::Column::Id,
                 reverse,
+                unique: false,
                 key: |i| (SortValue::Time(i.created_at), i.id),
             },
             IncidentSortKey::UpdatedAt => Sort {
                 column: incident::Column::UpdatedAt,
                 id: incident::Column::Id,
                 reverse,
+                unique: false,
                 key: |i| (SortValue::Time(i.updated_at), i.id),
             },
         }

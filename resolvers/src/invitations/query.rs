@@ -98,6 +98,7 @@ impl InvitationQuery {
             column: invitation::Column::CreatedAt,
             id: invitation::Column::Id,
             reverse: true,
+            unique: false,
             key: |i: &invitation::Model| (SortValue::Time(i.created_at), i.id),
         };
         let args = PageArgs {

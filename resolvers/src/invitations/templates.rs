@@ -203,6 +203,7 @@ impl EmailTemplateQuery {
             column: email_template::Column::Name,
             id: email_template::Column::Id,
             reverse: false,
+            unique: false,
             key: |t: &email_template::Model| (SortValue::Text(t.name.clone()), t.id),
         };
         let args = PageArgs {

@@ -32,6 +32,7 @@ impl ProductQuery {
             column: product::Column::NameKey,
             id: product::Column::Id,
             reverse: false,
+            unique: false,
             key: |p: &product::Model| (SortValue::Text(p.name_key.clone()), p.id),
         };
         let args = PageArgs {

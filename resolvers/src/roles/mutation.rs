@@ -107,6 +107,7 @@ impl CustomRoleQuery {
             column: custom_role::Column::NameKey,
             id: custom_role::Column::Id,
             reverse: false,
+            unique: false,
             key: |r: &custom_role::Model| (SortValue::Text(r.name_key.clone()), r.id),
         };
         let args = PageArgs {

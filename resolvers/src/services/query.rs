@@ -30,12 +30,14 @@ impl ServiceSortKey {
                 column: service::Column::NameKey,
                 id: service::Column::Id,
                 reverse,
+                unique: false,
                 key: |s| (SortValue::Text(s.name_key.clone()), s.id),
             },
             ServiceSortKey::CreatedAt => Sort {
                 column: service::Column::CreatedAt,
                 id: service::Column::Id,
                 reverse,
+                unique: false,
                 key: |s| (SortValue::Time(s.created_at), s.id),
             },
         }

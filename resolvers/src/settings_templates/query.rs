@@ -31,6 +31,7 @@ impl SettingsTemplateQuery {
             column: settings_template::Column::NameKey,
             id: settings_template::Column::Id,
             reverse: false,
+            unique: false,
             key: |t: &settings_template::Model| (SortValue::Text(t.name_key.clone()), t.id),
         };
         let args = PageArgs {

@@ -32,18 +32,22 @@ impl UserSortKey {
                 column: user::Column::EmailKey,
                 id: user::Column::Id,
                 reverse,
+                // Sign-in emails are unique across accounts.
+                unique: true,
                 key: |u| (SortValue::Text(u.email_key.clone()), u.id),
             },
             UserSortKey::LastName => Sort {
                 column: user::Column::LastName,
                 id: user::Column::Id,
                 reverse,
+                unique: false,
                 key: |u| (SortValue::Text(u.last_name.clone()), u.id),
             },
             UserSortKey::CreatedAt => Sort {
                 column: user::Column::CreatedAt,
                 id: user::Column::Id,
                 reverse,
+                unique: false,
                 key: |u| (SortValue::Time(u.created_at), u.id),
             },
         }
@@ -142,6 +146,18 @@ impl UserQuery {
         let viewer = permissions::require(ctx, Permission::ViewPeople)?;
         let id = GlobalId::expect(&id, NodeKind::User)?;
         Ok(User(super::find(ctx.db(), viewer.account_id, id).await?))
+    }
+
+    /// The staff user who signs in with `email` (case does not matter), or
+    /// null when the account has none.
+    async fn user_by_email(&self, ctx: &Context<'_>, email: String) -> ApiResult<Option<User>> {
+        let viewer = permissions::require(ctx, Permission::ViewPeople)?;
+        let found = user::Entity::find()
+            .filter(user::Column::EmailKey.eq(crate::validation::email_key(&email)))
+            .in_account(viewer.account_id)
+            .one(ctx.db())
+            .await?;
+        Ok(found.map(User))
     }
 }
 
