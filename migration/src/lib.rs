@@ -17,6 +17,7 @@ mod m20261123_000010_portal_and_incidents;
 mod m20261123_000011_staff;
 mod m20261123_000012_invitations;
 mod m20261127_000013_customer_reads;
+mod m20261127_000014_list_indexes;
 
 pub struct Migrator;
 
@@ -37,6 +38,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000011_staff::Migration),
             Box::new(m20261123_000012_invitations::Migration),
             Box::new(m20261127_000013_customer_reads::Migration),
+            Box::new(m20261127_000014_list_indexes::Migration),
         ]
     }
 }

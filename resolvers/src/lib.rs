@@ -27,6 +27,7 @@ pub mod managers;
 pub mod node;
 pub mod pagination;
 pub mod permissions;
+pub mod plan_audit;
 pub mod portal;
 pub mod products;
 pub mod roles;

@@ -189,14 +189,15 @@ fn past<E: EntityTrait>(sort: &Sort<E>, cursor: &Cursor, ascending: bool) -> Con
         };
         return Condition::all().add(key);
     }
-    let (key, id) = if ascending {
-        (sort.column.gt(value.clone()), sort.id.gt(cursor.id))
-    } else {
-        (sort.column.lt(value.clone()), sort.id.lt(cursor.id))
-    };
-    Condition::any()
-        .add(key)
-        .add(Condition::all().add(sort.column.eq(value)).add(id))
+    // A row comparison, so that the index on (…, column, id) seeks to the
+    // cursor instead of reading every row before it.
+    let row = Expr::tuple([
+        Expr::col((sort.column.entity_name(), sort.column)).into(),
+        Expr::col((sort.id.entity_name(), sort.id)).into(),
+    ]);
+    let at = Expr::tuple([Expr::val(value).into(), Expr::val(cursor.id).into()]);
+    let past = if ascending { row.gt(at) } else { row.lt(at) };
+    Condition::all().add(past)
 }
 
 /// One page of `select` as a connection of `N`.
@@ -233,7 +234,11 @@ where
     if !sort.unique {
         query = query.order_by(sort.id, order);
     }
-    let mut rows = query.limit(window.limit as u64 + 1).all(db).await?;
+    let query = query.limit(window.limit as u64 + 1);
+    if crate::plan_audit::enabled() {
+        crate::plan_audit::check(db, &query.build(db.get_database_backend())).await;
+    }
+    let mut rows = query.all(db).await?;
     let more = rows.len() > window.limit;
     rows.truncate(window.limit);
     if !window.forward {

@@ -197,6 +197,11 @@ impl TestServer {
         Self::spawn(self.db.clone(), &[], &[]).await
     }
 
+    /// Another instance with its own flags.
+    pub async fn another_instance_with(&self, args: &[&str]) -> TestServer {
+        Self::spawn(self.db.clone(), args, &[]).await
+    }
+
     async fn spawn(db: std::sync::Arc<TestDb>, args: &[&str], envs: &[(&str, &str)]) -> TestServer {
         let log = db
             .dir

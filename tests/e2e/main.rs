@@ -21,6 +21,7 @@ mod exports;
 mod http_protocol;
 mod imports;
 mod invitations;
+mod plans;
 mod portal;
 mod reads;
 mod subscriptions;

@@ -93,6 +93,12 @@ pub struct Settings {
     /// How long an invitation link works, e.g. `7days`, `48h`.
     #[arg(long, env = "ROSTER_INVITATION_TTL", default_value = "7days", value_parser = parse_ttl, global = true)]
     pub invitation_ttl: Duration,
+
+    /// Diagnostics: explain every page a list reads and log a warning
+    /// (target `roster::plan_audit`) when its plan sorts or scans a whole
+    /// account. Doubles the statements of list reads; off by default.
+    #[arg(long, env = "ROSTER_AUDIT_PLANS", global = true)]
+    pub audit_plans: bool,
 }
 
 impl Settings {

@@ -30,7 +30,8 @@ impl CompanySortKey {
                 column: company::Column::NameKey,
                 id: company::Column::Id,
                 reverse,
-                unique: false,
+                // Unique in the account (a unique index serves the order).
+                unique: true,
                 key: |c| (SortValue::Text(c.name_key.clone()), c.id),
             },
             CompanySortKey::CreatedAt => Sort {

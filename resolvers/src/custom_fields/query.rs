@@ -31,7 +31,8 @@ impl CustomFieldQuery {
             column: custom_field::Column::NameKey,
             id: custom_field::Column::Id,
             reverse: false,
-            unique: false,
+            // Unique in the account (a unique index serves the order).
+            unique: true,
             key: |f: &custom_field::Model| (SortValue::Text(f.name_key.clone()), f.id),
         };
         let args = PageArgs {

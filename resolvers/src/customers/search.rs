@@ -36,6 +36,8 @@ pub fn matches(backend: DbBackend, account_id: Uuid, word: &str) -> SimpleExpr {
             [account, pattern, escape],
         ),
         _ => {
+            // `+"account_id"` keeps SQLite from reading the account's rows
+            // by its index instead of the search's candidates by rowid.
             // FTS5 does not take an ESCAPE clause: its pattern keeps `%` and
             // `_` as wildcards (finding more candidates, never fewer) and
             // the escaped pattern then decides.
@@ -44,12 +46,12 @@ pub fn matches(backend: DbBackend, account_id: Uuid, word: &str) -> SimpleExpr {
                 r#""customers"."id" IN (
                     SELECT "id" FROM "customers"
                      WHERE "rowid" IN (SELECT "rowid" FROM "customer_name_search" WHERE "term" LIKE ?)
-                       AND "account_id" = ?
+                       AND +"account_id" = ?
                        AND (lower("first_name") || ' ' || lower("last_name")) LIKE ? ESCAPE ?
                     UNION ALL
                     SELECT "customer_id" FROM "customer_emails"
                      WHERE "rowid" IN (SELECT "rowid" FROM "customer_email_search" WHERE "term" LIKE ?)
-                       AND "account_id" = ? AND "email_key" LIKE ? ESCAPE ?
+                       AND +"account_id" = ? AND "email_key" LIKE ? ESCAPE ?
                     UNION ALL
                     SELECT "id" FROM "customers"
                      WHERE "account_id" = ? AND "company_id" IN (

@@ -76,7 +76,8 @@ impl DenylistQuery {
             column: denylist_entry::Column::EmailKey,
             id: denylist_entry::Column::Id,
             reverse: false,
-            unique: false,
+            // Unique in the account (a unique index serves the order).
+            unique: true,
             key: |e: &denylist_entry::Model| (SortValue::Text(e.email_key.clone()), e.id),
         };
         let args = PageArgs {

@@ -36,7 +36,8 @@ impl GroupQuery {
             column: group::Column::NameKey,
             id: group::Column::Id,
             reverse: false,
-            unique: false,
+            // Unique in the account (a unique index serves the order).
+            unique: true,
             key: |g: &group::Model| (SortValue::Text(g.name_key.clone()), g.id),
         };
         let args = PageArgs {

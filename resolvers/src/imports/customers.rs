@@ -393,6 +393,7 @@ impl Kind for Customers {
     }
 
     const CONCURRENT_BATCHES: bool = true;
+    const SETTLE: Option<&'static str> = Some("VACUUM (ANALYZE) customers, customer_emails");
 
     async fn prepare_batch(
         db: &DatabaseConnection,

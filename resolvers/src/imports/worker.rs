@@ -107,6 +107,10 @@ pub trait Kind: Sized + Send + 'static {
     /// Whether two batches may be written at once (each in its own
     /// transaction, committed in order) where the database allows it.
     const CONCURRENT_BATCHES: bool;
+    /// Run on PostgreSQL once the import completed (in the background):
+    /// the written tables' upkeep, such as merging the search indexes'
+    /// pending entries so that searches keep using them.
+    const SETTLE: Option<&'static str> = None;
 
     /// Runs before a batch's transaction opens, in its own: creates what
     /// the batch refers to and concurrent batches might both create.
@@ -610,6 +614,9 @@ async fn write_job<K: Kind>(state: &AppState, job: import_job::Model) -> Result<
         .exec(db)
         .await?;
     publish(state, id, &mut None).await;
+    if let Some(settle) = K::SETTLE {
+        refresh_statistics(db, settle);
+    }
     Ok(())
 }
 

@@ -32,7 +32,8 @@ impl ProductQuery {
             column: product::Column::NameKey,
             id: product::Column::Id,
             reverse: false,
-            unique: false,
+            // Unique in the account (a unique index serves the order).
+            unique: true,
             key: |p: &product::Model| (SortValue::Text(p.name_key.clone()), p.id),
         };
         let args = PageArgs {

@@ -107,7 +107,8 @@ impl CustomRoleQuery {
             column: custom_role::Column::NameKey,
             id: custom_role::Column::Id,
             reverse: false,
-            unique: false,
+            // Unique in the account (a unique index serves the order).
+            unique: true,
             key: |r: &custom_role::Model| (SortValue::Text(r.name_key.clone()), r.id),
         };
         let args = PageArgs {

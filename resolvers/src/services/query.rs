@@ -30,7 +30,8 @@ impl ServiceSortKey {
                 column: service::Column::NameKey,
                 id: service::Column::Id,
                 reverse,
-                unique: false,
+                // Unique in the account (a unique index serves the order).
+                unique: true,
                 key: |s| (SortValue::Text(s.name_key.clone()), s.id),
             },
             ServiceSortKey::CreatedAt => Sort {

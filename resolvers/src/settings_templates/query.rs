@@ -31,7 +31,8 @@ impl SettingsTemplateQuery {
             column: settings_template::Column::NameKey,
             id: settings_template::Column::Id,
             reverse: false,
-            unique: false,
+            // Unique in the account (a unique index serves the order).
+            unique: true,
             key: |t: &settings_template::Model| (SortValue::Text(t.name_key.clone()), t.id),
         };
         let args = PageArgs {

@@ -37,6 +37,7 @@ async fn serve(settings: &Settings) -> anyhow::Result<()> {
     if applied > 0 {
         tracing::info!(applied, "database migrated");
     }
+    roster_resolvers::plan_audit::enable(settings.audit_plans);
     let mut state =
         roster_resolvers::AppState::new(conn, settings.session_ttl).with_mail(settings.mail());
     if let Some(url) = &settings.redis_url {
