@@ -23,6 +23,8 @@ pub struct AppState {
     pub mail: Arc<MailSettings>,
     /// Wakes the mail worker when a message is waiting.
     pub outbox: Arc<tokio::sync::Notify>,
+    /// Rate limits (sign-in attempts, requests per token).
+    pub throttle: Arc<crate::throttle::Throttle>,
 }
 
 /// Where invitation mail goes and what its links point to.
@@ -62,7 +64,13 @@ impl AppState {
             instance_id: uuid::Uuid::now_v7(),
             mail: Arc::new(MailSettings::default()),
             outbox: Arc::new(tokio::sync::Notify::new()),
+            throttle: Arc::new(crate::throttle::Throttle::default()),
         }
+    }
+
+    pub fn with_throttle(mut self, throttle: crate::throttle::Throttle) -> Self {
+        self.throttle = Arc::new(throttle);
+        self
     }
 
     pub fn with_events(mut self, events: crate::events::EventBus) -> Self {
@@ -81,6 +89,8 @@ impl AppState {
 pub struct RequestContext {
     pub request_id: String,
     pub auth: Auth,
+    /// The client's IP address, for per-address rate limits.
+    pub client_address: Option<String>,
 }
 
 impl RequestContext {
@@ -88,6 +98,7 @@ impl RequestContext {
         RequestContext {
             request_id: request_id.into(),
             auth: Auth::Anonymous,
+            client_address: None,
         }
     }
 }

@@ -23,6 +23,9 @@ pub enum ApiError {
     BadUserInput(String),
     #[error("{0}")]
     LimitExceeded(String),
+    /// A rate limit: try again after `retry_after` seconds.
+    #[error("{message}")]
+    RateLimited { message: String, retry_after: u64 },
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -35,12 +38,21 @@ impl ApiError {
             ApiError::NotFound(_) => "NOT_FOUND",
             ApiError::BadUserInput(_) => "BAD_USER_INPUT",
             ApiError::LimitExceeded(_) => "LIMIT_EXCEEDED",
+            ApiError::RateLimited { .. } => "RATE_LIMITED",
             ApiError::Internal(_) => "INTERNAL",
         }
     }
 
     pub fn not_found(what: impl Into<String>) -> Self {
         ApiError::NotFound(what.into())
+    }
+
+    pub fn rate_limited(what: &str, limited: crate::throttle::Limited) -> Self {
+        let retry_after = limited.retry_after.as_secs().max(1);
+        ApiError::RateLimited {
+            message: format!("Too many {what}; try again in {retry_after} s"),
+            retry_after,
+        }
     }
 
     pub fn internal(err: impl std::fmt::Display) -> Self {
@@ -65,6 +77,12 @@ const LIMIT_MESSAGES: &[&str] = &[
 /// Gives `err` its `extensions.code` and hides internal details. Called once
 /// per error of every response, HTTP and WebSocket alike.
 pub fn classify(err: &mut ServerError, request_id: &str) {
+    if let Some(ApiError::RateLimited { retry_after, .. }) = err.source::<ApiError>() {
+        let retry_after = *retry_after;
+        err.extensions
+            .get_or_insert_with(ErrorExtensionValues::default)
+            .set("retryAfter", retry_after);
+    }
     let api = err.source::<ApiError>().map(|api| {
         (
             api.code(),

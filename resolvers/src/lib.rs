@@ -34,6 +34,7 @@ pub mod roles;
 pub mod scope;
 pub mod services;
 pub mod settings_templates;
+pub mod throttle;
 pub mod users;
 pub mod validation;
 

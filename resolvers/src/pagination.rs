@@ -342,6 +342,17 @@ pub fn node_selects(ctx: &async_graphql::Context<'_>, name: &str) -> bool {
         || field.field("edges").field("node").field(name).exists()
 }
 
+/// A connection field's share of the query-cost budget: one for the field,
+/// plus its page size (`first` or `last`, 20 by default, at most 100) times
+/// what its selection costs per node, so nested connections multiply.
+pub fn cost(first: Option<i32>, last: Option<i32>, child_complexity: usize) -> usize {
+    let size = first
+        .or(last)
+        .map(|n| n.clamp(1, MAX_PAGE_SIZE as i32) as usize)
+        .unwrap_or(DEFAULT_PAGE_SIZE);
+    1usize.saturating_add(size.saturating_mul(child_complexity))
+}
+
 /// The page size a `first` argument asks for (checked as for any connection).
 pub fn first_page_size(first: Option<i32>) -> Result<usize, ApiError> {
     Ok(window(PageArgs {

@@ -4,6 +4,7 @@
 
 #![recursion_limit = "256"]
 
+pub mod cost;
 mod error_codes;
 pub mod limits;
 
@@ -115,7 +116,6 @@ fn builder() -> SchemaBuilder<Query, Mutation, Subscription> {
         Subscription::default(),
     )
     .limit_depth(limits::MAX_DEPTH)
-    .limit_complexity(limits::MAX_COMPLEXITY)
     .limit_recursive_depth(limits::MAX_RECURSIVE_DEPTH)
     .limit_directives(limits::MAX_DIRECTIVES)
     .extension(error_codes::ErrorCodes)
@@ -123,7 +123,38 @@ fn builder() -> SchemaBuilder<Query, Mutation, Subscription> {
 
 /// The schema, wired to the database and services in `state`.
 pub fn build(state: AppState) -> RosterSchema {
-    builder().data(state).finish()
+    build_with(state, Options::default())
+}
+
+/// Switches and budgets an operator may change in production.
+#[derive(Clone, Copy, Debug)]
+pub struct Options {
+    /// Whether `__schema` / `__type` queries are answered.
+    pub introspection: bool,
+    /// The cost budget of one operation (see `cost`).
+    pub max_cost: usize,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            introspection: true,
+            max_cost: cost::DEFAULT_LIMIT,
+        }
+    }
+}
+
+/// `build` with operator switches.
+pub fn build_with(state: AppState, options: Options) -> RosterSchema {
+    let builder = builder().data(state).extension(cost::CostLimit {
+        limit: options.max_cost,
+    });
+    let builder = if options.introspection {
+        builder
+    } else {
+        builder.disable_introspection()
+    };
+    builder.finish()
 }
 
 /// The schema's SDL, as checked in at `schema/schema.graphql`.

@@ -4,9 +4,6 @@
 
 /// Deepest selection nesting accepted.
 pub const MAX_DEPTH: usize = 20;
-/// Highest query complexity accepted (one point per field; connections
-/// multiply their children by the page size).
-pub const MAX_COMPLEXITY: usize = 10_000;
 /// Deepest nesting of the parsed document (guards the parser's recursion).
 pub const MAX_RECURSIVE_DEPTH: usize = 32;
 /// Most directives on one field.

@@ -275,13 +275,14 @@ async fn limits_are_enforced_with_clear_errors() {
         .unwrap()
         .contains("too deep"));
 
-    let wide: String = (0..5_100)
+    // 13,000 × (viewer + id) is over the 25,000-point cost budget.
+    let wide: String = (0..13_000)
         .map(|i| format!("a{i}: viewer {{ id }} "))
         .collect();
     let res = client.gql(&format!("{{ {wide} }}"), json!({})).await;
     assert_eq!(
         error_code(&res),
-        "LIMIT_EXCEEDED",
+        "COST_LIMIT_EXCEEDED",
         "{}",
         &res.to_string()[..200.min(res.to_string().len())]
     );

@@ -23,6 +23,7 @@ mod imports;
 mod invitations;
 mod plans;
 mod portal;
+mod production;
 mod reads;
 mod subscriptions;
 mod tenancy;

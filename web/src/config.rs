@@ -99,9 +99,50 @@ pub struct Settings {
     /// account. Doubles the statements of list reads; off by default.
     #[arg(long, env = "ROSTER_AUDIT_PLANS", global = true)]
     pub audit_plans: bool,
+
+    /// An origin (`https://app.example.com`) whose pages may call the API
+    /// from a browser (CORS). Repeat the flag, or separate origins with
+    /// commas in the environment. None by default.
+    #[arg(long = "cors-origin", env = "ROSTER_CORS_ORIGINS", value_delimiter = ',', value_parser = parse_origin, global = true)]
+    pub cors_origins: Vec<String>,
+
+    /// Whether the schema answers introspection (`__schema`, `__type`):
+    /// `true` or `false`. GraphiQL and code generators need it.
+    #[arg(long, env = "ROSTER_INTROSPECTION", default_value_t = true, action = clap::ArgAction::Set, global = true)]
+    pub introspection: bool,
+
+    /// The cost budget of one GraphQL operation: one point per field, and a
+    /// connection costs its page size times its selection per node.
+    #[arg(long, env = "ROSTER_MAX_QUERY_COST", default_value_t = roster_schema::cost::DEFAULT_LIMIT, value_parser = clap::value_parser!(usize), global = true)]
+    pub max_query_cost: usize,
+
+    /// Sign-in attempts (`login`, `portalLogin`) per email in 15 minutes.
+    #[arg(long, env = "ROSTER_LOGIN_LIMIT_PER_EMAIL", default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..), global = true)]
+    pub login_limit_per_email: u32,
+
+    /// Sign-in attempts per client address in 15 minutes.
+    #[arg(long, env = "ROSTER_LOGIN_LIMIT_PER_ADDRESS", default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..), global = true)]
+    pub login_limit_per_address: u32,
+
+    /// Requests per session token per minute.
+    #[arg(long, env = "ROSTER_REQUEST_LIMIT_PER_TOKEN", default_value_t = 1200, value_parser = clap::value_parser!(u32).range(1..), global = true)]
+    pub request_limit_per_token: u32,
+
+    /// Whether GraphiQL is served at `/` and `/graphiql`: `true` or `false`.
+    #[arg(long, env = "ROSTER_GRAPHIQL", default_value_t = true, action = clap::ArgAction::Set, global = true)]
+    pub graphiql: bool,
 }
 
 impl Settings {
+    /// The rate limits in force.
+    pub fn limits(&self) -> roster_resolvers::throttle::Limits {
+        let mut limits = roster_resolvers::throttle::Limits::default();
+        limits.login_per_email.limit = self.login_limit_per_email;
+        limits.login_per_address.limit = self.login_limit_per_address;
+        limits.requests_per_token.limit = self.request_limit_per_token;
+        limits
+    }
+
     /// How invitation mail is sent.
     pub fn mail(&self) -> roster_resolvers::MailSettings {
         roster_resolvers::MailSettings {
@@ -216,10 +257,38 @@ fn known_env() -> BTreeSet<String> {
     out
 }
 
+/// Whether `name` is one of the variables Kubernetes sets in every pod for
+/// a Service whose name starts with `roster` (`ROSTER_SERVICE_HOST`,
+/// `ROSTER_PORT_8080_TCP_ADDR`, `ROSTER_DB_SERVICE_PORT_HTTP`, ...).
+fn is_service_link(name: &str) -> bool {
+    let Some(rest) = name.strip_prefix(ENV_PREFIX) else {
+        return false;
+    };
+    let parts: Vec<&str> = rest.split('_').collect();
+    parts.iter().enumerate().any(|(i, part)| match *part {
+        "SERVICE" => match parts.get(i + 1) {
+            Some(&"HOST") => parts.len() == i + 2,
+            Some(&"PORT") => true,
+            _ => false,
+        },
+        "PORT" => match &parts[i + 1..] {
+            [] => true,
+            [port, proto, rest @ ..] => {
+                port.chars().all(|c| c.is_ascii_digit())
+                    && !port.is_empty()
+                    && matches!(*proto, "TCP" | "UDP" | "SCTP")
+                    && matches!(rest, [] | ["PROTO"] | ["PORT"] | ["ADDR"])
+            }
+            _ => false,
+        },
+        _ => false,
+    })
+}
+
 fn check_unknown_env(vars: impl IntoIterator<Item = (String, String)>) -> Result<(), String> {
     let known = known_env();
     for (name, _) in vars {
-        if name.starts_with(ENV_PREFIX) && !known.contains(&name) {
+        if name.starts_with(ENV_PREFIX) && !known.contains(&name) && !is_service_link(&name) {
             let roster: Vec<_> = known
                 .iter()
                 .filter(|k| k.starts_with(ENV_PREFIX))
@@ -271,6 +340,18 @@ fn parse_database_url(value: &str) -> Result<String, String> {
     } else {
         Err("expected sqlite://path or postgres://user@host/database".into())
     }
+}
+
+fn parse_origin(value: &str) -> Result<String, String> {
+    let value = value.trim().trim_end_matches('/');
+    let rest = value
+        .strip_prefix("https://")
+        .or_else(|| value.strip_prefix("http://"))
+        .ok_or("expected an origin such as https://app.example.com")?;
+    if rest.is_empty() || rest.contains(['/', '?', '#', '*', ' ']) {
+        return Err("expected an origin such as https://app.example.com (no path)".into());
+    }
+    Ok(value.to_owned())
 }
 
 fn parse_public_url(value: &str) -> Result<String, String> {
@@ -337,6 +418,76 @@ mod tests {
         }
         assert!(known_env().contains("ROSTER_LISTEN"));
         assert!(known_env().contains("DATABASE_URL"));
+    }
+
+    #[test]
+    fn kubernetes_service_links_are_tolerated_and_typos_are_not() {
+        for name in [
+            "ROSTER_PORT",
+            "ROSTER_PORT_8080_TCP",
+            "ROSTER_PORT_8080_TCP_ADDR",
+            "ROSTER_PORT_8080_TCP_PORT",
+            "ROSTER_PORT_8080_TCP_PROTO",
+            "ROSTER_SERVICE_HOST",
+            "ROSTER_SERVICE_PORT",
+            "ROSTER_SERVICE_PORT_HTTP",
+            "ROSTER_DB_SERVICE_HOST",
+            "ROSTER_DB_PORT_5432_TCP_ADDR",
+        ] {
+            assert!(
+                check_unknown_env([(name.to_string(), "tcp://10.0.0.1:8080".to_string())]).is_ok(),
+                "{name}"
+            );
+        }
+        for typo in [
+            "ROSTER_PORTS",
+            "ROSTER_LISTNE",
+            "ROSTER_PORT_HTTP",
+            "ROSTER_SERVICE",
+            "ROSTER_PORT_80_TCP_HOST",
+            "ROSTER_SERVICE_HOSTS",
+        ] {
+            assert!(
+                check_unknown_env([(typo.to_string(), "x".to_string())]).is_err(),
+                "{typo}"
+            );
+        }
+    }
+
+    #[test]
+    fn origins_and_switches() {
+        let cli = Cli::try_parse_from([
+            "roster",
+            "--cors-origin",
+            "https://app.example.com/",
+            "--cors-origin",
+            "http://localhost:5173",
+            "--introspection",
+            "false",
+            "--graphiql",
+            "false",
+        ])
+        .unwrap();
+        assert_eq!(
+            cli.settings.cors_origins,
+            ["https://app.example.com", "http://localhost:5173"]
+        );
+        assert!(!cli.settings.introspection);
+        assert!(!cli.settings.graphiql);
+        let cli = Cli::try_parse_from(["roster"]).unwrap();
+        assert!(cli.settings.cors_origins.is_empty());
+        assert!(cli.settings.introspection && cli.settings.graphiql);
+        for bad in [
+            "*",
+            "app.example.com",
+            "https://x.test/path",
+            "ftp://x.test",
+        ] {
+            assert!(
+                Cli::try_parse_from(["roster", "--cors-origin", bad]).is_err(),
+                "{bad}"
+            );
+        }
     }
 
     #[test]

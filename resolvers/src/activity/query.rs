@@ -93,6 +93,7 @@ impl ActivityQuery {
     /// The account's activity history, newest first (`reverse: true` for
     /// oldest first). Needs the Create reports permission.
     #[allow(clippy::too_many_arguments)]
+    #[graphql(complexity = "crate::pagination::cost(first, last, child_complexity)")]
     async fn activity(
         &self,
         ctx: &Context<'_>,

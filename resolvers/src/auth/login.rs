@@ -76,6 +76,7 @@ impl AuthMutation {
             });
         }
 
+        super::check_sign_in(ctx, &email).await?;
         let state = ctx.state();
         // Deliberately not scoped to an account: the email decides which
         // account the caller signs in to (emails are unique across accounts).
@@ -86,6 +87,7 @@ impl AuthMutation {
         let stored = found.as_ref().and_then(|u| u.password_hash.clone());
         let matches = password::verify_blocking(password, stored).await?;
         let Some(user) = found.filter(|_| matches) else {
+            super::count_failed_sign_in(ctx, &email).await;
             return Err(ApiError::Unauthenticated("Invalid email or password".into()).into());
         };
         if user.status != user::Status::Active {

@@ -64,3 +64,33 @@ impl Auth {
 pub fn viewer<'a>(ctx: &'a Context<'_>) -> Result<&'a Viewer, ApiError> {
     ctx.request().auth.staff()
 }
+
+/// Refuses a sign-in for `email` with RATE_LIMITED once that email, or the
+/// caller's address, has used up its failed attempts. Checked before the
+/// password, so aliases and batches cannot carry more guesses.
+pub async fn check_sign_in(ctx: &Context<'_>, email: &str) -> Result<(), ApiError> {
+    let throttle = &ctx.state().throttle;
+    let limits = throttle.limits;
+    throttle
+        .check(limits.login_per_email, &crate::validation::email_key(email))
+        .await
+        .map_err(|l| ApiError::rate_limited("failed sign-ins for this email", l))?;
+    if let Some(address) = &ctx.request().client_address {
+        throttle
+            .check(limits.login_per_address, address)
+            .await
+            .map_err(|l| ApiError::rate_limited("failed sign-ins from this address", l))?;
+    }
+    Ok(())
+}
+
+/// Counts a failed sign-in for `email` and for the caller's address.
+pub async fn count_failed_sign_in(ctx: &Context<'_>, email: &str) {
+    let throttle = &ctx.state().throttle;
+    let limits = throttle.limits;
+    let email = crate::validation::email_key(email);
+    let _ = throttle.hit(limits.login_per_email, &email).await;
+    if let Some(address) = &ctx.request().client_address {
+        let _ = throttle.hit(limits.login_per_address, address).await;
+    }
+}

@@ -42,6 +42,7 @@ impl Company {
     }
 
     /// The company's customers, by name.
+    #[graphql(complexity = "crate::pagination::cost(first, last, child_complexity)")]
     async fn employees(
         &self,
         ctx: &Context<'_>,

@@ -52,6 +52,7 @@ pub struct CompanyQuery;
 impl CompanyQuery {
     /// The account's companies, filtered by a keyword in their name.
     #[allow(clippy::too_many_arguments)]
+    #[graphql(complexity = "crate::pagination::cost(first, last, child_complexity)")]
     async fn companies(
         &self,
         ctx: &Context<'_>,

@@ -51,6 +51,7 @@ pub struct ContactQuery;
 impl ContactQuery {
     /// The account's contacts, staff users included.
     #[allow(clippy::too_many_arguments)]
+    #[graphql(complexity = "crate::pagination::cost(first, last, child_complexity)")]
     async fn contacts(
         &self,
         ctx: &Context<'_>,

@@ -17,6 +17,7 @@ pub struct CustomFieldQuery;
 #[Object]
 impl CustomFieldQuery {
     /// The account's custom customer fields, by name.
+    #[graphql(complexity = "crate::pagination::cost(first, last, child_complexity)")]
     async fn custom_fields(
         &self,
         ctx: &Context<'_>,

@@ -114,6 +114,7 @@ pub struct CustomerQuery;
 impl CustomerQuery {
     /// The account's customers.
     #[allow(clippy::too_many_arguments)]
+    #[graphql(complexity = "crate::pagination::cost(first, last, child_complexity)")]
     async fn customers(
         &self,
         ctx: &Context<'_>,

@@ -55,6 +55,7 @@ pub struct DenylistQuery;
 #[Object]
 impl DenylistQuery {
     /// Addresses that cannot become customers, by address.
+    #[graphql(complexity = "crate::pagination::cost(first, last, child_complexity)")]
     async fn denylist(
         &self,
         ctx: &Context<'_>,

@@ -25,6 +25,7 @@ impl Group {
     }
 
     /// The group's users, by email.
+    #[graphql(complexity = "crate::pagination::cost(first, last, child_complexity)")]
     async fn users(
         &self,
         ctx: &Context<'_>,

@@ -18,6 +18,7 @@ pub struct GroupQuery;
 #[Object]
 impl GroupQuery {
     /// The account's groups, by name.
+    #[graphql(complexity = "crate::pagination::cost(first, last, child_complexity)")]
     async fn groups(
         &self,
         ctx: &Context<'_>,

@@ -174,6 +174,7 @@ impl ImportJob {
 
     /// The result of each row, in file order (the "Confirm Results" list).
     #[allow(clippy::too_many_arguments)]
+    #[graphql(complexity = "crate::pagination::cost(first, last, child_complexity)")]
     async fn rows(
         &self,
         ctx: &Context<'_>,

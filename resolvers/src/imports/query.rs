@@ -31,6 +31,7 @@ impl ImportQuery {
     }
 
     /// The account's import jobs, newest first.
+    #[graphql(complexity = "crate::pagination::cost(first, last, child_complexity)")]
     async fn import_jobs(
         &self,
         ctx: &Context<'_>,

@@ -78,6 +78,7 @@ impl PortalIncidentQuery {
     /// The incidents the signed-in customer may see: their own, and with
     /// COMPANY_ADMIN access those of everyone in their company.
     #[allow(clippy::too_many_arguments)]
+    #[graphql(complexity = "crate::pagination::cost(first, last, child_complexity)")]
     async fn portal_incidents(
         &self,
         ctx: &Context<'_>,

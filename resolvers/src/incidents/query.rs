@@ -89,6 +89,7 @@ pub struct IncidentQuery;
 impl IncidentQuery {
     /// The account's incidents (staff).
     #[allow(clippy::too_many_arguments)]
+    #[graphql(complexity = "crate::pagination::cost(first, last, child_complexity)")]
     async fn incidents(
         &self,
         ctx: &Context<'_>,

@@ -50,6 +50,7 @@ pub struct InvitationQuery;
 #[Object]
 impl InvitationQuery {
     /// The account's invitations, newest first.
+    #[graphql(complexity = "crate::pagination::cost(first, last, child_complexity)")]
     async fn invitations(
         &self,
         ctx: &Context<'_>,

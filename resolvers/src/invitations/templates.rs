@@ -185,6 +185,7 @@ pub struct EmailTemplateQuery;
 #[Object]
 impl EmailTemplateQuery {
     /// The account's custom email templates, by name.
+    #[graphql(complexity = "crate::pagination::cost(first, last, child_complexity)")]
     async fn email_templates(
         &self,
         ctx: &Context<'_>,

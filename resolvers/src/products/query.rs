@@ -18,6 +18,7 @@ pub struct ProductQuery;
 #[Object]
 impl ProductQuery {
     /// The account's products with their seats, by name.
+    #[graphql(complexity = "crate::pagination::cost(first, last, child_complexity)")]
     async fn products(
         &self,
         ctx: &Context<'_>,

@@ -93,6 +93,7 @@ pub struct CustomRoleQuery;
 #[Object]
 impl CustomRoleQuery {
     /// The account's custom roles, by name.
+    #[graphql(complexity = "crate::pagination::cost(first, last, child_complexity)")]
     async fn custom_roles(
         &self,
         ctx: &Context<'_>,

@@ -35,6 +35,7 @@ impl Service {
 
     /// Customers who were given access to this service (with or without
     /// portal access), sorted by name.
+    #[graphql(complexity = "crate::pagination::cost(first, last, child_complexity)")]
     async fn customers(
         &self,
         ctx: &Context<'_>,

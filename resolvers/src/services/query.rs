@@ -52,6 +52,7 @@ pub struct ServiceQuery;
 impl ServiceQuery {
     /// The account's services, filtered by a keyword in their name.
     #[allow(clippy::too_many_arguments)]
+    #[graphql(complexity = "crate::pagination::cost(first, last, child_complexity)")]
     async fn services(
         &self,
         ctx: &Context<'_>,

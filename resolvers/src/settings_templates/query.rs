@@ -17,6 +17,7 @@ pub struct SettingsTemplateQuery;
 #[Object]
 impl SettingsTemplateQuery {
     /// The account's settings templates, by name.
+    #[graphql(complexity = "crate::pagination::cost(first, last, child_complexity)")]
     async fn settings_templates(
         &self,
         ctx: &Context<'_>,

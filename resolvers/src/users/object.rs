@@ -105,6 +105,7 @@ impl User {
     }
 
     /// The groups the user is in, by name.
+    #[graphql(complexity = "crate::pagination::cost(first, last, child_complexity)")]
     async fn groups(
         &self,
         ctx: &Context<'_>,

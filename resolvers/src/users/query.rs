@@ -114,6 +114,7 @@ pub struct UserQuery;
 impl UserQuery {
     /// The account's staff users.
     #[allow(clippy::too_many_arguments)]
+    #[graphql(complexity = "crate::pagination::cost(first, last, child_complexity)")]
     async fn users(
         &self,
         ctx: &Context<'_>,

@@ -44,13 +44,28 @@ async fn serve(settings: &Settings) -> anyhow::Result<()> {
         let bus = roster_resolvers::events::EventBus::redis(url)
             .map_err(|e| anyhow::anyhow!("REDIS_URL: {e}"))?;
         state = state.with_events(bus);
-        tracing::info!("events are shared with other instances through Redis");
+        let namespace = roster_resolvers::auth::token::digest(&settings.database_url());
+        let throttle =
+            roster_resolvers::throttle::Throttle::redis(settings.limits(), url, &namespace[..16])
+                .map_err(|e| anyhow::anyhow!("REDIS_URL: {e}"))?;
+        state = state.with_throttle(throttle);
+        tracing::info!("events and rate limits are shared with other instances through Redis");
+    } else {
+        state = state.with_throttle(roster_resolvers::throttle::Throttle::in_memory(
+            settings.limits(),
+        ));
     }
     roster_resolvers::imports::worker::spawn(state.clone());
     roster_resolvers::invitations::outbox::spawn(state.clone());
+    let options = roster_schema::Options {
+        introspection: settings.introspection,
+        max_cost: settings.max_query_cost,
+    };
     let app = App {
-        schema: roster_schema::build(state.clone()),
+        schema: roster_schema::build_with(state.clone(), options),
         state,
+        cors: crate::http::Cors::new(&settings.cors_origins),
+        graphiql: settings.graphiql,
     };
     http::serve(app, settings.listen, |addr| {
         // Scripts and tests read this line to learn the port.

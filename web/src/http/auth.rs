@@ -16,6 +16,28 @@ pub async fn resolve(state: &AppState, header: Option<&str>) -> Result<Auth, Api
     }
 }
 
+/// Counts one request against the budget of the bearer token in `header`.
+pub async fn spend_request(
+    state: &AppState,
+    header: &str,
+) -> Result<(), roster_resolvers::throttle::Limited> {
+    let Some(Ok(token)) = session::bearer_token(Some(header)) else {
+        return Ok(());
+    };
+    let key = roster_resolvers::auth::token::digest(token);
+    state
+        .throttle
+        .hit(state.throttle.limits.requests_per_token, &key)
+        .await
+}
+
+/// The client's IP address (the peer of the connection).
+pub fn client_address(req: &poem::Request) -> Option<String> {
+    req.remote_addr()
+        .as_socket_addr()
+        .map(|addr| addr.ip().to_string())
+}
+
 pub fn authorization(headers: &HeaderMap) -> Option<String> {
     headers
         .get(poem::http::header::AUTHORIZATION)

@@ -144,11 +144,12 @@ fn is_request_error(resp: &async_graphql::Response) -> bool {
 /// Resolves the caller, attaches the request context and runs the batch.
 async fn execute(
     app: &App,
-    headers: &HeaderMap,
+    req: &Request,
     batch: BatchRequest,
     format: Format,
     request_id: String,
 ) -> Response {
+    let headers = req.headers();
     if let BatchRequest::Batch(items) = &batch {
         if items.len() > MAX_BATCH {
             let msg = format!(
@@ -164,7 +165,13 @@ async fn execute(
             );
         }
     }
-    let auth = match auth::resolve(&app.state, auth::authorization(headers).as_deref()).await {
+    let token = auth::authorization(headers);
+    if let Some(token) = token.as_deref() {
+        if let Err(limited) = auth::spend_request(&app.state, token).await {
+            return rate_limited(format, &request_id, limited);
+        }
+    }
+    let auth = match auth::resolve(&app.state, token.as_deref()).await {
         Ok(auth) => auth,
         Err(err) => {
             tracing::error!(%err, request_id, "cannot resolve the session");
@@ -184,13 +191,58 @@ async fn execute(
     let ctx = RequestContext {
         request_id: request_id.clone(),
         auth,
+        client_address: auth::client_address(req),
     };
     let loaders = Loaders::new(&app.state.db);
     let resp = app
         .schema
         .execute_batch(batch.data(ctx).data(loaders))
         .await;
-    graphql_response(resp, format, &request_id)
+    let retry_after = retry_after(&resp);
+    let mut response = graphql_response(resp, format, &request_id);
+    if let Some(seconds) = retry_after {
+        if let Ok(value) = HeaderValue::from_str(&seconds.to_string()) {
+            response.headers_mut().insert(header::RETRY_AFTER, value);
+        }
+    }
+    response
+}
+
+/// The longest `retryAfter` of the response's RATE_LIMITED errors.
+fn retry_after(resp: &BatchResponse) -> Option<u64> {
+    let responses: Vec<&async_graphql::Response> = match resp {
+        BatchResponse::Single(r) => vec![r],
+        BatchResponse::Batch(rs) => rs.iter().collect(),
+    };
+    responses
+        .iter()
+        .flat_map(|r| r.errors.iter())
+        .filter_map(|e| e.extensions.as_ref()?.get("retryAfter"))
+        .filter_map(|v| match v {
+            async_graphql::Value::Number(n) => n.as_u64(),
+            _ => None,
+        })
+        .max()
+}
+
+/// 429: the token spent its request budget.
+fn rate_limited(
+    format: Format,
+    request_id: &str,
+    limited: roster_resolvers::throttle::Limited,
+) -> Response {
+    let seconds = limited.retry_after.as_secs().max(1);
+    let body = json!({ "errors": [{
+        "message": format!("Too many requests with this token; try again in {seconds} s"),
+        "extensions": { "code": "RATE_LIMITED", "retryAfter": seconds },
+    }] });
+    Response::builder()
+        .status(StatusCode::TOO_MANY_REQUESTS)
+        .header(header::CONTENT_TYPE, format.mime())
+        .header(header::CACHE_CONTROL, "no-store")
+        .header(header::RETRY_AFTER, seconds.to_string())
+        .header("x-request-id", request_id)
+        .body(body.to_string())
 }
 
 #[handler]
@@ -260,14 +312,14 @@ pub async fn post(req: &Request, body: Body, Data(app): Data<&App>) -> Response 
         Ok(batch) => batch,
         Err(err) => return parse_error(err, format, &request_id),
     };
-    execute(app, req.headers(), batch, format, request_id).await
+    execute(app, req, batch, format, request_id).await
 }
 
 #[handler]
 pub async fn get(req: &Request, Data(app): Data<&App>) -> Response {
     let request_id = auth::request_id(req.headers());
     let query = req.uri().query().unwrap_or_default();
-    if query.is_empty() && accepts_html(req.headers()) {
+    if query.is_empty() && app.graphiql && accepts_html(req.headers()) {
         // A person opened /graphql in a browser: show GraphiQL.
         return poem::IntoResponse::into_response(pages::graphiql_page());
     }
@@ -292,14 +344,7 @@ pub async fn get(req: &Request, Data(app): Data<&App>) -> Response {
             return resp;
         }
     }
-    execute(
-        app,
-        req.headers(),
-        BatchRequest::Single(request),
-        format,
-        request_id,
-    )
-    .await
+    execute(app, req, BatchRequest::Single(request), format, request_id).await
 }
 
 /// The type of the operation the request will run, when it can be told

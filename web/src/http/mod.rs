@@ -2,6 +2,7 @@
 
 mod auth;
 mod avatars;
+mod cors;
 mod exports;
 mod graphql;
 mod pages;
@@ -9,6 +10,7 @@ mod ws;
 
 use std::{net::SocketAddr, time::Duration};
 
+pub use cors::Cors;
 use poem::{
     get,
     listener::{Acceptor, Listener, TcpListener},
@@ -23,14 +25,23 @@ use roster_schema::RosterSchema;
 pub struct App {
     pub schema: RosterSchema,
     pub state: AppState,
+    /// Origins allowed to call the API from a browser.
+    pub cors: Cors,
+    /// Whether GraphiQL is served (at `/` and `/graphiql`).
+    pub graphiql: bool,
 }
 
 pub fn routes(app: App) -> impl poem::Endpoint {
-    Route::new()
-        .at("/", get(pages::graphiql))
-        .at("/graphiql", get(pages::graphiql))
+    let mut route = Route::new();
+    if app.graphiql {
+        route = route
+            .at("/", get(pages::graphiql))
+            .at("/graphiql", get(pages::graphiql))
+            .at("/graphiql/assets/:name", get(pages::graphiql_asset));
+    }
+    let cors = app.cors.clone();
+    route
         .at("/accept-invitation", get(pages::accept_invitation))
-        .at("/graphiql/assets/:name", get(pages::graphiql_asset))
         .at("/graphql", get(graphql::get).post(graphql::post))
         .at("/graphql/ws", get(ws::subscribe))
         .at("/healthz", get(pages::healthz))
@@ -41,6 +52,10 @@ pub fn routes(app: App) -> impl poem::Endpoint {
         .at("/exports/customers-sample.csv", get(exports::sample))
         .data(app)
         .with(CatchPanic::new())
+        .around(move |ep, req| {
+            let cors = cors.clone();
+            async move { cors.handle(ep.as_ref(), req).await }
+        })
 }
 
 /// Serves until SIGINT/SIGTERM. `on_bound` is called with the bound address

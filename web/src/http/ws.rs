@@ -23,6 +23,7 @@ pub async fn subscribe(
 ) -> impl IntoResponse {
     let app = app.clone();
     let header = auth::authorization(req.headers());
+    let client_address = auth::client_address(req);
     websocket
         .protocols(async_graphql::http::ALL_WEBSOCKET_PROTOCOLS)
         .on_upgrade(move |stream| {
@@ -41,7 +42,11 @@ pub async fn subscribe(
                         return Err(async_graphql::Error::new(why.clone()));
                     }
                     let mut data = GqlData::default();
-                    data.insert(RequestContext { request_id, auth });
+                    data.insert(RequestContext {
+                        request_id,
+                        auth,
+                        client_address: client_address.clone(),
+                    });
                     // Loaders cache for the socket's life; subscriptions
                     // today stream no loader-backed objects.
                     data.insert(Loaders::new(&app.state.db));
