@@ -5,7 +5,8 @@
 //! budget is refused before it runs, with the code `COST_LIMIT_EXCEEDED`,
 //! its cost and the limit. An executed query reports
 //! `extensions.cost { requested actual limit }`: `requested` is the
-//! estimate, `actual` the fields that were resolved.
+//! estimate, `actual` the fields the response holds (counted after
+//! execution, so no hook runs per field).
 
 use std::sync::{
     atomic::{AtomicUsize, Ordering},
@@ -13,11 +14,8 @@ use std::sync::{
 };
 
 use async_graphql::{
-    extensions::{
-        Extension, ExtensionContext, ExtensionFactory, NextRequest, NextResolve, NextValidation,
-        ResolveInfo,
-    },
-    ErrorExtensionValues, Name, Response, ServerError, ServerResult, ValidationResult, Value,
+    extensions::{Extension, ExtensionContext, ExtensionFactory, NextRequest, NextValidation},
+    ErrorExtensionValues, Name, Response, ServerError, ValidationResult, Value,
 };
 
 /// The default budget of one operation.
@@ -32,7 +30,6 @@ impl ExtensionFactory for CostLimit {
         Arc::new(Meter {
             limit: self.limit,
             requested: AtomicUsize::new(0),
-            actual: AtomicUsize::new(0),
         })
     }
 }
@@ -41,7 +38,15 @@ impl ExtensionFactory for CostLimit {
 struct Meter {
     limit: usize,
     requested: AtomicUsize,
-    actual: AtomicUsize,
+}
+
+/// How many fields a response's data holds, at every depth.
+fn fields(value: &Value) -> usize {
+    match value {
+        Value::Object(map) => map.values().map(|v| 1 + fields(v)).sum(),
+        Value::List(items) => items.iter().map(fields).sum(),
+        _ => 0,
+    }
 }
 
 #[async_trait::async_trait]
@@ -73,16 +78,6 @@ impl Extension for Meter {
         Ok(result)
     }
 
-    async fn resolve(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        info: ResolveInfo<'_>,
-        next: NextResolve<'_>,
-    ) -> ServerResult<Option<Value>> {
-        self.actual.fetch_add(1, Ordering::Relaxed);
-        next.run(ctx, info).await
-    }
-
     async fn request(&self, ctx: &ExtensionContext<'_>, next: NextRequest<'_>) -> Response {
         let response = next.run(ctx).await;
         let requested = self.requested.load(Ordering::Relaxed);
@@ -93,7 +88,7 @@ impl Extension for Meter {
         let number = |n: usize| Value::Number((n as u64).into());
         let cost = [
             ("requested", number(requested)),
-            ("actual", number(self.actual.load(Ordering::Relaxed))),
+            ("actual", number(fields(&response.data))),
             ("limit", number(self.limit)),
         ]
         .into_iter()

@@ -367,3 +367,75 @@ async fn limits_hold_across_instances_with_redis() {
         }
     }
 }
+
+#[tokio::test]
+async fn slow_statements_are_logged_with_the_request_id() {
+    let server = TestServer::start_with(&["--slow-statement", "0s"]).await;
+    let admin = server.super_admin().await;
+    let resp = admin
+        .post()
+        .header("x-request-id", "trace-me-4711")
+        .json(&json!({ "query": "{ customers(first: 5) { nodes { id } } }" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let log = server.log();
+    let line = log
+        .lines()
+        .find(|l| l.contains("slow SQL statement") && l.contains("customers"))
+        .unwrap_or_else(|| panic!("no slow statement in the log:\n{log}"));
+    assert!(line.contains("trace-me-4711"), "{line}");
+    assert!(line.contains("elapsed_ms"), "{line}");
+
+    // Not below the threshold.
+    let quiet = TestServer::start_with(&["--slow-statement", "1h"]).await;
+    let admin = quiet.super_admin().await;
+    data(
+        &admin
+            .gql("{ customers(first: 5) { nodes { id } } }", json!({}))
+            .await,
+    );
+    assert!(!quiet.log().contains("slow SQL statement"));
+}
+
+#[tokio::test]
+async fn metrics_count_operations_latency_pool_and_outbox() {
+    let server = TestServer::start().await;
+    let admin = server.super_admin().await;
+    for _ in 0..2 {
+        let resp = admin
+            .post()
+            .json(&json!({ "query": "query Directory { customers(first: 2) { nodes { id } } }", "operationName": "Directory" }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 200);
+    }
+    admin.gql("{ nope }", json!({})).await;
+    let text = server
+        .http
+        .get(server.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for expected in [
+        "roster_graphql_operations_total{operation=\"Directory\",outcome=\"ok\"} 2",
+        "roster_graphql_operations_total{operation=\"anonymous\",outcome=\"refused\"} 1",
+        "roster_graphql_request_duration_seconds_bucket{le=",
+        "roster_graphql_request_duration_seconds_count ",
+        "roster_db_statements_total ",
+        "roster_db_statement_seconds_total ",
+        "roster_db_pool_connections ",
+        "roster_db_pool_idle_connections ",
+        "roster_websocket_operations_open 0",
+        "roster_import_rows_written_total 0",
+        "roster_outbox_messages_waiting 0",
+        "roster_outbox_oldest_message_age_seconds 0",
+    ] {
+        assert!(text.contains(expected), "no {expected} in:\n{text}");
+    }
+}

@@ -1,7 +1,8 @@
 //! The graphql-transport-ws endpoint: handshake, authentication in
 //! `connection_init`, streaming and completion.
 
-use serde_json::json;
+use futures_util::SinkExt;
+use serde_json::{json, Value};
 
 use crate::harness::*;
 
@@ -94,10 +95,7 @@ async fn a_bad_token_refuses_the_connection() {
     )
     .await;
     let msg = next_json(&mut socket).await;
-    assert!(
-        msg.get("close").is_some(),
-        "expected the server to close: {msg}"
-    );
+    assert_eq!(msg["close"], 4403, "expected the server to close: {msg}");
     assert!(
         msg["reason"]
             .as_str()
@@ -138,5 +136,194 @@ async fn invalid_subscriptions_get_typed_errors() {
         }
         let text = serde_json::to_string(&seen).unwrap();
         assert!(text.contains("BAD_USER_INPUT"), "{query}: {text}");
+    }
+}
+
+async fn acked(server: &TestServer) -> Socket {
+    let token = server.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let mut socket = open_socket(server).await;
+    send_json(
+        &mut socket,
+        json!({ "type": "connection_init", "payload": { "token": token } }),
+    )
+    .await;
+    assert_eq!(next_json(&mut socket).await["type"], "connection_ack");
+    socket
+}
+
+/// The close frame, skipping the messages before it.
+async fn closed(socket: &mut Socket) -> Value {
+    loop {
+        let msg = next_json(socket).await;
+        if msg.get("close").is_some() {
+            return msg;
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_protocol_closes_with_the_codes_graphql_transport_ws_prescribes() {
+    let server = TestServer::start_with(&["--ws-init-timeout", "1s"]).await;
+
+    // 4408: no connection_init in time.
+    let mut socket = open_socket(&server).await;
+    assert_eq!(closed(&mut socket).await["close"], 4408);
+
+    // 4429: a second connection_init.
+    let mut socket = acked(&server).await;
+    send_json(&mut socket, json!({ "type": "connection_init" })).await;
+    assert_eq!(closed(&mut socket).await["close"], 4429);
+
+    // 4401: subscribe before the acknowledgement.
+    let mut socket = open_socket(&server).await;
+    send_json(
+        &mut socket,
+        json!({ "id": "1", "type": "subscribe", "payload": { "query": TICKS } }),
+    )
+    .await;
+    assert_eq!(closed(&mut socket).await["close"], 4401);
+
+    // 4409: an id that is still running.
+    let mut socket = acked(&server).await;
+    let forever = "subscription { serverTime(intervalSeconds: 60) }";
+    for _ in 0..2 {
+        send_json(
+            &mut socket,
+            json!({ "id": "same", "type": "subscribe", "payload": { "query": forever } }),
+        )
+        .await;
+    }
+    let msg = closed(&mut socket).await;
+    assert_eq!(msg["close"], 4409, "{msg}");
+
+    // 4400: not JSON, no type, or an unknown type.
+    for bad in [
+        Value::String("not json".into()),
+        json!({ "id": "1" }),
+        json!({ "type": "start", "id": "1", "payload": { "query": TICKS } }),
+        json!({ "type": "subscribe", "id": "1", "payload": {} }),
+    ] {
+        let mut socket = acked(&server).await;
+        match &bad {
+            Value::String(text) => socket
+                .send(tokio_tungstenite::tungstenite::Message::Text(
+                    text.clone().into(),
+                ))
+                .await
+                .unwrap(),
+            other => send_json(&mut socket, other.clone()).await,
+        }
+        assert_eq!(closed(&mut socket).await["close"], 4400, "{bad}");
+    }
+}
+
+#[tokio::test]
+async fn pings_limits_and_completion() {
+    let server =
+        TestServer::start_with(&["--ws-keepalive", "1s", "--ws-max-operations", "2"]).await;
+    let mut socket = acked(&server).await;
+
+    // A ping gets a pong; the server pings on its own.
+    send_json(
+        &mut socket,
+        json!({ "type": "ping", "payload": { "n": 1 } }),
+    )
+    .await;
+    let mut pong = false;
+    let mut ping = false;
+    for _ in 0..5 {
+        let msg = next_json(&mut socket).await;
+        match msg["type"].as_str() {
+            Some("pong") => {
+                assert_eq!(msg["payload"]["n"], 1);
+                pong = true;
+            }
+            Some("ping") => ping = true,
+            _ => {}
+        }
+        if pong && ping {
+            break;
+        }
+    }
+    assert!(pong && ping, "pong {pong}, ping {ping}");
+
+    // Two operations at once; a third gets an error, the socket stays.
+    let forever = "subscription { serverTime(intervalSeconds: 60) }";
+    for id in ["a", "b", "c"] {
+        send_json(
+            &mut socket,
+            json!({ "id": id, "type": "subscribe", "payload": { "query": forever } }),
+        )
+        .await;
+    }
+    let refusal = loop {
+        let msg = next_json(&mut socket).await;
+        if msg["type"] == "error" {
+            break msg;
+        }
+        assert!(msg.get("close").is_none(), "{msg}");
+    };
+    assert_eq!(refusal["id"], "c");
+    assert_eq!(
+        refusal["payload"][0]["extensions"]["code"],
+        "LIMIT_EXCEEDED"
+    );
+
+    // The client completes one; then another may start.
+    send_json(&mut socket, json!({ "id": "a", "type": "complete" })).await;
+    send_json(
+        &mut socket,
+        json!({ "id": "d", "type": "subscribe", "payload": { "query": "{ viewer { email } }" } }),
+    )
+    .await;
+    let mut seen = Vec::new();
+    loop {
+        let msg = next_json(&mut socket).await;
+        if msg["id"] == "d" {
+            seen.push(msg.clone());
+            if msg["type"] == "complete" {
+                break;
+            }
+        }
+    }
+    assert_eq!(seen[0]["type"], "next");
+    assert_eq!(seen[0]["payload"]["data"]["viewer"]["email"], ADMIN_EMAIL);
+}
+
+#[tokio::test]
+async fn a_socket_sees_changes_made_over_http() {
+    // Loaders live for one operation: a query over the socket after a
+    // change over HTTP sees the change.
+    let server = TestServer::start().await;
+    let admin = server.super_admin().await;
+    let mut socket = acked(&server).await;
+    let before = first_name(&mut socket, "1").await;
+    let res = admin.gql("query { viewer { id } }", json!({})).await;
+    let id = data(&res)["viewer"]["id"].clone();
+    let res = admin
+        .gql(
+            "mutation($id: ID!) { updateUser(input: { id: $id, firstName: \"Renamed\" }) { userErrors { code } } }",
+            json!({ "id": id }),
+        )
+        .await;
+    assert_eq!(data(&res)["updateUser"]["userErrors"], json!([]), "{res}");
+    let after = first_name(&mut socket, "2").await;
+    assert_ne!(before, after);
+    assert_eq!(after, "Renamed");
+}
+
+/// The viewer's first name, queried over the socket as operation `id`.
+async fn first_name(socket: &mut Socket, id: &str) -> Value {
+    let query = "query { viewer { firstName } }";
+    send_json(
+        socket,
+        json!({ "id": id, "type": "subscribe", "payload": { "query": query } }),
+    )
+    .await;
+    loop {
+        let msg = next_json(socket).await;
+        if msg["type"] == "next" && msg["id"] == id {
+            return msg["payload"]["data"]["viewer"]["firstName"].clone();
+        }
     }
 }

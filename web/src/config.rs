@@ -128,6 +128,24 @@ pub struct Settings {
     #[arg(long, env = "ROSTER_REQUEST_LIMIT_PER_TOKEN", default_value_t = 1200, value_parser = clap::value_parser!(u32).range(1..), global = true)]
     pub request_limit_per_token: u32,
 
+    /// SQL statements slower than this are logged as warnings
+    /// (`roster::slow_statement`, without their values).
+    #[arg(long, env = "ROSTER_SLOW_STATEMENT", default_value = "500ms", value_parser = parse_threshold, global = true)]
+    pub slow_statement: Duration,
+
+    /// How long a WebSocket client has to send `connection_init`
+    /// (graphql-transport-ws closes with 4408 after it).
+    #[arg(long, env = "ROSTER_WS_INIT_TIMEOUT", default_value = "10s", value_parser = parse_ttl, global = true)]
+    pub ws_init_timeout: Duration,
+
+    /// How often the server pings WebSocket clients (keep-alive).
+    #[arg(long, env = "ROSTER_WS_KEEPALIVE", default_value = "12s", value_parser = parse_ttl, global = true)]
+    pub ws_keepalive: Duration,
+
+    /// Operations (subscriptions) one WebSocket connection may run at once.
+    #[arg(long, env = "ROSTER_WS_MAX_OPERATIONS", default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..), global = true)]
+    pub ws_max_operations: u32,
+
     /// Whether GraphiQL is served at `/` and `/graphiql`: `true` or `false`.
     #[arg(long, env = "ROSTER_GRAPHIQL", default_value_t = true, action = clap::ArgAction::Set, global = true)]
     pub graphiql: bool,
@@ -376,6 +394,10 @@ fn parse_log_filter(value: &str) -> Result<String, String> {
     tracing_subscriber::EnvFilter::try_new(value)
         .map(|_| value.to_owned())
         .map_err(|e| e.to_string())
+}
+
+fn parse_threshold(value: &str) -> Result<Duration, String> {
+    humantime::parse_duration(value).map_err(|e| e.to_string())
 }
 
 fn parse_ttl(value: &str) -> Result<Duration, String> {

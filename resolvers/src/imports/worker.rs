@@ -702,10 +702,18 @@ async fn commit(
         ));
     }
     txn.commit().await?;
+    ROWS_WRITTEN.fetch_add(
+        (created + updated).max(0) as u64,
+        std::sync::atomic::Ordering::Relaxed,
+    );
     crate::invitations::announce(state, invitations);
     publish(state, id, last_progress).await;
     Ok(())
 }
+
+/// Rows imports of this process committed (created or updated), for the
+/// metrics.
+pub static ROWS_WRITTEN: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
 
 /// An import grows tables fast, from empty: PostgreSQL's planner would
 /// keep the empty-table statistics (and scan instead of using indexes) until

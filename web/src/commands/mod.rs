@@ -32,7 +32,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
 
 async fn serve(settings: &Settings) -> anyhow::Result<()> {
     let mut conn = db::connect(settings).await?;
-    crate::metrics::instrument(&mut conn);
+    crate::metrics::instrument(&mut conn, settings.slow_statement);
     let applied = db::migrate(&conn).await?;
     if applied > 0 {
         tracing::info!(applied, "database migrated");
@@ -66,6 +66,11 @@ async fn serve(settings: &Settings) -> anyhow::Result<()> {
         state,
         cors: crate::http::Cors::new(&settings.cors_origins),
         graphiql: settings.graphiql,
+        sockets: crate::http::SocketSettings {
+            init_timeout: settings.ws_init_timeout,
+            keepalive: settings.ws_keepalive,
+            max_operations: settings.ws_max_operations as usize,
+        },
     };
     http::serve(app, settings.listen, |addr| {
         // Scripts and tests read this line to learn the port.

@@ -150,6 +150,7 @@ async fn execute(
     request_id: String,
 ) -> Response {
     let headers = req.headers();
+    let started = std::time::Instant::now();
     if let BatchRequest::Batch(items) = &batch {
         if items.len() > MAX_BATCH {
             let msg = format!(
@@ -194,10 +195,19 @@ async fn execute(
         client_address: auth::client_address(req),
     };
     let loaders = Loaders::new(&app.state.db);
-    let resp = app
-        .schema
-        .execute_batch(batch.data(ctx).data(loaders))
-        .await;
+    let names: Vec<Option<String>> = match &batch {
+        BatchRequest::Single(r) => vec![r.operation_name.clone()],
+        BatchRequest::Batch(rs) => rs.iter().map(|r| r.operation_name.clone()).collect(),
+    };
+    // Every log line of the request carries its id (an ERROR-level span,
+    // so that no log filter drops it).
+    let span = tracing::error_span!("request", id = %request_id);
+    let resp = tracing::Instrument::instrument(
+        app.schema.execute_batch(batch.data(ctx).data(loaders)),
+        span,
+    )
+    .await;
+    record(&names, &resp, started);
     let retry_after = retry_after(&resp);
     let mut response = graphql_response(resp, format, &request_id);
     if let Some(seconds) = retry_after {
@@ -206,6 +216,26 @@ async fn execute(
         }
     }
     response
+}
+
+/// Counts each operation by name and outcome, and the request's latency.
+fn record(names: &[Option<String>], resp: &BatchResponse, started: std::time::Instant) {
+    let responses: Vec<&async_graphql::Response> = match resp {
+        BatchResponse::Single(r) => vec![r],
+        BatchResponse::Batch(rs) => rs.iter().collect(),
+    };
+    for (i, r) in responses.iter().enumerate() {
+        let outcome = if r.errors.is_empty() {
+            "ok"
+        } else if is_request_error(r) {
+            "refused"
+        } else {
+            "error"
+        };
+        let name = names.get(i).and_then(|n| n.as_deref());
+        crate::metrics::operation(name, outcome);
+    }
+    crate::metrics::request_duration(started.elapsed());
 }
 
 /// The longest `retryAfter` of the response's RATE_LIMITED errors.

@@ -6,6 +6,7 @@ mod cors;
 mod exports;
 mod graphql;
 mod pages;
+mod transport_ws;
 mod ws;
 
 use std::{net::SocketAddr, time::Duration};
@@ -19,6 +20,7 @@ use poem::{
 };
 use roster_resolvers::AppState;
 use roster_schema::RosterSchema;
+pub use transport_ws::SocketSettings;
 
 /// What every handler can reach.
 #[derive(Clone)]
@@ -29,6 +31,8 @@ pub struct App {
     pub cors: Cors,
     /// Whether GraphiQL is served (at `/` and `/graphiql`).
     pub graphiql: bool,
+    /// Timeouts and limits of WebSocket connections.
+    pub sockets: SocketSettings,
 }
 
 pub fn routes(app: App) -> impl poem::Endpoint {

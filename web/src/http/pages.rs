@@ -77,13 +77,13 @@ pub fn graphiql_asset(Path(name): Path<String>) -> Response {
 
 /// Prometheus metrics.
 #[handler]
-pub fn metrics() -> Response {
+pub async fn metrics(Data(app): Data<&super::App>) -> Response {
     Response::builder()
         .header(
             header::CONTENT_TYPE,
             "text/plain; version=0.0.4; charset=utf-8",
         )
-        .body(crate::metrics::render())
+        .body(crate::metrics::render(&app.state.db).await)
 }
 
 /// The process is up.

@@ -1,9 +1,10 @@
-//! GraphQL subscriptions over WebSocket (`graphql-transport-ws`, and the
-//! legacy `graphql-ws` subprotocol). The bearer token comes in the
-//! `connection_init` payload (or the upgrade request's Authorization header);
-//! an invalid token refuses the connection.
+//! GraphQL over WebSocket: `graphql-transport-ws` (served by
+//! `transport_ws`), and the legacy `graphql-ws` subprotocol (by
+//! async-graphql). The bearer token comes in the `connection_init` payload
+//! (or the upgrade request's Authorization header); an invalid token
+//! refuses the connection.
 
-use async_graphql::Data as GqlData;
+use async_graphql::{http::WebSocketProtocols, Data as GqlData};
 use async_graphql_poem::{GraphQLProtocol, GraphQLWebSocket};
 use poem::{
     handler,
@@ -26,7 +27,10 @@ pub async fn subscribe(
     let client_address = auth::client_address(req);
     websocket
         .protocols(async_graphql::http::ALL_WEBSOCKET_PROTOCOLS)
-        .on_upgrade(move |stream| {
+        .on_upgrade(move |stream| async move {
+            if protocol.0 == WebSocketProtocols::GraphQLWS {
+                return super::transport_ws::serve(stream, app, header, client_address).await;
+            }
             let schema = app.schema.clone();
             GraphQLWebSocket::new(stream, schema, protocol)
                 .on_connection_init(move |payload| async move {
@@ -53,5 +57,6 @@ pub async fn subscribe(
                     Ok(data)
                 })
                 .serve()
+                .await
         })
 }

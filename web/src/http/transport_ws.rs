@@ -1,0 +1,246 @@
+//! The `graphql-transport-ws` protocol (graphql-ws' PROTOCOL.md), served by
+//! Roster itself so that every rule of the protocol holds:
+//!
+//! | close code | when |
+//! | --- | --- |
+//! | 4400 | a message that is not valid JSON of a known type |
+//! | 4401 | `subscribe` before the connection was acknowledged |
+//! | 4403 | `connection_init` with an invalid token |
+//! | 4408 | no `connection_init` within the init timeout |
+//! | 4409 | `subscribe` with the id of an operation still running |
+//! | 4429 | a second `connection_init` |
+//!
+//! The server pings at the keep-alive interval and answers pings. Each
+//! operation gets fresh dataloaders, so nothing cached outlives it, and a
+//! connection runs at most `max_operations` operations at once (one more
+//! gets an `error` message).
+
+use std::{collections::HashMap, time::Duration};
+
+use futures_util::{SinkExt, StreamExt};
+use poem::web::websocket::{CloseCode, Message, WebSocketStream};
+use roster_resolvers::{auth::Auth, loaders::Loaders, RequestContext};
+use serde_json::{json, Value};
+use tokio::{sync::mpsc, task::JoinHandle};
+
+use super::{auth, App};
+
+/// Timeouts and limits of sockets.
+#[derive(Clone, Copy, Debug)]
+pub struct SocketSettings {
+    /// How long a client has to send `connection_init`.
+    pub init_timeout: Duration,
+    /// How often the server pings.
+    pub keepalive: Duration,
+    /// Operations one connection may run at once.
+    pub max_operations: usize,
+}
+
+impl Default for SocketSettings {
+    fn default() -> Self {
+        SocketSettings {
+            init_timeout: Duration::from_secs(10),
+            keepalive: Duration::from_secs(12),
+            max_operations: 100,
+        }
+    }
+}
+
+/// What an operation's task sends back to the connection.
+enum Out {
+    Text(String),
+    /// The operation `id` ended (completed or failed).
+    Done(String),
+}
+
+struct Close(u16, String);
+
+pub async fn serve(
+    stream: WebSocketStream,
+    app: App,
+    header: Option<String>,
+    client_address: Option<String>,
+) {
+    let settings = app.sockets;
+    let (mut sink, mut incoming) = stream.split();
+    let (out_tx, mut out_rx) = mpsc::channel::<Out>(64);
+    let mut context: Option<RequestContext> = None;
+    let mut init_seen = false;
+    let mut running: HashMap<String, JoinHandle<()>> = HashMap::new();
+    let init_deadline = tokio::time::sleep(settings.init_timeout);
+    tokio::pin!(init_deadline);
+    let mut keepalive = tokio::time::interval(settings.keepalive);
+    keepalive.tick().await;
+
+    let close: Option<Close> = loop {
+        tokio::select! {
+            () = &mut init_deadline, if context.is_none() => {
+                break Some(Close(4408, "Connection initialisation timeout".into()));
+            }
+            _ = keepalive.tick() => {
+                if sink.send(Message::Text(json!({ "type": "ping" }).to_string())).await.is_err() {
+                    break None;
+                }
+            }
+            Some(out) = out_rx.recv() => match out {
+                Out::Text(text) => {
+                    if sink.send(Message::Text(text)).await.is_err() {
+                        break None;
+                    }
+                }
+                Out::Done(id) => {
+                    running.remove(&id);
+                }
+            },
+            message = incoming.next() => {
+                let text = match message {
+                    None | Some(Err(_)) | Some(Ok(Message::Close(_))) => break None,
+                    Some(Ok(Message::Text(text))) => text,
+                    Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
+                    Some(Ok(Message::Binary(_))) => {
+                        break Some(Close(4400, "Binary messages are not part of the protocol".into()));
+                    }
+                };
+                let Ok(message) = serde_json::from_str::<Value>(&text) else {
+                    break Some(Close(4400, "Invalid message received".into()));
+                };
+                match message.get("type").and_then(Value::as_str) {
+                    Some("connection_init") => {
+                        if init_seen {
+                            break Some(Close(4429, "Too many initialisation requests".into()));
+                        }
+                        init_seen = true;
+                        let payload = message.get("payload").cloned().unwrap_or(Value::Null);
+                        let credentials = auth::from_init_payload(&payload).or_else(|| header.clone());
+                        let request_id = auth::new_request_id();
+                        let auth = match auth::resolve(&app.state, credentials.as_deref()).await {
+                            Ok(auth) => auth,
+                            Err(err) => {
+                                tracing::error!(%err, request_id, "cannot resolve a socket's session");
+                                break Some(Close(1011, "Service unavailable".into()));
+                            }
+                        };
+                        if let Auth::Invalid(why) = &auth {
+                            // A close reason holds at most 123 bytes.
+                            let reason: String = format!("Forbidden: {why}").chars().take(100).collect();
+                            break Some(Close(4403, reason));
+                        }
+                        context = Some(RequestContext { request_id, auth, client_address: client_address.clone() });
+                        if sink.send(Message::Text(json!({ "type": "connection_ack" }).to_string())).await.is_err() {
+                            break None;
+                        }
+                    }
+                    Some("ping") => {
+                        let mut pong = json!({ "type": "pong" });
+                        if let Some(payload) = message.get("payload") {
+                            pong["payload"] = payload.clone();
+                        }
+                        if sink.send(Message::Text(pong.to_string())).await.is_err() {
+                            break None;
+                        }
+                    }
+                    Some("pong") => {}
+                    Some("subscribe") => {
+                        let Some(ctx) = &context else {
+                            break Some(Close(4401, "Unauthorized".into()));
+                        };
+                        let (Some(id), Some(payload)) = (
+                            message.get("id").and_then(Value::as_str).filter(|id| !id.is_empty()),
+                            message.get("payload").filter(|p| p.get("query").is_some_and(Value::is_string)),
+                        ) else {
+                            break Some(Close(4400, "Invalid message received".into()));
+                        };
+                        if running.contains_key(id) {
+                            break Some(Close(4409, format!("Subscriber for {id} already exists")));
+                        }
+                        if running.len() >= settings.max_operations {
+                            let refusal = json!({ "type": "error", "id": id, "payload": [{
+                                "message": format!("A connection may run at most {} operations at once", settings.max_operations),
+                                "extensions": { "code": "LIMIT_EXCEEDED" },
+                            }] });
+                            if sink.send(Message::Text(refusal.to_string())).await.is_err() {
+                                break None;
+                            }
+                            continue;
+                        }
+                        let request = match serde_json::from_value::<async_graphql::Request>(payload.clone()) {
+                            Ok(request) => request,
+                            Err(_) => break Some(Close(4400, "Invalid message received".into())),
+                        };
+                        // Every log line of the operation carries the socket's id.
+                        let span = tracing::error_span!("operation", id = %ctx.request_id, operation = %id);
+                        let task = tokio::spawn(tracing::Instrument::instrument(
+                            operation(app.clone(), ctx.clone(), id.to_owned(), request, out_tx.clone()),
+                            span,
+                        ));
+                        running.insert(id.to_owned(), task);
+                    }
+                    Some("complete") => {
+                        if let Some(task) = message
+                            .get("id")
+                            .and_then(Value::as_str)
+                            .and_then(|id| running.remove(id))
+                        {
+                            task.abort();
+                        }
+                    }
+                    _ => break Some(Close(4400, "Invalid message received".into())),
+                }
+            }
+        }
+    };
+    for (_, task) in running.drain() {
+        task.abort();
+    }
+    if let Some(Close(code, reason)) = close {
+        let _ = sink
+            .send(Message::Close(Some((CloseCode::from(code), reason))))
+            .await;
+    }
+    let _ = sink.close().await;
+}
+
+/// Runs one operation and forwards its results as `next` messages, then
+/// `complete`; a request that fails before it runs gets an `error` message.
+async fn operation(
+    app: App,
+    ctx: RequestContext,
+    id: String,
+    request: async_graphql::Request,
+    out: mpsc::Sender<Out>,
+) {
+    /// Counts the operation as open until it ends or is aborted.
+    struct Open;
+    impl Drop for Open {
+        fn drop(&mut self) {
+            crate::metrics::socket_operations(-1);
+        }
+    }
+    crate::metrics::socket_operations(1);
+    let _open = Open;
+    let request = request.data(ctx).data(Loaders::new(&app.state.db));
+    let mut results = app.schema.execute_stream(request);
+    let mut first = true;
+    while let Some(response) = results.next().await {
+        let refused = first
+            && response.data == async_graphql::Value::Null
+            && !response.errors.is_empty()
+            && response.errors.iter().all(|e| e.path.is_empty());
+        first = false;
+        let message = if refused {
+            json!({ "type": "error", "id": id, "payload": response.errors })
+        } else {
+            json!({ "type": "next", "id": id, "payload": response })
+        };
+        if out.send(Out::Text(message.to_string())).await.is_err() {
+            return;
+        }
+        if refused {
+            let _ = out.send(Out::Done(id)).await;
+            return;
+        }
+    }
+    let complete = json!({ "type": "complete", "id": id });
+    let _ = out.send(Out::Text(complete.to_string())).await;
+    let _ = out.send(Out::Done(id)).await;
+}
