@@ -24,6 +24,9 @@ pub enum Event {
     Activity(activity::Model),
     /// An invitation changed status.
     Invitation(invitation::Model),
+    /// A staff user's sessions may no longer be what they were (sign-out,
+    /// suspension, deletion, role change): open sockets check theirs again.
+    SessionsChanged { user_id: Uuid },
 }
 
 #[derive(Serialize, Deserialize)]

@@ -327,3 +327,108 @@ async fn first_name(socket: &mut Socket, id: &str) -> Value {
         }
     }
 }
+
+async fn socket_of(server: &TestServer, token: &str) -> Socket {
+    let mut socket = open_socket(server).await;
+    send_json(
+        &mut socket,
+        json!({ "type": "connection_init", "payload": { "token": token } }),
+    )
+    .await;
+    assert_eq!(next_json(&mut socket).await["type"], "connection_ack");
+    send_json(
+        &mut socket,
+        json!({ "id": "feed", "type": "subscribe", "payload": { "query": "subscription { activityAdded { action } }" } }),
+    )
+    .await;
+    socket
+}
+
+async fn user_id(admin: &Client, email: &str) -> Value {
+    let res = admin
+        .gql(
+            "query($e: String!) { userByEmail(email: $e) { id } }",
+            json!({ "e": email }),
+        )
+        .await;
+    data(&res)["userByEmail"]["id"].clone()
+}
+
+/// The socket closes with 4403 within two seconds.
+async fn closes_soon(socket: &mut Socket) {
+    let started = std::time::Instant::now();
+    let msg = closed(socket).await;
+    assert_eq!(msg["close"], 4403, "{msg}");
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(2),
+        "closed after {:?}",
+        started.elapsed()
+    );
+}
+
+#[tokio::test]
+async fn sockets_follow_sign_out_suspension_deletion_and_role_changes() {
+    let server = TestServer::start().await;
+    let owner = server.super_admin().await;
+    let owner_token = owner.token.clone().unwrap();
+
+    // Suspension.
+    let admin = server.staff("ADMIN", "suspended@acme.test").await;
+    let mut socket = socket_of(&server, admin.token.as_deref().unwrap()).await;
+    let id = user_id(&owner, "suspended@acme.test").await;
+    let res = owner
+        .gql(
+            "mutation($id: ID!) { setUserStatus(input: { id: $id, status: SUSPENDED }) { userErrors { code } } }",
+            json!({ "id": id }),
+        )
+        .await;
+    assert_eq!(
+        data(&res)["setUserStatus"]["userErrors"],
+        json!([]),
+        "{res}"
+    );
+    closes_soon(&mut socket).await;
+
+    // Role change.
+    let admin = server.staff("ADMIN", "demoted@acme.test").await;
+    let mut socket = socket_of(&server, admin.token.as_deref().unwrap()).await;
+    // An unrelated change leaves the socket open.
+    let mut bystander = socket_of(&server, &owner_token).await;
+    let id = user_id(&owner, "demoted@acme.test").await;
+    let res = owner
+        .gql(
+            "mutation($id: ID!) { setUserRole(input: { id: $id, role: MEMBER }) { userErrors { code } } }",
+            json!({ "id": id }),
+        )
+        .await;
+    assert_eq!(data(&res)["setUserRole"]["userErrors"], json!([]), "{res}");
+    closes_soon(&mut socket).await;
+
+    // Deletion.
+    let admin = server.staff("ADMIN", "deleted@acme.test").await;
+    let mut socket = socket_of(&server, admin.token.as_deref().unwrap()).await;
+    let id = user_id(&owner, "deleted@acme.test").await;
+    let res = owner
+        .gql(
+            "mutation($id: ID!) { deleteUser(input: { id: $id }) { userErrors { code } } }",
+            json!({ "id": id }),
+        )
+        .await;
+    assert_eq!(data(&res)["deleteUser"]["userErrors"], json!([]), "{res}");
+    closes_soon(&mut socket).await;
+
+    // The owner's socket saw the activity and is still open.
+    send_json(&mut bystander, json!({ "type": "ping" })).await;
+    loop {
+        let msg = next_json(&mut bystander).await;
+        assert!(msg.get("close").is_none(), "{msg}");
+        if msg["type"] == "pong" {
+            break;
+        }
+    }
+
+    // Sign-out of the socket's own session.
+    let res = owner.gql("mutation { logout { ended } }", json!({})).await;
+    assert_eq!(data(&res)["logout"]["ended"], true, "{res}");
+    closes_soon(&mut bystander).await;
+}

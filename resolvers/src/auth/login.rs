@@ -111,6 +111,7 @@ impl AuthMutation {
     async fn logout(&self, ctx: &Context<'_>) -> ApiResult<LogoutPayload> {
         let viewer = super::viewer(ctx)?;
         let ended = session::end(ctx.db(), viewer.session_id).await?;
+        super::sessions_changed(ctx, viewer.user_id);
         Ok(LogoutPayload {
             ended,
             user_errors: Vec::new(),

@@ -94,3 +94,11 @@ pub async fn count_failed_sign_in(ctx: &Context<'_>, email: &str) {
         let _ = throttle.hit(limits.login_per_address, address).await;
     }
 }
+
+/// Tells open sockets (on every instance) that `user_id`'s sessions or
+/// permissions changed, so that they check their session again.
+pub fn sessions_changed(ctx: &Context<'_>, user_id: Uuid) {
+    ctx.state()
+        .events
+        .publish(crate::events::Event::SessionsChanged { user_id });
+}

@@ -238,6 +238,7 @@ impl UserMutation {
             ],
         )
         .await?;
+        crate::auth::sessions_changed(ctx, updated.id);
         Ok(UserPayload {
             user: Some(User(updated)),
             user_errors: Vec::new(),
@@ -286,6 +287,7 @@ impl UserMutation {
             ],
         )
         .await?;
+        crate::auth::sessions_changed(ctx, updated.id);
         Ok(UserPayload {
             user: Some(User(updated)),
             user_errors: Vec::new(),
@@ -322,6 +324,7 @@ impl UserMutation {
             )],
         )
         .await?;
+        crate::auth::sessions_changed(ctx, target.id);
         Ok(DeleteUserPayload {
             deleted_user_id: Some(input.id),
             user_errors: Vec::new(),

@@ -10,7 +10,10 @@
 //! | 4409 | `subscribe` with the id of an operation still running |
 //! | 4429 | a second `connection_init` |
 //!
-//! The server pings at the keep-alive interval and answers pings. Each
+//! A staff socket follows its session: when the user signs out, is
+//! suspended, deleted or changes role (on any instance), the socket checks
+//! its token again and closes with 4403 unless nothing changed for it. The
+//! server pings at the keep-alive interval and answers pings. Each
 //! operation gets fresh dataloaders, so nothing cached outlives it, and a
 //! connection runs at most `max_operations` operations at once (one more
 //! gets an `error` message).
@@ -19,7 +22,12 @@ use std::{collections::HashMap, time::Duration};
 
 use futures_util::{SinkExt, StreamExt};
 use poem::web::websocket::{CloseCode, Message, WebSocketStream};
-use roster_resolvers::{auth::Auth, loaders::Loaders, RequestContext};
+use roster_resolvers::{
+    auth::{Auth, Viewer},
+    events::Event,
+    loaders::Loaders,
+    RequestContext,
+};
 use serde_json::{json, Value};
 use tokio::{sync::mpsc, task::JoinHandle};
 
@@ -65,7 +73,11 @@ pub async fn serve(
     let (mut sink, mut incoming) = stream.split();
     let (out_tx, mut out_rx) = mpsc::channel::<Out>(64);
     let mut context: Option<RequestContext> = None;
+    let mut credentials: Option<String> = None;
     let mut init_seen = false;
+    let mut events = app.state.events.subscribe();
+    // The staff user whose session this socket follows.
+    let mut watching: Option<uuid::Uuid> = None;
     let mut running: HashMap<String, JoinHandle<()>> = HashMap::new();
     let init_deadline = tokio::time::sleep(settings.init_timeout);
     tokio::pin!(init_deadline);
@@ -80,6 +92,27 @@ pub async fn serve(
             _ = keepalive.tick() => {
                 if sink.send(Message::Text(json!({ "type": "ping" }).to_string())).await.is_err() {
                     break None;
+                }
+            }
+            event = events.recv(), if watching.is_some() => {
+                use tokio::sync::broadcast::error::RecvError;
+                let recheck = match event {
+                    Ok(Event::SessionsChanged { user_id }) => Some(user_id) == watching,
+                    Ok(_) => false,
+                    // Missed events may have been about this session.
+                    Err(RecvError::Lagged(_)) => true,
+                    Err(RecvError::Closed) => {
+                        watching = None;
+                        false
+                    }
+                };
+                if recheck {
+                    let before = context.as_ref().map(|c| &c.auth);
+                    let now = auth::resolve(&app.state, credentials.as_deref()).await;
+                    let unchanged = matches!((before, &now), (Some(Auth::Staff(a)), Ok(Auth::Staff(b))) if same_rights(a, b));
+                    if !unchanged {
+                        break Some(Close(4403, "Forbidden: the session ended or changed".into()));
+                    }
                 }
             }
             Some(out) = out_rx.recv() => match out {
@@ -111,7 +144,7 @@ pub async fn serve(
                         }
                         init_seen = true;
                         let payload = message.get("payload").cloned().unwrap_or(Value::Null);
-                        let credentials = auth::from_init_payload(&payload).or_else(|| header.clone());
+                        credentials = auth::from_init_payload(&payload).or_else(|| header.clone());
                         let request_id = auth::new_request_id();
                         let auth = match auth::resolve(&app.state, credentials.as_deref()).await {
                             Ok(auth) => auth,
@@ -124,6 +157,9 @@ pub async fn serve(
                             // A close reason holds at most 123 bytes.
                             let reason: String = format!("Forbidden: {why}").chars().take(100).collect();
                             break Some(Close(4403, reason));
+                        }
+                        if let Auth::Staff(viewer) = &auth {
+                            watching = Some(viewer.user_id);
                         }
                         context = Some(RequestContext { request_id, auth, client_address: client_address.clone() });
                         if sink.send(Message::Text(json!({ "type": "connection_ack" }).to_string())).await.is_err() {
@@ -198,6 +234,15 @@ pub async fn serve(
             .await;
     }
     let _ = sink.close().await;
+}
+
+/// Whether a session still grants what it granted.
+fn same_rights(before: &Viewer, now: &Viewer) -> bool {
+    before.user_id == now.user_id
+        && before.session_id == now.session_id
+        && before.account_id == now.account_id
+        && before.role == now.role
+        && before.granted == now.granted
 }
 
 /// Runs one operation and forwards its results as `next` messages, then
