@@ -1,14 +1,12 @@
-//! Reading mail in tests: `.eml` files written by Roster, and a real SMTP
-//! server on loopback (Python's aiosmtpd, installed with pip when missing).
+//! Reading mail in tests: `.eml` files written by Roster, and an SMTP
+//! server on loopback that the suite brings itself (`SmtpServer`).
 
 use std::{
     path::{Path, PathBuf},
-    process::Stdio,
     time::Duration,
 };
 
 use base64::{engine::general_purpose::STANDARD, Engine};
-use tokio::process::{Child, Command};
 
 /// A received message: its headers and its decoded text part.
 #[derive(Debug, Clone)]
@@ -160,67 +158,42 @@ pub async fn wait_for_mail(dir: &Path, count: usize) -> Vec<Mail> {
     );
 }
 
-/// aiosmtpd on a free loopback port, storing messages in a maildir.
+/// A small SMTP server of the suite's own on a free loopback port: it
+/// accepts every message and stores it as a file in a maildir's `new/`, so
+/// the tests need nothing installed.
 pub struct SmtpServer {
     pub port: u16,
     pub maildir: tempfile::TempDir,
-    _child: Child,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for SmtpServer {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
 }
 
 impl SmtpServer {
     pub async fn start() -> SmtpServer {
-        let installed = Command::new("python3")
-            .args(["-c", "import aiosmtpd"])
-            .status()
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
-            .is_ok_and(|s| s.success());
-        if !installed {
-            let status = Command::new("python3")
-                .args(["-m", "pip", "install", "--quiet", "aiosmtpd"])
-                .status()
-                .await
-                .expect("python3 -m pip");
-            assert!(
-                status.success(),
-                "cannot install aiosmtpd for the SMTP tests"
-            );
-        }
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
+            .expect("bind the SMTP server");
+        let port = listener.local_addr().unwrap().port();
         let maildir = tempfile::tempdir().unwrap();
-        let child = Command::new("python3")
-            .args([
-                "-m",
-                "aiosmtpd",
-                "-n",
-                "-l",
-                &format!("127.0.0.1:{port}"),
-                "-c",
-                "aiosmtpd.handlers.Mailbox",
-            ])
-            .arg(maildir.path().join("mail"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .kill_on_drop(true)
-            .spawn()
-            .expect("start aiosmtpd");
-        for _ in 0..100 {
-            if tokio::net::TcpStream::connect(("127.0.0.1", port))
-                .await
-                .is_ok()
-            {
-                return SmtpServer {
-                    port,
-                    maildir,
-                    _child: child,
-                };
+        let inbox = maildir.path().join("mail").join("new");
+        std::fs::create_dir_all(&inbox).unwrap();
+        let task = tokio::spawn(async move {
+            let mut delivered = 0u64;
+            while let Ok((stream, _)) = listener.accept().await {
+                delivered += 1;
+                tokio::spawn(smtp_session(stream, inbox.clone(), delivered));
             }
-            tokio::time::sleep(Duration::from_millis(100)).await;
+        });
+        SmtpServer {
+            port,
+            maildir,
+            task,
         }
-        panic!("aiosmtpd did not start on port {port}");
     }
 
     pub fn url(&self) -> String {
@@ -230,5 +203,75 @@ impl SmtpServer {
     /// Where delivered messages land.
     pub fn inbox(&self) -> PathBuf {
         self.maildir.path().join("mail").join("new")
+    }
+}
+
+/// One SMTP conversation (RFC 5321, the commands a client sends to deliver
+/// without TLS or authentication). Each message becomes a file in `inbox`.
+async fn smtp_session(stream: tokio::net::TcpStream, inbox: PathBuf, connection: u64) {
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+    let (read, mut write) = stream.into_split();
+    let mut lines = BufReader::new(read);
+    if write.write_all(b"220 roster-test ESMTP\r\n").await.is_err() {
+        return;
+    }
+    let mut messages = 0u32;
+    let mut line = String::new();
+    loop {
+        line.clear();
+        match lines.read_line(&mut line).await {
+            Ok(0) | Err(_) => return,
+            Ok(_) => {}
+        }
+        let command = line.trim_end().to_ascii_uppercase();
+        let answer: &[u8] = if command.starts_with("EHLO") {
+            b"250-roster-test\r\n250 8BITMIME\r\n"
+        } else if command.starts_with("HELO")
+            || command.starts_with("MAIL FROM")
+            || command.starts_with("RCPT TO")
+            || command.starts_with("RSET")
+            || command.starts_with("NOOP")
+        {
+            b"250 OK\r\n"
+        } else if command.starts_with("QUIT") {
+            let _ = write.write_all(b"221 Bye\r\n").await;
+            return;
+        } else if command == "DATA" {
+            if write
+                .write_all(b"354 End data with <CR><LF>.<CR><LF>\r\n")
+                .await
+                .is_err()
+            {
+                return;
+            }
+            let mut message = String::new();
+            loop {
+                line.clear();
+                match lines.read_line(&mut line).await {
+                    Ok(0) | Err(_) => return,
+                    Ok(_) => {}
+                }
+                if line == ".\r\n" || line == ".\n" {
+                    break;
+                }
+                // Dot-stuffing: a leading dot was doubled by the client.
+                message.push_str(line.strip_prefix('.').unwrap_or(&line));
+            }
+            messages += 1;
+            let name = format!("{connection:06}-{messages:04}.eml");
+            let partial = inbox.join(format!(".{name}"));
+            if std::fs::write(&partial, &message).is_err()
+                || std::fs::rename(&partial, inbox.join(&name)).is_err()
+            {
+                let _ = write.write_all(b"451 Cannot store the message\r\n").await;
+                continue;
+            }
+            b"250 OK: queued\r\n"
+        } else {
+            b"502 Command not implemented\r\n"
+        };
+        if write.write_all(answer).await.is_err() {
+            return;
+        }
     }
 }
