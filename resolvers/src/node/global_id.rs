@@ -30,7 +30,7 @@ pub enum NodeKind {
 }
 
 impl NodeKind {
-    const ALL: [NodeKind; 18] = [
+    pub const ALL: [NodeKind; 18] = [
         NodeKind::Activity,
         NodeKind::EmailTemplate,
         NodeKind::Invitation,
