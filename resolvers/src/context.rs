@@ -25,6 +25,36 @@ pub struct AppState {
     pub outbox: Arc<tokio::sync::Notify>,
     /// Rate limits (sign-in attempts, requests per token).
     pub throttle: Arc<crate::throttle::Throttle>,
+    /// Set when the process is shutting down: readiness fails and the
+    /// workers stop at their next batch boundary.
+    pub stopping: Arc<Stopping>,
+}
+
+/// The shutdown signal of the process.
+#[derive(Default)]
+pub struct Stopping {
+    flag: std::sync::atomic::AtomicBool,
+    notify: tokio::sync::Notify,
+}
+
+impl Stopping {
+    pub fn stop(&self) {
+        self.flag.store(true, std::sync::atomic::Ordering::SeqCst);
+        self.notify.notify_waiters();
+    }
+
+    pub fn is_set(&self) -> bool {
+        self.flag.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// Resolves once `stop` was called.
+    pub async fn wait(&self) {
+        let notified = self.notify.notified();
+        if self.is_set() {
+            return;
+        }
+        notified.await;
+    }
 }
 
 /// Where invitation mail goes and what its links point to.
@@ -65,6 +95,7 @@ impl AppState {
             mail: Arc::new(MailSettings::default()),
             outbox: Arc::new(tokio::sync::Notify::new()),
             throttle: Arc::new(crate::throttle::Throttle::default()),
+            stopping: Arc::new(Stopping::default()),
         }
     }
 

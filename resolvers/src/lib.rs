@@ -38,5 +38,5 @@ pub mod throttle;
 pub mod users;
 pub mod validation;
 
-pub use context::{AppState, MailSettings, RequestContext};
+pub use context::{AppState, MailSettings, RequestContext, Stopping};
 pub use error::{ApiError, ApiResult, UserError, UserErrorCode};

@@ -260,6 +260,33 @@ impl TestServer {
         Self::spawn(db, &[], &[]).await
     }
 
+    /// Sends SIGTERM, as an orchestrator stopping the pod would.
+    pub async fn terminate(&self) {
+        let pid = self._child.id().expect("the server is running");
+        let status = Command::new("kill")
+            .args(["-TERM", &pid.to_string()])
+            .status()
+            .await
+            .expect("kill");
+        assert!(status.success());
+    }
+
+    /// Waits for the process to exit (after `terminate`); its exit status
+    /// and the database, for a server started on it again.
+    pub async fn exited(self) -> (std::process::ExitStatus, std::sync::Arc<TestDb>) {
+        let TestServer { db, mut _child, .. } = self;
+        let status = tokio::time::timeout(Duration::from_secs(60), _child.wait())
+            .await
+            .expect("the server did not exit within 60 s")
+            .expect("wait");
+        (status, db)
+    }
+
+    /// A server on `db` (from `exited`), as after a restart.
+    pub async fn restart(db: std::sync::Arc<TestDb>) -> TestServer {
+        Self::spawn(db, &[], &[]).await
+    }
+
     /// The server's process id (the import benchmark reads its memory).
     #[allow(dead_code)]
     pub fn pid(&self) -> Option<u32> {

@@ -573,3 +573,43 @@ async fn rows_with_many_aliases_import_past_the_bound_value_limits() {
     assert_eq!(found[0]["email"], "p1999@x.test", "{res}");
     assert_eq!(found[0]["emailAliases"].as_array().map(Vec::len), Some(17));
 }
+
+#[tokio::test]
+async fn sigterm_pauses_an_import_at_a_batch_boundary_and_a_restart_resumes_it() {
+    let server = TestServer::start().await;
+    let admin = server.super_admin().await;
+    let mut csv = String::from("first_name,last_name,email,Company\n");
+    for i in 0..20_000 {
+        csv.push_str(&format!(
+            "First{i},Last{i},person{i}@bulk.test,Company {}\n",
+            i % 50
+        ));
+    }
+    let id = started(&admin, csv.as_bytes(), json!(null)).await;
+    wait_for(&admin, &id, "AWAITING_CONFIRMATION").await;
+    confirm(&admin, &id).await;
+    let mut writing = false;
+    for _ in 0..2_000 {
+        let state = job(&admin, &id).await;
+        if state["phase"] == "IMPORTING" && state["created"].as_i64().unwrap() > 0 {
+            writing = true;
+            break;
+        }
+        assert_ne!(state["phase"], "COMPLETED", "finished before the signal");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    assert!(writing, "never saw the import writing");
+    server.terminate().await;
+    let (status, db) = server.exited().await;
+    assert!(status.success(), "exit status {status:?}");
+    // Paused, not failed: the rows written so far are a whole number of
+    // committed batches.
+    let server = TestServer::restart(db).await;
+    let token = server.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let admin = server.with_token(&token);
+    let done = wait_for(&admin, &id, "COMPLETED").await;
+    assert_eq!(done["created"], 20_000, "{done}");
+    let res = admin.gql("{ customers { totalCount } }", json!({})).await;
+    assert_eq!(data(&res)["customers"]["totalCount"], 20_000);
+    assert!(server.log().is_empty() || !server.log().contains("import failed"));
+}

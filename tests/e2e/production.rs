@@ -439,3 +439,22 @@ async fn metrics_count_operations_latency_pool_and_outbox() {
         assert!(text.contains(expected), "no {expected} in:\n{text}");
     }
 }
+
+#[tokio::test]
+async fn sigterm_fails_readiness_first_then_exits_cleanly() {
+    let server = TestServer::start_with(&["--shutdown-delay", "2s"]).await;
+    let ready = server.http.get(server.url("/readyz")).send().await.unwrap();
+    assert_eq!(ready.status(), 200);
+    let admin = server.super_admin().await;
+    server.terminate().await;
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    // Still serving during the delay, but no longer ready.
+    let ready = server.http.get(server.url("/readyz")).send().await.unwrap();
+    assert_eq!(ready.status(), 503);
+    let body: serde_json::Value = ready.json().await.unwrap();
+    assert_eq!(body["reason"], "shutting down");
+    let res = admin.gql("{ viewer { email } }", json!({})).await;
+    assert_eq!(data(&res)["viewer"]["email"], ADMIN_EMAIL);
+    let (status, _) = server.exited().await;
+    assert!(status.success(), "exit status {status:?}");
+}

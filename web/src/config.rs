@@ -128,6 +128,12 @@ pub struct Settings {
     #[arg(long, env = "ROSTER_REQUEST_LIMIT_PER_TOKEN", default_value_t = 1200, value_parser = clap::value_parser!(u32).range(1..), global = true)]
     pub request_limit_per_token: u32,
 
+    /// On SIGTERM, how long readiness fails before the listener closes, so
+    /// that a load balancer stops sending requests first (e.g. `5s` in
+    /// Kubernetes). Requests in flight then get 10 s to finish.
+    #[arg(long, env = "ROSTER_SHUTDOWN_DELAY", default_value = "0s", value_parser = parse_threshold, global = true)]
+    pub shutdown_delay: Duration,
+
     /// SQL statements slower than this are logged as warnings
     /// (`roster::slow_statement`, without their values).
     #[arg(long, env = "ROSTER_SLOW_STATEMENT", default_value = "500ms", value_parser = parse_threshold, global = true)]

@@ -139,12 +139,13 @@ pub trait Kind: Sized + Send + 'static {
 /// Starts the worker; it runs until the process ends.
 pub fn spawn(state: AppState) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
-        loop {
+        while !state.stopping.is_set() {
             match claim(&state).await {
                 Ok(Some(job)) => run(&state, job).await,
                 Ok(None) => {
                     tokio::select! {
                         _ = state.jobs.notified() => {}
+                        _ = state.stopping.wait() => {}
                         _ = tokio::time::sleep(Duration::from_secs(2)) => {}
                     }
                 }
@@ -546,6 +547,25 @@ async fn write_job<K: Kind>(state: &AppState, job: import_job::Model) -> Result<
     let mut cursor = job.written_through;
     let mut staged: Option<tokio::task::JoinHandle<Result<Staged, ApiError>>> = None;
     loop {
+        if state.stopping.is_set() {
+            // Shutting down: finish the batch under way, then hand the job
+            // back so that the next worker (this one restarted, or another
+            // instance) resumes after the last committed batch at once.
+            if let Some(task) = staged.take() {
+                commit(state, id, task, &mut last_progress).await?;
+            }
+            import_job::Entity::update_many()
+                .col_expr(
+                    import_job::Column::ClaimedBy,
+                    Expr::value(Option::<Uuid>::None),
+                )
+                .filter(import_job::Column::Id.eq(id))
+                .filter(import_job::Column::ClaimedBy.eq(state.instance_id))
+                .exec(db)
+                .await?;
+            tracing::info!(job_id = %id, written_through = cursor, "import paused for shutdown");
+            return Ok(());
+        }
         let current = import_job::Entity::find_by_id(id)
             .one(db)
             .await?

@@ -29,7 +29,7 @@ const LEASE: chrono::Duration = chrono::Duration::seconds(60);
 /// Starts the mail worker; it runs until the process ends.
 pub fn spawn(state: AppState) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
-        loop {
+        while !state.stopping.is_set() {
             let busy = match deliver_due(&state).await {
                 Ok(n) => n > 0,
                 Err(err) => {
@@ -43,6 +43,7 @@ pub fn spawn(state: AppState) -> tokio::task::JoinHandle<()> {
             if !busy {
                 tokio::select! {
                     _ = state.outbox.notified() => {}
+                    _ = state.stopping.wait() => {}
                     _ = tokio::time::sleep(Duration::from_secs(2)) => {}
                 }
             }

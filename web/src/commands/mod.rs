@@ -55,8 +55,10 @@ async fn serve(settings: &Settings) -> anyhow::Result<()> {
             settings.limits(),
         ));
     }
-    roster_resolvers::imports::worker::spawn(state.clone());
-    roster_resolvers::invitations::outbox::spawn(state.clone());
+    let workers = [
+        roster_resolvers::imports::worker::spawn(state.clone()),
+        roster_resolvers::invitations::outbox::spawn(state.clone()),
+    ];
     let options = roster_schema::Options {
         introspection: settings.introspection,
         max_cost: settings.max_query_cost,
@@ -72,10 +74,24 @@ async fn serve(settings: &Settings) -> anyhow::Result<()> {
             max_operations: settings.ws_max_operations as usize,
         },
     };
-    http::serve(app, settings.listen, |addr| {
+    let stopping = app.state.stopping.clone();
+    http::serve(app, settings.listen, settings.shutdown_delay, |addr| {
         // Scripts and tests read this line to learn the port.
         println!("Roster is listening on http://{addr}/ (GraphiQL at http://{addr}/)");
         tracing::info!(%addr, database = %db::redact(&settings.database_url()), "serving");
     })
-    .await
+    .await?;
+    // The server has stopped taking requests; let the workers reach their
+    // batch boundary (they saw `stopping` when the signal came).
+    stopping.stop();
+    let drained = tokio::time::timeout(
+        std::time::Duration::from_secs(30),
+        futures_util::future::join_all(workers),
+    )
+    .await;
+    if drained.is_err() {
+        tracing::warn!("background workers did not stop within 30 s");
+    }
+    tracing::info!("stopped");
+    Ok(())
 }

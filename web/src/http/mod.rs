@@ -67,8 +67,10 @@ pub fn routes(app: App) -> impl poem::Endpoint {
 pub async fn serve(
     app: App,
     listen: SocketAddr,
+    shutdown_delay: Duration,
     on_bound: impl FnOnce(SocketAddr),
 ) -> anyhow::Result<()> {
+    let stopping = app.state.stopping.clone();
     let acceptor = TcpListener::bind(listen)
         .into_acceptor()
         .await
@@ -82,7 +84,15 @@ pub async fn serve(
     poem::Server::new_with_acceptor(acceptor)
         .run_with_graceful_shutdown(
             routes(app),
-            shutdown_signal(),
+            async move {
+                shutdown_signal().await;
+                // Readiness fails first (and the workers head for a batch
+                // boundary); the load balancer has `shutdown_delay` to stop
+                // sending requests before the listener closes. Requests in
+                // flight then get 10 s to finish.
+                stopping.stop();
+                tokio::time::sleep(shutdown_delay).await;
+            },
             Some(Duration::from_secs(10)),
         )
         .await?;

@@ -95,6 +95,13 @@ pub fn healthz() -> Json<serde_json::Value> {
 /// The process can serve: its database answers.
 #[handler]
 pub async fn readyz(Data(app): Data<&App>) -> Response {
+    if app.state.stopping.is_set() {
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(json!({ "status": "unavailable", "reason": "shutting down" })),
+        )
+            .into_response();
+    }
     match app.state.db.ping().await {
         Ok(()) => Json(json!({ "status": "ready" })).into_response(),
         Err(err) => {
