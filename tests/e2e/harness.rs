@@ -107,6 +107,27 @@ fn with_database(base: &str, name: &str) -> String {
     format!("{host_part}/{name}{query}")
 }
 
+/// A fresh database with account "Acme" and its super admin, not served yet.
+pub async fn bootstrapped() -> TestDb {
+    let db = TestDb::fresh().await;
+    let out = roster(
+        &db,
+        &[
+            "bootstrap",
+            "--account",
+            "Acme",
+            "--email",
+            ADMIN_EMAIL,
+            "--password",
+            ADMIN_PASSWORD,
+        ],
+        &[],
+    )
+    .await;
+    assert!(out.status.success(), "bootstrap failed: {}", stderr(&out));
+    db
+}
+
 /// Runs a `roster` command (not the server) against `db`.
 pub async fn roster(db: &TestDb, args: &[&str], envs: &[(&str, &str)]) -> Output {
     let mut cmd = base_command(db);
@@ -195,6 +216,11 @@ impl TestServer {
     /// balancer), with the same environment.
     pub async fn another_instance(&self) -> TestServer {
         Self::spawn(self.db.clone(), &[], &[]).await
+    }
+
+    /// Another instance with its own environment.
+    pub async fn another_instance_with_env(&self, envs: &[(&str, &str)]) -> TestServer {
+        Self::spawn(self.db.clone(), &[], envs).await
     }
 
     /// Another instance with its own flags.

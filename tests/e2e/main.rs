@@ -18,6 +18,7 @@ mod custom_fields;
 mod customers;
 mod events;
 mod exports;
+mod faults;
 mod http_protocol;
 mod imports;
 mod invitations;
