@@ -25,7 +25,16 @@ pub async fn subscribe(
     let app = app.clone();
     let header = auth::authorization(req.headers());
     let client_address = auth::client_address(req);
+    // tungstenite reserves 128 KiB per direction by default; sockets mostly
+    // idle between small messages, so small buffers keep 10,000 of them
+    // cheap. Messages may still be as large as an HTTP body.
+    let config = poem::web::websocket::WebSocketConfig::default()
+        .read_buffer_size(4 * 1024)
+        .write_buffer_size(0)
+        .max_message_size(Some(super::graphql::MAX_JSON_BYTES))
+        .max_frame_size(Some(super::graphql::MAX_JSON_BYTES));
     websocket
+        .config(config)
         .protocols(async_graphql::http::ALL_WEBSOCKET_PROTOCOLS)
         .on_upgrade(move |stream| async move {
             if protocol.0 == WebSocketProtocols::GraphQLWS {

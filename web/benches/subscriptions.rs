@@ -1,0 +1,177 @@
+//! Subscriptions at scale (issue 15): N graphql-transport-ws sockets on one
+//! instance, each subscribed to `activityAdded`. Prints the server's memory
+//! per socket, the fan-out latency of one event to every socket (p50/p99,
+//! client on the same machine) and the memory once they are closed.
+//!
+//!     ulimit -n 65536; cargo bench -p roster --bench subscriptions -- --sockets 10000
+
+#[allow(dead_code)]
+#[path = "../../tests/e2e/harness.rs"]
+mod harness;
+
+use std::time::{Duration, Instant};
+
+use futures_util::{SinkExt, StreamExt};
+use harness::*;
+use serde_json::json;
+use tokio_tungstenite::tungstenite::{
+    client::IntoClientRequest, protocol::WebSocketConfig, Message,
+};
+
+fn arg(name: &str, default: usize) -> usize {
+    let args: Vec<String> = std::env::args().collect();
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1))
+        .and_then(|n| n.replace('_', "").parse().ok())
+        .unwrap_or(default)
+}
+
+/// Resident memory of `pid`, in KiB.
+fn rss_kib(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .unwrap_or_default()
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.split_whitespace().next()?.parse().ok())
+        .unwrap_or(0)
+}
+
+fn open_files_limit() -> u64 {
+    std::fs::read_to_string("/proc/self/limits")
+        .unwrap_or_default()
+        .lines()
+        .find(|l| l.starts_with("Max open files"))
+        .and_then(|l| l.split_whitespace().nth(3)?.parse().ok())
+        .unwrap_or(0)
+}
+
+#[tokio::main]
+async fn main() {
+    let n = arg("--sockets", 10_000);
+    let limit = open_files_limit();
+    assert!(
+        limit as usize > 2 * n + 256,
+        "open files limit {limit} is too low for {n} sockets: run `ulimit -n 65536` first"
+    );
+    let server = TestServer::start().await;
+    let pid = server.pid().expect("server pid");
+    let admin = server.super_admin().await;
+    let token = admin.token.clone().unwrap();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let idle = rss_kib(pid);
+
+    let config = WebSocketConfig::default()
+        .read_buffer_size(4 * 1024)
+        .write_buffer_size(0);
+    let started = Instant::now();
+    let mut sockets = Vec::with_capacity(n);
+    for chunk in 0..n.div_ceil(250) {
+        let mut opening = Vec::new();
+        for _ in (chunk * 250)..((chunk + 1) * 250).min(n) {
+            let url = server.ws_url();
+            let token = token.clone();
+            opening.push(tokio::spawn(async move {
+                let mut request = url.into_client_request().unwrap();
+                request
+                    .headers_mut()
+                    .insert("Sec-WebSocket-Protocol", "graphql-transport-ws".parse().unwrap());
+                let (mut socket, _) =
+                    tokio_tungstenite::connect_async_with_config(request, Some(config), false)
+                        .await
+                        .expect("connect");
+                let init = json!({ "type": "connection_init", "payload": { "token": token } });
+                socket.send(Message::Text(init.to_string().into())).await.unwrap();
+                loop {
+                    match socket.next().await {
+                        Some(Ok(Message::Text(t))) if t.contains("connection_ack") => break,
+                        Some(Ok(_)) => continue,
+                        other => panic!("no ack: {other:?}"),
+                    }
+                }
+                let sub = json!({ "id": "1", "type": "subscribe", "payload": { "query": "subscription { activityAdded { action targetName } }" } });
+                socket.send(Message::Text(sub.to_string().into())).await.unwrap();
+                socket
+            }));
+        }
+        for task in opening {
+            sockets.push(task.await.expect("socket"));
+        }
+    }
+    // Let every subscription reach the event bus.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let open = rss_kib(pid);
+    println!(
+        "{n} sockets opened and subscribed in {:.1} s; server memory {:.1} MiB idle, {:.1} MiB with them: {:.1} KiB per socket",
+        started.elapsed().as_secs_f64(),
+        idle as f64 / 1024.0,
+        open as f64 / 1024.0,
+        (open.saturating_sub(idle)) as f64 / n as f64
+    );
+
+    // One event, fanned out to every socket.
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let mut readers = Vec::with_capacity(n);
+    for mut socket in sockets {
+        let tx = tx.clone();
+        readers.push(tokio::spawn(async move {
+            loop {
+                match socket.next().await {
+                    Some(Ok(Message::Text(t))) if t.contains("\"next\"") => {
+                        let _ = tx.send(Instant::now());
+                        break;
+                    }
+                    Some(Ok(_)) => continue,
+                    _ => break,
+                }
+            }
+            socket
+        }));
+    }
+    drop(tx);
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let sent = Instant::now();
+    let res = admin
+        .gql(
+            "mutation { createService(input: { name: \"Fan-out\" }) { service { id } } }",
+            json!({}),
+        )
+        .await;
+    assert!(res.get("errors").is_none(), "{res}");
+    let mut latencies = Vec::with_capacity(n);
+    while let Ok(Some(at)) = tokio::time::timeout(Duration::from_secs(30), rx.recv()).await {
+        latencies.push(at.duration_since(sent));
+        if latencies.len() == n {
+            break;
+        }
+    }
+    latencies.sort();
+    let pct = |p: f64| latencies[((latencies.len() as f64 * p) as usize).min(latencies.len() - 1)];
+    println!(
+        "fan-out of one event: {} of {n} sockets received it; p50 {:.0} ms, p99 {:.0} ms, last {:.0} ms (mutation included)",
+        latencies.len(),
+        pct(0.50).as_secs_f64() * 1000.0,
+        pct(0.99).as_secs_f64() * 1000.0,
+        latencies.last().unwrap().as_secs_f64() * 1000.0
+    );
+
+    // Close them all; memory goes back.
+    let mut closing = Vec::new();
+    for reader in readers {
+        closing.push(tokio::spawn(async move {
+            if let Ok(mut socket) = reader.await {
+                let _ = socket.close(None).await;
+            }
+        }));
+    }
+    for task in closing {
+        let _ = task.await;
+    }
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let closed = rss_kib(pid);
+    println!(
+        "after closing: server memory {:.1} MiB ({:+.1} MiB against idle)",
+        closed as f64 / 1024.0,
+        (closed as f64 - idle as f64) / 1024.0
+    );
+}
