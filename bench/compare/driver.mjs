@@ -250,7 +250,9 @@ function cannon(server, caseName, { duration, connections }) {
         const transport = (result.errors || 0) + (result.timeouts || 0);
         const responses = good + badCount;
         resolve({
-          rps: responses / result.duration,
+          // Only verified responses count as throughput.
+          rps: good / result.duration,
+          responsesPerSecond: responses / result.duration,
           p50: percentile(latencies, 50),
           p99: percentile(latencies, 99),
           mean: latencies.reduce((a, b) => a + b, 0) / (latencies.length || 1),
@@ -504,7 +506,7 @@ function report() {
     md.push("Produced by `bash bench/compare/run.sh` (see BENCHMARKS.md).");
     md.push("");
     md.push(`- Machine: ${meta.machine || "?"}`);
-    md.push(`- PostgreSQL: ${meta.postgres || "?"}; Node ${process.version}; Roster ${meta.roster || "?"}`);
+    md.push(`- PostgreSQL: ${meta.postgres || "?"}; Node ${process.version}; Roster: ${meta.roster || "?"}`);
     md.push(`- Data: ${meta.data || "?"}`);
     md.push(
       `- Load: autocannon, ${config.connections} connections, ${config.duration} s per run after a ${config.warmup} s warm-up, ` +

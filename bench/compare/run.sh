@@ -74,6 +74,7 @@ PG_USER=postgres
 PG_LOG=""
 PORT_BASE=18470
 OUT_DIR="$HERE"
+ROSTER_EXTRA_ENV=()
 
 CUSTOMERS=100000
 ADMIN_EMAIL=admin@bench.test
@@ -237,7 +238,19 @@ if [ "$BUILD" = 1 ]; then
 fi
 if [ "$NEED_ROSTER" = 1 ]; then
   [ -x "$ROSTER_BIN" ] || die "no Roster binary at $ROSTER_BIN (run without --no-build, or pass --roster-bin)"
-  ROSTER_VERSION=$("$ROSTER_BIN" --version 2>/dev/null || echo roster)
+  ROSTER_VERSION="$("$ROSTER_BIN" --version 2>/dev/null || echo roster), binary of $(date -u -r "$ROSTER_BIN" '+%Y-%m-%d %H:%M UTC')"
+  if [ "$BUILD" = 1 ] && GIT_HEAD=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null); then
+    ROSTER_VERSION+=", built from $GIT_HEAD"
+    [ -z "$(git -C "$ROOT" status --porcelain --untracked-files=no 2>/dev/null)" ] || ROSTER_VERSION+=" + uncommitted changes"
+  fi
+  # Roster limits requests per session token (1,200 a minute by default);
+  # the load sends far more with one token, so the limit is raised (the
+  # limiter still runs). Older binaries have no such setting, and refuse
+  # unknown ROSTER_* variables, so it is only set when supported.
+  ROSTER_EXTRA_ENV=()
+  if "$ROSTER_BIN" --help 2>/dev/null | grep -q -- '--request-limit-per-token'; then
+    ROSTER_EXTRA_ENV+=(ROSTER_REQUEST_LIMIT_PER_TOKEN=4000000000)
+  fi
 else
   ROSTER_VERSION="(not run)"
 fi
@@ -338,8 +351,8 @@ start_server() {
   log="$WORK/$name.log"
   case "$name" in
     roster|roster_search)
-      DATABASE_URL="$PG_BASE/$db" ROSTER_LISTEN="127.0.0.1:$port" ROSTER_DATA_DIR="$WORK/roster-data" \
-        ROSTER_LOG=warn setsid "$ROSTER_BIN" serve >>"$log" 2>&1 &
+      env DATABASE_URL="$PG_BASE/$db" ROSTER_LISTEN="127.0.0.1:$port" ROSTER_DATA_DIR="$WORK/roster-data" \
+        ROSTER_LOG=warn "${ROSTER_EXTRA_ENV[@]}" setsid "$ROSTER_BIN" serve >>"$log" 2>&1 &
       ;;
     pg4|pg4x2)
       # -s public: Roster's tables live in the public schema.
@@ -399,7 +412,7 @@ roster_login() { # NAME EXPECTED_CUSTOMERS -> JSON {token, customerByEmail}
 
 label_of() {
   case "$1" in
-    roster) echo "Roster ($ROSTER_VERSION)" ;;
+    roster) echo "Roster" ;;
     pg4) echo "PostGraphile 4.14.1, 1 process" ;;
     pg4x2) echo "PostGraphile 4.14.1, --cluster-workers 2" ;;
     pg5) echo "PostGraphile 5.1.5 amber, 1 process" ;;
@@ -466,7 +479,7 @@ for s in "${SERVER_LIST[@]}"; do
   SERVER_SPECS+="$s|$(kind_of "$s")|$(label_of "$s")|http://127.0.0.1:$(port_of "$s")/graphql"$'\n'
 done
 DATE=$(date -u +%Y-%m-%d)
-MACHINE="$(nproc) CPUs ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')), $(free -g | awk '/Mem:/{print $2}') GiB RAM"
+MACHINE="$(nproc) CPUs ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')), $(free -g | awk '/Mem:/{print $2}') GiB RAM, load average at start $(cut -d' ' -f1-3 /proc/loadavg)"
 PG_VERSION=$(sql_at postgres "SHOW server_version")
 node -e '
   const fs = require("fs");
