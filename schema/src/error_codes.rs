@@ -17,16 +17,25 @@ use std::sync::{
 
 use async_graphql::{
     extensions::{
-        Extension, ExtensionContext, ExtensionFactory, NextRequest, NextResolve, NextSubscribe,
-        ResolveInfo,
+        Extension, ExtensionContext, ExtensionFactory, NextParseQuery, NextRequest, NextResolve,
+        NextSubscribe, NextValidation, ResolveInfo,
     },
     indexmap::IndexMap,
-    Name, PathSegment, QueryPathNode, QueryPathSegment, Response, ServerResult, Value,
+    parser::types::ExecutableDocument,
+    Name, PathSegment, QueryPathNode, QueryPathSegment, Response, ServerError, ServerResult,
+    ValidationResult, Value,
 };
 use futures_util::{stream::BoxStream, StreamExt};
 use roster_resolvers::{error::classify, RequestContext};
 
 pub struct ErrorCodes;
+
+/// Messages of async-graphql's limits, which `classify` codes LIMIT_EXCEEDED.
+const LIMITS: &[&str] = &[
+    "Query is nested too deep.",
+    "The number of directives on the field",
+    "The recursion depth of the query cannot be greater than",
+];
 
 impl ExtensionFactory for ErrorCodes {
     fn create(&self) -> Arc<dyn Extension> {
@@ -40,6 +49,8 @@ type Path = Vec<PathSegment>;
 #[derive(Default)]
 struct ResponseShaper {
     state: Arc<Failures>,
+    /// The document, to tell a bad variable from a bad document.
+    query: Mutex<String>,
 }
 
 #[derive(Default)]
@@ -175,8 +186,80 @@ fn set_null(data: &mut Value, path: &[PathSegment]) {
     }
 }
 
+impl ResponseShaper {
+    /// Whether `err` is about an argument whose value is a variable.
+    fn bad_variable(&self, err: &ServerError) -> bool {
+        if !err.message.starts_with("Invalid value for argument") {
+            return false;
+        }
+        let (Some(at), Ok(query)) = (err.locations.first(), self.query.lock()) else {
+            return false;
+        };
+        let Some(line) = query.lines().nth(at.line.saturating_sub(1)) else {
+            return false;
+        };
+        let rest: String = line.chars().skip(at.column.saturating_sub(1)).collect();
+        rest.split_once(':')
+            .is_some_and(|(_, value)| value.trim_start().starts_with('$'))
+    }
+}
+
+/// Gives `err` `code` unless it already has one.
+fn with_code(mut err: ServerError, code: &str) -> ServerError {
+    let extensions = err
+        .extensions
+        .get_or_insert_with(async_graphql::ErrorExtensionValues::default);
+    if extensions.get("code").is_none() {
+        extensions.set("code", code);
+    }
+    err
+}
+
 #[async_trait::async_trait]
 impl Extension for ResponseShaper {
+    /// A document that does not parse: GRAPHQL_PARSE_FAILED, so a client
+    /// tells a broken document from bad data.
+    async fn parse_query(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        query: &str,
+        variables: &async_graphql::Variables,
+        next: NextParseQuery<'_>,
+    ) -> ServerResult<ExecutableDocument> {
+        if let Ok(mut kept) = self.query.lock() {
+            kept.clear();
+            kept.push_str(query);
+        }
+        next.run(ctx, query, variables)
+            .await
+            .map_err(|err| with_code(err, "GRAPHQL_PARSE_FAILED"))
+    }
+
+    /// A document that does not fit the schema (unknown fields, wrong
+    /// argument types, missing variables): GRAPHQL_VALIDATION_FAILED. A
+    /// variable whose value has the wrong type is bad data, not a bad
+    /// document: BAD_USER_INPUT. Limits keep their own codes.
+    async fn validation(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        next: NextValidation<'_>,
+    ) -> Result<ValidationResult, Vec<ServerError>> {
+        next.run(ctx).await.map_err(|errors| {
+            errors
+                .into_iter()
+                .map(|err| {
+                    if LIMITS.iter().any(|m| err.message.contains(m)) {
+                        err
+                    } else if self.bad_variable(&err) {
+                        with_code(err, "BAD_USER_INPUT")
+                    } else {
+                        with_code(err, "GRAPHQL_VALIDATION_FAILED")
+                    }
+                })
+                .collect()
+        })
+    }
+
     async fn request(&self, ctx: &ExtensionContext<'_>, next: NextRequest<'_>) -> Response {
         let id = request_id(ctx);
         let response = next.run(ctx).await;

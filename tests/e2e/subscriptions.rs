@@ -117,9 +117,13 @@ async fn invalid_subscriptions_get_typed_errors() {
     .await;
     assert_eq!(next_json(&mut socket).await["type"], "connection_ack");
 
-    for (id, query) in [
-        ("x", "subscription { nope }"),
-        ("y", "subscription { serverTime(intervalSeconds: 0) }"),
+    for (id, query, code) in [
+        ("x", "subscription { nope }", "GRAPHQL_VALIDATION_FAILED"),
+        (
+            "y",
+            "subscription { serverTime(intervalSeconds: 0) }",
+            "BAD_USER_INPUT",
+        ),
     ] {
         send_json(
             &mut socket,
@@ -135,7 +139,7 @@ async fn invalid_subscriptions_get_typed_errors() {
             }
         }
         let text = serde_json::to_string(&seen).unwrap();
-        assert!(text.contains("BAD_USER_INPUT"), "{query}: {text}");
+        assert!(text.contains(code), "{query}: {text}");
     }
 }
 

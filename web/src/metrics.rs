@@ -19,6 +19,11 @@ use prometheus_client::{
 };
 use sea_orm::{ConnectionTrait, DatabaseConnection, Statement};
 
+tokio::task_local! {
+    /// Set while `/metrics` reads the database.
+    static SCRAPING: bool;
+}
+
 /// Labels of a GraphQL operation.
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct Operation {
@@ -136,6 +141,10 @@ fn metrics() -> &'static Metrics {
 /// values, which may hold personal data).
 pub fn instrument(db: &mut DatabaseConnection, slow: Duration) {
     db.set_metric_callback(move |info| {
+        if SCRAPING.try_with(|s| *s).unwrap_or(false) {
+            // The scrape's own statements are not the application's.
+            return;
+        }
         if info.elapsed >= slow {
             tracing::warn!(
                 target: "roster::slow_statement",
@@ -201,7 +210,7 @@ pub async fn render(db: &DatabaseConnection) -> String {
     let written = roster_resolvers::imports::worker::ROWS_WRITTEN.load(Ordering::Relaxed);
     let before = IMPORTED.swap(written, Ordering::Relaxed);
     m.import_rows.inc_by(written.saturating_sub(before));
-    if let Some((depth, oldest)) = outbox(db).await {
+    if let Some((depth, oldest)) = SCRAPING.scope(true, outbox(db)).await {
         m.outbox_depth.set(depth);
         m.outbox_oldest_seconds.set(oldest);
     }
