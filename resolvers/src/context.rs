@@ -28,6 +28,8 @@ pub struct AppState {
     /// Set when the process is shutting down: readiness fails and the
     /// workers stop at their next batch boundary.
     pub stopping: Arc<Stopping>,
+    /// Recently resolved staff sessions.
+    pub sessions: Arc<crate::auth::session::SessionCache>,
 }
 
 /// The shutdown signal of the process.
@@ -96,6 +98,7 @@ impl AppState {
             outbox: Arc::new(tokio::sync::Notify::new()),
             throttle: Arc::new(crate::throttle::Throttle::default()),
             stopping: Arc::new(Stopping::default()),
+            sessions: Arc::default(),
         }
     }
 
@@ -106,6 +109,8 @@ impl AppState {
 
     pub fn with_events(mut self, events: crate::events::EventBus) -> Self {
         self.events = events;
+        // The cache listens to the bus in force.
+        self.sessions = Arc::default();
         self
     }
 

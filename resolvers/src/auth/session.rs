@@ -33,8 +33,12 @@ pub async fn authenticate(state: &AppState, token: Option<&str>) -> Result<Auth,
     if !token::looks_valid(token) {
         return Ok(invalid());
     }
+    let digest = token::digest(token);
+    if let Some(viewer) = state.sessions.get(&state.events, &digest) {
+        return Ok(Auth::Staff(viewer));
+    }
     let found = session::Entity::find()
-        .filter(session::Column::TokenHash.eq(token::digest(token)))
+        .filter(session::Column::TokenHash.eq(digest.clone()))
         .filter(session::Column::ExpiresAt.gt(Utc::now()))
         .find_also_related(user::Entity)
         .one(&state.db)
@@ -47,7 +51,7 @@ pub async fn authenticate(state: &AppState, token: Option<&str>) -> Result<Auth,
                 }
                 None => Vec::new(),
             };
-            Ok(Auth::Staff(Viewer {
+            let viewer = Viewer {
                 user_id: user.id,
                 account_id: user.account_id,
                 role: user.role,
@@ -58,7 +62,11 @@ pub async fn authenticate(state: &AppState, token: Option<&str>) -> Result<Auth,
                         .trim()
                         .to_owned(),
                 ),
-            }))
+            };
+            state
+                .sessions
+                .put(digest, viewer.clone(), session.expires_at);
+            Ok(Auth::Staff(viewer))
         }
         Some(_) => Ok(invalid()),
         None => Ok(crate::portal::session::authenticate(state, token)
@@ -99,6 +107,86 @@ pub async fn start(
 pub async fn end(db: &impl ConnectionTrait, session_id: Uuid) -> Result<bool, ApiError> {
     let res = session::Entity::delete_by_id(session_id).exec(db).await?;
     Ok(res.rows_affected > 0)
+}
+
+/// Staff sessions resolved in the last second, so that a client's burst of
+/// requests reads its session once. Every sign-out, suspension, deletion
+/// and role change (`Event::SessionsChanged`, from any instance) drops the
+/// user's entries before the next lookup; should such an event be missed
+/// (Redis down), an entry still lives one second at most.
+pub struct SessionCache {
+    inner: std::sync::Mutex<CacheState>,
+}
+
+struct CacheState {
+    entries: std::collections::HashMap<String, (std::time::Instant, Viewer)>,
+    events: Option<tokio::sync::broadcast::Receiver<crate::events::Event>>,
+}
+
+/// How long a resolved session is trusted without reading it again.
+const CACHE_TTL: std::time::Duration = std::time::Duration::from_secs(1);
+/// Entries kept at most (sessions active within a second).
+const CACHE_SIZE: usize = 50_000;
+
+impl Default for SessionCache {
+    fn default() -> Self {
+        SessionCache {
+            inner: std::sync::Mutex::new(CacheState {
+                entries: Default::default(),
+                events: None,
+            }),
+        }
+    }
+}
+
+impl SessionCache {
+    fn get(&self, bus: &crate::events::EventBus, digest: &str) -> Option<Viewer> {
+        let mut state = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        state.apply_events(bus);
+        match state.entries.get(digest) {
+            Some((at, viewer)) if at.elapsed() < CACHE_TTL => Some(viewer.clone()),
+            _ => None,
+        }
+    }
+
+    fn put(&self, digest: String, viewer: Viewer, expires_at: chrono::DateTime<Utc>) {
+        let mut state = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        if state.entries.len() >= CACHE_SIZE {
+            state.entries.retain(|_, (at, _)| at.elapsed() < CACHE_TTL);
+            if state.entries.len() >= CACHE_SIZE {
+                return;
+            }
+        }
+        // A session about to expire is not cached past its end.
+        if expires_at - Utc::now() > chrono::Duration::from_std(CACHE_TTL).unwrap_or_default() {
+            state
+                .entries
+                .insert(digest, (std::time::Instant::now(), viewer));
+        }
+    }
+}
+
+impl CacheState {
+    /// Drops the entries of users whose sessions changed since last time.
+    fn apply_events(&mut self, bus: &crate::events::EventBus) {
+        use tokio::sync::broadcast::error::TryRecvError;
+        let events = self.events.get_or_insert_with(|| bus.subscribe());
+        loop {
+            match events.try_recv() {
+                Ok(crate::events::Event::SessionsChanged { user_id }) => {
+                    self.entries.retain(|_, (_, v)| v.user_id != user_id);
+                }
+                Ok(_) => {}
+                Err(TryRecvError::Empty) => return,
+                Err(TryRecvError::Lagged(_)) => self.entries.clear(),
+                Err(TryRecvError::Closed) => {
+                    self.entries.clear();
+                    self.events = None;
+                    return;
+                }
+            }
+        }
+    }
 }
 
 #[cfg(test)]

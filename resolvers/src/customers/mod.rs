@@ -87,6 +87,7 @@ pub fn prime_rows<'a>(
     nodes: Vec<async_graphql::Lookahead<'a>>,
     rows: Vec<PrimeRow>,
 ) -> futures_util::future::BoxFuture<'a, Result<(), ApiError>> {
+    use futures_util::FutureExt;
     Box::pin(async move {
         if rows.is_empty() {
             return Ok(());
@@ -95,26 +96,49 @@ pub fn prime_rows<'a>(
         let loaders = crate::loaders::of(ctx);
         let keys: Vec<(Uuid, Uuid)> = rows.iter().map(|c| (c.account_id, c.id)).collect();
         let internal = |e: std::sync::Arc<sea_orm::DbErr>| ApiError::internal(e);
+        // Independent loads run at once (each is one statement).
+        let mut loads: Vec<futures_util::future::BoxFuture<'_, Result<(), ApiError>>> = Vec::new();
         if selects("emailAliases") {
-            loaders
-                .customer_aliases
-                .load_many(keys.clone())
-                .await
-                .map_err(internal)?;
+            let (loaders, keys) = (loaders.clone(), keys.clone());
+            loads.push(
+                async move {
+                    loaders
+                        .customer_aliases
+                        .load_many(keys)
+                        .await
+                        .map(drop)
+                        .map_err(internal)
+                }
+                .boxed(),
+            );
         }
         if selects("customFields") {
-            loaders
-                .customer_field_values
-                .load_many(keys.clone())
-                .await
-                .map_err(internal)?;
+            let (loaders, keys) = (loaders.clone(), keys.clone());
+            loads.push(
+                async move {
+                    loaders
+                        .customer_field_values
+                        .load_many(keys)
+                        .await
+                        .map(drop)
+                        .map_err(internal)
+                }
+                .boxed(),
+            );
         }
         if selects("serviceAccess") {
-            loaders
-                .customer_service_access
-                .load_many(keys)
-                .await
-                .map_err(internal)?;
+            let (loaders, keys) = (loaders.clone(), keys.clone());
+            loads.push(
+                async move {
+                    loaders
+                        .customer_service_access
+                        .load_many(keys)
+                        .await
+                        .map(drop)
+                        .map_err(internal)
+                }
+                .boxed(),
+            );
         }
         if selects("company") {
             let mut companies: Vec<(Uuid, Uuid)> = rows
@@ -123,18 +147,34 @@ pub fn prime_rows<'a>(
                 .collect();
             companies.sort();
             companies.dedup();
-            loaders
-                .companies
-                .load_many(companies.clone())
-                .await
-                .map_err(internal)?;
+            {
+                let (loaders, companies) = (loaders.clone(), companies.clone());
+                loads.push(
+                    async move {
+                        loaders
+                            .companies
+                            .load_many(companies)
+                            .await
+                            .map(drop)
+                            .map_err(internal)
+                    }
+                    .boxed(),
+                );
+            }
             let company_nodes: Vec<_> = nodes.iter().map(|n| n.field("company")).collect();
             if company_nodes.iter().any(|n| n.field("services").exists()) {
-                loaders
-                    .company_services
-                    .load_many(companies.clone())
-                    .await
-                    .map_err(internal)?;
+                let (loaders, companies) = (loaders.clone(), companies.clone());
+                loads.push(
+                    async move {
+                        loaders
+                            .company_services
+                            .load_many(companies)
+                            .await
+                            .map(drop)
+                            .map_err(internal)
+                    }
+                    .boxed(),
+                );
             }
             if company_nodes.iter().any(|n| n.field("employees").exists()) {
                 let mut by_account: std::collections::BTreeMap<Uuid, Vec<nested::Parent>> =
@@ -145,11 +185,19 @@ pub fn prime_rows<'a>(
                         .or_default()
                         .push(nested::Parent::Company(id));
                 }
-                for (account, parents) in by_account {
-                    nested::prime_under(ctx, &company_nodes, "employees", account, parents).await?;
-                }
+                loads.push(
+                    async move {
+                        for (account, parents) in by_account {
+                            nested::prime_under(ctx, &company_nodes, "employees", account, parents)
+                                .await?;
+                        }
+                        Ok(())
+                    }
+                    .boxed(),
+                );
             }
         }
+        futures_util::future::try_join_all(loads).await?;
         Ok(())
     })
 }

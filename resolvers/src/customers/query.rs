@@ -150,9 +150,9 @@ impl CustomerQuery {
     async fn customer(&self, ctx: &Context<'_>, id: ID) -> ApiResult<Customer> {
         let viewer = permissions::require(ctx, Permission::ViewPeople)?;
         let id = GlobalId::expect(&id, NodeKind::Customer)?;
-        Ok(Customer(
-            super::find(ctx.db(), viewer.account_id, id).await?,
-        ))
+        let customer = super::find(ctx.db(), viewer.account_id, id).await?;
+        super::prime_rows(ctx, vec![ctx.look_ahead()], vec![(&customer).into()]).await?;
+        Ok(Customer(customer))
     }
 
     /// The customer known by `email`, their primary email or one of their
@@ -174,6 +174,9 @@ impl CustomerQuery {
             .filter(customer::Column::Id.in_subquery(owner))
             .one(ctx.db())
             .await?;
+        if let Some(customer) = &found {
+            super::prime_rows(ctx, vec![ctx.look_ahead()], vec![customer.into()]).await?;
+        }
         Ok(found.map(Customer))
     }
 }
