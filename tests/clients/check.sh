@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Starts the debug `roster` on a fresh SQLite database and drives its
-# /graphql/ws with the graphql-ws reference client (check.mjs). Called by
+# Starts the debug `roster` on a fresh SQLite database, drives its
+# /graphql/ws with the graphql-ws reference client (graphql-ws/check.mjs)
+# and runs the graphql-http audit (graphql-http/audit.mjs). Called by
 # .ci/run after `cargo test` built the binary.
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -13,7 +14,9 @@ cleanup() {
 }
 trap cleanup EXIT
 
-(cd "$HERE/graphql-ws" && { [ -d node_modules ] || npm ci --no-audit --no-fund --silent; })
+for client in graphql-ws graphql-http; do
+  (cd "$HERE/$client" && { [ -d node_modules ] || npm ci --no-audit --no-fund --silent; })
+done
 
 export DATABASE_URL="sqlite://$WORK/roster.db?mode=rwc" ROSTER_DATA_DIR="$WORK" ROSTER_LOG=warn
 env -u REDIS_URL "$BIN" bootstrap --account Clients --email admin@clients.test --password "client check password" >/dev/null
@@ -29,3 +32,4 @@ TOKEN=$(curl -sf "$URL/graphql" -H 'content-type: application/json' \
   -d '{"query":"mutation { login(email: \"admin@clients.test\", password: \"client check password\") { token } }"}' \
   | python3 -c 'import json,sys; print(json.load(sys.stdin)["data"]["login"]["token"])')
 ROSTER_URL="$URL" ROSTER_TOKEN="$TOKEN" node "$HERE/graphql-ws/check.mjs"
+ROSTER_URL="$URL" node "$HERE/graphql-http/audit.mjs"
