@@ -5,6 +5,7 @@
 #![recursion_limit = "256"]
 
 pub mod cost;
+mod document_cache;
 mod error_codes;
 pub mod limits;
 
@@ -119,6 +120,7 @@ fn builder() -> SchemaBuilder<Query, Mutation, Subscription> {
     .limit_recursive_depth(limits::MAX_RECURSIVE_DEPTH)
     .limit_directives(limits::MAX_DIRECTIVES)
     .extension(error_codes::ErrorCodes)
+    .extension(document_cache::DocumentCache)
 }
 
 /// The schema, wired to the database and services in `state`.

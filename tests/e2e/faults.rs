@@ -24,21 +24,14 @@ async fn free_port() -> u16 {
         .port()
 }
 
-/// Subscribes `socket` to the account's activity feed.
+/// A socket subscribed to the account's activity feed.
 async fn feed(server: &TestServer, token: &str) -> Socket {
-    let mut socket = open_socket(server).await;
-    send_json(
-        &mut socket,
-        json!({ "type": "connection_init", "payload": { "token": token } }),
+    subscribed(
+        server,
+        token,
+        "subscription { activityAdded { targetName } }",
     )
-    .await;
-    assert_eq!(next_json(&mut socket).await["type"], "connection_ack");
-    send_json(
-        &mut socket,
-        json!({ "id": "feed", "type": "subscribe", "payload": { "query": "subscription { activityAdded { targetName } }" } }),
-    )
-    .await;
-    socket
+    .await
 }
 
 /// Waits for an activity entry about `name` on `socket`.

@@ -184,23 +184,7 @@ impl TestServer {
     }
 
     pub async fn start_with(args: &[&str]) -> TestServer {
-        let db = TestDb::fresh().await;
-        let out = roster(
-            &db,
-            &[
-                "bootstrap",
-                "--account",
-                "Acme",
-                "--email",
-                ADMIN_EMAIL,
-                "--password",
-                ADMIN_PASSWORD,
-            ],
-            &[],
-        )
-        .await;
-        assert!(out.status.success(), "bootstrap failed: {}", stderr(&out));
-        Self::serve(db, args).await
+        Self::serve(bootstrapped().await, args).await
     }
 
     /// Starts the server on `db` as it is.
@@ -440,6 +424,24 @@ pub async fn open_socket(server: &TestServer) -> Socket {
             .and_then(|v| v.to_str().ok()),
         Some("graphql-transport-ws")
     );
+    socket
+}
+
+/// A `graphql-transport-ws` socket signed in with `token` (acknowledged)
+/// running `query` as operation "1".
+pub async fn subscribed(server: &TestServer, token: &str, query: &str) -> Socket {
+    let mut socket = open_socket(server).await;
+    send_json(
+        &mut socket,
+        json!({ "type": "connection_init", "payload": { "token": token } }),
+    )
+    .await;
+    assert_eq!(next_json(&mut socket).await["type"], "connection_ack");
+    send_json(
+        &mut socket,
+        json!({ "id": "1", "type": "subscribe", "payload": { "query": query } }),
+    )
+    .await;
     socket
 }
 

@@ -438,32 +438,7 @@ async fn an_export_reimports_without_change() {
 async fn an_import_killed_while_writing_resumes_and_writes_each_row_once() {
     let server = TestServer::start().await;
     let admin = server.super_admin().await;
-    let mut csv = String::from("first_name,last_name,email,Company\n");
-    for i in 0..20_000 {
-        csv.push_str(&format!(
-            "First{i},Last{i},person{i}@bulk.test,Company {}\n",
-            i % 50
-        ));
-    }
-    let id = started(&admin, csv.as_bytes(), json!(null)).await;
-    wait_for(&admin, &id, "AWAITING_CONFIRMATION").await;
-    confirm(&admin, &id).await;
-    // Kill the server once some (not all) batches are committed.
-    let mut killed_at = None;
-    for _ in 0..2_000 {
-        let state = job(&admin, &id).await;
-        let created = state["created"].as_i64().unwrap();
-        if state["phase"] == "IMPORTING" && created > 0 {
-            killed_at = Some(created);
-            break;
-        }
-        assert_ne!(
-            state["phase"], "COMPLETED",
-            "the import finished before it could be killed"
-        );
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
-    assert!(killed_at.is_some(), "never saw the import writing");
+    let id = caught_writing(&admin).await;
     let server = server.crash_and_restart().await;
     let token = server.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
     let admin = server.with_token(&token);
@@ -578,27 +553,7 @@ async fn rows_with_many_aliases_import_past_the_bound_value_limits() {
 async fn sigterm_pauses_an_import_at_a_batch_boundary_and_a_restart_resumes_it() {
     let server = TestServer::start().await;
     let admin = server.super_admin().await;
-    let mut csv = String::from("first_name,last_name,email,Company\n");
-    for i in 0..20_000 {
-        csv.push_str(&format!(
-            "First{i},Last{i},person{i}@bulk.test,Company {}\n",
-            i % 50
-        ));
-    }
-    let id = started(&admin, csv.as_bytes(), json!(null)).await;
-    wait_for(&admin, &id, "AWAITING_CONFIRMATION").await;
-    confirm(&admin, &id).await;
-    let mut writing = false;
-    for _ in 0..2_000 {
-        let state = job(&admin, &id).await;
-        if state["phase"] == "IMPORTING" && state["created"].as_i64().unwrap() > 0 {
-            writing = true;
-            break;
-        }
-        assert_ne!(state["phase"], "COMPLETED", "finished before the signal");
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
-    assert!(writing, "never saw the import writing");
+    let id = caught_writing(&admin).await;
     server.terminate().await;
     let (status, db) = server.exited().await;
     assert!(status.success(), "exit status {status:?}");
@@ -612,4 +567,31 @@ async fn sigterm_pauses_an_import_at_a_batch_boundary_and_a_restart_resumes_it()
     let res = admin.gql("{ customers { totalCount } }", json!({})).await;
     assert_eq!(data(&res)["customers"]["totalCount"], 20_000);
     assert!(server.log().is_empty() || !server.log().contains("import failed"));
+}
+
+/// Starts and confirms a 20,000-row import (50 companies) and returns its
+/// id once some, not all, of its batches are committed.
+async fn caught_writing(admin: &Client) -> String {
+    let mut csv = String::from("first_name,last_name,email,Company\n");
+    for i in 0..20_000 {
+        csv.push_str(&format!(
+            "First{i},Last{i},person{i}@bulk.test,Company {}\n",
+            i % 50
+        ));
+    }
+    let id = started(admin, csv.as_bytes(), json!(null)).await;
+    wait_for(admin, &id, "AWAITING_CONFIRMATION").await;
+    confirm(admin, &id).await;
+    for _ in 0..2_000 {
+        let state = job(admin, &id).await;
+        if state["phase"] == "IMPORTING" && state["created"].as_i64().unwrap() > 0 {
+            return id;
+        }
+        assert_ne!(
+            state["phase"], "COMPLETED",
+            "the import finished before it could be interrupted"
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    panic!("never saw the import writing");
 }

@@ -14,22 +14,7 @@ use serde_json::{json, Value};
 use crate::harness::*;
 
 async fn server() -> TestServer {
-    let db = TestDb::fresh().await;
-    let out = roster(
-        &db,
-        &[
-            "bootstrap",
-            "--account",
-            "Acme",
-            "--email",
-            ADMIN_EMAIL,
-            "--password",
-            ADMIN_PASSWORD,
-        ],
-        &[],
-    )
-    .await;
-    assert!(out.status.success(), "bootstrap failed: {}", stderr(&out));
+    let db = bootstrapped().await;
     let conn = db.connect().await;
     if conn.get_database_backend() == sea_orm::DatabaseBackend::Postgres {
         conn.execute_unprepared(

@@ -333,19 +333,7 @@ async fn first_name(socket: &mut Socket, id: &str) -> Value {
 }
 
 async fn socket_of(server: &TestServer, token: &str) -> Socket {
-    let mut socket = open_socket(server).await;
-    send_json(
-        &mut socket,
-        json!({ "type": "connection_init", "payload": { "token": token } }),
-    )
-    .await;
-    assert_eq!(next_json(&mut socket).await["type"], "connection_ack");
-    send_json(
-        &mut socket,
-        json!({ "id": "feed", "type": "subscribe", "payload": { "query": "subscription { activityAdded { action } }" } }),
-    )
-    .await;
-    socket
+    subscribed(server, token, "subscription { activityAdded { action } }").await
 }
 
 async fn user_id(admin: &Client, email: &str) -> Value {

@@ -95,50 +95,16 @@ pub fn prime_rows<'a>(
         let selects = |name: &str| nodes.iter().any(|n| n.field(name).exists());
         let loaders = crate::loaders::of(ctx);
         let keys: Vec<(Uuid, Uuid)> = rows.iter().map(|c| (c.account_id, c.id)).collect();
-        let internal = |e: std::sync::Arc<sea_orm::DbErr>| ApiError::internal(e);
         // Independent loads run at once (each is one statement).
         let mut loads: Vec<futures_util::future::BoxFuture<'_, Result<(), ApiError>>> = Vec::new();
         if selects("emailAliases") {
-            let (loaders, keys) = (loaders.clone(), keys.clone());
-            loads.push(
-                async move {
-                    loaders
-                        .customer_aliases
-                        .load_many(keys)
-                        .await
-                        .map(drop)
-                        .map_err(internal)
-                }
-                .boxed(),
-            );
+            loads.push(batch(&loaders.customer_aliases, keys.clone()));
         }
         if selects("customFields") {
-            let (loaders, keys) = (loaders.clone(), keys.clone());
-            loads.push(
-                async move {
-                    loaders
-                        .customer_field_values
-                        .load_many(keys)
-                        .await
-                        .map(drop)
-                        .map_err(internal)
-                }
-                .boxed(),
-            );
+            loads.push(batch(&loaders.customer_field_values, keys.clone()));
         }
         if selects("serviceAccess") {
-            let (loaders, keys) = (loaders.clone(), keys.clone());
-            loads.push(
-                async move {
-                    loaders
-                        .customer_service_access
-                        .load_many(keys)
-                        .await
-                        .map(drop)
-                        .map_err(internal)
-                }
-                .boxed(),
-            );
+            loads.push(batch(&loaders.customer_service_access, keys));
         }
         if selects("company") {
             let mut companies: Vec<(Uuid, Uuid)> = rows
@@ -147,34 +113,10 @@ pub fn prime_rows<'a>(
                 .collect();
             companies.sort();
             companies.dedup();
-            {
-                let (loaders, companies) = (loaders.clone(), companies.clone());
-                loads.push(
-                    async move {
-                        loaders
-                            .companies
-                            .load_many(companies)
-                            .await
-                            .map(drop)
-                            .map_err(internal)
-                    }
-                    .boxed(),
-                );
-            }
+            loads.push(batch(&loaders.companies, companies.clone()));
             let company_nodes: Vec<_> = nodes.iter().map(|n| n.field("company")).collect();
             if company_nodes.iter().any(|n| n.field("services").exists()) {
-                let (loaders, companies) = (loaders.clone(), companies.clone());
-                loads.push(
-                    async move {
-                        loaders
-                            .company_services
-                            .load_many(companies)
-                            .await
-                            .map(drop)
-                            .map_err(internal)
-                    }
-                    .boxed(),
-                );
+                loads.push(batch(&loaders.company_services, companies.clone()));
             }
             if company_nodes.iter().any(|n| n.field("employees").exists()) {
                 let mut by_account: std::collections::BTreeMap<Uuid, Vec<nested::Parent>> =
@@ -200,4 +142,24 @@ pub fn prime_rows<'a>(
         futures_util::future::try_join_all(loads).await?;
         Ok(())
     })
+}
+
+/// Loads `keys` into `loader` (one statement for the keys not cached yet).
+fn batch<'a, K, T>(
+    loader: &'a async_graphql::dataloader::DataLoader<T, async_graphql::dataloader::HashMapCache>,
+    keys: Vec<K>,
+) -> futures_util::future::BoxFuture<'a, Result<(), ApiError>>
+where
+    K: Send + Sync + std::hash::Hash + Eq + Clone + 'static,
+    T: async_graphql::dataloader::Loader<K, Error = std::sync::Arc<sea_orm::DbErr>>,
+{
+    use futures_util::FutureExt;
+    async move {
+        loader
+            .load_many(keys)
+            .await
+            .map(drop)
+            .map_err(ApiError::internal)
+    }
+    .boxed()
 }
