@@ -51,7 +51,7 @@ async fn main() {
     let n = arg("--sockets", 10_000);
     let limit = open_files_limit();
     assert!(
-        limit as usize > 2 * n + 256,
+        limit as usize > n + 256,
         "open files limit {limit} is too low for {n} sockets: run `ulimit -n 65536` first"
     );
     let server = TestServer::start().await;
@@ -169,8 +169,22 @@ async fn main() {
     }
     tokio::time::sleep(Duration::from_secs(3)).await;
     let closed = rss_kib(pid);
+    let metrics = server
+        .http
+        .get(server.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let still_open = metrics
+        .lines()
+        .find_map(|l| l.strip_prefix("roster_websocket_operations_open "))
+        .unwrap_or("?")
+        .to_owned();
     println!(
-        "after closing: server memory {:.1} MiB ({:+.1} MiB against idle)",
+        "after closing: server memory {:.1} MiB ({:+.1} MiB against idle), operations still open: {still_open}",
         closed as f64 / 1024.0,
         (closed as f64 - idle as f64) / 1024.0
     );

@@ -7,5 +7,6 @@ pub mod commands;
 pub mod config;
 pub mod db;
 pub mod http;
+pub mod memory;
 pub mod metrics;
 pub mod telemetry;

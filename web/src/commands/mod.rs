@@ -55,6 +55,7 @@ async fn serve(settings: &Settings) -> anyhow::Result<()> {
             settings.limits(),
         ));
     }
+    crate::memory::spawn_trimmer();
     let workers = [
         roster_resolvers::imports::worker::spawn(state.clone()),
         roster_resolvers::invitations::outbox::spawn(state.clone()),

@@ -228,6 +228,7 @@ pub async fn serve(
     for (_, task) in running.drain() {
         task.abort();
     }
+    crate::memory::socket_closed();
     if let Some(Close(code, reason)) = close {
         let _ = sink
             .send(Message::Close(Some((CloseCode::from(code), reason))))
