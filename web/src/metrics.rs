@@ -59,12 +59,9 @@ fn metrics() -> &'static Metrics {
         let mut registry = Registry::with_prefix("roster");
         let m = Metrics {
             requests: Family::default(),
-            latency: Histogram::new(
-                [
-                    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
-                ]
-                .into_iter(),
-            ),
+            latency: Histogram::new([
+                0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+            ]),
             statements: Counter::default(),
             statement_failures: Counter::default(),
             statement_seconds: Counter::default(),
