@@ -26,6 +26,7 @@ mod plans;
 mod portal;
 mod production;
 mod reads;
+mod rules;
 mod subscriptions;
 mod tenancy;
 mod user_imports;

@@ -194,6 +194,10 @@ impl CustomerMutation {
         input: CreateCustomerInput,
     ) -> ApiResult<CreateCustomerPayload> {
         let viewer = permissions::require(ctx, Permission::EditCustomers)?;
+        // Portal access is setPortalAccess's permission, whatever the way in.
+        if input.portal_access != PortalAccessLevel::NoAccess {
+            permissions::require(ctx, Permission::AssignPortalAccess)?;
+        }
         let db = ctx.db();
         let account_id = viewer.account_id;
         let draft = CustomerDraft {
@@ -333,6 +337,9 @@ impl CustomerMutation {
         input: UpdateCustomerInput,
     ) -> ApiResult<UpdateCustomerPayload> {
         let viewer = permissions::require(ctx, Permission::EditCustomers)?;
+        if input.portal_access.is_some() {
+            permissions::require(ctx, Permission::AssignPortalAccess)?;
+        }
         let db = ctx.db();
         let account_id = viewer.account_id;
         let id = GlobalId::expect(&input.id, NodeKind::Customer)?;

@@ -132,6 +132,15 @@ impl IncidentMutation {
                 Err(e) => errors.push(e),
             }
         }
+        if let (Some(customer), Some(service)) = (customer_id, service_id) {
+            if !customer_has_service(ctx, account_id, customer, service).await? {
+                errors.push(crate::UserError::new(
+                    "serviceId",
+                    crate::UserErrorCode::NotAllowed,
+                    "the customer has no access to this service (neither given to them nor to their company)",
+                ));
+            }
+        }
         let (Some(title), Some(description), true) = (title, description, errors.is_empty()) else {
             return Ok(IncidentPayload {
                 incident: None,
@@ -219,4 +228,38 @@ impl IncidentMutation {
             user_errors: Vec::new(),
         })
     }
+}
+
+/// Whether `service` was given to `customer` or to their company.
+async fn customer_has_service(
+    ctx: &Context<'_>,
+    account_id: Uuid,
+    customer: Uuid,
+    service: Uuid,
+) -> Result<bool, crate::ApiError> {
+    use roster_entities::{company_service, customer_service};
+    let db = ctx.db();
+    let granted = customer_service::Entity::find()
+        .filter(customer_service::Column::AccountId.eq(account_id))
+        .filter(customer_service::Column::CustomerId.eq(customer))
+        .filter(customer_service::Column::ServiceId.eq(service))
+        .one(db)
+        .await?
+        .is_some();
+    if granted {
+        return Ok(true);
+    }
+    let Some(company) = crate::customers::find(db, account_id, customer)
+        .await?
+        .company_id
+    else {
+        return Ok(false);
+    };
+    Ok(company_service::Entity::find()
+        .filter(company_service::Column::AccountId.eq(account_id))
+        .filter(company_service::Column::CompanyId.eq(company))
+        .filter(company_service::Column::ServiceId.eq(service))
+        .one(db)
+        .await?
+        .is_some())
 }

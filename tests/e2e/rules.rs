@@ -1,0 +1,150 @@
+//! Rules that held for one way in but not another (issue 14): portal
+//! access through `createCustomer` / `updateCustomer` needs the permission
+//! `setPortalAccess` needs, and a staff incident's service must be one the
+//! customer has.
+
+use serde_json::json;
+
+use crate::harness::*;
+
+#[tokio::test]
+async fn members_cannot_give_portal_access_through_customer_mutations() {
+    let server = TestServer::start().await;
+    let admin = server.super_admin().await;
+    let member = server.staff("MEMBER", "member@acme.test").await;
+
+    // The way members are refused today.
+    let create = "mutation($input: CreateCustomerInput!) { createCustomer(input: $input) {
+        customer { id portalAccess } userErrors { code } } }";
+    let res = member
+        .gql(
+            create,
+            json!({ "input": { "firstName": "Ann", "email": "ann@x.test", "portalAccess": "STANDARD" } }),
+        )
+        .await;
+    assert_eq!(error_code(&res), "FORBIDDEN", "{res}");
+    let res = admin
+        .gql(
+            "query { customerByEmail(email: \"ann@x.test\") { id } }",
+            json!({}),
+        )
+        .await;
+    assert!(
+        data(&res)["customerByEmail"].is_null(),
+        "nothing was created: {res}"
+    );
+
+    // Without portal access a member creates customers as before.
+    let res = member
+        .gql(
+            create,
+            json!({ "input": { "firstName": "Bob", "email": "bob@x.test" } }),
+        )
+        .await;
+    let id = data(&res)["createCustomer"]["customer"]["id"].clone();
+    assert_eq!(
+        data(&res)["createCustomer"]["customer"]["portalAccess"],
+        "NO_ACCESS"
+    );
+
+    let update = "mutation($id: ID!, $level: PortalAccessLevel, $title: String) {
+        updateCustomer(input: { id: $id, portalAccess: $level, jobTitle: $title }) {
+          customer { portalAccess jobTitle } userErrors { code } } }";
+    let res = member
+        .gql(update, json!({ "id": id, "level": "COMPANY_ADMIN" }))
+        .await;
+    assert_eq!(error_code(&res), "FORBIDDEN", "{res}");
+    let res = member
+        .gql(update, json!({ "id": id, "title": "Buyer" }))
+        .await;
+    assert_eq!(
+        data(&res)["updateCustomer"]["customer"]["portalAccess"],
+        "NO_ACCESS"
+    );
+    assert_eq!(
+        data(&res)["updateCustomer"]["customer"]["jobTitle"],
+        "Buyer"
+    );
+
+    // Admins may.
+    let res = admin
+        .gql(update, json!({ "id": id, "level": "STANDARD" }))
+        .await;
+    assert_eq!(
+        data(&res)["updateCustomer"]["customer"]["portalAccess"],
+        "STANDARD",
+        "{res}"
+    );
+    let res = admin
+        .gql(
+            create,
+            json!({ "input": { "firstName": "Cy", "email": "cy@x.test", "portalAccess": "COMPANY" } }),
+        )
+        .await;
+    assert_eq!(
+        data(&res)["createCustomer"]["customer"]["portalAccess"],
+        "COMPANY",
+        "{res}"
+    );
+}
+
+#[tokio::test]
+async fn a_staff_incident_names_a_service_the_customer_has() {
+    let server = TestServer::start().await;
+    let admin = server.super_admin().await;
+    let res = admin
+        .gql(
+            "mutation { a: createService(input: { name: \"Granted\" }) { service { id } }
+                        b: createService(input: { name: \"Company's\" }) { service { id } }
+                        c: createService(input: { name: \"Other\" }) { service { id } } }",
+            json!({}),
+        )
+        .await;
+    let granted = data(&res)["a"]["service"]["id"].clone();
+    let companys = data(&res)["b"]["service"]["id"].clone();
+    let other = data(&res)["c"]["service"]["id"].clone();
+    let res = admin
+        .gql(
+            "mutation($s: [ID!]!) { createCompany(input: { name: \"Initech\", serviceIds: $s }) { company { id } } }",
+            json!({ "s": [granted.clone(), companys.clone()] }),
+        )
+        .await;
+    let company = data(&res)["createCompany"]["company"]["id"].clone();
+    let res = admin
+        .gql(
+            "mutation($c: ID!, $s: ID!) { createCustomer(input: { firstName: \"Ann\", email: \"ann@x.test\", companyId: $c, services: [{ serviceId: $s }] }) { customer { id } userErrors { code } } }",
+            json!({ "c": company, "s": granted }),
+        )
+        .await;
+    let customer = data(&res)["createCustomer"]["customer"]["id"].clone();
+    let res = admin
+        .gql(
+            "mutation($s: ID!) { createCustomer(input: { firstName: \"Loner\", email: \"loner@x.test\", services: [{ serviceId: $s }] }) { customer { id } } }",
+            json!({ "s": other }),
+        )
+        .await;
+    let loner = data(&res)["createCustomer"]["customer"]["id"].clone();
+
+    let incident = "mutation($c: ID!, $s: ID!) { createIncident(input: { title: \"Broken\", customerId: $c, serviceId: $s }) {
+        incident { id } userErrors { field code } } }";
+    for (who, service, allowed) in [
+        (&customer, &granted, true),
+        (&customer, &companys, true),
+        (&customer, &other, false),
+        (&loner, &other, true),
+        (&loner, &granted, false),
+    ] {
+        let res = admin.gql(incident, json!({ "c": who, "s": service })).await;
+        let payload = &data(&res)["createIncident"];
+        if allowed {
+            assert_eq!(payload["userErrors"], json!([]), "{res}");
+        } else {
+            assert_eq!(
+                payload["userErrors"],
+                json!([{ "field": ["serviceId"], "code": "NOT_ALLOWED" }]),
+                "{res}"
+            );
+            assert!(payload["incident"].is_null());
+        }
+    }
+}
