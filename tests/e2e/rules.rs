@@ -148,3 +148,51 @@ async fn a_staff_incident_names_a_service_the_customer_has() {
         }
     }
 }
+
+#[tokio::test]
+async fn two_super_admins_demoting_each_other_at_once_leave_one() {
+    let server = TestServer::start().await;
+    let owner = server.super_admin().await;
+    let second = server.staff("SUPER_ADMIN", "second@acme.test").await;
+    let id = |email: &'static str| {
+        let owner = &owner;
+        async move {
+            let res = owner
+                .gql(
+                    "query($e: String!) { userByEmail(email: $e) { id } }",
+                    json!({ "e": email }),
+                )
+                .await;
+            data(&res)["userByEmail"]["id"].clone()
+        }
+    };
+    let owner_id = id(ADMIN_EMAIL).await;
+    let second_id = id("second@acme.test").await;
+    let demote = "mutation($id: ID!) { setUserRole(input: { id: $id, role: ADMIN }) { userErrors { code } } }";
+    let promote = "mutation($id: ID!) { setUserRole(input: { id: $id, role: SUPER_ADMIN }) { userErrors { code } } }";
+    let count = "{ users(filter: { roles: [SUPER_ADMIN] }) { totalCount nodes { email } } }";
+    for round in 0..10 {
+        let (a, b) = tokio::join!(
+            owner.gql(demote, json!({ "id": second_id })),
+            second.gql(demote, json!({ "id": owner_id })),
+        );
+        let _ = (a, b);
+        // Whoever is left promotes the other back for the next round.
+        let res = owner.gql(count, json!({})).await;
+        let res = if res.get("errors").is_some() {
+            second.gql(count, json!({})).await
+        } else {
+            res
+        };
+        let left = data(&res)["users"]["totalCount"].as_i64().unwrap();
+        assert_eq!(left, 1, "round {round}: {res}");
+        let survivor = data(&res)["users"]["nodes"][0]["email"].clone();
+        let (by, other) = if survivor == ADMIN_EMAIL {
+            (&owner, &second_id)
+        } else {
+            (&second, &owner_id)
+        };
+        let res = by.gql(promote, json!({ "id": other })).await;
+        assert_eq!(data(&res)["setUserRole"]["userErrors"], json!([]), "{res}");
+    }
+}

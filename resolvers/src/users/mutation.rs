@@ -194,9 +194,7 @@ impl UserMutation {
         let role: Role = input.role.into();
         rules::may_change(viewer.role, target.role)?;
         rules::may_give(viewer.role, role)?;
-        if role != Role::SuperAdmin {
-            rules::keep_a_super_admin(db, &target).await?;
-        }
+        let demoted = role != Role::SuperAdmin;
         let custom_role_id = match &input.custom_role_id {
             Some(id) if role == Role::Member => {
                 let uuid = GlobalId::expect(id, NodeKind::CustomRole).ok();
@@ -222,11 +220,14 @@ impl UserMutation {
             }
             None => None,
         };
+        let txn = db.begin().await?;
+        if demoted {
+            rules::keep_a_super_admin(&txn, &target).await?;
+        }
         let mut row = target.into_active_model();
         row.role = Set(role);
         row.custom_role_id = Set(custom_role_id);
         row.updated_at = Set(Utc::now());
-        let txn = db.begin().await?;
         let updated = row.update(&txn).await?;
         activity::commit(
             txn,
@@ -263,13 +264,13 @@ impl UserMutation {
             ));
         }
         let db = ctx.db();
+        let txn = db.begin().await?;
         if status == Status::Suspended {
-            rules::keep_a_super_admin(db, &target).await?;
+            rules::keep_a_super_admin(&txn, &target).await?;
         }
         let mut row = target.into_active_model();
         row.status = Set(status);
         row.updated_at = Set(Utc::now());
-        let txn = db.begin().await?;
         let updated = row.update(&txn).await?;
         if status == Status::Suspended {
             roster_entities::session::Entity::delete_many()
@@ -304,8 +305,8 @@ impl UserMutation {
         let viewer = crate::auth::viewer(ctx)?;
         let target = changeable(ctx, viewer, &input.id, ManagerPermission::AddDeleteUsers).await?;
         let db = ctx.db();
-        rules::keep_a_super_admin(db, &target).await?;
         let txn = db.begin().await?;
+        rules::keep_a_super_admin(&txn, &target).await?;
         seats::free(&txn, viewer.account_id, &[target.id], None).await?;
         user::Entity::delete_many()
             .filter(user::Column::Id.eq(target.id))
