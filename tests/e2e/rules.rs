@@ -196,3 +196,80 @@ async fn two_super_admins_demoting_each_other_at_once_leave_one() {
         assert_eq!(data(&res)["setUserRole"]["userErrors"], json!([]), "{res}");
     }
 }
+
+#[tokio::test]
+async fn a_group_limited_manager_cannot_bring_outsiders_into_their_groups() {
+    let server = TestServer::start().await;
+    let owner = server.super_admin().await;
+    let manager = server.staff("MEMBER", "manager@acme.test").await;
+    server.staff("MEMBER", "inside@acme.test").await;
+    server.staff("MEMBER", "outside@acme.test").await;
+    let user = |email: &'static str| {
+        let owner = &owner;
+        async move {
+            let res = owner
+                .gql(
+                    "query($e: String!) { userByEmail(email: $e) { id } }",
+                    json!({ "e": email }),
+                )
+                .await;
+            data(&res)["userByEmail"]["id"].clone()
+        }
+    };
+    let (manager_id, inside, outside) = (
+        user("manager@acme.test").await,
+        user("inside@acme.test").await,
+        user("outside@acme.test").await,
+    );
+    let res = owner
+        .gql(
+            "mutation { g: createGroup(input: { name: \"Berlin\" }) { group { id } }
+                        h: createGroup(input: { name: \"Paris\" }) { group { id } } }",
+            json!({}),
+        )
+        .await;
+    let berlin = data(&res)["g"]["group"]["id"].clone();
+    let paris = data(&res)["h"]["group"]["id"].clone();
+    let add = "mutation($g: ID!, $u: [ID!]!) { addGroupMembers(input: { groupId: $g, userIds: $u }) { userErrors { code } } }";
+    let res = owner
+        .gql(add, json!({ "g": paris, "u": [inside.clone()] }))
+        .await;
+    assert_eq!(
+        data(&res)["addGroupMembers"]["userErrors"],
+        json!([]),
+        "{res}"
+    );
+    let res = owner
+        .gql(
+            "mutation($u: ID!, $g: [ID!]) { grantManagerPermission(input: { userId: $u, permission: ADD_DELETE_GROUPS, groupIds: $g }) { userErrors { code } } }",
+            json!({ "u": manager_id, "g": [berlin.clone(), paris.clone()] }),
+        )
+        .await;
+    assert_eq!(
+        data(&res)["grantManagerPermission"]["userErrors"],
+        json!([]),
+        "{res}"
+    );
+
+    // Someone outside the manager's groups: refused, and not added.
+    let res = manager
+        .gql(add, json!({ "g": berlin, "u": [outside.clone()] }))
+        .await;
+    assert_eq!(error_code(&res), "FORBIDDEN", "{res}");
+    let res = owner
+        .gql(
+            "query($g: ID!) { users(filter: { groupId: $g }) { totalCount } }",
+            json!({ "g": berlin }),
+        )
+        .await;
+    assert_eq!(data(&res)["users"]["totalCount"], 0, "{res}");
+    // Someone already in one of their groups: allowed.
+    let res = manager
+        .gql(add, json!({ "g": berlin, "u": [inside] }))
+        .await;
+    assert_eq!(
+        data(&res)["addGroupMembers"]["userErrors"],
+        json!([]),
+        "{res}"
+    );
+}

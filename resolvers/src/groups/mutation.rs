@@ -239,6 +239,17 @@ impl GroupMutation {
             Ok(u) => u,
             Err(e) => return failed(e),
         };
+        // A manager limited to groups adds only users already in reach:
+        // adding anyone else would bring them into reach.
+        let ids: Vec<Uuid> = users.iter().map(|u| u.id).collect();
+        managers::require(
+            ctx.db(),
+            viewer,
+            ManagerPermission::AddDeleteGroups,
+            &ids,
+            &[],
+        )
+        .await?;
         let txn = ctx.db().begin().await?;
         for chunk in users.chunks(5_000) {
             let rows = chunk.iter().map(|u| group_member::ActiveModel {
