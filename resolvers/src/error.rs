@@ -67,7 +67,7 @@ impl From<DbErr> for ApiError {
 }
 
 /// Messages async-graphql uses when a request exceeds a schema limit.
-const LIMIT_MESSAGES: &[&str] = &[
+pub const LIMIT_MESSAGES: &[&str] = &[
     "Query is nested too deep.",
     "Query is too complex.",
     "The number of directives on the field",

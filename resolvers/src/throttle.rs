@@ -123,7 +123,16 @@ impl Throttle {
         let now = Instant::now();
         let mut counts = self.memory.lock().unwrap_or_else(|e| e.into_inner());
         if counts.len() > 100_000 {
-            counts.retain(|_, (start, _)| now.duration_since(*start) < rule.window);
+            // Only windows that are over, whichever rule counted them.
+            let longest = [
+                self.limits.login_per_email.window,
+                self.limits.login_per_address.window,
+                self.limits.requests_per_token.window,
+            ]
+            .into_iter()
+            .max()
+            .unwrap_or(rule.window);
+            counts.retain(|_, (start, _)| now.duration_since(*start) < longest);
         }
         let entry = counts.entry(key).or_insert((now, 0));
         if now.duration_since(entry.0) >= rule.window {

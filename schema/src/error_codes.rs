@@ -30,13 +30,6 @@ use roster_resolvers::{error::classify, RequestContext};
 
 pub struct ErrorCodes;
 
-/// Messages of async-graphql's limits, which `classify` codes LIMIT_EXCEEDED.
-const LIMITS: &[&str] = &[
-    "Query is nested too deep.",
-    "The number of directives on the field",
-    "The recursion depth of the query cannot be greater than",
-];
-
 impl ExtensionFactory for ErrorCodes {
     fn create(&self) -> Arc<dyn Extension> {
         Arc::new(ResponseShaper::default())
@@ -248,7 +241,11 @@ impl Extension for ResponseShaper {
             errors
                 .into_iter()
                 .map(|err| {
-                    if LIMITS.iter().any(|m| err.message.contains(m)) {
+                    // `classify` codes async-graphql's limits LIMIT_EXCEEDED.
+                    if roster_resolvers::error::LIMIT_MESSAGES
+                        .iter()
+                        .any(|m| err.message.contains(m))
+                    {
                         err
                     } else if self.bad_variable(&err) {
                         with_code(err, "BAD_USER_INPUT")

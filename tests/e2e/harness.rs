@@ -427,9 +427,8 @@ pub async fn open_socket(server: &TestServer) -> Socket {
     socket
 }
 
-/// A `graphql-transport-ws` socket signed in with `token` (acknowledged)
-/// running `query` as operation "1".
-pub async fn subscribed(server: &TestServer, token: &str, query: &str) -> Socket {
+/// A `graphql-transport-ws` socket signed in with `token`, acknowledged.
+pub async fn signed_in_socket(server: &TestServer, token: &str) -> Socket {
     let mut socket = open_socket(server).await;
     send_json(
         &mut socket,
@@ -437,6 +436,13 @@ pub async fn subscribed(server: &TestServer, token: &str, query: &str) -> Socket
     )
     .await;
     assert_eq!(next_json(&mut socket).await["type"], "connection_ack");
+    socket
+}
+
+/// A `graphql-transport-ws` socket signed in with `token` (acknowledged)
+/// running `query` as operation "1".
+pub async fn subscribed(server: &TestServer, token: &str, query: &str) -> Socket {
+    let mut socket = signed_in_socket(server, token).await;
     send_json(
         &mut socket,
         json!({ "id": "1", "type": "subscribe", "payload": { "query": query } }),
@@ -550,22 +556,38 @@ impl TestServer {
         (response, fewest)
     }
 
-    /// The server's `roster_db_statements_total`.
-    pub async fn statements(&self) -> u64 {
-        let text = self
-            .http
+    /// The server's `/metrics` page.
+    pub async fn metrics_text(&self) -> String {
+        self.http
             .get(self.url("/metrics"))
             .send()
             .await
             .unwrap()
             .text()
             .await
-            .unwrap();
+            .unwrap()
+    }
+
+    /// The server's `roster_db_statements_total`.
+    pub async fn statements(&self) -> u64 {
+        let text = self.metrics_text().await;
         text.lines()
             .find_map(|l| l.strip_prefix("roster_db_statements_total "))
             .and_then(|v| v.trim().parse().ok())
             .unwrap_or_else(|| panic!("no statement counter in {text}"))
     }
+}
+
+/// The global id of the staff user who signs in with `email`, as `client`
+/// sees it.
+pub async fn user_id(client: &Client, email: &str) -> Value {
+    let res = client
+        .gql(
+            "query($e: String!) { userByEmail(email: $e) { id } }",
+            json!({ "e": email }),
+        )
+        .await;
+    data(&res)["userByEmail"]["id"].clone()
 }
 
 /// The `data` of a response, panicking with the whole response on errors.

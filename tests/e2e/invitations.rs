@@ -138,22 +138,7 @@ async fn a_welcome_mail_file_lets_the_user_sign_in_once() {
 #[tokio::test]
 async fn mail_goes_through_a_real_smtp_server_in_the_users_language() {
     let smtp = SmtpServer::start().await;
-    let db = TestDb::fresh().await;
-    let out = roster(
-        &db,
-        &[
-            "bootstrap",
-            "--account",
-            "Acme",
-            "--email",
-            ADMIN_EMAIL,
-            "--password",
-            ADMIN_PASSWORD,
-        ],
-        &[],
-    )
-    .await;
-    assert!(out.status.success(), "{}", stderr(&out));
+    let db = bootstrapped().await;
     let server = TestServer::serve_with_env(
         db,
         &[

@@ -413,15 +413,7 @@ async fn metrics_count_operations_latency_pool_and_outbox() {
         assert_eq!(resp.status(), 200);
     }
     admin.gql("{ nope }", json!({})).await;
-    let text = server
-        .http
-        .get(server.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = server.metrics_text().await;
     for expected in [
         "roster_graphql_operations_total{operation=\"Directory\",outcome=\"ok\"} 2",
         "roster_graphql_operations_total{operation=\"anonymous\",outcome=\"refused\"} 1",

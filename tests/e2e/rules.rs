@@ -154,20 +154,8 @@ async fn two_super_admins_demoting_each_other_at_once_leave_one() {
     let server = TestServer::start().await;
     let owner = server.super_admin().await;
     let second = server.staff("SUPER_ADMIN", "second@acme.test").await;
-    let id = |email: &'static str| {
-        let owner = &owner;
-        async move {
-            let res = owner
-                .gql(
-                    "query($e: String!) { userByEmail(email: $e) { id } }",
-                    json!({ "e": email }),
-                )
-                .await;
-            data(&res)["userByEmail"]["id"].clone()
-        }
-    };
-    let owner_id = id(ADMIN_EMAIL).await;
-    let second_id = id("second@acme.test").await;
+    let owner_id = user_id(&owner, ADMIN_EMAIL).await;
+    let second_id = user_id(&owner, "second@acme.test").await;
     let demote = "mutation($id: ID!) { setUserRole(input: { id: $id, role: ADMIN }) { userErrors { code } } }";
     let promote = "mutation($id: ID!) { setUserRole(input: { id: $id, role: SUPER_ADMIN }) { userErrors { code } } }";
     let count = "{ users(filter: { roles: [SUPER_ADMIN] }) { totalCount nodes { email } } }";
@@ -204,22 +192,10 @@ async fn a_group_limited_manager_cannot_bring_outsiders_into_their_groups() {
     let manager = server.staff("MEMBER", "manager@acme.test").await;
     server.staff("MEMBER", "inside@acme.test").await;
     server.staff("MEMBER", "outside@acme.test").await;
-    let user = |email: &'static str| {
-        let owner = &owner;
-        async move {
-            let res = owner
-                .gql(
-                    "query($e: String!) { userByEmail(email: $e) { id } }",
-                    json!({ "e": email }),
-                )
-                .await;
-            data(&res)["userByEmail"]["id"].clone()
-        }
-    };
     let (manager_id, inside, outside) = (
-        user("manager@acme.test").await,
-        user("inside@acme.test").await,
-        user("outside@acme.test").await,
+        user_id(&owner, "manager@acme.test").await,
+        user_id(&owner, "inside@acme.test").await,
+        user_id(&owner, "outside@acme.test").await,
     );
     let res = owner
         .gql(

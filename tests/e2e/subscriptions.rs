@@ -145,14 +145,7 @@ async fn invalid_subscriptions_get_typed_errors() {
 
 async fn acked(server: &TestServer) -> Socket {
     let token = server.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
-    let mut socket = open_socket(server).await;
-    send_json(
-        &mut socket,
-        json!({ "type": "connection_init", "payload": { "token": token } }),
-    )
-    .await;
-    assert_eq!(next_json(&mut socket).await["type"], "connection_ack");
-    socket
+    signed_in_socket(server, &token).await
 }
 
 /// The close frame, skipping the messages before it.
@@ -334,16 +327,6 @@ async fn first_name(socket: &mut Socket, id: &str) -> Value {
 
 async fn socket_of(server: &TestServer, token: &str) -> Socket {
     subscribed(server, token, "subscription { activityAdded { action } }").await
-}
-
-async fn user_id(admin: &Client, email: &str) -> Value {
-    let res = admin
-        .gql(
-            "query($e: String!) { userByEmail(email: $e) { id } }",
-            json!({ "e": email }),
-        )
-        .await;
-    data(&res)["userByEmail"]["id"].clone()
 }
 
 /// The socket closes with 4403 within two seconds.

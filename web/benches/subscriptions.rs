@@ -169,15 +169,7 @@ async fn main() {
     }
     tokio::time::sleep(Duration::from_secs(3)).await;
     let closed = rss_kib(pid);
-    let metrics = server
-        .http
-        .get(server.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = server.metrics_text().await;
     let still_open = metrics
         .lines()
         .find_map(|l| l.strip_prefix("roster_websocket_operations_open "))
