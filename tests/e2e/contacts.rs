@@ -298,6 +298,35 @@ async fn only_a_user_changes_their_own_name_and_primary_email() {
         data(&res)["updateContactMethod"]["method"]["value"],
         "stapler@acme.test"
     );
+    // It is their sign-in email: they sign in with the new one, not the old.
+    let res = member.gql("{ viewer { email } }", json!({})).await;
+    assert_eq!(data(&res)["viewer"]["email"], "stapler@acme.test", "{res}");
+    server.login("stapler@acme.test", ADMIN_PASSWORD).await;
+    let res = server
+        .anonymous()
+        .gql(
+            "mutation($e: String!, $p: String!) { login(email: $e, password: $p) { token } }",
+            json!({ "e": "milton@acme.test", "p": ADMIN_PASSWORD }),
+        )
+        .await;
+    assert!(
+        res["data"]["login"]["token"].is_null(),
+        "the old email no longer signs in: {res}"
+    );
+    // Another user's sign-in email is refused, and nothing changes.
+    let res = member
+        .gql(
+            UPDATE_METHOD,
+            json!({ "input": { "id": primary, "value": ADMIN_EMAIL } }),
+        )
+        .await;
+    assert_eq!(
+        data(&res)["updateContactMethod"]["userErrors"][0]["code"],
+        "TAKEN",
+        "{res}"
+    );
+    let res = member.gql("{ viewer { email } }", json!({})).await;
+    assert_eq!(data(&res)["viewer"]["email"], "stapler@acme.test", "{res}");
     let res = member
         .gql(
             UPDATE_METHOD,

@@ -58,14 +58,14 @@ pub async fn wait_for(client: &Client, id: &str, phase: &str) -> Value {
     panic!("job {id} never reached {phase}: {}", job(client, id).await);
 }
 
-async fn started(client: &Client, csv: &[u8], options: Value) -> String {
+pub async fn started(client: &Client, csv: &[u8], options: Value) -> String {
     let payload = start(client, csv, options).await;
     assert_eq!(payload["userErrors"], json!([]), "{payload}");
     payload["job"]["id"].as_str().unwrap().to_owned()
 }
 
 /// Confirms a previewed import; the confirmation must be accepted.
-async fn confirm(client: &Client, id: &str) {
+pub async fn confirm(client: &Client, id: &str) {
     let res = client
         .gql(
             "mutation($id: ID!) { confirmImport(id: $id) { userErrors { code } } }",

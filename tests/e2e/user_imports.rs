@@ -16,7 +16,7 @@ const START: &str = "mutation($file: Upload!, $options: UserImportOptions) {
   }
 }";
 
-async fn start(client: &Client, csv: &str, options: Value) -> Value {
+pub async fn start(client: &Client, csv: &str, options: Value) -> Value {
     let operations = json!({ "query": START, "variables": { "file": null, "options": options } });
     let form = Form::new()
         .text("operations", operations.to_string())

@@ -8,8 +8,8 @@ use async_graphql::{Context, InputObject, Object, SimpleObject, ID};
 use chrono::Utc;
 use roster_entities::{company, contact, contact_company, contact_method, user};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, PaginatorTrait,
-    QueryFilter, Set, TransactionTrait,
+    sea_query::Expr, ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel,
+    PaginatorTrait, QueryFilter, Set, TransactionTrait,
 };
 use uuid::Uuid;
 
@@ -531,10 +531,38 @@ impl ContactMutation {
                 Ok(v) => v,
                 Err(e) => return fail(e),
             };
+        let txn = db.begin().await?;
+        if let (true, Some(user_id)) = (method.is_primary, contact.user_id) {
+            // A user's primary email is their sign-in email: both change.
+            let moved = user::Entity::update_many()
+                .col_expr(user::Column::Email, Expr::value(value.clone()))
+                .col_expr(
+                    user::Column::EmailKey,
+                    Expr::value(crate::validation::email_key(&value)),
+                )
+                .col_expr(user::Column::UpdatedAt, Expr::value(Utc::now()))
+                .filter(user::Column::Id.eq(user_id))
+                .filter(user::Column::AccountId.eq(viewer.account_id))
+                .exec(&txn)
+                .await;
+            match moved {
+                Ok(_) => {}
+                Err(err) if crate::error::is_unique_violation(&err) => {
+                    txn.rollback().await?;
+                    return fail(UserError::new(
+                        "value",
+                        UserErrorCode::Taken,
+                        "another user signs in with this email",
+                    ));
+                }
+                Err(err) => return Err(ApiError::from(err).into()),
+            }
+        }
         let mut row = method.into_active_model();
         row.kind = Set(kind);
         row.value = Set(value);
-        let method = row.update(db).await?;
+        let method = row.update(&txn).await?;
+        txn.commit().await?;
         Ok(ContactMethodPayload {
             method: Some(ContactMethod(method)),
             contact: Some(Contact(contact)),

@@ -26,7 +26,7 @@ pub const MAX_IDS: usize = 10_000;
 
 /// Removes the customer's access to services their company (or lack of
 /// one) no longer offers. Without a company, a customer keeps what they have.
-pub(super) async fn keep_company_services(
+pub async fn keep_company_services(
     db: &impl ConnectionTrait,
     customer_id: Uuid,
     company_id: Option<Uuid>,

@@ -3,14 +3,16 @@
 
 use async_graphql::{Context, Object, SimpleObject, ID};
 use chrono::Utc;
-use roster_entities::{customer, denylist_entry};
+use roster_entities::{customer, customer_email, denylist_entry};
 use sea_orm::{
-    sea_query::OnConflict, ColumnTrait, EntityTrait, QueryFilter, Set, TransactionTrait,
+    sea_query::OnConflict, ColumnTrait, EntityTrait, QueryFilter, QuerySelect, Set,
+    TransactionTrait,
 };
 use uuid::Uuid;
 
 use crate::{
     context::ContextExt,
+    erasure,
     error::{ApiResult, UserError},
     node::{GlobalId, NodeKind},
     permissions::{self, Permission},
@@ -77,6 +79,25 @@ impl CustomerDeleteMutation {
                 }
             }
         }
+        let mut emails: Vec<String> = customer_email::Entity::find()
+            .select_only()
+            .column(customer_email::Column::Email)
+            .filter(customer_email::Column::AccountId.eq(viewer.account_id))
+            .filter(customer_email::Column::CustomerId.eq(uuid))
+            .into_tuple()
+            .all(&txn)
+            .await?;
+        emails.push(existing.email.clone());
+        erasure::erase(
+            &txn,
+            &erasure::Person {
+                account_id: viewer.account_id,
+                id: uuid,
+                emails,
+                name: format!("{} {}", existing.first_name, existing.last_name),
+            },
+        )
+        .await?;
         // Aliases and service access go with the row (ON DELETE CASCADE).
         customer::Entity::delete_many()
             .filter(customer::Column::Id.eq(uuid))
@@ -89,7 +110,7 @@ impl CustomerDeleteMutation {
             "customer.delete",
             "Customer",
             Some(uuid),
-            existing.email.clone(),
+            erasure::ERASED,
         )
         .await;
         Ok(DeleteCustomerPayload {

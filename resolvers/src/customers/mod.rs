@@ -14,7 +14,7 @@ pub(crate) mod rules;
 mod search;
 pub mod validate;
 
-pub use access::CustomerAccessMutation;
+pub use access::{keep_company_services, CustomerAccessMutation};
 pub use avatar::CustomerAvatarMutation;
 pub use delete::CustomerDeleteMutation;
 pub use loader::{CustomerAliasesLoader, CustomerServiceAccessLoader};

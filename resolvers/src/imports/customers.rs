@@ -12,7 +12,7 @@ use roster_entities::{
 };
 use sea_orm::{
     sea_query::Expr, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction,
-    EntityTrait, QueryFilter, Set,
+    EntityTrait, QueryFilter, QuerySelect, Set,
 };
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -508,7 +508,19 @@ async fn write_batch(
         })
         .collect();
     let mut taken: HashMap<String, Uuid> = HashMap::new();
+    // Emails denylisted since validation: their rows fail too.
+    let mut denied: HashSet<String> = HashSet::new();
     for keys in keys.chunks(KEYS_PER_LOOKUP) {
+        denied.extend(
+            denylist_entry::Entity::find()
+                .select_only()
+                .column(denylist_entry::Column::EmailKey)
+                .filter(denylist_entry::Column::AccountId.eq(account_id))
+                .filter(denylist_entry::Column::EmailKey.is_in(keys.iter().cloned()))
+                .into_tuple::<String>()
+                .all(txn)
+                .await?,
+        );
         taken.extend(
             customer_email::Entity::find()
                 .filter(customer_email::Column::AccountId.eq(account_id))
@@ -541,21 +553,34 @@ async fn write_batch(
             .company
             .as_ref()
             .and_then(|n| companies.get(&n.to_lowercase()).copied());
-        if conflict || (data.company.is_some() && company_id.is_none()) {
+        let refused = if denied.contains(&v.email_key) {
+            Some(issue(
+                "email",
+                UserErrorCode::NotAllowed,
+                "was put on the account's denylist before the import",
+            ))
+        } else if conflict {
+            Some(issue(
+                "",
+                UserErrorCode::Taken,
+                "an address of this row was taken by another customer before the import",
+            ))
+        } else if data.company.is_some() && company_id.is_none() {
+            Some(issue(
+                "Company",
+                UserErrorCode::NotFound,
+                "the company no longer exists",
+            ))
+        } else {
+            None
+        };
+        if let Some(why) = refused {
             failed += 1;
-            let why = if conflict {
-                "an address of this row was taken by another customer before the import"
-            } else {
-                "the company no longer exists"
-            };
             import_row::Entity::update_many()
                 .col_expr(import_row::Column::Action, Expr::value(Action::Error))
                 .col_expr(
                     import_row::Column::Issues,
-                    Expr::value(
-                        serde_json::to_string(&[issue("", UserErrorCode::Taken, why)])
-                            .unwrap_or_default(),
-                    ),
+                    Expr::value(serde_json::to_string(&[why]).unwrap_or_default()),
                 )
                 .filter(import_row::Column::JobId.eq(job_id))
                 .filter(import_row::Column::RowNumber.eq(row_number))
@@ -570,6 +595,11 @@ async fn write_batch(
         let customer_id = match data.existing {
             Some(existing) => {
                 update_existing(txn, account_id, existing, &data, company_id).await?;
+                if data.present.iter().any(|c| c == "Company") {
+                    // As `updateCustomer` does: services the (new) company
+                    // does not have go.
+                    crate::customers::keep_company_services(txn, existing, company_id).await?;
+                }
                 updated += 1;
                 existing
             }

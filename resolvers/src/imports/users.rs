@@ -304,6 +304,19 @@ impl Kind for Users {
     ) -> Result<Result<(), String>, ApiError> {
         let options: StoredUserOptions =
             serde_json::from_str(&job.options).map_err(ApiError::internal)?;
+        // The limit as `addUsers` holds it: under the account's lock.
+        crate::locks::account(txn, job.account_id).await?;
+        let count = user::Entity::find()
+            .filter(user::Column::AccountId.eq(job.account_id))
+            .count(txn)
+            .await?;
+        if count + job.to_create.max(0) as u64 > USERS_MAX {
+            return Ok(Err(format!(
+                "an account has at most {USERS_MAX} users: it has {count}, {} more would be {}; nothing was imported",
+                job.to_create,
+                count + job.to_create.max(0) as u64
+            )));
+        }
         if options.product_ids.is_empty() {
             return Ok(Ok(()));
         }
@@ -337,6 +350,30 @@ impl Kind for Users {
         Ok(Ok(()))
     }
 
+    async fn abandon(txn: &DatabaseTransaction, job: &import_job::Model) -> Result<(), ApiError> {
+        // The seats were taken with the first batch (written_through moves
+        // past 1 when it commits); rows written or failed since are settled.
+        if job.written_through <= 1 {
+            return Ok(());
+        }
+        let options: StoredUserOptions =
+            serde_json::from_str(&job.options).map_err(ApiError::internal)?;
+        let unwritten = job.to_create - job.created - job.failed;
+        if unwritten <= 0 || options.product_ids.is_empty() {
+            return Ok(());
+        }
+        product::Entity::update_many()
+            .col_expr(
+                product::Column::SeatsUsed,
+                Expr::col(product::Column::SeatsUsed).sub(unwritten as i32),
+            )
+            .filter(product::Column::AccountId.eq(job.account_id))
+            .filter(product::Column::Id.is_in(options.product_ids))
+            .exec(txn)
+            .await?;
+        Ok(())
+    }
+
     async fn write_batch(
         state: &AppState,
         txn: &DatabaseTransaction,
@@ -359,9 +396,23 @@ impl Kind for Users {
             .await?
             .into_iter()
             .collect();
+        // Every batch checks the limit again under the account's lock:
+        // users added by hand since the import started count too.
+        crate::locks::account(txn, job.account_id).await?;
+        let count = user::Entity::find()
+            .filter(user::Column::AccountId.eq(job.account_id))
+            .count(txn)
+            .await?;
+        let mut room = USERS_MAX.saturating_sub(count) as usize;
         let mut taken = extension::taken(txn, job.account_id).await?;
         let (fresh, failed): (Vec<UserRow>, Vec<UserRow>) = parsed.into_iter().partition(|r| {
-            !existing.contains(&r.email_key) && r.extension.is_none_or(|e| !taken.contains(&e))
+            let fits = !existing.contains(&r.email_key)
+                && r.extension.is_none_or(|e| !taken.contains(&e))
+                && room > 0;
+            if fits {
+                room -= 1;
+            }
+            fits
         });
         taken.extend(fresh.iter().filter_map(|r| r.extension));
         let mut free = extension::lowest_free(

@@ -127,6 +127,17 @@ pub trait Kind: Sized + Send + 'static {
         job: &import_job::Model,
     ) -> impl Future<Output = Result<Result<(), String>, ApiError>> + Send;
 
+    /// Runs in the transaction that marks a job FAILED while it was being
+    /// written: gives back what `before_writing` reserved for rows that
+    /// were never written.
+    fn abandon(
+        txn: &DatabaseTransaction,
+        job: &import_job::Model,
+    ) -> impl Future<Output = Result<(), ApiError>> + Send {
+        let _ = (txn, job);
+        async { Ok(()) }
+    }
+
     /// Writes one batch of confirmed rows.
     fn write_batch(
         state: &AppState,
@@ -209,23 +220,57 @@ async fn run(state: &AppState, job: import_job::Model) {
             }
             other => other.to_string(),
         };
-        let _ = import_job::Entity::update_many()
-            .col_expr(import_job::Column::Phase, Expr::value(Phase::Failed))
-            .col_expr(import_job::Column::Failure, Expr::value(message))
-            .col_expr(
-                import_job::Column::ClaimedBy,
-                Expr::value(Option::<Uuid>::None),
-            )
-            .col_expr(import_job::Column::UpdatedAt, Expr::value(Utc::now()))
-            .filter(import_job::Column::Id.eq(id))
-            .exec(&state.db)
-            .await;
-        let _ = import_file_chunk::Entity::delete_many()
-            .filter(import_file_chunk::Column::JobId.eq(id))
-            .exec(&state.db)
-            .await;
-        publish(state, id, &mut None).await;
+        let failed = if users {
+            fail::<Users>(state, id, message).await
+        } else {
+            fail::<Customers>(state, id, message).await
+        };
+        match failed {
+            Ok(true) => publish(state, id, &mut None).await,
+            Ok(false) => {
+                tracing::warn!(job_id = %id, "import taken over by another worker; left to it")
+            }
+            Err(err) => tracing::error!(job_id = %id, %err, "cannot mark the import failed"),
+        }
     }
+}
+
+/// Marks a job this worker still holds FAILED, gives back what its writing
+/// reserved and drops its file. A job another worker took over meanwhile is
+/// theirs: it is left alone (`false`).
+async fn fail<K: Kind>(state: &AppState, id: Uuid, message: String) -> Result<bool, ApiError> {
+    let txn = state.db.begin().await?;
+    let before = import_job::Entity::find_by_id(id).one(&txn).await?;
+    let marked = import_job::Entity::update_many()
+        .col_expr(import_job::Column::Phase, Expr::value(Phase::Failed))
+        .col_expr(import_job::Column::Failure, Expr::value(message))
+        .col_expr(
+            import_job::Column::ClaimedBy,
+            Expr::value(Option::<Uuid>::None),
+        )
+        .col_expr(import_job::Column::UpdatedAt, Expr::value(Utc::now()))
+        .filter(import_job::Column::Id.eq(id))
+        .filter(import_job::Column::ClaimedBy.eq(state.instance_id))
+        .filter(import_job::Column::Phase.is_in([
+            Phase::Uploaded,
+            Phase::Validating,
+            Phase::Importing,
+        ]))
+        .exec(&txn)
+        .await?;
+    let Some(job) = before.filter(|_| marked.rows_affected == 1) else {
+        txn.rollback().await?;
+        return Ok(false);
+    };
+    if job.phase == Phase::Importing {
+        K::abandon(&txn, &job).await?;
+    }
+    txn.commit().await?;
+    import_file_chunk::Entity::delete_many()
+        .filter(import_file_chunk::Column::JobId.eq(id))
+        .exec(&state.db)
+        .await?;
+    Ok(true)
 }
 
 /// Publishes the job's state, at most every PROGRESS_EVERY unless forced

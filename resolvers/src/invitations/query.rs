@@ -2,7 +2,7 @@ use async_graphql::{Context, InputObject, Object, SimpleObject, Subscription, ID
 use chrono::Utc;
 use futures_util::Stream;
 use roster_entities::{
-    email_template,
+    email_template, group_member,
     invitation::{self, Status},
     outbox_message,
 };
@@ -25,14 +25,62 @@ use crate::{
     scope::Scoped,
 };
 
-/// Staff who add users or give portal access see and manage invitations.
-async fn require<'a>(ctx: &'a Context<'a>) -> Result<&'a Viewer, ApiError> {
-    let viewer = crate::auth::viewer(ctx)?;
-    if permissions::authorize(viewer, Permission::AssignPortalAccess).is_ok() {
-        return Ok(viewer);
+/// Which invitations a viewer sees and manages: portal activations with
+/// the permission to give portal access; staff invitations (welcome,
+/// transfer) with the manager permission to add users, limited to the
+/// users of their groups when the permission is.
+#[derive(Clone)]
+struct Reach {
+    portal: bool,
+    staff: StaffReach,
+}
+
+#[derive(Clone)]
+enum StaffReach {
+    None,
+    All,
+    Groups(Vec<Uuid>),
+}
+
+impl Reach {
+    fn condition(&self) -> Condition {
+        let staff_kinds = [invitation::Kind::Welcome, invitation::Kind::Transfer];
+        let mut any = Condition::any();
+        if self.portal {
+            any = any.add(invitation::Column::Kind.eq(invitation::Kind::PortalActivation));
+        }
+        match &self.staff {
+            StaffReach::None => {}
+            StaffReach::All => any = any.add(invitation::Column::Kind.is_in(staff_kinds)),
+            StaffReach::Groups(groups) => {
+                let members = sea_orm::sea_query::Query::select()
+                    .column(group_member::Column::UserId)
+                    .from(group_member::Entity)
+                    .and_where(group_member::Column::GroupId.is_in(groups.iter().copied()))
+                    .to_owned();
+                any = any.add(
+                    Condition::all()
+                        .add(invitation::Column::Kind.is_in(staff_kinds))
+                        .add(invitation::Column::UserId.in_subquery(members)),
+                )
+            }
+        }
+        any
     }
-    managers::scope(ctx.db(), viewer, ManagerPermission::AddDeleteUsers).await?;
-    Ok(viewer)
+}
+
+async fn require<'a>(ctx: &'a Context<'a>) -> Result<(&'a Viewer, Reach), ApiError> {
+    let viewer = crate::auth::viewer(ctx)?;
+    let portal = permissions::authorize(viewer, Permission::AssignPortalAccess).is_ok();
+    let staff = match managers::scope(ctx.db(), viewer, ManagerPermission::AddDeleteUsers).await {
+        Ok(scope) => match scope.groups {
+            None => StaffReach::All,
+            Some(groups) => StaffReach::Groups(groups),
+        },
+        Err(ApiError::Forbidden(_)) if portal => StaffReach::None,
+        Err(err) => return Err(err),
+    };
+    Ok((viewer, Reach { portal, staff }))
 }
 
 /// Filters of the `invitations` connection.
@@ -60,9 +108,11 @@ impl InvitationQuery {
         before: Option<String>,
         filter: Option<InvitationFilter>,
     ) -> ApiResult<Page<Invitation>> {
-        let viewer = require(ctx).await?;
+        let (viewer, reach) = require(ctx).await?;
         let filter = filter.unwrap_or_default();
-        let mut select = invitation::Entity::find().in_account(viewer.account_id);
+        let mut select = invitation::Entity::find()
+            .in_account(viewer.account_id)
+            .filter(reach.condition());
         if let Some(statuses) = &filter.statuses {
             // Expiry is read live: a pending invitation past its time is EXPIRED.
             let now = Utc::now();
@@ -113,15 +163,21 @@ impl InvitationQuery {
 
     /// One invitation.
     async fn invitation(&self, ctx: &Context<'_>, id: ID) -> ApiResult<Invitation> {
-        let viewer = require(ctx).await?;
-        Ok(Invitation(find(ctx, viewer.account_id, &id).await?))
+        let (viewer, reach) = require(ctx).await?;
+        Ok(Invitation(find(ctx, viewer.account_id, &reach, &id).await?))
     }
 }
 
-async fn find(ctx: &Context<'_>, account_id: Uuid, id: &ID) -> Result<invitation::Model, ApiError> {
+async fn find(
+    ctx: &Context<'_>,
+    account_id: Uuid,
+    reach: &Reach,
+    id: &ID,
+) -> Result<invitation::Model, ApiError> {
     let id = GlobalId::expect(id, NodeKind::Invitation)?;
     invitation::Entity::find_by_id(id)
         .in_account(account_id)
+        .filter(reach.condition())
         .one(ctx.db())
         .await?
         .ok_or_else(|| ApiError::not_found("Invitation"))
@@ -159,8 +215,8 @@ impl InvitationMutation {
     /// Sends an invitation again with a new link (the old one stops
     /// working) and a new expiry. Not for accepted, declined or revoked ones.
     async fn resend_invitation(&self, ctx: &Context<'_>, id: ID) -> ApiResult<InvitationPayload> {
-        let viewer = require(ctx).await?;
-        let existing = find(ctx, viewer.account_id, &id).await?;
+        let (viewer, reach) = require(ctx).await?;
+        let existing = find(ctx, viewer.account_id, &reach, &id).await?;
         let current = super::current_status(&existing);
         if !matches!(current, Status::Pending | Status::Sent | Status::Expired) {
             return refused(format!(
@@ -243,8 +299,8 @@ impl InvitationMutation {
 
     /// Withdraws an invitation: its link stops working.
     async fn revoke_invitation(&self, ctx: &Context<'_>, id: ID) -> ApiResult<InvitationPayload> {
-        let viewer = require(ctx).await?;
-        let existing = find(ctx, viewer.account_id, &id).await?;
+        let (viewer, reach) = require(ctx).await?;
+        let existing = find(ctx, viewer.account_id, &reach, &id).await?;
         let revoked = super::transition(
             ctx.db(),
             existing.id,
@@ -287,16 +343,19 @@ impl InvitationSubscription {
         &self,
         ctx: &Context<'_>,
     ) -> async_graphql::Result<impl Stream<Item = Invitation>> {
-        let viewer = require(ctx).await?;
+        let (viewer, reach) = require(ctx).await?;
         let account_id = viewer.account_id;
         let events = ctx.state().events.subscribe();
-        Ok(futures_util::stream::unfold(
-            events,
-            move |mut events| async move {
+        let db = ctx.db().clone();
+        Ok(futures_util::stream::unfold(events, move |mut events| {
+            let (reach, db) = (reach.clone(), db.clone());
+            async move {
                 loop {
                     match events.recv().await {
                         Ok(Event::Invitation(i)) if i.account_id == account_id => {
-                            return Some((Invitation(i), events))
+                            if in_reach(&db, &reach, &i).await {
+                                return Some((Invitation(i), events));
+                            }
                         }
                         Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
                             continue
@@ -304,7 +363,21 @@ impl InvitationSubscription {
                         Err(tokio::sync::broadcast::error::RecvError::Closed) => return None,
                     }
                 }
-            },
-        ))
+            }
+        }))
+    }
+}
+
+/// Whether an announced invitation is one the subscriber may see.
+async fn in_reach(db: &sea_orm::DatabaseConnection, reach: &Reach, i: &invitation::Model) -> bool {
+    match (&reach.staff, i.kind) {
+        (_, invitation::Kind::PortalActivation) => reach.portal,
+        (StaffReach::All, _) => true,
+        (StaffReach::None, _) => false,
+        (StaffReach::Groups(_), _) => invitation::Entity::find_by_id(i.id)
+            .filter(reach.condition())
+            .one(db)
+            .await
+            .is_ok_and(|found| found.is_some()),
     }
 }

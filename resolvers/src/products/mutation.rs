@@ -2,7 +2,9 @@ use async_graphql::{Context, InputObject, Object, SimpleObject, ID};
 use chrono::Utc;
 use roster_entities::{product, product_feature, user_feature};
 use sea_orm::{
-    sea_query::OnConflict, ActiveModelTrait, EntityTrait, IntoActiveModel, Set, TransactionTrait,
+    sea_query::{Expr, OnConflict},
+    ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, Set,
+    TransactionTrait,
 };
 use uuid::Uuid;
 
@@ -221,17 +223,33 @@ impl ProductMutation {
             if let Some(e) = seats_error(seats) {
                 return failed(e);
             }
-            if seats < existing.seats_used {
-                return failed(UserError::new(
-                    "seats",
-                    UserErrorCode::Invalid,
-                    format!("{} seats are in use; free some first", existing.seats_used),
-                ));
-            }
-            row.seats = Set(seats);
         }
         row.updated_at = Set(Utc::now());
         let txn = db.begin().await?;
+        if let Some(seats) = input.seats {
+            // Checked by the write itself: a count read before it could be
+            // stale by the time it lands (parallel assignments).
+            let set = product::Entity::update_many()
+                .col_expr(product::Column::Seats, Expr::value(seats))
+                .filter(product::Column::Id.eq(id))
+                .filter(product::Column::AccountId.eq(viewer.account_id))
+                .filter(product::Column::SeatsUsed.lte(seats))
+                .exec(&txn)
+                .await?;
+            if set.rows_affected == 0 {
+                txn.rollback().await?;
+                let used = product::Entity::find_by_id(id)
+                    .in_account(viewer.account_id)
+                    .one(db)
+                    .await?
+                    .map_or(existing.seats_used, |p| p.seats_used);
+                return failed(UserError::new(
+                    "seats",
+                    UserErrorCode::Invalid,
+                    format!("{used} seats are in use; free some first"),
+                ));
+            }
+        }
         let product = row.update(&txn).await?;
         activity::commit(
             txn,

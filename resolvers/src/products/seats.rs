@@ -1,19 +1,23 @@
-//! Taking and freeing seats. Taking is one conditional UPDATE per product
+//! Taking and freeing seats. A product's `seats_used` changes only by the
+//! number of holder rows the same transaction inserted or deleted (counted
+//! by the database, not by a read before the write), so parallel requests
+//! cannot make it drift from the holders. Taking is a conditional UPDATE
 //! (`seats_used + n <= seats`), so concurrent assignments can never exceed
 //! a product's seats on any database; a shortage anywhere undoes the whole
 //! operation (the caller rolls its transaction back).
-
-use std::collections::{HashMap, HashSet};
 
 use chrono::Utc;
 use roster_entities::{product, user_product};
 use sea_orm::{
     sea_query::{Expr, OnConflict},
-    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set,
+    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, Set,
 };
 use uuid::Uuid;
 
 use crate::error::ApiError;
+
+/// Users per statement (within SQLite's parameter limit).
+const CHUNK: usize = 5_000;
 
 /// Not enough free seats of a product.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -33,8 +37,8 @@ impl Shortage {
 }
 
 /// Gives every user of `users` a seat of every product of `products`
-/// (users holding one already keep it). On a shortage nothing is written
-/// by this call, and the caller must roll back what it wrote before.
+/// (users holding one already keep it). On a shortage the caller must roll
+/// back its transaction: this call has inserted holders by then.
 pub async fn take(
     db: &impl ConnectionTrait,
     account_id: Uuid,
@@ -44,30 +48,38 @@ pub async fn take(
     if users.is_empty() || products.is_empty() {
         return Ok(Ok(0));
     }
-    // Who holds what already (only possible for existing users).
-    let mut held: HashMap<Uuid, HashSet<Uuid>> = HashMap::new();
-    for chunk in users.chunks(10_000) {
-        for row in user_product::Entity::find()
-            .filter(user_product::Column::ProductId.is_in(products.iter().map(|p| p.id)))
-            .filter(user_product::Column::UserId.is_in(chunk.iter().copied()))
-            .all(db)
-            .await?
-        {
-            held.entry(row.product_id).or_default().insert(row.user_id);
-        }
-    }
+    // One order of product row locks for every caller: no deadlocks.
+    let mut products: Vec<&product::Model> = products.iter().collect();
+    products.sort_by_key(|p| p.id);
     let mut taken = 0;
+    let now = Utc::now();
     for product in products {
-        let holders = held.get(&product.id);
-        let new: Vec<Uuid> = users
-            .iter()
-            .copied()
-            .filter(|u| holders.is_none_or(|h| !h.contains(u)))
-            .collect();
-        if new.is_empty() {
+        // Holders first: a user who holds the seat already, or is given it
+        // by a parallel request, inserts nothing and is not counted.
+        let mut inserted = 0u64;
+        for chunk in users.chunks(CHUNK) {
+            let rows = chunk.iter().map(|u| user_product::ActiveModel {
+                account_id: Set(account_id),
+                user_id: Set(*u),
+                product_id: Set(product.id),
+                assigned_at: Set(now),
+            });
+            inserted += user_product::Entity::insert_many(rows)
+                .on_conflict(
+                    OnConflict::columns([
+                        user_product::Column::UserId,
+                        user_product::Column::ProductId,
+                    ])
+                    .do_nothing()
+                    .to_owned(),
+                )
+                .exec_without_returning(db)
+                .await?;
+        }
+        if inserted == 0 {
             continue;
         }
-        let n = new.len() as i32;
+        let n = inserted as i32;
         let updated = product::Entity::update_many()
             .col_expr(
                 product::Column::SeatsUsed,
@@ -87,30 +99,10 @@ pub async fn take(
             return Ok(Err(Shortage {
                 product: product.name.clone(),
                 free,
-                wanted: new.len() as i64,
+                wanted: inserted as i64,
             }));
         }
-        let now = Utc::now();
-        for chunk in new.chunks(5_000) {
-            let rows = chunk.iter().map(|u| user_product::ActiveModel {
-                account_id: Set(account_id),
-                user_id: Set(*u),
-                product_id: Set(product.id),
-                assigned_at: Set(now),
-            });
-            user_product::Entity::insert_many(rows)
-                .on_conflict(
-                    OnConflict::columns([
-                        user_product::Column::UserId,
-                        user_product::Column::ProductId,
-                    ])
-                    .do_nothing()
-                    .to_owned(),
-                )
-                .exec_without_returning(db)
-                .await?;
-        }
-        taken += new.len();
+        taken += inserted as usize;
     }
     Ok(Ok(taken))
 }
@@ -122,31 +114,57 @@ pub async fn free(
     users: &[Uuid],
     products: Option<&[Uuid]>,
 ) -> Result<usize, ApiError> {
-    let mut select = user_product::Entity::find()
-        .filter(user_product::Column::AccountId.eq(account_id))
-        .filter(user_product::Column::UserId.is_in(users.iter().copied()));
-    if let Some(products) = products {
-        select = select.filter(user_product::Column::ProductId.is_in(products.iter().copied()));
+    if users.is_empty() {
+        return Ok(0);
     }
-    let rows = select.all(db).await?;
-    let mut per_product: HashMap<Uuid, i32> = HashMap::new();
-    for row in &rows {
-        *per_product.entry(row.product_id).or_default() += 1;
-    }
-    for (product_id, n) in &per_product {
+    let mut product_ids: Vec<Uuid> = match products {
+        Some(products) => products.to_vec(),
+        None => {
+            let mut ids = Vec::new();
+            for chunk in users.chunks(CHUNK) {
+                let held: Vec<Uuid> = user_product::Entity::find()
+                    .select_only()
+                    .column(user_product::Column::ProductId)
+                    .distinct()
+                    .filter(user_product::Column::AccountId.eq(account_id))
+                    .filter(user_product::Column::UserId.is_in(chunk.iter().copied()))
+                    .into_tuple()
+                    .all(db)
+                    .await?;
+                ids.extend(held);
+            }
+            ids
+        }
+    };
+    product_ids.sort();
+    product_ids.dedup();
+    let mut freed = 0;
+    for product_id in product_ids {
+        // What this statement deleted is what it frees: a parallel request
+        // that freed the same seat first leaves nothing to delete here.
+        let mut deleted = 0u64;
+        for chunk in users.chunks(CHUNK) {
+            deleted += user_product::Entity::delete_many()
+                .filter(user_product::Column::AccountId.eq(account_id))
+                .filter(user_product::Column::ProductId.eq(product_id))
+                .filter(user_product::Column::UserId.is_in(chunk.iter().copied()))
+                .exec(db)
+                .await?
+                .rows_affected;
+        }
+        if deleted == 0 {
+            continue;
+        }
         product::Entity::update_many()
             .col_expr(
                 product::Column::SeatsUsed,
-                Expr::col(product::Column::SeatsUsed).sub(*n),
+                Expr::col(product::Column::SeatsUsed).sub(deleted as i32),
             )
-            .filter(product::Column::Id.eq(*product_id))
+            .filter(product::Column::Id.eq(product_id))
+            .filter(product::Column::AccountId.eq(account_id))
             .exec(db)
             .await?;
-        user_product::Entity::delete_many()
-            .filter(user_product::Column::ProductId.eq(*product_id))
-            .filter(user_product::Column::UserId.is_in(users.iter().copied()))
-            .exec(db)
-            .await?;
+        freed += deleted as usize;
     }
-    Ok(rows.len())
+    Ok(freed)
 }

@@ -14,8 +14,8 @@ use roster_entities::{
     user::{self, Role, Status},
 };
 use sea_orm::{
-    sea_query::Expr, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
-    QuerySelect, Set, TransactionTrait,
+    ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect, Set,
+    TransactionTrait,
 };
 use uuid::Uuid;
 
@@ -185,14 +185,7 @@ pub async fn add_users(
 
     let txn = db.begin().await?;
     // One writer of users per account at a time (extensions, the limit).
-    account::Entity::update_many()
-        .col_expr(
-            account::Column::UpdatedAt,
-            Expr::col(account::Column::UpdatedAt).into(),
-        )
-        .filter(account::Column::Id.eq(viewer.account_id))
-        .exec(&txn)
-        .await?;
+    crate::locks::account(&txn, viewer.account_id).await?;
     let count = user::Entity::find()
         .in_account(viewer.account_id)
         .count(&txn)

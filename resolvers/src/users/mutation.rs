@@ -308,6 +308,16 @@ impl UserMutation {
         let txn = db.begin().await?;
         rules::keep_a_super_admin(&txn, &target).await?;
         seats::free(&txn, viewer.account_id, &[target.id], None).await?;
+        crate::erasure::erase(
+            &txn,
+            &crate::erasure::Person {
+                account_id: viewer.account_id,
+                id: target.id,
+                emails: vec![target.email.clone()],
+                name: format!("{} {}", target.first_name, target.last_name),
+            },
+        )
+        .await?;
         user::Entity::delete_many()
             .filter(user::Column::Id.eq(target.id))
             .filter(user::Column::AccountId.eq(viewer.account_id))
@@ -321,7 +331,7 @@ impl UserMutation {
                 "user.delete",
                 "User",
                 target.id,
-                target.email.clone(),
+                crate::erasure::ERASED,
             )],
         )
         .await?;
