@@ -7,7 +7,7 @@
 use proptest::prelude::*;
 use roster_resolvers::{
     imports::csv_file,
-    node::{GlobalId, NodeKind},
+    kernel::ids::{GlobalId, NodeKind},
     users::parse,
 };
 

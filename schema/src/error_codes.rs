@@ -1,6 +1,6 @@
 //! Shapes every response (HTTP and WebSocket) the way the GraphQL spec and
 //! clients expect:
-//! - each error gets its `extensions.code` (via `roster_resolvers::error::classify`);
+//! - each error gets its `extensions.code` (via `roster_resolvers::kernel::error::classify`);
 //! - a failed field is `null` in `data`, and when its type is non-null the
 //!   null moves up to the nearest nullable parent (spec §6.4.4 "Handling Field
 //!   Errors"). async-graphql 7 leaves a failed field out of its parent object
@@ -26,7 +26,7 @@ use async_graphql::{
     ValidationResult, Value,
 };
 use futures_util::{stream::BoxStream, StreamExt};
-use roster_resolvers::{error::classify, RequestContext};
+use roster_resolvers::{kernel::error::classify, RequestContext};
 
 pub struct ErrorCodes;
 
@@ -242,7 +242,7 @@ impl Extension for ResponseShaper {
                 .into_iter()
                 .map(|err| {
                     // `classify` codes async-graphql's limits LIMIT_EXCEEDED.
-                    if roster_resolvers::error::LIMIT_MESSAGES
+                    if roster_resolvers::kernel::error::LIMIT_MESSAGES
                         .iter()
                         .any(|m| err.message.contains(m))
                     {

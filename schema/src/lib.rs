@@ -8,11 +8,13 @@ pub mod cost;
 mod document_cache;
 mod error_codes;
 pub mod limits;
+mod node;
+
+use node::NodeQuery;
 
 use async_graphql::{MergedObject, MergedSubscription, Schema, SchemaBuilder};
 use roster_resolvers::{
     activity::{ActivityQuery, ActivitySubscription},
-    auth::{AuthMutation, AuthQuery},
     companies::{CompanyMutation, CompanyQuery},
     contacts::{ContactMutation, ContactQuery},
     custom_fields::{CustomFieldMutation, CustomFieldQuery},
@@ -30,8 +32,8 @@ use roster_resolvers::{
         AcceptInvitationMutation, EmailTemplateMutation, EmailTemplateQuery, InvitationMutation,
         InvitationQuery, InvitationSubscription,
     },
+    kernel::auth::{AuthMutation, AuthQuery},
     managers::ManagerMutation,
-    node::NodeQuery,
     portal::{PortalAuthMutation, PortalQuery, PortalSettingsMutation},
     products::{ProductMutation, ProductQuery},
     roles::{CustomRoleMutation, CustomRoleQuery},

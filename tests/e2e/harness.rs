@@ -488,7 +488,7 @@ impl TestServer {
     pub async fn staff(&self, role: &str, email: &str) -> Client {
         let db = self.db.connect().await;
         let backend = db.get_database_backend();
-        let hash = roster_resolvers::auth::password::hash(ADMIN_PASSWORD).expect("hash");
+        let hash = roster_resolvers::kernel::auth::password::hash(ADMIN_PASSWORD).expect("hash");
         let now = chrono::Utc::now();
         let account: uuid::Uuid = db
             .query_one(sea_orm::Statement::from_sql_and_values(

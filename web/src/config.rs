@@ -159,8 +159,8 @@ pub struct Settings {
 
 impl Settings {
     /// The rate limits in force.
-    pub fn limits(&self) -> roster_resolvers::throttle::Limits {
-        let mut limits = roster_resolvers::throttle::Limits::default();
+    pub fn limits(&self) -> roster_resolvers::kernel::throttle::Limits {
+        let mut limits = roster_resolvers::kernel::throttle::Limits::default();
         limits.login_per_email.limit = self.login_limit_per_email;
         limits.login_per_address.limit = self.login_limit_per_address;
         limits.requests_per_token.limit = self.request_limit_per_token;

@@ -12,7 +12,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use crate::{auth::password, error::UserError, validation};
+use crate::{kernel::auth::password, kernel::error::UserError, kernel::validation};
 
 pub struct BootstrapRequest {
     pub account_name: String,
@@ -51,8 +51,8 @@ impl From<sea_orm::DbErr> for BootstrapError {
     }
 }
 
-impl From<crate::error::ApiError> for BootstrapError {
-    fn from(err: crate::error::ApiError) -> Self {
+impl From<crate::kernel::error::ApiError> for BootstrapError {
+    fn from(err: crate::kernel::error::ApiError) -> Self {
         BootstrapError::Internal(err.to_string())
     }
 }

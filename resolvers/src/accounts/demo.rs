@@ -7,7 +7,7 @@ use roster_entities::{customer, user};
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
 use uuid::Uuid;
 
-use crate::validation;
+use crate::kernel::validation;
 
 const STAFF: &[(&str, &str, &str, user::Role, user::Status)] = &[
     (

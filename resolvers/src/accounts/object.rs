@@ -2,7 +2,7 @@ use async_graphql::{Object, ID};
 use chrono::{DateTime, Utc};
 use roster_entities::account;
 
-use crate::node::GlobalId;
+use crate::kernel::ids::GlobalId;
 
 /// An account: the organisation whose people Roster manages. Nothing is
 /// shared between accounts.

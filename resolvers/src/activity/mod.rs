@@ -17,7 +17,9 @@ use roster_entities::{activity, user};
 use sea_orm::{ConnectionTrait, EntityTrait, Set};
 use uuid::Uuid;
 
-use crate::{auth::Viewer, context::AppState, error::ApiError, events::Event};
+use crate::{
+    kernel::auth::Viewer, kernel::context::AppState, kernel::error::ApiError, kernel::events::Event,
+};
 
 /// What happened, to what.
 #[derive(Clone, Debug)]
@@ -185,8 +187,8 @@ pub async fn note(
     id: Option<Uuid>,
     name: impl Into<String>,
 ) {
-    use crate::context::ContextExt;
-    let Ok(viewer) = crate::auth::viewer(ctx) else {
+    use crate::kernel::context::ContextExt;
+    let Ok(viewer) = crate::kernel::auth::viewer(ctx) else {
         return;
     };
     let entry = Entry {

@@ -3,8 +3,8 @@ use chrono::{DateTime, Utc};
 use roster_entities::activity;
 
 use crate::{
-    error::{ApiError, ApiResult},
-    node::{GlobalId, NodeKind},
+    kernel::error::{ApiError, ApiResult},
+    kernel::ids::{GlobalId, NodeKind},
     users::User,
 };
 
@@ -34,7 +34,7 @@ impl Activity {
         let Some(id) = self.0.actor_id else {
             return Ok(None);
         };
-        let user = crate::loaders::of(ctx)
+        let user = crate::kernel::loaders::of(ctx)
             .users
             .load_one((self.0.account_id, id))
             .await

@@ -7,13 +7,13 @@ use uuid::Uuid;
 
 use super::Activity;
 use crate::{
-    context::ContextExt,
-    error::ApiResult,
-    events::Event,
+    kernel::context::ContextExt,
+    kernel::error::ApiResult,
+    kernel::events::Event,
+    kernel::ids::{GlobalId, NodeKind},
+    kernel::pagination::{self, Page, PageArgs, Sort, SortValue},
+    kernel::scope::Scoped,
     managers::{self, ManagerPermission},
-    node::{GlobalId, NodeKind},
-    pagination::{self, Page, PageArgs, Sort, SortValue},
-    scope::Scoped,
 };
 
 /// Filters of the activity history; all given filters must match.
@@ -93,7 +93,7 @@ impl ActivityQuery {
     /// The account's activity history, newest first (`reverse: true` for
     /// oldest first). Needs the Create reports permission.
     #[allow(clippy::too_many_arguments)]
-    #[graphql(complexity = "crate::pagination::cost(first, last, child_complexity)")]
+    #[graphql(complexity = "crate::kernel::pagination::cost(first, last, child_complexity)")]
     async fn activity(
         &self,
         ctx: &Context<'_>,
@@ -104,7 +104,7 @@ impl ActivityQuery {
         filter: Option<ActivityFilter>,
         #[graphql(default)] reverse: bool,
     ) -> ApiResult<Page<Activity>> {
-        let viewer = crate::auth::viewer(ctx)?;
+        let viewer = crate::kernel::auth::viewer(ctx)?;
         let scope = managers::scope(ctx.db(), viewer, ManagerPermission::CreateReports).await?;
         let mut select = activity::Entity::find()
             .in_account(viewer.account_id)
@@ -141,7 +141,7 @@ impl ActivitySubscription {
         ctx: &Context<'_>,
         filter: Option<ActivityFilter>,
     ) -> async_graphql::Result<impl Stream<Item = Activity>> {
-        let viewer = crate::auth::viewer(ctx)?;
+        let viewer = crate::kernel::auth::viewer(ctx)?;
         let state = ctx.state().clone();
         let scope = managers::scope(&state.db, viewer, ManagerPermission::CreateReports).await?;
         let account_id = viewer.account_id;

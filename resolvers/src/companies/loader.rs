@@ -4,7 +4,7 @@ use async_graphql::dataloader::Loader;
 use roster_entities::{company_service, service};
 use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder};
 
-use crate::loaders::Key;
+use crate::kernel::loaders::Key;
 
 /// The services each company has access to, by name.
 pub struct CompanyServicesLoader {

@@ -15,7 +15,7 @@ use roster_entities::company;
 use sea_orm::{ConnectionTrait, EntityTrait};
 use uuid::Uuid;
 
-use crate::{error::ApiError, scope::Scoped};
+use crate::{kernel::error::ApiError, kernel::scope::Scoped};
 
 /// The company `id` of `account_id`, or NOT_FOUND (also for other accounts).
 pub async fn find(

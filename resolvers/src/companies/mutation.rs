@@ -9,12 +9,13 @@ use uuid::Uuid;
 
 use super::Company;
 use crate::{
-    context::ContextExt,
-    error::{is_unique_violation, ApiError, ApiResult, UserError, UserErrorCode},
-    node::{GlobalId, NodeKind},
-    permissions::{self, Permission},
-    scope::name_taken,
-    services, validation,
+    kernel::context::ContextExt,
+    kernel::error::{is_unique_violation, ApiError, ApiResult, UserError, UserErrorCode},
+    kernel::ids::{GlobalId, NodeKind},
+    kernel::permissions::{self, Permission},
+    kernel::scope::name_taken,
+    kernel::validation,
+    services,
 };
 
 const NAME_MAX: usize = 255;

@@ -7,9 +7,9 @@ use crate::{
         nested::{self, Parent},
         Customer,
     },
-    error::{ApiError, ApiResult},
-    node::GlobalId,
-    pagination::{Page, PageArgs},
+    kernel::error::{ApiError, ApiResult},
+    kernel::ids::GlobalId,
+    kernel::pagination::{Page, PageArgs},
     services::Service,
 };
 
@@ -32,7 +32,7 @@ impl Company {
 
     /// Services the company has access to, by name.
     async fn services(&self, ctx: &Context<'_>) -> ApiResult<Vec<Service>> {
-        let services = crate::loaders::of(ctx)
+        let services = crate::kernel::loaders::of(ctx)
             .company_services
             .load_one((self.0.account_id, self.0.id))
             .await
@@ -42,7 +42,7 @@ impl Company {
     }
 
     /// The company's customers, by name.
-    #[graphql(complexity = "crate::pagination::cost(first, last, child_complexity)")]
+    #[graphql(complexity = "crate::kernel::pagination::cost(first, last, child_complexity)")]
     async fn employees(
         &self,
         ctx: &Context<'_>,

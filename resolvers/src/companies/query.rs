@@ -4,13 +4,13 @@ use sea_orm::{EntityTrait, QueryFilter};
 
 use super::Company;
 use crate::{
-    context::ContextExt,
     customers::nested::{self, Parent},
-    error::ApiResult,
-    node::{GlobalId, NodeKind},
-    pagination::{self, Page, PageArgs, Sort, SortValue},
-    permissions::{self, Permission},
-    scope::Scoped,
+    kernel::context::ContextExt,
+    kernel::error::ApiResult,
+    kernel::ids::{GlobalId, NodeKind},
+    kernel::pagination::{self, Page, PageArgs, Sort, SortValue},
+    kernel::permissions::{self, Permission},
+    kernel::scope::Scoped,
 };
 
 /// Orders of the `companies` connection.
@@ -52,7 +52,7 @@ pub struct CompanyQuery;
 impl CompanyQuery {
     /// The account's companies, filtered by a keyword in their name.
     #[allow(clippy::too_many_arguments)]
-    #[graphql(complexity = "crate::pagination::cost(first, last, child_complexity)")]
+    #[graphql(complexity = "crate::kernel::pagination::cost(first, last, child_complexity)")]
     async fn companies(
         &self,
         ctx: &Context<'_>,
@@ -82,7 +82,10 @@ impl CompanyQuery {
             .edges
             .iter()
             .map(|e| ((e.node.0.account_id, e.node.0.id), e.node.0.clone()));
-        crate::loaders::of(ctx).companies.feed_many(rows).await;
+        crate::kernel::loaders::of(ctx)
+            .companies
+            .feed_many(rows)
+            .await;
         let parents = page
             .edges
             .iter()

@@ -4,7 +4,7 @@ use async_graphql::dataloader::Loader;
 use roster_entities::{company, contact_company, contact_method};
 use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder};
 
-use crate::loaders::Key;
+use crate::kernel::loaders::Key;
 
 /// Each contact's methods: the primary one first, then in the order added.
 pub struct ContactMethodsLoader {

@@ -5,8 +5,8 @@ use phonenumber::Mode;
 use roster_entities::contact_method::MethodKind;
 
 use crate::{
-    error::{UserError, UserErrorCode},
-    validation,
+    kernel::error::{UserError, UserErrorCode},
+    kernel::validation,
 };
 
 /// Longest stored value.

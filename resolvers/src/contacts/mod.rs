@@ -19,7 +19,7 @@ use roster_entities::contact;
 use sea_orm::{ConnectionTrait, EntityTrait};
 use uuid::Uuid;
 
-use crate::{error::ApiError, scope::Scoped};
+use crate::{kernel::error::ApiError, kernel::scope::Scoped};
 
 /// Most contact methods one contact may have.
 pub const METHODS_MAX: usize = 50;

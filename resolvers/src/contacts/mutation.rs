@@ -15,13 +15,13 @@ use uuid::Uuid;
 
 use super::{methods, Contact, ContactMethod, ContactMethodKind, METHODS_MAX, NAME_MAX};
 use crate::{
-    auth::Viewer,
-    context::ContextExt,
-    error::{ApiError, ApiResult, UserError, UserErrorCode},
-    node::{GlobalId, NodeKind},
-    permissions::{self, Permission},
-    scope::Scoped,
-    validation,
+    kernel::auth::Viewer,
+    kernel::context::ContextExt,
+    kernel::error::{ApiError, ApiResult, UserError, UserErrorCode},
+    kernel::ids::{GlobalId, NodeKind},
+    kernel::permissions::{self, Permission},
+    kernel::scope::Scoped,
+    kernel::validation,
 };
 
 /// A new contact method.
@@ -344,7 +344,7 @@ impl ContactMutation {
         ctx: &Context<'_>,
         input: UpdateContactInput,
     ) -> ApiResult<ContactPayload> {
-        let viewer = crate::auth::viewer(ctx)?;
+        let viewer = crate::kernel::auth::viewer(ctx)?;
         let db = ctx.db();
         let id = GlobalId::expect(&input.id, NodeKind::Contact)?;
         let existing = super::find(db, viewer.account_id, id).await?;
@@ -450,7 +450,7 @@ impl ContactMutation {
         ctx: &Context<'_>,
         input: AddContactMethodInput,
     ) -> ApiResult<ContactMethodPayload> {
-        let viewer = crate::auth::viewer(ctx)?;
+        let viewer = crate::kernel::auth::viewer(ctx)?;
         let db = ctx.db();
         let contact_id = GlobalId::expect(&input.contact_id, NodeKind::Contact)?;
         let contact = super::find(db, viewer.account_id, contact_id).await?;
@@ -503,7 +503,7 @@ impl ContactMutation {
         ctx: &Context<'_>,
         input: UpdateContactMethodInput,
     ) -> ApiResult<ContactMethodPayload> {
-        let viewer = crate::auth::viewer(ctx)?;
+        let viewer = crate::kernel::auth::viewer(ctx)?;
         let db = ctx.db();
         let (method, contact) = method_in_account(ctx, viewer.account_id, &input.id).await?;
         if method.is_primary && !is_own(viewer, &contact) {
@@ -538,7 +538,7 @@ impl ContactMutation {
                 .col_expr(user::Column::Email, Expr::value(value.clone()))
                 .col_expr(
                     user::Column::EmailKey,
-                    Expr::value(crate::validation::email_key(&value)),
+                    Expr::value(crate::kernel::validation::email_key(&value)),
                 )
                 .col_expr(user::Column::UpdatedAt, Expr::value(Utc::now()))
                 .filter(user::Column::Id.eq(user_id))
@@ -547,7 +547,7 @@ impl ContactMutation {
                 .await;
             match moved {
                 Ok(_) => {}
-                Err(err) if crate::error::is_unique_violation(&err) => {
+                Err(err) if crate::kernel::error::is_unique_violation(&err) => {
                     txn.rollback().await?;
                     return fail(UserError::new(
                         "value",
@@ -576,7 +576,7 @@ impl ContactMutation {
         ctx: &Context<'_>,
         input: DeleteContactMethodInput,
     ) -> ApiResult<DeleteContactMethodPayload> {
-        let viewer = crate::auth::viewer(ctx)?;
+        let viewer = crate::kernel::auth::viewer(ctx)?;
         let (method, contact) = method_in_account(ctx, viewer.account_id, &input.id).await?;
         may_edit_methods(viewer, &contact)?;
         if method.is_primary {

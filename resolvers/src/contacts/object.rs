@@ -4,8 +4,8 @@ use roster_entities::{contact, contact_method};
 
 use crate::{
     companies::Company,
-    error::{ApiError, ApiResult},
-    node::GlobalId,
+    kernel::error::{ApiError, ApiResult},
+    kernel::ids::GlobalId,
     users::User,
 };
 
@@ -78,7 +78,7 @@ impl Contact {
         let Some(user_id) = self.0.user_id else {
             return Ok(None);
         };
-        let user = crate::loaders::of(ctx)
+        let user = crate::kernel::loaders::of(ctx)
             .users
             .load_one((self.0.account_id, user_id))
             .await
@@ -89,7 +89,7 @@ impl Contact {
     /// How to reach the contact: a user's primary email first, then in the
     /// order added.
     async fn methods(&self, ctx: &Context<'_>) -> ApiResult<Vec<ContactMethod>> {
-        let rows = crate::loaders::of(ctx)
+        let rows = crate::kernel::loaders::of(ctx)
             .contact_methods
             .load_one((self.0.account_id, self.0.id))
             .await
@@ -100,7 +100,7 @@ impl Contact {
 
     /// Companies the contact has access to, by name.
     async fn companies(&self, ctx: &Context<'_>) -> ApiResult<Vec<Company>> {
-        let rows = crate::loaders::of(ctx)
+        let rows = crate::kernel::loaders::of(ctx)
             .contact_companies
             .load_one((self.0.account_id, self.0.id))
             .await

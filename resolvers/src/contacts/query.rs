@@ -5,12 +5,12 @@ use uuid::Uuid;
 
 use super::Contact;
 use crate::{
-    context::ContextExt,
-    error::{ApiError, ApiResult},
-    node::{GlobalId, NodeKind},
-    pagination::{self, Page, PageArgs, Sort, SortValue},
-    permissions::{self, Permission},
-    scope::Scoped,
+    kernel::context::ContextExt,
+    kernel::error::{ApiError, ApiResult},
+    kernel::ids::{GlobalId, NodeKind},
+    kernel::pagination::{self, Page, PageArgs, Sort, SortValue},
+    kernel::permissions::{self, Permission},
+    kernel::scope::Scoped,
 };
 
 /// Orders of the `contacts` connection.
@@ -51,7 +51,7 @@ pub struct ContactQuery;
 impl ContactQuery {
     /// The account's contacts, staff users included.
     #[allow(clippy::too_many_arguments)]
-    #[graphql(complexity = "crate::pagination::cost(first, last, child_complexity)")]
+    #[graphql(complexity = "crate::kernel::pagination::cost(first, last, child_complexity)")]
     async fn contacts(
         &self,
         ctx: &Context<'_>,
@@ -121,13 +121,13 @@ impl ContactQuery {
 /// Loads the page's methods, companies and users in one batch each, when
 /// the query selects them.
 async fn prime(ctx: &Context<'_>, page: &Page<Contact>) -> Result<(), ApiError> {
-    let selects = |name: &str| crate::pagination::node_selects(ctx, name);
+    let selects = |name: &str| crate::kernel::pagination::node_selects(ctx, name);
     let keys: Vec<(Uuid, Uuid)> = page
         .edges
         .iter()
         .map(|e| (e.node.0.account_id, e.node.0.id))
         .collect();
-    let loaders = crate::loaders::of(ctx);
+    let loaders = crate::kernel::loaders::of(ctx);
     if selects("methods") {
         loaders
             .contact_methods

@@ -15,7 +15,7 @@ use roster_entities::custom_field::{self, Kind};
 use sea_orm::{ConnectionTrait, EntityTrait};
 use uuid::Uuid;
 
-use crate::{error::ApiError, scope::Scoped};
+use crate::{kernel::error::ApiError, kernel::scope::Scoped};
 
 /// Longest TEXT value and longest choice.
 pub const TEXT_MAX: usize = 255;

@@ -12,12 +12,12 @@ use uuid::Uuid;
 
 use super::{CustomField, CustomFieldKind, MAX_FIELDS, TEXT_MAX};
 use crate::{
-    context::ContextExt,
-    error::{is_unique_violation, ApiError, ApiResult, UserError, UserErrorCode},
-    node::{GlobalId, NodeKind},
-    permissions::{self, Permission},
-    scope::{name_taken, Scoped},
-    validation,
+    kernel::context::ContextExt,
+    kernel::error::{is_unique_violation, ApiError, ApiResult, UserError, UserErrorCode},
+    kernel::ids::{GlobalId, NodeKind},
+    kernel::permissions::{self, Permission},
+    kernel::scope::{name_taken, Scoped},
+    kernel::validation,
 };
 
 /// Input of `createCustomField`.

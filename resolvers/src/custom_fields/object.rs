@@ -2,7 +2,7 @@ use async_graphql::{Enum, Object, SimpleObject, ID};
 use chrono::{DateTime, Utc};
 use roster_entities::custom_field;
 
-use crate::node::GlobalId;
+use crate::kernel::ids::GlobalId;
 
 /// What a custom field holds.
 #[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]

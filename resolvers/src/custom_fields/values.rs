@@ -12,10 +12,10 @@ use sea_orm::{
 use uuid::Uuid;
 
 use crate::{
-    error::{ApiError, UserError, UserErrorCode},
-    loaders::Key,
-    node::{GlobalId, NodeKind},
-    scope::Scoped,
+    kernel::error::{ApiError, UserError, UserErrorCode},
+    kernel::ids::{GlobalId, NodeKind},
+    kernel::loaders::Key,
+    kernel::scope::Scoped,
 };
 
 /// A value to set for a custom field.

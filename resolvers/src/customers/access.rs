@@ -13,11 +13,11 @@ use uuid::Uuid;
 
 use super::{mutation::ServiceAccessInput, rules, Customer, CustomerFilter, PortalAccessLevel};
 use crate::{
-    context::ContextExt,
-    error::{ApiError, ApiResult, UserError, UserErrorCode},
-    node::{GlobalId, NodeKind},
-    permissions::{self, Permission},
-    scope::Scoped,
+    kernel::context::ContextExt,
+    kernel::error::{ApiError, ApiResult, UserError, UserErrorCode},
+    kernel::ids::{GlobalId, NodeKind},
+    kernel::permissions::{self, Permission},
+    kernel::scope::Scoped,
     services,
 };
 

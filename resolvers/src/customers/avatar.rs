@@ -17,10 +17,10 @@ use sea_orm::{
 
 use super::Customer;
 use crate::{
-    context::ContextExt,
-    error::{ApiError, ApiResult, UserError, UserErrorCode},
-    node::{GlobalId, NodeKind},
-    permissions::{self, Permission},
+    kernel::context::ContextExt,
+    kernel::error::{ApiError, ApiResult, UserError, UserErrorCode},
+    kernel::ids::{GlobalId, NodeKind},
+    kernel::permissions::{self, Permission},
 };
 
 /// Largest image file accepted.

@@ -11,11 +11,11 @@ use sea_orm::{
 use uuid::Uuid;
 
 use crate::{
-    context::ContextExt,
     erasure,
-    error::{ApiResult, UserError},
-    node::{GlobalId, NodeKind},
-    permissions::{self, Permission},
+    kernel::context::ContextExt,
+    kernel::error::{ApiResult, UserError},
+    kernel::ids::{GlobalId, NodeKind},
+    kernel::permissions::{self, Permission},
 };
 
 /// Result of `deleteCustomer`.

@@ -5,7 +5,7 @@ use roster_entities::{customer_email, customer_service, service};
 use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder};
 use uuid::Uuid;
 
-use crate::loaders::Key;
+use crate::kernel::loaders::Key;
 
 /// Each customer's email aliases, in the order entered.
 pub struct CustomerAliasesLoader {

@@ -29,7 +29,7 @@ use roster_entities::customer;
 use sea_orm::{ConnectionTrait, EntityTrait};
 use uuid::Uuid;
 
-use crate::{error::ApiError, scope::Scoped};
+use crate::{kernel::error::ApiError, kernel::scope::Scoped};
 
 /// The customer `id` of `account_id`, or NOT_FOUND (also for other accounts).
 pub async fn find(
@@ -66,7 +66,7 @@ impl From<&customer::Model> for PrimeRow {
 /// of customers (see `loaders`). The look-ahead is the connection field's.
 pub async fn prime(
     ctx: &async_graphql::Context<'_>,
-    page: &crate::pagination::Page<Customer>,
+    page: &crate::kernel::pagination::Page<Customer>,
 ) -> Result<(), ApiError> {
     let field = ctx.look_ahead();
     let nodes = vec![field.field("nodes"), field.field("edges").field("node")];
@@ -93,7 +93,7 @@ pub fn prime_rows<'a>(
             return Ok(());
         }
         let selects = |name: &str| nodes.iter().any(|n| n.field(name).exists());
-        let loaders = crate::loaders::of(ctx);
+        let loaders = crate::kernel::loaders::of(ctx);
         let keys: Vec<(Uuid, Uuid)> = rows.iter().map(|c| (c.account_id, c.id)).collect();
         // Independent loads run at once (each is one statement).
         let mut loads: Vec<futures_util::future::BoxFuture<'_, Result<(), ApiError>>> = Vec::new();

@@ -13,11 +13,11 @@ use super::{
     Customer, EmailFormat, PortalAccessLevel, ServiceAccessLevel,
 };
 use crate::{
-    context::ContextExt,
     custom_fields::values::{self as field_values, CustomFieldValueInput},
-    error::{is_unique_violation, ApiError, ApiResult, UserError, UserErrorCode},
-    node::{GlobalId, NodeKind},
-    permissions::{self, Permission},
+    kernel::context::ContextExt,
+    kernel::error::{is_unique_violation, ApiError, ApiResult, UserError, UserErrorCode},
+    kernel::ids::{GlobalId, NodeKind},
+    kernel::permissions::{self, Permission},
     services,
 };
 

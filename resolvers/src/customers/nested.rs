@@ -18,10 +18,10 @@ use uuid::Uuid;
 
 use super::{Customer, CustomerSortKey};
 use crate::{
-    context::ContextExt,
-    error::ApiError,
-    pagination::{self, ConnectionTotals, Page, PageArgs},
-    scope::Scoped,
+    kernel::context::ContextExt,
+    kernel::error::ApiError,
+    kernel::pagination::{self, ConnectionTotals, Page, PageArgs},
+    kernel::scope::Scoped,
 };
 
 /// Whose customers.
@@ -234,7 +234,7 @@ pub async fn connection(
         return Ok(page);
     }
     let size = pagination::first_page_size(args.first)?;
-    let loaders = crate::loaders::of(ctx);
+    let loaders = crate::kernel::loaders::of(ctx);
     let mut rows = loaders
         .customer_pages
         .load_one((account_id, parent, size))
@@ -332,7 +332,7 @@ pub async fn prime_under<'a>(
             }
         }
     }
-    let loaders = crate::loaders::of(ctx);
+    let loaders = crate::kernel::loaders::of(ctx);
     let mut rows = Vec::new();
     for size in sizes {
         let keys = parents.iter().map(|p| (account_id, *p, size));

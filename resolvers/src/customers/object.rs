@@ -5,8 +5,8 @@ use roster_entities::customer;
 use crate::{
     companies::Company,
     custom_fields::{CustomField, CustomFieldValue},
-    error::{ApiError, ApiResult},
-    node::GlobalId,
+    kernel::error::{ApiError, ApiResult},
+    kernel::ids::GlobalId,
     services::Service,
 };
 
@@ -92,7 +92,7 @@ impl Customer {
 
     /// Other addresses of the customer, also unique in the account.
     async fn email_aliases(&self, ctx: &Context<'_>) -> ApiResult<Vec<String>> {
-        Ok(crate::loaders::of(ctx)
+        Ok(crate::kernel::loaders::of(ctx)
             .customer_aliases
             .load_one(self.key())
             .await
@@ -105,7 +105,7 @@ impl Customer {
         let Some(company_id) = self.0.company_id else {
             return Ok(None);
         };
-        let company = crate::loaders::of(ctx)
+        let company = crate::kernel::loaders::of(ctx)
             .companies
             .load_one((self.0.account_id, company_id))
             .await
@@ -180,7 +180,7 @@ impl Customer {
     /// The customer's values for the account's custom fields, by field name
     /// (fields without a value are left out).
     async fn custom_fields(&self, ctx: &Context<'_>) -> ApiResult<Vec<CustomFieldValue>> {
-        let values = crate::loaders::of(ctx)
+        let values = crate::kernel::loaders::of(ctx)
             .customer_field_values
             .load_one(self.key())
             .await
@@ -197,7 +197,7 @@ impl Customer {
 
     /// Services the customer was given, by name.
     async fn service_access(&self, ctx: &Context<'_>) -> ApiResult<Vec<CustomerServiceAccess>> {
-        let grants = crate::loaders::of(ctx)
+        let grants = crate::kernel::loaders::of(ctx)
             .customer_service_access
             .load_one(self.key())
             .await

@@ -7,12 +7,12 @@ use uuid::Uuid;
 
 use super::{search, Customer, PortalAccessLevel};
 use crate::{
-    context::ContextExt,
-    error::ApiResult,
-    node::{GlobalId, NodeKind},
-    pagination::{self, Page, PageArgs, Sort, SortKeyFn, SortValue},
-    permissions::{self, Permission},
-    scope::Scoped,
+    kernel::context::ContextExt,
+    kernel::error::ApiResult,
+    kernel::ids::{GlobalId, NodeKind},
+    kernel::pagination::{self, Page, PageArgs, Sort, SortKeyFn, SortValue},
+    kernel::permissions::{self, Permission},
+    kernel::scope::Scoped,
 };
 
 /// Orders of the `customers` connection.
@@ -114,7 +114,7 @@ pub struct CustomerQuery;
 impl CustomerQuery {
     /// The account's customers.
     #[allow(clippy::too_many_arguments)]
-    #[graphql(complexity = "crate::pagination::cost(first, last, child_complexity)")]
+    #[graphql(complexity = "crate::kernel::pagination::cost(first, last, child_complexity)")]
     async fn customers(
         &self,
         ctx: &Context<'_>,
@@ -167,7 +167,9 @@ impl CustomerQuery {
             .column(customer_email::Column::CustomerId)
             .from(customer_email::Entity)
             .and_where(customer_email::Column::AccountId.eq(viewer.account_id))
-            .and_where(customer_email::Column::EmailKey.eq(crate::validation::email_key(&email)))
+            .and_where(
+                customer_email::Column::EmailKey.eq(crate::kernel::validation::email_key(&email)),
+            )
             .to_owned();
         let found = customer::Entity::find()
             .in_account(viewer.account_id)

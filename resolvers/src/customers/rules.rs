@@ -8,9 +8,9 @@ use uuid::Uuid;
 
 use super::validate::CleanCustomer;
 use crate::{
-    error::{ApiError, UserError, UserErrorCode},
-    node::{GlobalId, NodeKind},
-    scope::Scoped,
+    kernel::error::{ApiError, UserError, UserErrorCode},
+    kernel::ids::{GlobalId, NodeKind},
+    kernel::scope::Scoped,
 };
 
 /// Problems with the customer's addresses: used by another customer

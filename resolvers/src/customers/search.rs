@@ -10,7 +10,7 @@
 use sea_orm::{sea_query::Expr, sea_query::SimpleExpr, DbBackend, Value};
 use uuid::Uuid;
 
-use crate::pagination::like_pattern;
+use crate::kernel::pagination::like_pattern;
 
 /// The condition "`word` matches this customer" on a select of customers.
 pub fn matches(backend: DbBackend, account_id: Uuid, word: &str) -> SimpleExpr {

@@ -5,8 +5,8 @@
 use std::str::FromStr;
 
 use crate::{
-    error::{UserError, UserErrorCode},
-    validation,
+    kernel::error::{UserError, UserErrorCode},
+    kernel::validation,
 };
 
 /// Longest value of a short text field (seed 000: "String can be up to 255").

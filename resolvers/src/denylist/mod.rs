@@ -8,12 +8,12 @@ use sea_orm::{sea_query::OnConflict, ColumnTrait, EntityTrait, QueryFilter, Set}
 use uuid::Uuid;
 
 use crate::{
-    context::ContextExt,
-    error::{ApiError, ApiResult, UserError},
-    pagination::{self, Page, PageArgs, Sort, SortValue},
-    permissions::{self, Permission},
-    scope::Scoped,
-    validation,
+    kernel::context::ContextExt,
+    kernel::error::{ApiError, ApiResult, UserError},
+    kernel::pagination::{self, Page, PageArgs, Sort, SortValue},
+    kernel::permissions::{self, Permission},
+    kernel::scope::Scoped,
+    kernel::validation,
 };
 
 /// An address on the denylist.
@@ -55,7 +55,7 @@ pub struct DenylistQuery;
 #[Object]
 impl DenylistQuery {
     /// Addresses that cannot become customers, by address.
-    #[graphql(complexity = "crate::pagination::cost(first, last, child_complexity)")]
+    #[graphql(complexity = "crate::kernel::pagination::cost(first, last, child_complexity)")]
     async fn denylist(
         &self,
         ctx: &Context<'_>,

@@ -7,7 +7,7 @@ use async_graphql::{Context, Subscription};
 use chrono::{DateTime, Utc};
 use futures_util::Stream;
 
-use crate::{auth, error::ApiError};
+use crate::{kernel::auth, kernel::error::ApiError};
 
 #[derive(Default)]
 pub struct DiagnosticsSubscription;

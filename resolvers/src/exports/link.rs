@@ -9,10 +9,10 @@ use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 use uuid::Uuid;
 
 use crate::{
-    auth::token,
-    context::ContextExt,
-    error::{ApiError, ApiResult},
-    permissions::{self, Permission},
+    kernel::auth::token,
+    kernel::context::ContextExt,
+    kernel::error::{ApiError, ApiResult},
+    kernel::permissions::{self, Permission},
 };
 
 /// How long a download link works.

@@ -7,7 +7,7 @@ use sea_orm::{
     QuerySelect, RelationDef,
 };
 
-use crate::loaders::Key;
+use crate::kernel::loaders::Key;
 
 fn member_to_user() -> RelationDef {
     group_member::Entity::belongs_to(user::Entity)

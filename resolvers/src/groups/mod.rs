@@ -17,9 +17,9 @@ use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use uuid::Uuid;
 
 use crate::{
-    error::{ApiError, UserError, UserErrorCode},
-    node::{GlobalId, NodeKind},
-    scope::Scoped,
+    kernel::error::{ApiError, UserError, UserErrorCode},
+    kernel::ids::{GlobalId, NodeKind},
+    kernel::scope::Scoped,
 };
 
 /// The group `id` of `account_id`, or NOT_FOUND (also for other accounts).

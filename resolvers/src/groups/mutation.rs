@@ -14,13 +14,13 @@ use uuid::Uuid;
 use super::Group;
 use crate::{
     activity::{self, Entry},
-    auth::Viewer,
-    context::ContextExt,
-    error::{is_unique_violation, ApiError, ApiResult, UserError, UserErrorCode},
+    kernel::auth::Viewer,
+    kernel::context::ContextExt,
+    kernel::error::{is_unique_violation, ApiError, ApiResult, UserError, UserErrorCode},
+    kernel::ids::{GlobalId, NodeKind},
+    kernel::scope::name_taken,
+    kernel::validation,
     managers::{self, ManagerPermission},
-    node::{GlobalId, NodeKind},
-    scope::name_taken,
-    validation,
 };
 
 const NAME_MAX: usize = 255;
@@ -108,7 +108,7 @@ impl GroupMutation {
         ctx: &Context<'_>,
         input: CreateGroupInput,
     ) -> ApiResult<GroupPayload> {
-        let viewer = crate::auth::viewer(ctx)?;
+        let viewer = crate::kernel::auth::viewer(ctx)?;
         let scope = managers::scope(ctx.db(), viewer, ManagerPermission::AddDeleteGroups).await?;
         if scope.groups.is_some() {
             return Err(ApiError::Forbidden(
@@ -161,7 +161,7 @@ impl GroupMutation {
         ctx: &Context<'_>,
         input: UpdateGroupInput,
     ) -> ApiResult<GroupPayload> {
-        let viewer = crate::auth::viewer(ctx)?;
+        let viewer = crate::kernel::auth::viewer(ctx)?;
         let existing = managed(ctx, viewer, &input.id).await?;
         let name = match validation::required_text("name", &input.name, NAME_MAX) {
             Ok(n) => n,
@@ -201,7 +201,7 @@ impl GroupMutation {
         ctx: &Context<'_>,
         input: DeleteGroupInput,
     ) -> ApiResult<DeleteGroupPayload> {
-        let viewer = crate::auth::viewer(ctx)?;
+        let viewer = crate::kernel::auth::viewer(ctx)?;
         let existing = managed(ctx, viewer, &input.id).await?;
         let txn = ctx.db().begin().await?;
         group::Entity::delete_many()
@@ -233,7 +233,7 @@ impl GroupMutation {
         ctx: &Context<'_>,
         input: GroupMembersInput,
     ) -> ApiResult<GroupPayload> {
-        let viewer = crate::auth::viewer(ctx)?;
+        let viewer = crate::kernel::auth::viewer(ctx)?;
         let group = managed(ctx, viewer, &input.group_id).await?;
         let users = match users_of(ctx, viewer.account_id, &input.user_ids).await? {
             Ok(u) => u,
@@ -298,7 +298,7 @@ impl GroupMutation {
         ctx: &Context<'_>,
         input: GroupMembersInput,
     ) -> ApiResult<GroupPayload> {
-        let viewer = crate::auth::viewer(ctx)?;
+        let viewer = crate::kernel::auth::viewer(ctx)?;
         let group = managed(ctx, viewer, &input.group_id).await?;
         let users = match users_of(ctx, viewer.account_id, &input.user_ids).await? {
             Ok(u) => u,

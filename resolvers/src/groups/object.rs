@@ -3,9 +3,9 @@ use chrono::{DateTime, Utc};
 use roster_entities::group;
 
 use crate::{
-    error::{ApiError, ApiResult},
-    node::GlobalId,
-    pagination::{self, Page, PageArgs, SortValue},
+    kernel::error::{ApiError, ApiResult},
+    kernel::ids::GlobalId,
+    kernel::pagination::{self, Page, PageArgs, SortValue},
     users::User,
 };
 
@@ -25,7 +25,7 @@ impl Group {
     }
 
     /// The group's users, by email.
-    #[graphql(complexity = "crate::pagination::cost(first, last, child_complexity)")]
+    #[graphql(complexity = "crate::kernel::pagination::cost(first, last, child_complexity)")]
     async fn users(
         &self,
         ctx: &Context<'_>,
@@ -34,7 +34,7 @@ impl Group {
         last: Option<i32>,
         before: Option<String>,
     ) -> ApiResult<Page<User>> {
-        let members = crate::loaders::of(ctx)
+        let members = crate::kernel::loaders::of(ctx)
             .group_members
             .load_one((self.0.account_id, self.0.id))
             .await

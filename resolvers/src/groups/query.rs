@@ -4,12 +4,12 @@ use sea_orm::{EntityTrait, QueryFilter};
 
 use super::Group;
 use crate::{
-    context::ContextExt,
-    error::{ApiError, ApiResult},
-    node::{GlobalId, NodeKind},
-    pagination::{self, Page, PageArgs, Sort, SortValue},
-    permissions::{self, Permission},
-    scope::Scoped,
+    kernel::context::ContextExt,
+    kernel::error::{ApiError, ApiResult},
+    kernel::ids::{GlobalId, NodeKind},
+    kernel::pagination::{self, Page, PageArgs, Sort, SortValue},
+    kernel::permissions::{self, Permission},
+    kernel::scope::Scoped,
 };
 
 #[derive(Default)]
@@ -18,7 +18,7 @@ pub struct GroupQuery;
 #[Object]
 impl GroupQuery {
     /// The account's groups, by name.
-    #[graphql(complexity = "crate::pagination::cost(first, last, child_complexity)")]
+    #[graphql(complexity = "crate::kernel::pagination::cost(first, last, child_complexity)")]
     async fn groups(
         &self,
         ctx: &Context<'_>,
@@ -53,7 +53,7 @@ impl GroupQuery {
                 .edges
                 .iter()
                 .map(|e| (e.node.0.account_id, e.node.0.id));
-            crate::loaders::of(ctx)
+            crate::kernel::loaders::of(ctx)
                 .group_members
                 .load_many(keys)
                 .await

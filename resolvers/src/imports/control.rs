@@ -15,12 +15,12 @@ use super::{
     ImportJob, MAX_FILE_BYTES,
 };
 use crate::{
-    auth::Viewer,
-    context::ContextExt,
-    error::{ApiError, ApiResult, UserError, UserErrorCode},
-    events::Event,
-    node::{GlobalId, NodeKind},
-    permissions::{self, Permission},
+    kernel::auth::Viewer,
+    kernel::context::ContextExt,
+    kernel::error::{ApiError, ApiResult, UserError, UserErrorCode},
+    kernel::events::Event,
+    kernel::ids::{GlobalId, NodeKind},
+    kernel::permissions::{self, Permission},
     services,
 };
 
@@ -84,7 +84,7 @@ async fn store_file(
 }
 
 async fn owned_job(ctx: &Context<'_>, id: &ID) -> Result<(Uuid, import_job::Model), ApiError> {
-    let viewer = crate::auth::viewer(ctx)?;
+    let viewer = crate::kernel::auth::viewer(ctx)?;
     let id = GlobalId::expect(id, NodeKind::ImportJob)?;
     let job = super::find(ctx.db(), viewer.account_id, id).await?;
     super::authorize(ctx.db(), viewer, &job).await?;

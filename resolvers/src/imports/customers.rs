@@ -24,10 +24,10 @@ use super::{
     worker::{issue, Checked, Kind, RowCheck, Written},
 };
 use crate::{
-    bulk::{self, OnDuplicate},
-    context::AppState,
     customers::validate::{self, CleanCustomer, CustomerDraft},
-    error::{ApiError, UserErrorCode},
+    kernel::bulk::{self, OnDuplicate},
+    kernel::context::AppState,
+    kernel::error::{ApiError, UserErrorCode},
 };
 
 /// Addresses looked up per statement (within SQLite's 32,766 bound values).

@@ -22,7 +22,7 @@ use roster_entities::import_job;
 use sea_orm::{ConnectionTrait, EntityTrait};
 use uuid::Uuid;
 
-use crate::{error::ApiError, scope::Scoped};
+use crate::{kernel::error::ApiError, kernel::scope::Scoped};
 
 /// Largest file accepted.
 pub const MAX_FILE_BYTES: u64 = 256 * 1024 * 1024;
@@ -33,7 +33,7 @@ pub const MAX_ROWS: usize = 1_000_000;
 /// import permission, user imports the manager permission to add users.
 pub async fn authorize(
     db: &impl ConnectionTrait,
-    viewer: &crate::auth::Viewer,
+    viewer: &crate::kernel::auth::Viewer,
     job: &import_job::Model,
 ) -> Result<(), ApiError> {
     if job.kind == users::KIND {
@@ -45,7 +45,10 @@ pub async fn authorize(
         .await
         .map(drop)
     } else {
-        crate::permissions::authorize(viewer, crate::permissions::Permission::ImportCustomers)
+        crate::kernel::permissions::authorize(
+            viewer,
+            crate::kernel::permissions::Permission::ImportCustomers,
+        )
     }
 }
 

@@ -5,10 +5,10 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
 use super::options::StoredOptions;
 use crate::{
-    context::ContextExt,
-    error::{ApiResult, UserErrorCode},
-    node::GlobalId,
-    pagination::{self, Page, PageArgs, Sort, SortValue},
+    kernel::context::ContextExt,
+    kernel::error::{ApiResult, UserErrorCode},
+    kernel::ids::GlobalId,
+    kernel::pagination::{self, Page, PageArgs, Sort, SortValue},
 };
 
 /// Where an import job stands.
@@ -174,7 +174,7 @@ impl ImportJob {
 
     /// The result of each row, in file order (the "Confirm Results" list).
     #[allow(clippy::too_many_arguments)]
-    #[graphql(complexity = "crate::pagination::cost(first, last, child_complexity)")]
+    #[graphql(complexity = "crate::kernel::pagination::cost(first, last, child_complexity)")]
     async fn rows(
         &self,
         ctx: &Context<'_>,

@@ -7,13 +7,13 @@ use sea_orm::EntityTrait;
 
 use super::{ImportJob, ImportPhase};
 use crate::{
-    context::ContextExt,
-    error::ApiResult,
-    events::Event,
-    node::{GlobalId, NodeKind},
-    pagination::{self, Page, PageArgs, Sort, SortValue},
-    permissions::{self, Permission},
-    scope::Scoped,
+    kernel::context::ContextExt,
+    kernel::error::ApiResult,
+    kernel::events::Event,
+    kernel::ids::{GlobalId, NodeKind},
+    kernel::pagination::{self, Page, PageArgs, Sort, SortValue},
+    kernel::permissions::{self, Permission},
+    kernel::scope::Scoped,
 };
 
 #[derive(Default)]
@@ -23,7 +23,7 @@ pub struct ImportQuery;
 impl ImportQuery {
     /// One import job.
     async fn import_job(&self, ctx: &Context<'_>, id: ID) -> ApiResult<ImportJob> {
-        let viewer = crate::auth::viewer(ctx)?;
+        let viewer = crate::kernel::auth::viewer(ctx)?;
         let id = GlobalId::expect(&id, NodeKind::ImportJob)?;
         let job = super::find(ctx.db(), viewer.account_id, id).await?;
         super::authorize(ctx.db(), viewer, &job).await?;
@@ -31,7 +31,7 @@ impl ImportQuery {
     }
 
     /// The account's import jobs, newest first.
-    #[graphql(complexity = "crate::pagination::cost(first, last, child_complexity)")]
+    #[graphql(complexity = "crate::kernel::pagination::cost(first, last, child_complexity)")]
     async fn import_jobs(
         &self,
         ctx: &Context<'_>,
@@ -74,7 +74,7 @@ impl ImportSubscription {
         ctx: &Context<'_>,
         job_id: ID,
     ) -> async_graphql::Result<impl Stream<Item = ImportJob>> {
-        let viewer = crate::auth::viewer(ctx)?;
+        let viewer = crate::kernel::auth::viewer(ctx)?;
         let id = GlobalId::expect(&job_id, NodeKind::ImportJob)?;
         let state = ctx.state().clone();
         // Subscribe before reading, so no change falls between the two.

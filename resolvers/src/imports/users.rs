@@ -31,11 +31,11 @@ use super::{
 };
 use crate::{
     activity::{self, Entry},
-    bulk::{self, OnDuplicate},
-    context::{AppState, ContextExt},
-    error::{ApiError, ApiResult, UserError, UserErrorCode},
+    kernel::bulk::{self, OnDuplicate},
+    kernel::context::{AppState, ContextExt},
+    kernel::error::{ApiError, ApiResult, UserError, UserErrorCode},
+    kernel::validation,
     users::{extension, parse, UserRole, USERS_MAX},
-    validation,
 };
 
 /// `import_job.kind` of user imports.
@@ -305,7 +305,7 @@ impl Kind for Users {
         let options: StoredUserOptions =
             serde_json::from_str(&job.options).map_err(ApiError::internal)?;
         // The limit as `addUsers` holds it: under the account's lock.
-        crate::locks::account(txn, job.account_id).await?;
+        crate::kernel::locks::account(txn, job.account_id).await?;
         let count = user::Entity::find()
             .filter(user::Column::AccountId.eq(job.account_id))
             .count(txn)
@@ -398,7 +398,7 @@ impl Kind for Users {
             .collect();
         // Every batch checks the limit again under the account's lock:
         // users added by hand since the import started count too.
-        crate::locks::account(txn, job.account_id).await?;
+        crate::kernel::locks::account(txn, job.account_id).await?;
         let count = user::Entity::find()
             .filter(user::Column::AccountId.eq(job.account_id))
             .count(txn)
@@ -533,7 +533,7 @@ impl UserImportMutation {
         file: Upload,
         options: Option<UserImportOptions>,
     ) -> ApiResult<ImportJobPayload> {
-        let viewer = crate::auth::viewer(ctx)?;
+        let viewer = crate::kernel::auth::viewer(ctx)?;
         let options = options.unwrap_or_default();
         let role: Role = options.role.into();
         let prepared = crate::users::prepare(

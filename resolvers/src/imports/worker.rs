@@ -29,10 +29,10 @@ use super::{
     users::Users,
 };
 use crate::{
-    bulk::{self, OnDuplicate},
-    context::AppState,
-    error::{ApiError, UserErrorCode},
-    events::Event,
+    kernel::bulk::{self, OnDuplicate},
+    kernel::context::AppState,
+    kernel::error::{ApiError, UserErrorCode},
+    kernel::events::Event,
 };
 
 /// Rows validated per chunk (and per multi-row insert of results).

@@ -19,10 +19,10 @@ use sea_orm::{ConnectionTrait, EntityTrait};
 use uuid::Uuid;
 
 use crate::{
-    error::{ApiError, UserError},
-    pagination::Page,
-    scope::Scoped,
-    validation,
+    kernel::error::{ApiError, UserError},
+    kernel::pagination::Page,
+    kernel::scope::Scoped,
+    kernel::validation,
 };
 
 pub const TITLE_MAX: usize = 255;
@@ -64,9 +64,9 @@ pub async fn prime<N>(
 where
     N: async_graphql::OutputType,
 {
-    let selects = |name: &str| crate::pagination::node_selects(ctx, name);
+    let selects = |name: &str| crate::kernel::pagination::node_selects(ctx, name);
     let rows: Vec<&incident::Model> = page.edges.iter().map(|e| row(&e.node)).collect();
-    let loaders = crate::loaders::of(ctx);
+    let loaders = crate::kernel::loaders::of(ctx);
     if selects("service") {
         let keys = rows
             .iter()

@@ -8,10 +8,10 @@ use uuid::Uuid;
 
 use super::{Incident, IncidentStatus};
 use crate::{
-    context::ContextExt,
-    error::{ApiError, ApiResult, UserError, UserErrorCode},
-    node::{GlobalId, NodeKind},
-    permissions::{self, Permission},
+    kernel::context::ContextExt,
+    kernel::error::{ApiError, ApiResult, UserError, UserErrorCode},
+    kernel::ids::{GlobalId, NodeKind},
+    kernel::permissions::{self, Permission},
 };
 
 /// Input of `createIncident`.

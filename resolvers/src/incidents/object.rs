@@ -4,8 +4,8 @@ use roster_entities::{customer, incident, service};
 
 use crate::{
     customers::Customer,
-    error::{ApiError, ApiResult},
-    node::GlobalId,
+    kernel::error::{ApiError, ApiResult},
+    kernel::ids::GlobalId,
     portal::PortalService,
     services::Service,
 };
@@ -40,7 +40,7 @@ async fn requester(
     let Some(id) = row.customer_id else {
         return Ok(None);
     };
-    crate::loaders::of(ctx)
+    crate::kernel::loaders::of(ctx)
         .customers
         .load_one((row.account_id, id))
         .await
@@ -54,7 +54,7 @@ async fn service_of(
     let Some(id) = row.service_id else {
         return Ok(None);
     };
-    crate::loaders::of(ctx)
+    crate::kernel::loaders::of(ctx)
         .services
         .load_one((row.account_id, id))
         .await

@@ -14,10 +14,10 @@ use super::{
     IncidentStatus, PortalIncident,
 };
 use crate::{
-    context::ContextExt,
-    error::{ApiError, ApiResult, UserError, UserErrorCode},
-    node::{GlobalId, NodeKind},
-    pagination::{self, Page, PageArgs},
+    kernel::context::ContextExt,
+    kernel::error::{ApiError, ApiResult, UserError, UserErrorCode},
+    kernel::ids::{GlobalId, NodeKind},
+    kernel::pagination::{self, Page, PageArgs},
     portal::{self, PortalViewer},
 };
 
@@ -78,7 +78,7 @@ impl PortalIncidentQuery {
     /// The incidents the signed-in customer may see: their own, and with
     /// COMPANY_ADMIN access those of everyone in their company.
     #[allow(clippy::too_many_arguments)]
-    #[graphql(complexity = "crate::pagination::cost(first, last, child_complexity)")]
+    #[graphql(complexity = "crate::kernel::pagination::cost(first, last, child_complexity)")]
     async fn portal_incidents(
         &self,
         ctx: &Context<'_>,

@@ -5,12 +5,12 @@ use uuid::Uuid;
 
 use super::{Incident, IncidentStatus};
 use crate::{
-    context::ContextExt,
-    error::ApiResult,
-    node::{GlobalId, NodeKind},
-    pagination::{self, Page, PageArgs, Sort, SortValue},
-    permissions::{self, Permission},
-    scope::Scoped,
+    kernel::context::ContextExt,
+    kernel::error::ApiResult,
+    kernel::ids::{GlobalId, NodeKind},
+    kernel::pagination::{self, Page, PageArgs, Sort, SortValue},
+    kernel::permissions::{self, Permission},
+    kernel::scope::Scoped,
 };
 
 /// Orders of incident connections.
@@ -89,7 +89,7 @@ pub struct IncidentQuery;
 impl IncidentQuery {
     /// The account's incidents (staff).
     #[allow(clippy::too_many_arguments)]
-    #[graphql(complexity = "crate::pagination::cost(first, last, child_complexity)")]
+    #[graphql(complexity = "crate::kernel::pagination::cost(first, last, child_complexity)")]
     async fn incidents(
         &self,
         ctx: &Context<'_>,

@@ -20,10 +20,10 @@ use sea_orm::{
 
 use super::InvitationKind;
 use crate::{
-    auth::{password, token},
-    context::ContextExt,
-    error::{ApiError, ApiResult, UserError, UserErrorCode},
-    events::Event,
+    kernel::auth::{password, token},
+    kernel::context::ContextExt,
+    kernel::error::{ApiError, ApiResult, UserError, UserErrorCode},
+    kernel::events::Event,
     products::seats,
 };
 

@@ -27,7 +27,9 @@ use roster_entities::{
 use sea_orm::{sea_query::Expr, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 use uuid::Uuid;
 
-use crate::{auth::token, context::AppState, error::ApiError, events::Event};
+use crate::{
+    kernel::auth::token, kernel::context::AppState, kernel::error::ApiError, kernel::events::Event,
+};
 
 /// One invitation to create.
 #[derive(Clone, Debug)]

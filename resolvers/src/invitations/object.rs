@@ -4,8 +4,8 @@ use roster_entities::{email_template, invitation};
 
 use crate::{
     customers::Customer,
-    error::{ApiError, ApiResult},
-    node::{GlobalId, NodeKind},
+    kernel::error::{ApiError, ApiResult},
+    kernel::ids::{GlobalId, NodeKind},
     users::User,
 };
 
@@ -73,7 +73,7 @@ impl Invitation {
         let Some(id) = self.0.user_id else {
             return Ok(None);
         };
-        let user = crate::loaders::of(ctx)
+        let user = crate::kernel::loaders::of(ctx)
             .users
             .load_one((self.0.account_id, id))
             .await
@@ -86,7 +86,7 @@ impl Invitation {
         let Some(id) = self.0.customer_id else {
             return Ok(None);
         };
-        let customer = crate::loaders::of(ctx)
+        let customer = crate::kernel::loaders::of(ctx)
             .customers
             .load_one((self.0.account_id, id))
             .await

@@ -19,7 +19,7 @@ use sea_orm::{
 };
 
 use super::transition;
-use crate::{context::AppState, error::ApiError, events::Event};
+use crate::{kernel::context::AppState, kernel::error::ApiError, kernel::events::Event};
 
 /// Messages handled per round.
 const ROUND: u64 = 50;

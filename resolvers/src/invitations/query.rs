@@ -14,15 +14,15 @@ use uuid::Uuid;
 use super::{Invitation, InvitationKind, InvitationStatus};
 use crate::{
     activity,
-    auth::{token, Viewer},
-    context::ContextExt,
-    error::{ApiError, ApiResult, UserError, UserErrorCode},
-    events::Event,
+    kernel::auth::{token, Viewer},
+    kernel::context::ContextExt,
+    kernel::error::{ApiError, ApiResult, UserError, UserErrorCode},
+    kernel::events::Event,
+    kernel::ids::{GlobalId, NodeKind},
+    kernel::pagination::{self, Page, PageArgs, Sort, SortValue},
+    kernel::permissions::{self, Permission},
+    kernel::scope::Scoped,
     managers::{self, ManagerPermission},
-    node::{GlobalId, NodeKind},
-    pagination::{self, Page, PageArgs, Sort, SortValue},
-    permissions::{self, Permission},
-    scope::Scoped,
 };
 
 /// Which invitations a viewer sees and manages: portal activations with
@@ -70,7 +70,7 @@ impl Reach {
 }
 
 async fn require<'a>(ctx: &'a Context<'a>) -> Result<(&'a Viewer, Reach), ApiError> {
-    let viewer = crate::auth::viewer(ctx)?;
+    let viewer = crate::kernel::auth::viewer(ctx)?;
     let portal = permissions::authorize(viewer, Permission::AssignPortalAccess).is_ok();
     let staff = match managers::scope(ctx.db(), viewer, ManagerPermission::AddDeleteUsers).await {
         Ok(scope) => match scope.groups {
@@ -98,7 +98,7 @@ pub struct InvitationQuery;
 #[Object]
 impl InvitationQuery {
     /// The account's invitations, newest first.
-    #[graphql(complexity = "crate::pagination::cost(first, last, child_complexity)")]
+    #[graphql(complexity = "crate::kernel::pagination::cost(first, last, child_complexity)")]
     async fn invitations(
         &self,
         ctx: &Context<'_>,
@@ -225,7 +225,7 @@ impl InvitationMutation {
             ));
         }
         let state = ctx.state();
-        let account = crate::loaders::of(ctx)
+        let account = crate::kernel::loaders::of(ctx)
             .accounts
             .load_one(viewer.account_id)
             .await

@@ -10,14 +10,14 @@ use uuid::Uuid;
 use super::{builtin, render, EmailTemplate, InvitationKind};
 use crate::{
     activity,
-    context::ContextExt,
     customers::validate::LOCALES,
-    error::{ApiError, ApiResult, UserError, UserErrorCode},
-    node::{GlobalId, NodeKind},
-    pagination::{self, Page, PageArgs, Sort, SortValue},
-    permissions::{self, Permission},
-    scope::Scoped,
-    validation,
+    kernel::context::ContextExt,
+    kernel::error::{ApiError, ApiResult, UserError, UserErrorCode},
+    kernel::ids::{GlobalId, NodeKind},
+    kernel::pagination::{self, Page, PageArgs, Sort, SortValue},
+    kernel::permissions::{self, Permission},
+    kernel::scope::Scoped,
+    kernel::validation,
 };
 
 pub fn kind_of(name: &str) -> Result<Kind, ApiError> {
@@ -185,7 +185,7 @@ pub struct EmailTemplateQuery;
 #[Object]
 impl EmailTemplateQuery {
     /// The account's custom email templates, by name.
-    #[graphql(complexity = "crate::pagination::cost(first, last, child_complexity)")]
+    #[graphql(complexity = "crate::kernel::pagination::cost(first, last, child_complexity)")]
     async fn email_templates(
         &self,
         ctx: &Context<'_>,
@@ -223,7 +223,7 @@ impl EmailTemplateQuery {
         input: PreviewEmailTemplateInput,
     ) -> ApiResult<EmailPreview> {
         let viewer = permissions::require(ctx, Permission::ViewPeople)?;
-        let account = crate::loaders::of(ctx)
+        let account = crate::kernel::loaders::of(ctx)
             .accounts
             .load_one(viewer.account_id)
             .await

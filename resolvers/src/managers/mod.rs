@@ -15,7 +15,7 @@ use roster_entities::{group_member, manager_grant, user::Role};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
 use uuid::Uuid;
 
-use crate::{auth::Viewer, error::ApiError};
+use crate::{kernel::auth::Viewer, kernel::error::ApiError};
 
 #[derive(Enum, Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum ManagerPermission {
@@ -87,14 +87,15 @@ pub struct ManagerGrantsLoader {
     pub db: sea_orm::DatabaseConnection,
 }
 
-impl async_graphql::dataloader::Loader<crate::loaders::Key> for ManagerGrantsLoader {
+impl async_graphql::dataloader::Loader<crate::kernel::loaders::Key> for ManagerGrantsLoader {
     type Value = Vec<manager_grant::Model>;
     type Error = std::sync::Arc<sea_orm::DbErr>;
 
     async fn load(
         &self,
-        keys: &[crate::loaders::Key],
-    ) -> Result<std::collections::HashMap<crate::loaders::Key, Self::Value>, Self::Error> {
+        keys: &[crate::kernel::loaders::Key],
+    ) -> Result<std::collections::HashMap<crate::kernel::loaders::Key, Self::Value>, Self::Error>
+    {
         let rows = manager_grant::Entity::find()
             .filter(manager_grant::Column::UserId.is_in(keys.iter().map(|k| k.1)))
             .all(&self.db)

@@ -9,13 +9,13 @@ use uuid::Uuid;
 use super::ManagerPermission;
 use crate::{
     activity::{self, Entry},
-    context::ContextExt,
-    error::{ApiError, ApiResult, UserError},
     groups::Group,
-    node::{GlobalId, NodeKind},
-    permissions::{self, Permission},
+    kernel::context::ContextExt,
+    kernel::error::{ApiError, ApiResult, UserError},
+    kernel::ids::{GlobalId, NodeKind},
+    kernel::permissions::{self, Permission},
+    kernel::scope::Scoped,
     products::Product,
-    scope::Scoped,
 };
 
 /// A manager permission held by a user.

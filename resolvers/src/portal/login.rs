@@ -12,15 +12,15 @@ use uuid::Uuid;
 
 use super::{session, PortalCustomer};
 use crate::{
-    auth::{password, Auth},
-    context::ContextExt,
     customers::{
         self,
         validate::{self, CustomerDraft},
     },
-    error::{is_unique_violation, ApiError, ApiResult, UserError, UserErrorCode},
-    node::{GlobalId, NodeKind},
-    validation,
+    kernel::auth::{password, Auth},
+    kernel::context::ContextExt,
+    kernel::error::{is_unique_violation, ApiError, ApiResult, UserError, UserErrorCode},
+    kernel::ids::{GlobalId, NodeKind},
+    kernel::validation,
 };
 
 /// Input of `portalLogin`.
@@ -104,7 +104,7 @@ impl PortalAuthMutation {
         if input.email.chars().count() > 256 || input.password.chars().count() > password::MAX_LEN {
             return Err(bad_login().into());
         }
-        crate::auth::check_sign_in(ctx, &input.email).await?;
+        crate::kernel::auth::check_sign_in(ctx, &input.email).await?;
         let account = account_of(ctx, &input.account_id).await?;
         let db = ctx.db();
         let found = customer::Entity::find()
@@ -121,7 +121,7 @@ impl PortalAuthMutation {
         };
         let matches = password::verify_blocking(input.password, stored).await?;
         let Some(customer) = found.filter(|_| matches) else {
-            crate::auth::count_failed_sign_in(ctx, &input.email).await;
+            crate::kernel::auth::count_failed_sign_in(ctx, &input.email).await;
             return Err(bad_login().into());
         };
         if customer.portal_access == PortalAccess::NoAccess {

@@ -22,7 +22,7 @@ use async_graphql::Context;
 use roster_entities::customer::PortalAccess;
 use uuid::Uuid;
 
-use crate::{auth::Auth, context::ContextExt, error::ApiError};
+use crate::{kernel::auth::Auth, kernel::context::ContextExt, kernel::error::ApiError};
 
 /// A customer signed in to the portal, as of this request.
 #[derive(Clone, Debug)]

@@ -2,11 +2,11 @@ use async_graphql::{Context, Object, ID};
 use roster_entities::{customer, service};
 
 use crate::{
-    context::ContextExt,
     customers::PortalAccessLevel,
-    error::{ApiError, ApiResult},
     incidents::access,
-    node::GlobalId,
+    kernel::context::ContextExt,
+    kernel::error::{ApiError, ApiResult},
+    kernel::ids::GlobalId,
 };
 
 /// A service, as the portal shows it: what a customer may submit on.
@@ -60,7 +60,7 @@ impl PortalCustomer {
         let Some(company_id) = self.0.company_id else {
             return Ok(None);
         };
-        let company = crate::loaders::of(ctx)
+        let company = crate::kernel::loaders::of(ctx)
             .companies
             .load_one((self.0.account_id, company_id))
             .await

@@ -1,7 +1,7 @@
 use async_graphql::{Context, Object};
 
 use super::PortalCustomer;
-use crate::{context::ContextExt, error::ApiResult};
+use crate::{kernel::context::ContextExt, kernel::error::ApiResult};
 
 #[derive(Default)]
 pub struct PortalQuery;

@@ -7,7 +7,7 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, Query
 use uuid::Uuid;
 
 use super::PortalViewer;
-use crate::{auth::token, context::AppState, error::ApiError};
+use crate::{kernel::auth::token, kernel::context::AppState, kernel::error::ApiError};
 
 /// The portal customer a (well-formed) token belongs to, if it is current.
 pub async fn authenticate(state: &AppState, token: &str) -> Result<Option<PortalViewer>, ApiError> {

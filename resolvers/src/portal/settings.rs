@@ -7,9 +7,9 @@ use sea_orm::{ActiveModelTrait, EntityTrait, IntoActiveModel, Set};
 
 use crate::{
     accounts::Account,
-    context::ContextExt,
-    error::{ApiError, ApiResult, UserError},
-    permissions::{self, Permission},
+    kernel::context::ContextExt,
+    kernel::error::{ApiError, ApiResult, UserError},
+    kernel::permissions::{self, Permission},
 };
 
 /// Result of `setPortalSelfRegistration`.

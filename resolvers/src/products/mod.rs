@@ -16,9 +16,9 @@ use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder
 use uuid::Uuid;
 
 use crate::{
-    error::{ApiError, UserError, UserErrorCode},
-    node::{GlobalId, NodeKind},
-    scope::Scoped,
+    kernel::error::{ApiError, UserError, UserErrorCode},
+    kernel::ids::{GlobalId, NodeKind},
+    kernel::scope::Scoped,
 };
 
 /// The products an input field names, or a NOT_FOUND user error on `field`.
@@ -59,14 +59,15 @@ pub struct ProductFeaturesLoader {
     pub db: sea_orm::DatabaseConnection,
 }
 
-impl async_graphql::dataloader::Loader<crate::loaders::Key> for ProductFeaturesLoader {
+impl async_graphql::dataloader::Loader<crate::kernel::loaders::Key> for ProductFeaturesLoader {
     type Value = Vec<roster_entities::product_feature::Model>;
     type Error = std::sync::Arc<sea_orm::DbErr>;
 
     async fn load(
         &self,
-        keys: &[crate::loaders::Key],
-    ) -> Result<std::collections::HashMap<crate::loaders::Key, Self::Value>, Self::Error> {
+        keys: &[crate::kernel::loaders::Key],
+    ) -> Result<std::collections::HashMap<crate::kernel::loaders::Key, Self::Value>, Self::Error>
+    {
         use roster_entities::product_feature;
         let rows = product_feature::Entity::find()
             .filter(product_feature::Column::ProductId.is_in(keys.iter().map(|k| k.1)))

@@ -11,14 +11,14 @@ use uuid::Uuid;
 use super::{seats, Product};
 use crate::{
     activity::{self, Entry},
-    context::ContextExt,
-    error::{is_unique_violation, ApiError, ApiResult, UserError, UserErrorCode},
+    kernel::context::ContextExt,
+    kernel::error::{is_unique_violation, ApiError, ApiResult, UserError, UserErrorCode},
+    kernel::ids::{GlobalId, NodeKind},
+    kernel::permissions::{self, Permission},
+    kernel::scope::{name_taken, Scoped},
+    kernel::validation,
     managers::{self, ManagerPermission},
-    node::{GlobalId, NodeKind},
-    permissions::{self, Permission},
-    scope::{name_taken, Scoped},
     users::User,
-    validation,
 };
 
 /// Most seats of one product.
@@ -296,7 +296,7 @@ impl ProductMutation {
         ctx: &Context<'_>,
         input: SetUserFeatureInput,
     ) -> ApiResult<SetUserFeaturePayload> {
-        let viewer = crate::auth::viewer(ctx)?;
+        let viewer = crate::kernel::auth::viewer(ctx)?;
         let db = ctx.db();
         let user_id = GlobalId::expect(&input.user_id, NodeKind::User)?;
         let user = crate::users::find(db, viewer.account_id, user_id).await?;
@@ -356,7 +356,7 @@ async fn change_seats(
     input: AssignProductsInput,
     assign: bool,
 ) -> ApiResult<AssignProductsPayload> {
-    let viewer = crate::auth::viewer(ctx)?;
+    let viewer = crate::kernel::auth::viewer(ctx)?;
     let db = ctx.db();
     let state = ctx.state();
     let fail = |e: UserError| {

@@ -2,8 +2,8 @@ use async_graphql::{Context, Object, SimpleObject, ID};
 use roster_entities::{product, product_feature, user};
 
 use crate::{
-    error::{ApiError, ApiResult},
-    node::GlobalId,
+    kernel::error::{ApiError, ApiResult},
+    kernel::ids::GlobalId,
     settings_templates::Setting,
 };
 
@@ -57,7 +57,7 @@ impl Product {
     }
 
     async fn features(&self, ctx: &Context<'_>) -> ApiResult<Vec<ProductFeature>> {
-        let rows = crate::loaders::of(ctx)
+        let rows = crate::kernel::loaders::of(ctx)
             .product_features
             .load_one((self.0.account_id, self.0.id))
             .await
@@ -90,7 +90,7 @@ impl UserProduct {
 
     /// Each feature of the product, on or off for this user.
     async fn features(&self, ctx: &Context<'_>) -> ApiResult<Vec<UserFeature>> {
-        let loaders = crate::loaders::of(ctx);
+        let loaders = crate::kernel::loaders::of(ctx);
         let features = loaders
             .product_features
             .load_one((self.product.account_id, self.product.id))

@@ -4,12 +4,12 @@ use sea_orm::EntityTrait;
 
 use super::Product;
 use crate::{
-    context::ContextExt,
-    error::ApiResult,
-    node::{GlobalId, NodeKind},
-    pagination::{self, Page, PageArgs, Sort, SortValue},
-    permissions::{self, Permission},
-    scope::Scoped,
+    kernel::context::ContextExt,
+    kernel::error::ApiResult,
+    kernel::ids::{GlobalId, NodeKind},
+    kernel::pagination::{self, Page, PageArgs, Sort, SortValue},
+    kernel::permissions::{self, Permission},
+    kernel::scope::Scoped,
 };
 
 #[derive(Default)]
@@ -18,7 +18,7 @@ pub struct ProductQuery;
 #[Object]
 impl ProductQuery {
     /// The account's products with their seats, by name.
-    #[graphql(complexity = "crate::pagination::cost(first, last, child_complexity)")]
+    #[graphql(complexity = "crate::kernel::pagination::cost(first, last, child_complexity)")]
     async fn products(
         &self,
         ctx: &Context<'_>,

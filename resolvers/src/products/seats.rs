@@ -14,7 +14,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use crate::error::ApiError;
+use crate::kernel::error::ApiError;
 
 /// Users per statement (within SQLite's parameter limit).
 const CHUNK: usize = 5_000;

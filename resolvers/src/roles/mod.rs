@@ -11,7 +11,7 @@ use roster_entities::custom_role;
 use sea_orm::{ConnectionTrait, EntityTrait};
 use uuid::Uuid;
 
-use crate::{error::ApiError, permissions::Permission, scope::Scoped};
+use crate::{kernel::error::ApiError, kernel::permissions::Permission, kernel::scope::Scoped};
 
 /// The permissions a custom role gives (none if it is gone).
 pub async fn permissions_of(

@@ -9,13 +9,13 @@ use uuid::Uuid;
 
 use crate::{
     activity::{self, Entry},
-    context::ContextExt,
-    error::{is_unique_violation, ApiError, ApiResult, UserError, UserErrorCode},
-    node::{GlobalId, NodeKind},
-    pagination::{self, Page, PageArgs, Sort, SortValue},
-    permissions::{self, Permission},
-    scope::{name_taken, Scoped},
-    validation,
+    kernel::context::ContextExt,
+    kernel::error::{is_unique_violation, ApiError, ApiResult, UserError, UserErrorCode},
+    kernel::ids::{GlobalId, NodeKind},
+    kernel::pagination::{self, Page, PageArgs, Sort, SortValue},
+    kernel::permissions::{self, Permission},
+    kernel::scope::{name_taken, Scoped},
+    kernel::validation,
 };
 
 /// A named set of permissions a member gets on top of the base ones.
@@ -93,7 +93,7 @@ pub struct CustomRoleQuery;
 #[Object]
 impl CustomRoleQuery {
     /// The account's custom roles, by name.
-    #[graphql(complexity = "crate::pagination::cost(first, last, child_complexity)")]
+    #[graphql(complexity = "crate::kernel::pagination::cost(first, last, child_complexity)")]
     async fn custom_roles(
         &self,
         ctx: &Context<'_>,

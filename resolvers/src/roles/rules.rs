@@ -6,7 +6,7 @@ use roster_entities::user::{self, Role, Status};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use uuid::Uuid;
 
-use crate::{auth::Viewer, error::ApiError};
+use crate::{kernel::auth::Viewer, kernel::error::ApiError};
 
 fn admin_level(role: Role) -> bool {
     matches!(role, Role::SuperAdmin | Role::Admin)

@@ -13,7 +13,7 @@ use roster_entities::service;
 use sea_orm::{ConnectionTrait, EntityTrait};
 use uuid::Uuid;
 
-use crate::{error::ApiError, scope::Scoped};
+use crate::{kernel::error::ApiError, kernel::scope::Scoped};
 
 /// The service `id` of `account_id`, or NOT_FOUND (also for other accounts).
 pub async fn find(
@@ -40,7 +40,7 @@ pub async fn resolve_ids(
     use sea_orm::{ColumnTrait, QueryFilter};
 
     use crate::{
-        node::{GlobalId, NodeKind},
+        kernel::ids::{GlobalId, NodeKind},
         UserError, UserErrorCode,
     };
 

@@ -6,12 +6,12 @@ use uuid::Uuid;
 
 use super::Service;
 use crate::{
-    context::ContextExt,
-    error::{is_unique_violation, ApiResult, UserError, UserErrorCode},
-    node::{GlobalId, NodeKind},
-    permissions::{self, Permission},
-    scope::name_taken,
-    validation,
+    kernel::context::ContextExt,
+    kernel::error::{is_unique_violation, ApiResult, UserError, UserErrorCode},
+    kernel::ids::{GlobalId, NodeKind},
+    kernel::permissions::{self, Permission},
+    kernel::scope::name_taken,
+    kernel::validation,
 };
 
 const NAME_MAX: usize = 255;

@@ -7,9 +7,9 @@ use crate::{
         nested::{self, Parent},
         Customer,
     },
-    error::ApiResult,
-    node::GlobalId,
-    pagination::{Page, PageArgs},
+    kernel::error::ApiResult,
+    kernel::ids::GlobalId,
+    kernel::pagination::{Page, PageArgs},
 };
 
 /// A service customers may raise incidents on.
@@ -35,7 +35,7 @@ impl Service {
 
     /// Customers who were given access to this service (with or without
     /// portal access), sorted by name.
-    #[graphql(complexity = "crate::pagination::cost(first, last, child_complexity)")]
+    #[graphql(complexity = "crate::kernel::pagination::cost(first, last, child_complexity)")]
     async fn customers(
         &self,
         ctx: &Context<'_>,

@@ -4,13 +4,13 @@ use sea_orm::{EntityTrait, QueryFilter};
 
 use super::Service;
 use crate::{
-    context::ContextExt,
     customers::nested::{self, Parent},
-    error::ApiResult,
-    node::{GlobalId, NodeKind},
-    pagination::{self, Page, PageArgs, Sort, SortValue},
-    permissions::{self, Permission},
-    scope::Scoped,
+    kernel::context::ContextExt,
+    kernel::error::ApiResult,
+    kernel::ids::{GlobalId, NodeKind},
+    kernel::pagination::{self, Page, PageArgs, Sort, SortValue},
+    kernel::permissions::{self, Permission},
+    kernel::scope::Scoped,
 };
 
 /// Orders of the `services` connection.
@@ -52,7 +52,7 @@ pub struct ServiceQuery;
 impl ServiceQuery {
     /// The account's services, filtered by a keyword in their name.
     #[allow(clippy::too_many_arguments)]
-    #[graphql(complexity = "crate::pagination::cost(first, last, child_complexity)")]
+    #[graphql(complexity = "crate::kernel::pagination::cost(first, last, child_complexity)")]
     async fn services(
         &self,
         ctx: &Context<'_>,

@@ -15,7 +15,7 @@ use roster_entities::{settings_template, user};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::{error::ApiError, node::GlobalId};
+use crate::{kernel::error::ApiError, kernel::ids::GlobalId};
 
 /// One stored setting.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -57,9 +57,9 @@ pub async fn resolve(
     account_id: Uuid,
     id: &ID,
 ) -> Result<Option<Uuid>, ApiError> {
-    use crate::scope::Scoped;
+    use crate::kernel::scope::Scoped;
     use sea_orm::EntityTrait;
-    let Ok(uuid) = GlobalId::expect(id, crate::node::NodeKind::SettingsTemplate) else {
+    let Ok(uuid) = GlobalId::expect(id, crate::kernel::ids::NodeKind::SettingsTemplate) else {
         return Ok(None);
     };
     Ok(settings_template::Entity::find_by_id(uuid)
@@ -74,7 +74,7 @@ pub async fn of_user(
     ctx: &Context<'_>,
     user: &user::Model,
 ) -> Result<Option<settings_template::Model>, ApiError> {
-    let loaders = crate::loaders::of(ctx);
+    let loaders = crate::kernel::loaders::of(ctx);
     if let Some(id) = user.settings_template_id {
         let found = loaders
             .settings_templates

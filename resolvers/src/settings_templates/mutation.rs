@@ -14,14 +14,14 @@ use uuid::Uuid;
 use super::{SettingsTemplate, StoredSetting};
 use crate::{
     activity::{self, Entry},
-    auth::Viewer,
-    context::ContextExt,
-    error::{is_unique_violation, ApiError, ApiResult, UserError, UserErrorCode},
+    kernel::auth::Viewer,
+    kernel::context::ContextExt,
+    kernel::error::{is_unique_violation, ApiError, ApiResult, UserError, UserErrorCode},
+    kernel::ids::{GlobalId, NodeKind},
+    kernel::scope::{name_taken, Scoped},
+    kernel::validation,
     managers::{self, ManagerPermission},
-    node::{GlobalId, NodeKind},
-    scope::{name_taken, Scoped},
     users::User,
-    validation,
 };
 
 /// Most settings in one template.
@@ -185,7 +185,7 @@ impl SettingsTemplateMutation {
         ctx: &Context<'_>,
         input: CreateSettingsTemplateInput,
     ) -> ApiResult<SettingsTemplatePayload> {
-        let viewer = crate::auth::viewer(ctx)?;
+        let viewer = crate::kernel::auth::viewer(ctx)?;
         let db = ctx.db();
         require_whole_account(db, viewer).await?;
         let name = match validation::required_text("name", &input.name, 255) {
@@ -246,7 +246,7 @@ impl SettingsTemplateMutation {
         ctx: &Context<'_>,
         input: UpdateSettingsTemplateInput,
     ) -> ApiResult<SettingsTemplatePayload> {
-        let viewer = crate::auth::viewer(ctx)?;
+        let viewer = crate::kernel::auth::viewer(ctx)?;
         let db = ctx.db();
         require_whole_account(db, viewer).await?;
         let existing = find(db, viewer.account_id, &input.id).await?;
@@ -310,7 +310,7 @@ impl SettingsTemplateMutation {
         ctx: &Context<'_>,
         input: DeleteSettingsTemplateInput,
     ) -> ApiResult<DeleteSettingsTemplatePayload> {
-        let viewer = crate::auth::viewer(ctx)?;
+        let viewer = crate::kernel::auth::viewer(ctx)?;
         let db = ctx.db();
         require_whole_account(db, viewer).await?;
         let existing = find(db, viewer.account_id, &input.id).await?;
@@ -352,7 +352,7 @@ impl SettingsTemplateMutation {
         ctx: &Context<'_>,
         input: ApplySettingsTemplateInput,
     ) -> ApiResult<ApplySettingsTemplatePayload> {
-        let viewer = crate::auth::viewer(ctx)?;
+        let viewer = crate::kernel::auth::viewer(ctx)?;
         let db = ctx.db();
         let template = find(db, viewer.account_id, &input.template_id).await?;
         let users =

@@ -4,11 +4,11 @@ use sea_orm::EntityTrait;
 
 use super::SettingsTemplate;
 use crate::{
-    context::ContextExt,
-    error::ApiResult,
-    pagination::{self, Page, PageArgs, Sort, SortValue},
-    permissions::{self, Permission},
-    scope::Scoped,
+    kernel::context::ContextExt,
+    kernel::error::ApiResult,
+    kernel::pagination::{self, Page, PageArgs, Sort, SortValue},
+    kernel::permissions::{self, Permission},
+    kernel::scope::Scoped,
 };
 
 #[derive(Default)]
@@ -17,7 +17,7 @@ pub struct SettingsTemplateQuery;
 #[Object]
 impl SettingsTemplateQuery {
     /// The account's settings templates, by name.
-    #[graphql(complexity = "crate::pagination::cost(first, last, child_complexity)")]
+    #[graphql(complexity = "crate::kernel::pagination::cost(first, last, child_complexity)")]
     async fn settings_templates(
         &self,
         ctx: &Context<'_>,

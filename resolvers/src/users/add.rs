@@ -22,18 +22,18 @@ use uuid::Uuid;
 use super::{extension, parse, User, UserRole, USERS_MAX};
 use crate::{
     activity::{self, Entry},
-    auth::Viewer,
-    context::{AppState, ContextExt},
     customers::validate::LOCALES,
-    error::{ApiError, ApiResult, UserError, UserErrorCode},
     invitations::{self, NewInvitation},
+    kernel::auth::Viewer,
+    kernel::context::{AppState, ContextExt},
+    kernel::error::{ApiError, ApiResult, UserError, UserErrorCode},
+    kernel::ids::{GlobalId, NodeKind},
+    kernel::permissions::{self, Permission},
+    kernel::scope::Scoped,
+    kernel::validation,
     managers::{self, ManagerPermission},
-    node::{GlobalId, NodeKind},
-    permissions::{self, Permission},
     products::seats,
     roles::rules,
-    scope::Scoped,
-    validation,
 };
 
 /// One user to add, as given.
@@ -185,7 +185,7 @@ pub async fn add_users(
 
     let txn = db.begin().await?;
     // One writer of users per account at a time (extensions, the limit).
-    crate::locks::account(&txn, viewer.account_id).await?;
+    crate::kernel::locks::account(&txn, viewer.account_id).await?;
     let count = user::Entity::find()
         .in_account(viewer.account_id)
         .count(&txn)
@@ -488,7 +488,7 @@ impl UserListQuery {
         ctx: &Context<'_>,
         text: String,
     ) -> ApiResult<parse::UserListParse> {
-        crate::auth::viewer(ctx)?;
+        crate::kernel::auth::viewer(ctx)?;
         if text.len() > parse::TEXT_MAX {
             return Err(ApiError::LimitExceeded(format!(
                 "the list may have at most {} characters",
@@ -513,7 +513,7 @@ impl AddUsersMutation {
         ctx: &Context<'_>,
         input: AddUsersInput,
     ) -> ApiResult<AddUsersPayload> {
-        let viewer = crate::auth::viewer(ctx)?;
+        let viewer = crate::kernel::auth::viewer(ctx)?;
         let db = ctx.db();
         if input.users.len() as u64 > USERS_MAX {
             return refused(vec![UserError::new(

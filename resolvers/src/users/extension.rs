@@ -8,7 +8,7 @@ use roster_entities::user;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
 use uuid::Uuid;
 
-use crate::error::{ApiError, UserError, UserErrorCode};
+use crate::kernel::error::{ApiError, UserError, UserErrorCode};
 
 /// The first extension handed out.
 pub const FIRST: i32 = 1000;

@@ -7,7 +7,7 @@ use sea_orm::{
     QuerySelect, RelationDef,
 };
 
-use crate::loaders::Key;
+use crate::kernel::loaders::Key;
 
 fn seat_to_product() -> RelationDef {
     user_product::Entity::belongs_to(product::Entity)

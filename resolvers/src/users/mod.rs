@@ -23,9 +23,9 @@ use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use uuid::Uuid;
 
 use crate::{
-    error::{ApiError, UserError, UserErrorCode},
-    node::{GlobalId, NodeKind},
-    scope::Scoped,
+    kernel::error::{ApiError, UserError, UserErrorCode},
+    kernel::ids::{GlobalId, NodeKind},
+    kernel::scope::Scoped,
 };
 
 /// Most users one account may have (seed 002).

@@ -17,16 +17,16 @@ use sea_orm::{
 use super::{extension, parse, User, UserRole, UserStatus};
 use crate::{
     activity::{self, Entry},
-    auth::Viewer,
-    context::ContextExt,
     customers::validate::LOCALES,
-    error::{is_unique_violation, ApiError, ApiResult, UserError, UserErrorCode},
+    kernel::auth::Viewer,
+    kernel::context::ContextExt,
+    kernel::error::{is_unique_violation, ApiError, ApiResult, UserError, UserErrorCode},
+    kernel::ids::{GlobalId, NodeKind},
+    kernel::permissions::{self, Permission},
+    kernel::validation,
     managers::{self, ManagerPermission},
-    node::{GlobalId, NodeKind},
-    permissions::{self, Permission},
     products::seats,
     roles::rules,
-    validation,
 };
 
 /// Input of `updateUser`: only the fields given change. The email cannot.
@@ -103,7 +103,7 @@ impl UserMutation {
         ctx: &Context<'_>,
         input: UpdateUserInput,
     ) -> ApiResult<UserPayload> {
-        let viewer = crate::auth::viewer(ctx)?;
+        let viewer = crate::kernel::auth::viewer(ctx)?;
         let db = ctx.db();
         let id = GlobalId::expect(&input.id, NodeKind::User)?;
         let target = if rules::is_self(viewer, id) {
@@ -239,7 +239,7 @@ impl UserMutation {
             ],
         )
         .await?;
-        crate::auth::sessions_changed(ctx, updated.id);
+        crate::kernel::auth::sessions_changed(ctx, updated.id);
         Ok(UserPayload {
             user: Some(User(updated)),
             user_errors: Vec::new(),
@@ -253,7 +253,7 @@ impl UserMutation {
         ctx: &Context<'_>,
         input: SetUserStatusInput,
     ) -> ApiResult<UserPayload> {
-        let viewer = crate::auth::viewer(ctx)?;
+        let viewer = crate::kernel::auth::viewer(ctx)?;
         let target = changeable(ctx, viewer, &input.id, ManagerPermission::AddDeleteUsers).await?;
         let status: Status = input.status.into();
         if status == Status::Invited {
@@ -288,7 +288,7 @@ impl UserMutation {
             ],
         )
         .await?;
-        crate::auth::sessions_changed(ctx, updated.id);
+        crate::kernel::auth::sessions_changed(ctx, updated.id);
         Ok(UserPayload {
             user: Some(User(updated)),
             user_errors: Vec::new(),
@@ -302,7 +302,7 @@ impl UserMutation {
         ctx: &Context<'_>,
         input: DeleteUserInput,
     ) -> ApiResult<DeleteUserPayload> {
-        let viewer = crate::auth::viewer(ctx)?;
+        let viewer = crate::kernel::auth::viewer(ctx)?;
         let target = changeable(ctx, viewer, &input.id, ManagerPermission::AddDeleteUsers).await?;
         let db = ctx.db();
         let txn = db.begin().await?;
@@ -335,7 +335,7 @@ impl UserMutation {
             )],
         )
         .await?;
-        crate::auth::sessions_changed(ctx, target.id);
+        crate::kernel::auth::sessions_changed(ctx, target.id);
         Ok(DeleteUserPayload {
             deleted_user_id: Some(input.id),
             user_errors: Vec::new(),

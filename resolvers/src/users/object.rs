@@ -4,11 +4,11 @@ use roster_entities::user;
 
 use crate::{
     accounts::Account,
-    error::{ApiError, ApiResult},
     groups::Group,
+    kernel::error::{ApiError, ApiResult},
+    kernel::ids::GlobalId,
+    kernel::pagination::{self, Page, PageArgs, SortValue},
     managers::ManagerGrant,
-    node::GlobalId,
-    pagination::{self, Page, PageArgs, SortValue},
     products::UserProduct,
     roles::CustomRole,
     settings_templates::SettingsTemplate,
@@ -96,7 +96,7 @@ impl User {
         let Some(id) = self.0.custom_role_id else {
             return Ok(None);
         };
-        let role = crate::loaders::of(ctx)
+        let role = crate::kernel::loaders::of(ctx)
             .custom_roles
             .load_one((self.0.account_id, id))
             .await
@@ -105,7 +105,7 @@ impl User {
     }
 
     /// The groups the user is in, by name.
-    #[graphql(complexity = "crate::pagination::cost(first, last, child_complexity)")]
+    #[graphql(complexity = "crate::kernel::pagination::cost(first, last, child_complexity)")]
     async fn groups(
         &self,
         ctx: &Context<'_>,
@@ -114,7 +114,7 @@ impl User {
         last: Option<i32>,
         before: Option<String>,
     ) -> ApiResult<Page<Group>> {
-        let groups = crate::loaders::of(ctx)
+        let groups = crate::kernel::loaders::of(ctx)
             .user_groups
             .load_one((self.0.account_id, self.0.id))
             .await
@@ -137,7 +137,7 @@ impl User {
     /// The products the user holds a seat of, with their features and
     /// settings.
     async fn products(&self, ctx: &Context<'_>) -> ApiResult<Vec<UserProduct>> {
-        let products = crate::loaders::of(ctx)
+        let products = crate::kernel::loaders::of(ctx)
             .user_products
             .load_one((self.0.account_id, self.0.id))
             .await
@@ -162,7 +162,7 @@ impl User {
 
     /// Manager permissions granted to the user.
     async fn manager_permissions(&self, ctx: &Context<'_>) -> ApiResult<Vec<ManagerGrant>> {
-        let grants = crate::loaders::of(ctx)
+        let grants = crate::kernel::loaders::of(ctx)
             .manager_grants
             .load_one((self.0.account_id, self.0.id))
             .await
@@ -173,7 +173,7 @@ impl User {
 
     /// The account the user belongs to.
     async fn account(&self, ctx: &Context<'_>) -> ApiResult<Account> {
-        let account = crate::loaders::of(ctx)
+        let account = crate::kernel::loaders::of(ctx)
             .accounts
             .load_one(self.0.account_id)
             .await

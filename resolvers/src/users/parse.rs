@@ -10,7 +10,7 @@
 
 use async_graphql::{Enum, SimpleObject};
 
-use crate::validation;
+use crate::kernel::validation;
 
 /// Longest first or last name, and email (seed 003).
 pub const NAME_MAX: usize = 32;

@@ -5,12 +5,12 @@ use uuid::Uuid;
 
 use super::{User, UserRole, UserStatus};
 use crate::{
-    context::ContextExt,
-    error::{ApiError, ApiResult},
-    node::{GlobalId, NodeKind},
-    pagination::{self, Page, PageArgs, Sort, SortValue},
-    permissions::{self, Permission},
-    scope::Scoped,
+    kernel::context::ContextExt,
+    kernel::error::{ApiError, ApiResult},
+    kernel::ids::{GlobalId, NodeKind},
+    kernel::pagination::{self, Page, PageArgs, Sort, SortValue},
+    kernel::permissions::{self, Permission},
+    kernel::scope::Scoped,
 };
 
 /// Orders of the `users` connection.
@@ -114,7 +114,7 @@ pub struct UserQuery;
 impl UserQuery {
     /// The account's staff users.
     #[allow(clippy::too_many_arguments)]
-    #[graphql(complexity = "crate::pagination::cost(first, last, child_complexity)")]
+    #[graphql(complexity = "crate::kernel::pagination::cost(first, last, child_complexity)")]
     async fn users(
         &self,
         ctx: &Context<'_>,
@@ -154,7 +154,7 @@ impl UserQuery {
     async fn user_by_email(&self, ctx: &Context<'_>, email: String) -> ApiResult<Option<User>> {
         let viewer = permissions::require(ctx, Permission::ViewPeople)?;
         let found = user::Entity::find()
-            .filter(user::Column::EmailKey.eq(crate::validation::email_key(&email)))
+            .filter(user::Column::EmailKey.eq(crate::kernel::validation::email_key(&email)))
             .in_account(viewer.account_id)
             .one(ctx.db())
             .await?;
@@ -164,13 +164,13 @@ impl UserQuery {
 
 /// Loads the page's groups, products and templates in one batch each.
 async fn prime(ctx: &Context<'_>, page: &Page<User>) -> Result<(), ApiError> {
-    let selects = |name: &str| crate::pagination::node_selects(ctx, name);
+    let selects = |name: &str| crate::kernel::pagination::node_selects(ctx, name);
     let keys: Vec<(Uuid, Uuid)> = page
         .edges
         .iter()
         .map(|e| (e.node.0.account_id, e.node.0.id))
         .collect();
-    let loaders = crate::loaders::of(ctx);
+    let loaders = crate::kernel::loaders::of(ctx);
     let internal = |e: std::sync::Arc<sea_orm::DbErr>| ApiError::internal(e);
     if selects("groups") {
         loaders

@@ -6,7 +6,7 @@ use roster_resolvers::{
         bootstrap::{self, BootstrapOutcome, BootstrapRequest},
         demo,
     },
-    auth::password,
+    kernel::auth::password,
 };
 
 use crate::{

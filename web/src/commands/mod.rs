@@ -37,21 +37,24 @@ async fn serve(settings: &Settings) -> anyhow::Result<()> {
     if applied > 0 {
         tracing::info!(applied, "database migrated");
     }
-    roster_resolvers::plan_audit::enable(settings.audit_plans);
+    roster_resolvers::kernel::plan_audit::enable(settings.audit_plans);
     let mut state =
         roster_resolvers::AppState::new(conn, settings.session_ttl).with_mail(settings.mail());
     if let Some(url) = &settings.redis_url {
-        let bus = roster_resolvers::events::EventBus::redis(url)
+        let bus = roster_resolvers::kernel::events::EventBus::redis(url)
             .map_err(|e| anyhow::anyhow!("REDIS_URL: {e}"))?;
         state = state.with_events(bus);
-        let namespace = roster_resolvers::auth::token::digest(&settings.database_url());
-        let throttle =
-            roster_resolvers::throttle::Throttle::redis(settings.limits(), url, &namespace[..16])
-                .map_err(|e| anyhow::anyhow!("REDIS_URL: {e}"))?;
+        let namespace = roster_resolvers::kernel::auth::token::digest(&settings.database_url());
+        let throttle = roster_resolvers::kernel::throttle::Throttle::redis(
+            settings.limits(),
+            url,
+            &namespace[..16],
+        )
+        .map_err(|e| anyhow::anyhow!("REDIS_URL: {e}"))?;
         state = state.with_throttle(throttle);
         tracing::info!("events and rate limits are shared with other instances through Redis");
     } else {
-        state = state.with_throttle(roster_resolvers::throttle::Throttle::in_memory(
+        state = state.with_throttle(roster_resolvers::kernel::throttle::Throttle::in_memory(
             settings.limits(),
         ));
     }

@@ -3,7 +3,7 @@
 
 use poem::http::HeaderMap;
 use roster_resolvers::{
-    auth::{session, Auth},
+    kernel::auth::{session, Auth},
     ApiError, AppState,
 };
 
@@ -20,11 +20,11 @@ pub async fn resolve(state: &AppState, header: Option<&str>) -> Result<Auth, Api
 pub async fn spend_request(
     state: &AppState,
     header: &str,
-) -> Result<(), roster_resolvers::throttle::Limited> {
+) -> Result<(), roster_resolvers::kernel::throttle::Limited> {
     let Some(Ok(token)) = session::bearer_token(Some(header)) else {
         return Ok(());
     };
-    let key = roster_resolvers::auth::token::digest(token);
+    let key = roster_resolvers::kernel::auth::token::digest(token);
     state
         .throttle
         .hit(state.throttle.limits.requests_per_token, &key)

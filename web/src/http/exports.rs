@@ -9,9 +9,9 @@ use poem::{
     Body, IntoResponse, Request, Response,
 };
 use roster_resolvers::{
-    auth::Auth,
     exports,
-    permissions::{self, Permission},
+    kernel::auth::Auth,
+    kernel::permissions::{self, Permission},
     ApiError,
 };
 use serde::Deserialize;

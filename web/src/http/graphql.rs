@@ -16,7 +16,7 @@ use poem::{
     web::Data,
     Body, Request, Response,
 };
-use roster_resolvers::{auth::Auth, loaders::Loaders, RequestContext};
+use roster_resolvers::{kernel::auth::Auth, kernel::loaders::Loaders, RequestContext};
 use serde_json::json;
 use tokio_util::compat::TokioAsyncReadCompatExt;
 
@@ -259,7 +259,7 @@ fn retry_after(resp: &BatchResponse) -> Option<u64> {
 fn rate_limited(
     format: Format,
     request_id: &str,
-    limited: roster_resolvers::throttle::Limited,
+    limited: roster_resolvers::kernel::throttle::Limited,
 ) -> Response {
     let seconds = limited.retry_after.as_secs().max(1);
     let body = json!({ "errors": [{

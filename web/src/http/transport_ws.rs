@@ -23,9 +23,9 @@ use std::{collections::HashMap, time::Duration};
 use futures_util::{SinkExt, StreamExt};
 use poem::web::websocket::{CloseCode, Message, WebSocketStream};
 use roster_resolvers::{
-    auth::{Auth, Viewer},
-    events::Event,
-    loaders::Loaders,
+    kernel::auth::{Auth, Viewer},
+    kernel::events::Event,
+    kernel::loaders::Loaders,
     RequestContext,
 };
 use serde_json::{json, Value};

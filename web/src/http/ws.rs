@@ -11,7 +11,7 @@ use poem::{
     web::{websocket::WebSocket, Data},
     IntoResponse, Request,
 };
-use roster_resolvers::{auth::Auth, loaders::Loaders, RequestContext};
+use roster_resolvers::{kernel::auth::Auth, kernel::loaders::Loaders, RequestContext};
 
 use super::{auth, App};
 

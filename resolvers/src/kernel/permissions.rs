@@ -8,8 +8,8 @@ use async_graphql::Context;
 use roster_entities::user::Role;
 
 use crate::{
-    auth::{self, Viewer},
-    error::ApiError,
+    kernel::auth::{self, Viewer},
+    kernel::error::ApiError,
 };
 
 /// What a staff user may do. Admins and super admins may do everything;

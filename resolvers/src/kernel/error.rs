@@ -47,7 +47,7 @@ impl ApiError {
         ApiError::NotFound(what.into())
     }
 
-    pub fn rate_limited(what: &str, limited: crate::throttle::Limited) -> Self {
+    pub fn rate_limited(what: &str, limited: crate::kernel::throttle::Limited) -> Self {
         let retry_after = limited.retry_after.as_secs().max(1);
         ApiError::RateLimited {
             message: format!("Too many {what}; try again in {retry_after} s"),

@@ -6,7 +6,7 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, Query
 use uuid::Uuid;
 
 use super::{token, Auth, Viewer};
-use crate::{context::AppState, error::ApiError};
+use crate::{kernel::context::AppState, kernel::error::ApiError};
 
 /// Reads `Authorization: Bearer <token>` (scheme case-insensitive).
 /// `None` when no header was sent; `Some(Err)` when it is not a bearer token.
@@ -120,7 +120,7 @@ pub struct SessionCache {
 
 struct CacheState {
     entries: std::collections::HashMap<String, (std::time::Instant, Viewer)>,
-    events: Option<tokio::sync::broadcast::Receiver<crate::events::Event>>,
+    events: Option<tokio::sync::broadcast::Receiver<crate::kernel::events::Event>>,
 }
 
 /// How long a resolved session is trusted without reading it again.
@@ -140,7 +140,7 @@ impl Default for SessionCache {
 }
 
 impl SessionCache {
-    fn get(&self, bus: &crate::events::EventBus, digest: &str) -> Option<Viewer> {
+    fn get(&self, bus: &crate::kernel::events::EventBus, digest: &str) -> Option<Viewer> {
         let mut state = self.inner.lock().unwrap_or_else(|e| e.into_inner());
         state.apply_events(bus);
         match state.entries.get(digest) {
@@ -168,12 +168,12 @@ impl SessionCache {
 
 impl CacheState {
     /// Drops the entries of users whose sessions changed since last time.
-    fn apply_events(&mut self, bus: &crate::events::EventBus) {
+    fn apply_events(&mut self, bus: &crate::kernel::events::EventBus) {
         use tokio::sync::broadcast::error::TryRecvError;
         let events = self.events.get_or_insert_with(|| bus.subscribe());
         loop {
             match events.try_recv() {
-                Ok(crate::events::Event::SessionsChanged { user_id }) => {
+                Ok(crate::kernel::events::Event::SessionsChanged { user_id }) => {
                     self.entries.retain(|_, (_, v)| v.user_id != user_id);
                 }
                 Ok(_) => {}

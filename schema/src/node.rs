@@ -1,29 +1,27 @@
-//! Relay object identification: opaque global ids, the `Node` interface and
-//! the `node` / `nodes` queries. A new node type adds a `NodeKind`, a `Node`
-//! variant and an arm in `resolve`.
-
-mod global_id;
-
-pub use global_id::{GlobalId, NodeKind};
+//! Relay object identification: the `Node` interface and the `node` /
+//! `nodes` queries. They know every feature's node type, so they live where
+//! the features are composed. A new node type adds a `NodeKind` (in the
+//! kernel's `ids`), a `Node` variant and an arm in `resolve`.
 
 use async_graphql::{Context, Interface, Object, ID};
 
-use crate::{
+use roster_resolvers::{
     accounts::Account,
-    auth,
     companies::{self, Company},
     contacts::{self, Contact, ContactMethod},
-    context::ContextExt,
     custom_fields::{self, CustomField},
     customers::{self, Customer},
-    error::{ApiError, ApiResult},
     groups::{self, Group},
     imports::{self, ImportJob},
     incidents::{self, Incident},
-    permissions::{self, Permission},
+    kernel::auth,
+    kernel::context::ContextExt,
+    kernel::error::{ApiError, ApiResult},
+    kernel::ids::{GlobalId, NodeKind},
+    kernel::permissions::{self, Permission},
+    kernel::scope::Scoped,
     products::Product,
     roles::CustomRole,
-    scope::Scoped,
     services::{self, Service},
     settings_templates::SettingsTemplate,
     users::{self, User},
@@ -96,7 +94,7 @@ async fn resolve(ctx: &Context<'_>, id: &ID) -> Result<Node, ApiError> {
             if gid.id != viewer.account_id {
                 return Err(ApiError::not_found("Account"));
             }
-            let account = crate::loaders::of(ctx)
+            let account = roster_resolvers::kernel::loaders::of(ctx)
                 .accounts
                 .load_one(gid.id)
                 .await

@@ -15,12 +15,12 @@ use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter};
 use crate::{
     accounts::AccountLoader,
     companies::CompanyServicesLoader,
-    context::ContextExt,
     custom_fields::values::CustomerFieldValuesLoader,
     customers::{
         nested::{CustomerCountLoader, CustomerPageLoader},
         CustomerAliasesLoader, CustomerServiceAccessLoader,
     },
+    kernel::context::ContextExt,
 };
 
 /// How long a loader waits to gather keys not primed in advance.

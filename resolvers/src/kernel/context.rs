@@ -6,7 +6,7 @@ use std::{sync::Arc, time::Duration};
 use async_graphql::Context;
 use sea_orm::DatabaseConnection;
 
-use crate::auth::Auth;
+use crate::kernel::auth::Auth;
 
 /// Process-wide state shared by every request.
 #[derive(Clone)]
@@ -14,7 +14,7 @@ pub struct AppState {
     pub db: DatabaseConnection,
     /// How long a login session stays valid.
     pub session_ttl: Duration,
-    pub events: crate::events::EventBus,
+    pub events: crate::kernel::events::EventBus,
     /// Wakes the background worker when a job is waiting.
     pub jobs: Arc<tokio::sync::Notify>,
     /// This process, as the owner of the jobs it works on.
@@ -24,12 +24,12 @@ pub struct AppState {
     /// Wakes the mail worker when a message is waiting.
     pub outbox: Arc<tokio::sync::Notify>,
     /// Rate limits (sign-in attempts, requests per token).
-    pub throttle: Arc<crate::throttle::Throttle>,
+    pub throttle: Arc<crate::kernel::throttle::Throttle>,
     /// Set when the process is shutting down: readiness fails and the
     /// workers stop at their next batch boundary.
     pub stopping: Arc<Stopping>,
     /// Recently resolved staff sessions.
-    pub sessions: Arc<crate::auth::session::SessionCache>,
+    pub sessions: Arc<crate::kernel::auth::session::SessionCache>,
 }
 
 /// The shutdown signal of the process.
@@ -91,23 +91,23 @@ impl AppState {
         AppState {
             db,
             session_ttl,
-            events: crate::events::EventBus::in_process(),
+            events: crate::kernel::events::EventBus::in_process(),
             jobs: Arc::new(tokio::sync::Notify::new()),
             instance_id: uuid::Uuid::now_v7(),
             mail: Arc::new(MailSettings::default()),
             outbox: Arc::new(tokio::sync::Notify::new()),
-            throttle: Arc::new(crate::throttle::Throttle::default()),
+            throttle: Arc::new(crate::kernel::throttle::Throttle::default()),
             stopping: Arc::new(Stopping::default()),
             sessions: Arc::default(),
         }
     }
 
-    pub fn with_throttle(mut self, throttle: crate::throttle::Throttle) -> Self {
+    pub fn with_throttle(mut self, throttle: crate::kernel::throttle::Throttle) -> Self {
         self.throttle = Arc::new(throttle);
         self
     }
 
-    pub fn with_events(mut self, events: crate::events::EventBus) -> Self {
+    pub fn with_events(mut self, events: crate::kernel::events::EventBus) -> Self {
         self.events = events;
         // The cache listens to the bus in force.
         self.sessions = Arc::default();

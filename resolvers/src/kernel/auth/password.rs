@@ -9,7 +9,7 @@ use argon2::{
 };
 use rand::{distributions::Alphanumeric, Rng};
 
-use crate::error::{ApiError, UserError, UserErrorCode};
+use crate::kernel::error::{ApiError, UserError, UserErrorCode};
 
 pub const MIN_LEN: usize = 10;
 pub const MAX_LEN: usize = 256;

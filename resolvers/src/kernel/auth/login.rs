@@ -5,10 +5,10 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
 use super::{password, session};
 use crate::{
-    context::ContextExt,
-    error::{ApiError, ApiResult, UserError, UserErrorCode},
+    kernel::context::ContextExt,
+    kernel::error::{ApiError, ApiResult, UserError, UserErrorCode},
+    kernel::validation,
     users::User,
-    validation,
 };
 
 #[derive(Default)]

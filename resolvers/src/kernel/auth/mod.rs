@@ -14,7 +14,7 @@ use async_graphql::Context;
 use roster_entities::user::Role;
 use uuid::Uuid;
 
-use crate::{context::ContextExt, error::ApiError};
+use crate::{kernel::context::ContextExt, kernel::error::ApiError};
 
 /// The caller of a request, resolved once from its bearer token.
 #[derive(Clone, Debug)]
@@ -37,7 +37,7 @@ pub struct Viewer {
     pub role: Role,
     pub session_id: Uuid,
     /// Permissions of the user's custom role, if any.
-    pub granted: Vec<crate::permissions::Permission>,
+    pub granted: Vec<crate::kernel::permissions::Permission>,
     /// "First Last" as read with the session (the activity history's actor
     /// name); `None` when not read.
     pub name: Option<String>,
@@ -72,7 +72,10 @@ pub async fn check_sign_in(ctx: &Context<'_>, email: &str) -> Result<(), ApiErro
     let throttle = &ctx.state().throttle;
     let limits = throttle.limits;
     throttle
-        .check(limits.login_per_email, &crate::validation::email_key(email))
+        .check(
+            limits.login_per_email,
+            &crate::kernel::validation::email_key(email),
+        )
         .await
         .map_err(|l| ApiError::rate_limited("failed sign-ins for this email", l))?;
     if let Some(address) = &ctx.request().client_address {
@@ -88,7 +91,7 @@ pub async fn check_sign_in(ctx: &Context<'_>, email: &str) -> Result<(), ApiErro
 pub async fn count_failed_sign_in(ctx: &Context<'_>, email: &str) {
     let throttle = &ctx.state().throttle;
     let limits = throttle.limits;
-    let email = crate::validation::email_key(email);
+    let email = crate::kernel::validation::email_key(email);
     let _ = throttle.hit(limits.login_per_email, &email).await;
     if let Some(address) = &ctx.request().client_address {
         let _ = throttle.hit(limits.login_per_address, address).await;
@@ -100,5 +103,5 @@ pub async fn count_failed_sign_in(ctx: &Context<'_>, email: &str) {
 pub fn sessions_changed(ctx: &Context<'_>, user_id: Uuid) {
     ctx.state()
         .events
-        .publish(crate::events::Event::SessionsChanged { user_id });
+        .publish(crate::kernel::events::Event::SessionsChanged { user_id });
 }

@@ -1,6 +1,6 @@
 use async_graphql::{Context, Object};
 
-use crate::{context::ContextExt, error::ApiResult, users::User};
+use crate::{kernel::context::ContextExt, kernel::error::ApiResult, users::User};
 
 #[derive(Default)]
 pub struct AuthQuery;

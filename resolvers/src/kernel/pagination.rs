@@ -16,7 +16,7 @@ use sea_orm::{
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::error::{ApiError, ApiResult};
+use crate::kernel::error::{ApiError, ApiResult};
 
 /// Page size when neither `first` nor `last` is given.
 pub const DEFAULT_PAGE_SIZE: usize = 20;
@@ -235,8 +235,8 @@ where
         query = query.order_by(sort.id, order);
     }
     let query = query.limit(window.limit as u64 + 1);
-    if crate::plan_audit::enabled() {
-        crate::plan_audit::check(db, &query.build(db.get_database_backend())).await;
+    if crate::kernel::plan_audit::enabled() {
+        crate::kernel::plan_audit::check(db, &query.build(db.get_database_backend())).await;
     }
     let mut rows = query.all(db).await?;
     let more = rows.len() > window.limit;

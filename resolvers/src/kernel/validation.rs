@@ -1,7 +1,7 @@
 //! Field validators shared by every mutation and by CSV imports, so a rule is
 //! written once. Each returns the cleaned value or a field-named `UserError`.
 
-use crate::error::{UserError, UserErrorCode};
+use crate::kernel::error::{UserError, UserErrorCode};
 
 /// Trims `value` and checks it is present and at most `max` characters.
 pub fn required_text(field: &str, value: &str, max: usize) -> Result<String, UserError> {
