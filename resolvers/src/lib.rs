@@ -24,6 +24,7 @@ pub mod portal;
 pub mod products;
 pub mod roles;
 pub mod services;
+pub mod sessions;
 pub mod settings_templates;
 pub mod users;
 

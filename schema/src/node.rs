@@ -95,7 +95,7 @@ async fn resolve(ctx: &Context<'_>, id: &ID) -> Result<Node, ApiError> {
                 return Err(ApiError::not_found("Account"));
             }
             let account = roster_resolvers::kernel::loaders::of(ctx)
-                .accounts
+                .get::<roster_resolvers::accounts::AccountLoader>()
                 .load_one(gid.id)
                 .await
                 .map_err(ApiError::internal)?

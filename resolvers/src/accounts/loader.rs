@@ -29,3 +29,5 @@ impl Loader<Uuid> for AccountLoader {
         Ok(rows.into_iter().map(|a| (a.id, a)).collect())
     }
 }
+
+crate::from_db!(AccountLoader);

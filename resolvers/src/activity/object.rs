@@ -35,7 +35,7 @@ impl Activity {
             return Ok(None);
         };
         let user = crate::kernel::loaders::of(ctx)
-            .users
+            .get::<crate::kernel::loaders::UserLoader>()
             .load_one((self.0.account_id, id))
             .await
             .map_err(ApiError::internal)?;

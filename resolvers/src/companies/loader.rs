@@ -33,3 +33,5 @@ impl Loader<Key> for CompanyServicesLoader {
         Ok(out)
     }
 }
+
+crate::from_db!(CompanyServicesLoader);

@@ -33,7 +33,7 @@ impl Company {
     /// Services the company has access to, by name.
     async fn services(&self, ctx: &Context<'_>) -> ApiResult<Vec<Service>> {
         let services = crate::kernel::loaders::of(ctx)
-            .company_services
+            .get::<crate::companies::CompanyServicesLoader>()
             .load_one((self.0.account_id, self.0.id))
             .await
             .map_err(ApiError::internal)?

@@ -83,7 +83,7 @@ impl CompanyQuery {
             .iter()
             .map(|e| ((e.node.0.account_id, e.node.0.id), e.node.0.clone()));
         crate::kernel::loaders::of(ctx)
-            .companies
+            .get::<crate::kernel::loaders::CompanyLoader>()
             .feed_many(rows)
             .await;
         let parents = page

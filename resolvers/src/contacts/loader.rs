@@ -60,3 +60,7 @@ impl Loader<Key> for ContactCompaniesLoader {
         Ok(out)
     }
 }
+
+crate::from_db!(ContactMethodsLoader);
+
+crate::from_db!(ContactCompaniesLoader);

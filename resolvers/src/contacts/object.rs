@@ -79,7 +79,7 @@ impl Contact {
             return Ok(None);
         };
         let user = crate::kernel::loaders::of(ctx)
-            .users
+            .get::<crate::kernel::loaders::UserLoader>()
             .load_one((self.0.account_id, user_id))
             .await
             .map_err(ApiError::internal)?;
@@ -90,7 +90,7 @@ impl Contact {
     /// order added.
     async fn methods(&self, ctx: &Context<'_>) -> ApiResult<Vec<ContactMethod>> {
         let rows = crate::kernel::loaders::of(ctx)
-            .contact_methods
+            .get::<crate::contacts::ContactMethodsLoader>()
             .load_one((self.0.account_id, self.0.id))
             .await
             .map_err(ApiError::internal)?
@@ -101,7 +101,7 @@ impl Contact {
     /// Companies the contact has access to, by name.
     async fn companies(&self, ctx: &Context<'_>) -> ApiResult<Vec<Company>> {
         let rows = crate::kernel::loaders::of(ctx)
-            .contact_companies
+            .get::<crate::contacts::ContactCompaniesLoader>()
             .load_one((self.0.account_id, self.0.id))
             .await
             .map_err(ApiError::internal)?

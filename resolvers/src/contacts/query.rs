@@ -130,14 +130,14 @@ async fn prime(ctx: &Context<'_>, page: &Page<Contact>) -> Result<(), ApiError> 
     let loaders = crate::kernel::loaders::of(ctx);
     if selects("methods") {
         loaders
-            .contact_methods
+            .get::<crate::contacts::ContactMethodsLoader>()
             .load_many(keys.clone())
             .await
             .map_err(ApiError::internal)?;
     }
     if selects("companies") {
         loaders
-            .contact_companies
+            .get::<crate::contacts::ContactCompaniesLoader>()
             .load_many(keys)
             .await
             .map_err(ApiError::internal)?;
@@ -148,7 +148,7 @@ async fn prime(ctx: &Context<'_>, page: &Page<Contact>) -> Result<(), ApiError> 
             .iter()
             .filter_map(|e| e.node.0.user_id.map(|u| (e.node.0.account_id, u)));
         loaders
-            .users
+            .get::<crate::kernel::loaders::UserLoader>()
             .load_many(users)
             .await
             .map_err(ApiError::internal)?;

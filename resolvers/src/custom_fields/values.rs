@@ -170,3 +170,5 @@ impl Loader<Key> for CustomerFieldValuesLoader {
         Ok(out)
     }
 }
+
+crate::from_db!(CustomerFieldValuesLoader);

@@ -76,3 +76,7 @@ pub async fn aliases_of(
         .map(|row| row.email)
         .collect())
 }
+
+crate::from_db!(CustomerAliasesLoader);
+
+crate::from_db!(CustomerServiceAccessLoader);

@@ -98,13 +98,22 @@ pub fn prime_rows<'a>(
         // Independent loads run at once (each is one statement).
         let mut loads: Vec<futures_util::future::BoxFuture<'_, Result<(), ApiError>>> = Vec::new();
         if selects("emailAliases") {
-            loads.push(batch(&loaders.customer_aliases, keys.clone()));
+            loads.push(batch(
+                loaders.get::<crate::customers::CustomerAliasesLoader>(),
+                keys.clone(),
+            ));
         }
         if selects("customFields") {
-            loads.push(batch(&loaders.customer_field_values, keys.clone()));
+            loads.push(batch(
+                loaders.get::<crate::custom_fields::values::CustomerFieldValuesLoader>(),
+                keys.clone(),
+            ));
         }
         if selects("serviceAccess") {
-            loads.push(batch(&loaders.customer_service_access, keys));
+            loads.push(batch(
+                loaders.get::<crate::customers::CustomerServiceAccessLoader>(),
+                keys,
+            ));
         }
         if selects("company") {
             let mut companies: Vec<(Uuid, Uuid)> = rows
@@ -113,10 +122,16 @@ pub fn prime_rows<'a>(
                 .collect();
             companies.sort();
             companies.dedup();
-            loads.push(batch(&loaders.companies, companies.clone()));
+            loads.push(batch(
+                loaders.get::<crate::kernel::loaders::CompanyLoader>(),
+                companies.clone(),
+            ));
             let company_nodes: Vec<_> = nodes.iter().map(|n| n.field("company")).collect();
             if company_nodes.iter().any(|n| n.field("services").exists()) {
-                loads.push(batch(&loaders.company_services, companies.clone()));
+                loads.push(batch(
+                    loaders.get::<crate::companies::CompanyServicesLoader>(),
+                    companies.clone(),
+                ));
             }
             if company_nodes.iter().any(|n| n.field("employees").exists()) {
                 let mut by_account: std::collections::BTreeMap<Uuid, Vec<nested::Parent>> =
@@ -146,7 +161,7 @@ pub fn prime_rows<'a>(
 
 /// Loads `keys` into `loader` (one statement for the keys not cached yet).
 fn batch<'a, K, T>(
-    loader: &'a async_graphql::dataloader::DataLoader<T, async_graphql::dataloader::HashMapCache>,
+    loader: std::sync::Arc<crate::kernel::loaders::Cached<T>>,
     keys: Vec<K>,
 ) -> futures_util::future::BoxFuture<'a, Result<(), ApiError>>
 where

@@ -236,7 +236,7 @@ pub async fn connection(
     let size = pagination::first_page_size(args.first)?;
     let loaders = crate::kernel::loaders::of(ctx);
     let mut rows = loaders
-        .customer_pages
+        .get::<crate::customers::nested::CustomerPageLoader>()
         .load_one((account_id, parent, size))
         .await
         .map_err(ApiError::internal)?
@@ -245,7 +245,7 @@ pub async fn connection(
     rows.truncate(size);
     let total = if ctx.look_ahead().field("totalCount").exists() {
         loaders
-            .customer_counts
+            .get::<crate::customers::nested::CustomerCountLoader>()
             .load_one((account_id, parent))
             .await
             .map_err(ApiError::internal)?
@@ -337,7 +337,7 @@ pub async fn prime_under<'a>(
     for size in sizes {
         let keys = parents.iter().map(|p| (account_id, *p, size));
         let pages = loaders
-            .customer_pages
+            .get::<crate::customers::nested::CustomerPageLoader>()
             .load_many(keys)
             .await
             .map_err(ApiError::internal)?;
@@ -351,7 +351,7 @@ pub async fn prime_under<'a>(
     if counts {
         let keys = parents.iter().map(|p| (account_id, *p));
         loaders
-            .customer_counts
+            .get::<crate::customers::nested::CustomerCountLoader>()
             .load_many(keys)
             .await
             .map_err(ApiError::internal)?;
@@ -360,3 +360,7 @@ pub async fn prime_under<'a>(
     rows.dedup_by_key(|r| r.id);
     super::prime_rows(ctx, customer_nodes, rows).await
 }
+
+crate::from_db!(CustomerPageLoader);
+
+crate::from_db!(CustomerCountLoader);

@@ -93,7 +93,7 @@ impl Customer {
     /// Other addresses of the customer, also unique in the account.
     async fn email_aliases(&self, ctx: &Context<'_>) -> ApiResult<Vec<String>> {
         Ok(crate::kernel::loaders::of(ctx)
-            .customer_aliases
+            .get::<crate::customers::CustomerAliasesLoader>()
             .load_one(self.key())
             .await
             .map_err(ApiError::internal)?
@@ -106,7 +106,7 @@ impl Customer {
             return Ok(None);
         };
         let company = crate::kernel::loaders::of(ctx)
-            .companies
+            .get::<crate::kernel::loaders::CompanyLoader>()
             .load_one((self.0.account_id, company_id))
             .await
             .map_err(ApiError::internal)?;
@@ -181,7 +181,7 @@ impl Customer {
     /// (fields without a value are left out).
     async fn custom_fields(&self, ctx: &Context<'_>) -> ApiResult<Vec<CustomFieldValue>> {
         let values = crate::kernel::loaders::of(ctx)
-            .customer_field_values
+            .get::<crate::custom_fields::values::CustomerFieldValuesLoader>()
             .load_one(self.key())
             .await
             .map_err(ApiError::internal)?
@@ -198,7 +198,7 @@ impl Customer {
     /// Services the customer was given, by name.
     async fn service_access(&self, ctx: &Context<'_>) -> ApiResult<Vec<CustomerServiceAccess>> {
         let grants = crate::kernel::loaders::of(ctx)
-            .customer_service_access
+            .get::<crate::customers::CustomerServiceAccessLoader>()
             .load_one(self.key())
             .await
             .map_err(ApiError::internal)?

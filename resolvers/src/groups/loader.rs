@@ -76,3 +76,7 @@ impl Loader<Key> for UserGroupsLoader {
         Ok(out)
     }
 }
+
+crate::from_db!(UserGroupsLoader);
+
+crate::from_db!(GroupMembersLoader);

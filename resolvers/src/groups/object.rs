@@ -35,7 +35,7 @@ impl Group {
         before: Option<String>,
     ) -> ApiResult<Page<User>> {
         let members = crate::kernel::loaders::of(ctx)
-            .group_members
+            .get::<crate::groups::GroupMembersLoader>()
             .load_one((self.0.account_id, self.0.id))
             .await
             .map_err(ApiError::internal)?

@@ -54,7 +54,7 @@ impl GroupQuery {
                 .iter()
                 .map(|e| (e.node.0.account_id, e.node.0.id));
             crate::kernel::loaders::of(ctx)
-                .group_members
+                .get::<crate::groups::GroupMembersLoader>()
                 .load_many(keys)
                 .await
                 .map_err(ApiError::internal)?;

@@ -18,7 +18,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use crate::{kernel::error::ApiError, portal::PortalViewer};
+use crate::kernel::{auth::PortalViewer, error::ApiError};
 
 /// Where a customer's services come from.
 #[derive(Debug, PartialEq, Eq)]

@@ -72,7 +72,7 @@ where
             .iter()
             .filter_map(|r| r.service_id.map(|s| (r.account_id, s)));
         loaders
-            .services
+            .get::<crate::kernel::loaders::ServiceLoader>()
             .load_many(keys)
             .await
             .map_err(ApiError::internal)?;
@@ -82,7 +82,7 @@ where
             .iter()
             .filter_map(|r| r.customer_id.map(|c| (r.account_id, c)));
         loaders
-            .customers
+            .get::<crate::kernel::loaders::CustomerLoader>()
             .load_many(keys)
             .await
             .map_err(ApiError::internal)?;

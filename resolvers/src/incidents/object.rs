@@ -6,7 +6,7 @@ use crate::{
     customers::Customer,
     kernel::error::{ApiError, ApiResult},
     kernel::ids::GlobalId,
-    portal::PortalService,
+    services::PortalService,
     services::Service,
 };
 
@@ -41,7 +41,7 @@ async fn requester(
         return Ok(None);
     };
     crate::kernel::loaders::of(ctx)
-        .customers
+        .get::<crate::kernel::loaders::CustomerLoader>()
         .load_one((row.account_id, id))
         .await
         .map_err(ApiError::internal)
@@ -55,7 +55,7 @@ async fn service_of(
         return Ok(None);
     };
     crate::kernel::loaders::of(ctx)
-        .services
+        .get::<crate::kernel::loaders::ServiceLoader>()
         .load_one((row.account_id, id))
         .await
         .map_err(ApiError::internal)
@@ -145,7 +145,7 @@ impl PortalIncident {
 
     /// Whether the signed-in customer raised it.
     async fn mine(&self, ctx: &Context<'_>) -> ApiResult<bool> {
-        let viewer = crate::portal::viewer(ctx)?;
+        let viewer = crate::kernel::auth::portal_viewer(ctx)?;
         Ok(self.0.customer_id == Some(viewer.customer_id))
     }
 

@@ -14,11 +14,11 @@ use super::{
     IncidentStatus, PortalIncident,
 };
 use crate::{
+    kernel::auth::PortalViewer,
     kernel::context::ContextExt,
     kernel::error::{ApiError, ApiResult, UserError, UserErrorCode},
     kernel::ids::{GlobalId, NodeKind},
     kernel::pagination::{self, Page, PageArgs},
-    portal::{self, PortalViewer},
 };
 
 /// Input of `submitIncident`.
@@ -90,7 +90,7 @@ impl PortalIncidentQuery {
         #[graphql(default)] sort_key: IncidentSortKey,
         #[graphql(default)] reverse: bool,
     ) -> ApiResult<Page<PortalIncident>> {
-        let viewer = portal::viewer(ctx)?;
+        let viewer = crate::kernel::auth::portal_viewer(ctx)?;
         let select = filter
             .unwrap_or_default()
             .apply(incident::Entity::find().filter(access::visible(viewer)));
@@ -114,7 +114,7 @@ impl PortalIncidentQuery {
 
     /// One incident the signed-in customer may see; NOT_FOUND otherwise.
     async fn portal_incident(&self, ctx: &Context<'_>, id: ID) -> ApiResult<PortalIncident> {
-        let viewer = portal::viewer(ctx)?;
+        let viewer = crate::kernel::auth::portal_viewer(ctx)?;
         Ok(PortalIncident(visible_incident(ctx, viewer, &id).await?))
     }
 }
@@ -131,7 +131,7 @@ impl PortalIncidentMutation {
         ctx: &Context<'_>,
         input: SubmitIncidentInput,
     ) -> ApiResult<PortalIncidentPayload> {
-        let viewer = portal::viewer(ctx)?;
+        let viewer = crate::kernel::auth::portal_viewer(ctx)?;
         let db = ctx.db();
         let mut errors = Vec::new();
         let title = super::title(&input.title).map_err(|e| errors.push(e)).ok();
@@ -197,7 +197,7 @@ impl PortalIncidentMutation {
         ctx: &Context<'_>,
         input: UpdatePortalIncidentInput,
     ) -> ApiResult<PortalIncidentPayload> {
-        let viewer = portal::viewer(ctx)?;
+        let viewer = crate::kernel::auth::portal_viewer(ctx)?;
         let existing = visible_incident(ctx, viewer, &input.id).await?;
         let mut errors = Vec::new();
         let mut row = existing.into_active_model();

@@ -74,7 +74,7 @@ impl Invitation {
             return Ok(None);
         };
         let user = crate::kernel::loaders::of(ctx)
-            .users
+            .get::<crate::kernel::loaders::UserLoader>()
             .load_one((self.0.account_id, id))
             .await
             .map_err(ApiError::internal)?;
@@ -87,7 +87,7 @@ impl Invitation {
             return Ok(None);
         };
         let customer = crate::kernel::loaders::of(ctx)
-            .customers
+            .get::<crate::kernel::loaders::CustomerLoader>()
             .load_one((self.0.account_id, id))
             .await
             .map_err(ApiError::internal)?;

@@ -226,7 +226,7 @@ impl InvitationMutation {
         }
         let state = ctx.state();
         let account = crate::kernel::loaders::of(ctx)
-            .accounts
+            .get::<crate::accounts::AccountLoader>()
             .load_one(viewer.account_id)
             .await
             .map_err(ApiError::internal)?

@@ -224,7 +224,7 @@ impl EmailTemplateQuery {
     ) -> ApiResult<EmailPreview> {
         let viewer = permissions::require(ctx, Permission::ViewPeople)?;
         let account = crate::kernel::loaders::of(ctx)
-            .accounts
+            .get::<crate::accounts::AccountLoader>()
             .load_one(viewer.account_id)
             .await
             .map_err(ApiError::internal)?

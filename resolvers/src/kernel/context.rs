@@ -29,7 +29,7 @@ pub struct AppState {
     /// workers stop at their next batch boundary.
     pub stopping: Arc<Stopping>,
     /// Recently resolved staff sessions.
-    pub sessions: Arc<crate::kernel::auth::session::SessionCache>,
+    pub sessions: Arc<crate::kernel::auth::cache::SessionCache>,
 }
 
 /// The shutdown signal of the process.

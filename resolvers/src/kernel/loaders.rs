@@ -4,7 +4,12 @@
 //! number of statements does not depend on the page size, nor on timing.
 //! (Batching by delay alone splits unpredictably under load.)
 
-use std::{sync::Arc, time::Duration};
+use std::{
+    any::{Any, TypeId},
+    collections::HashMap,
+    sync::{Arc, Mutex},
+    time::Duration,
+};
 
 use async_graphql::{
     dataloader::{DataLoader, HashMapCache},
@@ -12,22 +17,13 @@ use async_graphql::{
 };
 use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter};
 
-use crate::{
-    accounts::AccountLoader,
-    companies::CompanyServicesLoader,
-    custom_fields::values::CustomerFieldValuesLoader,
-    customers::{
-        nested::{CustomerCountLoader, CustomerPageLoader},
-        CustomerAliasesLoader, CustomerServiceAccessLoader,
-    },
-    kernel::context::ContextExt,
-};
+use crate::kernel::context::ContextExt;
 
 /// How long a loader waits to gather keys not primed in advance.
 /// async-graphql's default (1 ms) costs throughput (async-graphql #1306).
 const DELAY: Duration = Duration::from_micros(200);
 
-type Cached<T> = DataLoader<T, HashMapCache>;
+pub type Cached<T> = DataLoader<T, HashMapCache>;
 
 /// Key of account-owned rows: (account id, row id). A row of another account
 /// is never returned for a key, whatever id is asked for.
@@ -93,68 +89,63 @@ by_id!(
     settings_template
 );
 
-pub struct Loaders {
-    pub accounts: Cached<AccountLoader>,
-    pub companies: Cached<CompanyLoader>,
-    pub customers: Cached<CustomerLoader>,
-    pub services: Cached<ServiceLoader>,
-    pub users: Cached<UserLoader>,
-    pub custom_roles: Cached<CustomRoleLoader>,
-    pub settings_templates: Cached<SettingsTemplateLoader>,
-    pub default_templates: Cached<crate::settings_templates::DefaultTemplateLoader>,
-    pub user_groups: Cached<crate::groups::UserGroupsLoader>,
-    pub group_members: Cached<crate::groups::GroupMembersLoader>,
-    pub user_products: Cached<crate::users::UserProductsLoader>,
-    pub user_features: Cached<crate::users::UserFeaturesLoader>,
-    pub product_features: Cached<crate::products::ProductFeaturesLoader>,
-    pub manager_grants: Cached<crate::managers::ManagerGrantsLoader>,
-    pub contact_methods: Cached<crate::contacts::ContactMethodsLoader>,
-    pub contact_companies: Cached<crate::contacts::ContactCompaniesLoader>,
-    pub company_services: Cached<CompanyServicesLoader>,
-    pub customer_aliases: Cached<CustomerAliasesLoader>,
-    pub customer_service_access: Cached<CustomerServiceAccessLoader>,
-    pub customer_field_values: Cached<CustomerFieldValuesLoader>,
-    pub customer_pages: Cached<CustomerPageLoader>,
-    pub customer_counts: Cached<CustomerCountLoader>,
+/// A loader the request's `Loaders` can make on first use.
+pub trait FromDb: Send + Sync + 'static {
+    fn from_db(db: &DatabaseConnection) -> Self;
 }
 
-fn cached<T: async_graphql::dataloader::Loader<K>, K>(inner: T) -> Cached<T>
-where
-    K: Send + Sync + std::hash::Hash + Eq + Clone + 'static,
-{
-    DataLoader::with_cache(inner, tokio::spawn, HashMapCache::default()).delay(DELAY)
+/// Implements `FromDb` for loaders that hold only `db`.
+#[macro_export]
+macro_rules! from_db {
+    ($($loader:ty),+ $(,)?) => {$(
+        impl $crate::kernel::loaders::FromDb for $loader {
+            fn from_db(db: &sea_orm::DatabaseConnection) -> Self {
+                Self { db: db.clone() }
+            }
+        }
+    )+};
+}
+
+from_db!(
+    CompanyLoader,
+    CustomerLoader,
+    ServiceLoader,
+    UserLoader,
+    CustomRoleLoader,
+    SettingsTemplateLoader
+);
+
+/// The dataloaders of one request (HTTP) or one operation (WebSocket), by
+/// type: each is made on first use, so the kernel needs no list of them.
+pub struct Loaders {
+    db: DatabaseConnection,
+    made: Mutex<HashMap<TypeId, Arc<dyn Any + Send + Sync>>>,
 }
 
 impl Loaders {
-    /// Fresh loaders for one request (HTTP) or one socket (WebSocket).
+    /// Fresh loaders for one request (HTTP) or one operation (WebSocket).
     pub fn new(db: &DatabaseConnection) -> Arc<Loaders> {
         Arc::new(Loaders {
-            accounts: cached(AccountLoader::new(db.clone())),
-            companies: cached(CompanyLoader { db: db.clone() }),
-            customers: cached(CustomerLoader { db: db.clone() }),
-            services: cached(ServiceLoader { db: db.clone() }),
-            users: cached(UserLoader { db: db.clone() }),
-            custom_roles: cached(CustomRoleLoader { db: db.clone() }),
-            settings_templates: cached(SettingsTemplateLoader { db: db.clone() }),
-            default_templates: cached(crate::settings_templates::DefaultTemplateLoader {
-                db: db.clone(),
-            }),
-            user_groups: cached(crate::groups::UserGroupsLoader { db: db.clone() }),
-            group_members: cached(crate::groups::GroupMembersLoader { db: db.clone() }),
-            user_products: cached(crate::users::UserProductsLoader { db: db.clone() }),
-            user_features: cached(crate::users::UserFeaturesLoader { db: db.clone() }),
-            product_features: cached(crate::products::ProductFeaturesLoader { db: db.clone() }),
-            manager_grants: cached(crate::managers::ManagerGrantsLoader { db: db.clone() }),
-            contact_methods: cached(crate::contacts::ContactMethodsLoader { db: db.clone() }),
-            contact_companies: cached(crate::contacts::ContactCompaniesLoader { db: db.clone() }),
-            company_services: cached(CompanyServicesLoader { db: db.clone() }),
-            customer_aliases: cached(CustomerAliasesLoader { db: db.clone() }),
-            customer_service_access: cached(CustomerServiceAccessLoader { db: db.clone() }),
-            customer_field_values: cached(CustomerFieldValuesLoader { db: db.clone() }),
-            customer_pages: cached(CustomerPageLoader { db: db.clone() }),
-            customer_counts: cached(CustomerCountLoader { db: db.clone() }),
+            db: db.clone(),
+            made: Mutex::new(HashMap::new()),
         })
     }
+
+    /// The request's loader of type `T`.
+    pub fn get<T: FromDb>(&self) -> Arc<Cached<T>> {
+        let mut made = self.made.lock().unwrap_or_else(|e| e.into_inner());
+        let any = made
+            .entry(TypeId::of::<T>())
+            .or_insert_with(|| Arc::new(cached(T::from_db(&self.db))))
+            .clone();
+        drop(made);
+        any.downcast::<Cached<T>>()
+            .unwrap_or_else(|_| unreachable!("loaders are stored by their own type"))
+    }
+}
+
+fn cached<T: Send + Sync + 'static>(inner: T) -> Cached<T> {
+    DataLoader::with_cache(inner, tokio::spawn, HashMapCache::default()).delay(DELAY)
 }
 
 /// The request's loaders. Every entry point inserts them; should one not,

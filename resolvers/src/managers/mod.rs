@@ -193,3 +193,5 @@ pub async fn require(
     }
     Ok(scope)
 }
+
+crate::from_db!(ManagerGrantsLoader);

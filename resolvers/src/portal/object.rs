@@ -1,5 +1,5 @@
 use async_graphql::{Context, Object, ID};
-use roster_entities::{customer, service};
+use roster_entities::customer;
 
 use crate::{
     customers::PortalAccessLevel,
@@ -7,26 +7,8 @@ use crate::{
     kernel::context::ContextExt,
     kernel::error::{ApiError, ApiResult},
     kernel::ids::GlobalId,
+    services::PortalService,
 };
-
-/// A service, as the portal shows it: what a customer may submit on.
-#[derive(Clone, Debug)]
-pub struct PortalService(pub service::Model);
-
-#[Object]
-impl PortalService {
-    pub async fn id(&self) -> ID {
-        GlobalId::service(self.0.id).into()
-    }
-
-    async fn name(&self) -> &str {
-        &self.0.name
-    }
-
-    async fn description(&self) -> Option<&str> {
-        self.0.description.as_deref()
-    }
-}
 
 /// The signed-in portal customer.
 #[derive(Clone, Debug)]
@@ -61,7 +43,7 @@ impl PortalCustomer {
             return Ok(None);
         };
         let company = crate::kernel::loaders::of(ctx)
-            .companies
+            .get::<crate::kernel::loaders::CompanyLoader>()
             .load_one((self.0.account_id, company_id))
             .await
             .map_err(ApiError::internal)?;

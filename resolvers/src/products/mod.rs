@@ -96,3 +96,5 @@ pub async fn resolve_ids(
         .await?
         .map(|found| found.into_iter().map(|p| p.id).collect()))
 }
+
+crate::from_db!(ProductFeaturesLoader);

@@ -58,7 +58,7 @@ impl Product {
 
     async fn features(&self, ctx: &Context<'_>) -> ApiResult<Vec<ProductFeature>> {
         let rows = crate::kernel::loaders::of(ctx)
-            .product_features
+            .get::<crate::products::ProductFeaturesLoader>()
             .load_one((self.0.account_id, self.0.id))
             .await
             .map_err(ApiError::internal)?
@@ -92,13 +92,13 @@ impl UserProduct {
     async fn features(&self, ctx: &Context<'_>) -> ApiResult<Vec<UserFeature>> {
         let loaders = crate::kernel::loaders::of(ctx);
         let features = loaders
-            .product_features
+            .get::<crate::products::ProductFeaturesLoader>()
             .load_one((self.product.account_id, self.product.id))
             .await
             .map_err(ApiError::internal)?
             .unwrap_or_default();
         let overrides = loaders
-            .user_features
+            .get::<crate::users::UserFeaturesLoader>()
             .load_one((self.user.account_id, self.user.id))
             .await
             .map_err(ApiError::internal)?

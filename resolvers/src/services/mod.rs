@@ -3,10 +3,12 @@
 
 mod mutation;
 mod object;
+mod portal;
 mod query;
 
 pub use mutation::ServiceMutation;
 pub use object::Service;
+pub use portal::PortalService;
 pub use query::ServiceQuery;
 
 use roster_entities::service;

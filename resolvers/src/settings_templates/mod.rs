@@ -77,7 +77,7 @@ pub async fn of_user(
     let loaders = crate::kernel::loaders::of(ctx);
     if let Some(id) = user.settings_template_id {
         let found = loaders
-            .settings_templates
+            .get::<crate::kernel::loaders::SettingsTemplateLoader>()
             .load_one((user.account_id, id))
             .await
             .map_err(ApiError::internal)?;
@@ -86,7 +86,7 @@ pub async fn of_user(
         }
     }
     Ok(loaders
-        .default_templates
+        .get::<crate::settings_templates::DefaultTemplateLoader>()
         .load_one(user.account_id)
         .await
         .map_err(ApiError::internal)?
@@ -160,3 +160,5 @@ impl async_graphql::dataloader::Loader<Uuid> for DefaultTemplateLoader {
         Ok(out)
     }
 }
+
+crate::from_db!(DefaultTemplateLoader);

@@ -66,3 +66,7 @@ impl Loader<Key> for UserFeaturesLoader {
         Ok(out)
     }
 }
+
+crate::from_db!(UserProductsLoader);
+
+crate::from_db!(UserFeaturesLoader);

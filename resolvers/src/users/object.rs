@@ -97,7 +97,7 @@ impl User {
             return Ok(None);
         };
         let role = crate::kernel::loaders::of(ctx)
-            .custom_roles
+            .get::<crate::kernel::loaders::CustomRoleLoader>()
             .load_one((self.0.account_id, id))
             .await
             .map_err(ApiError::internal)?;
@@ -115,7 +115,7 @@ impl User {
         before: Option<String>,
     ) -> ApiResult<Page<Group>> {
         let groups = crate::kernel::loaders::of(ctx)
-            .user_groups
+            .get::<crate::groups::UserGroupsLoader>()
             .load_one((self.0.account_id, self.0.id))
             .await
             .map_err(ApiError::internal)?
@@ -138,7 +138,7 @@ impl User {
     /// settings.
     async fn products(&self, ctx: &Context<'_>) -> ApiResult<Vec<UserProduct>> {
         let products = crate::kernel::loaders::of(ctx)
-            .user_products
+            .get::<crate::users::UserProductsLoader>()
             .load_one((self.0.account_id, self.0.id))
             .await
             .map_err(ApiError::internal)?
@@ -163,7 +163,7 @@ impl User {
     /// Manager permissions granted to the user.
     async fn manager_permissions(&self, ctx: &Context<'_>) -> ApiResult<Vec<ManagerGrant>> {
         let grants = crate::kernel::loaders::of(ctx)
-            .manager_grants
+            .get::<crate::managers::ManagerGrantsLoader>()
             .load_one((self.0.account_id, self.0.id))
             .await
             .map_err(ApiError::internal)?
@@ -174,7 +174,7 @@ impl User {
     /// The account the user belongs to.
     async fn account(&self, ctx: &Context<'_>) -> ApiResult<Account> {
         let account = crate::kernel::loaders::of(ctx)
-            .accounts
+            .get::<crate::accounts::AccountLoader>()
             .load_one(self.0.account_id)
             .await
             .map_err(ApiError::internal)?

@@ -174,14 +174,14 @@ async fn prime(ctx: &Context<'_>, page: &Page<User>) -> Result<(), ApiError> {
     let internal = |e: std::sync::Arc<sea_orm::DbErr>| ApiError::internal(e);
     if selects("groups") {
         loaders
-            .user_groups
+            .get::<crate::groups::UserGroupsLoader>()
             .load_many(keys.clone())
             .await
             .map_err(internal)?;
     }
     if selects("products") {
         let products = loaders
-            .user_products
+            .get::<crate::users::UserProductsLoader>()
             .load_many(keys.clone())
             .await
             .map_err(internal)?;
@@ -193,19 +193,19 @@ async fn prime(ctx: &Context<'_>, page: &Page<User>) -> Result<(), ApiError> {
         ids.sort();
         ids.dedup();
         loaders
-            .product_features
+            .get::<crate::products::ProductFeaturesLoader>()
             .load_many(ids)
             .await
             .map_err(internal)?;
         loaders
-            .user_features
+            .get::<crate::users::UserFeaturesLoader>()
             .load_many(keys.clone())
             .await
             .map_err(internal)?;
     }
     if selects("managerPermissions") {
         loaders
-            .manager_grants
+            .get::<crate::managers::ManagerGrantsLoader>()
             .load_many(keys.clone())
             .await
             .map_err(internal)?;
@@ -216,7 +216,7 @@ async fn prime(ctx: &Context<'_>, page: &Page<User>) -> Result<(), ApiError> {
             .iter()
             .filter_map(|e| e.node.0.custom_role_id.map(|r| (e.node.0.account_id, r)));
         loaders
-            .custom_roles
+            .get::<crate::kernel::loaders::CustomRoleLoader>()
             .load_many(roles)
             .await
             .map_err(internal)?;
@@ -229,13 +229,13 @@ async fn prime(ctx: &Context<'_>, page: &Page<User>) -> Result<(), ApiError> {
                 .map(|t| (e.node.0.account_id, t))
         });
         loaders
-            .settings_templates
+            .get::<crate::kernel::loaders::SettingsTemplateLoader>()
             .load_many(templates)
             .await
             .map_err(internal)?;
         let accounts = page.edges.iter().map(|e| e.node.0.account_id);
         loaders
-            .default_templates
+            .get::<crate::settings_templates::DefaultTemplateLoader>()
             .load_many(accounts)
             .await
             .map_err(internal)?;

@@ -2,10 +2,7 @@
 //! `connection_init` payload.
 
 use poem::http::HeaderMap;
-use roster_resolvers::{
-    kernel::auth::{session, Auth},
-    ApiError, AppState,
-};
+use roster_resolvers::{kernel::auth::Auth, sessions::resolve as session, ApiError, AppState};
 
 /// The caller of a request carrying `header` (the Authorization value).
 pub async fn resolve(state: &AppState, header: Option<&str>) -> Result<Auth, ApiError> {

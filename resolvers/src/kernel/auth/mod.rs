@@ -1,17 +1,13 @@
-//! Who is calling: staff sessions (bearer tokens), password hashing, and the
-//! `login` / `logout` / `viewer` operations.
+//! Who is calling: the caller of a request (staff user, portal customer or
+//! nobody), the sign-in throttle, password hashing and session tokens.
+//! Sessions themselves are created and resolved by the `sessions` feature.
 
-mod login;
+pub mod cache;
 pub mod password;
-pub mod session;
 pub mod token;
-mod viewer;
-
-pub use login::AuthMutation;
-pub use viewer::AuthQuery;
 
 use async_graphql::Context;
-use roster_entities::user::Role;
+use roster_entities::{customer::PortalAccess, user::Role};
 use uuid::Uuid;
 
 use crate::{kernel::context::ContextExt, kernel::error::ApiError};
@@ -26,7 +22,29 @@ pub enum Auth {
     /// A signed-in staff user.
     Staff(Viewer),
     /// A customer signed in to the customer portal.
-    Customer(crate::portal::PortalViewer),
+    Customer(PortalViewer),
+}
+
+/// A customer signed in to the portal, as of this request.
+#[derive(Clone, Debug)]
+pub struct PortalViewer {
+    pub customer_id: Uuid,
+    pub account_id: Uuid,
+    pub session_id: Uuid,
+    pub access: PortalAccess,
+    pub company_id: Option<Uuid>,
+}
+
+impl PortalViewer {
+    pub fn of(customer: &roster_entities::customer::Model, session_id: Uuid) -> Self {
+        PortalViewer {
+            customer_id: customer.id,
+            account_id: customer.account_id,
+            session_id,
+            access: customer.portal_access,
+            company_id: customer.company_id,
+        }
+    }
 }
 
 /// A signed-in staff user.
@@ -104,4 +122,29 @@ pub fn sessions_changed(ctx: &Context<'_>, user_id: Uuid) {
     ctx.state()
         .events
         .publish(crate::kernel::events::Event::SessionsChanged { user_id });
+}
+
+/// The portal customer of this request; UNAUTHENTICATED without a customer
+/// session, FORBIDDEN for staff sessions and for customers whose portal
+/// access was withdrawn.
+pub fn portal_viewer<'a>(ctx: &'a Context<'_>) -> Result<&'a PortalViewer, ApiError> {
+    match &ctx.request().auth {
+        Auth::Customer(viewer) if viewer.access == PortalAccess::NoAccess => {
+            Err(ApiError::Forbidden(
+                "Your portal access has been withdrawn; contact the help desk".into(),
+            ))
+        }
+        Auth::Customer(viewer) => Ok(viewer),
+        Auth::Staff(_) => Err(ApiError::Forbidden(
+            "This operation is for customer portal sessions (portalLogin); staff use the \
+             account's own queries"
+                .into(),
+        )),
+        Auth::Anonymous => Err(ApiError::Unauthenticated(
+            "Sign in to the portal first: send `Authorization: Bearer <token>` with a token \
+             from `portalLogin`"
+                .into(),
+        )),
+        Auth::Invalid(why) => Err(ApiError::Unauthenticated(why.clone())),
+    }
 }

@@ -9,7 +9,7 @@ pub struct AuthQuery;
 impl AuthQuery {
     /// The signed-in staff user. UNAUTHENTICATED without a valid token.
     async fn viewer(&self, ctx: &Context<'_>) -> ApiResult<Option<User>> {
-        let viewer = super::viewer(ctx)?;
+        let viewer = crate::kernel::auth::viewer(ctx)?;
         let user = crate::users::find(ctx.db(), viewer.account_id, viewer.user_id).await?;
         Ok(Some(User(user)))
     }

@@ -1,12 +1,16 @@
-//! Creating, resolving and ending login sessions.
+//! Creating, resolving and ending staff login sessions; a token of no staff
+//! session may be a customer portal session.
 
 use chrono::Utc;
 use roster_entities::{session, user};
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 use uuid::Uuid;
 
-use super::{token, Auth, Viewer};
-use crate::{kernel::context::AppState, kernel::error::ApiError};
+use crate::kernel::{
+    auth::{token, Auth, Viewer},
+    context::AppState,
+    error::ApiError,
+};
 
 /// Reads `Authorization: Bearer <token>` (scheme case-insensitive).
 /// `None` when no header was sent; `Some(Err)` when it is not a bearer token.
@@ -107,86 +111,6 @@ pub async fn start(
 pub async fn end(db: &impl ConnectionTrait, session_id: Uuid) -> Result<bool, ApiError> {
     let res = session::Entity::delete_by_id(session_id).exec(db).await?;
     Ok(res.rows_affected > 0)
-}
-
-/// Staff sessions resolved in the last second, so that a client's burst of
-/// requests reads its session once. Every sign-out, suspension, deletion
-/// and role change (`Event::SessionsChanged`, from any instance) drops the
-/// user's entries before the next lookup; should such an event be missed
-/// (Redis down), an entry still lives one second at most.
-pub struct SessionCache {
-    inner: std::sync::Mutex<CacheState>,
-}
-
-struct CacheState {
-    entries: std::collections::HashMap<String, (std::time::Instant, Viewer)>,
-    events: Option<tokio::sync::broadcast::Receiver<crate::kernel::events::Event>>,
-}
-
-/// How long a resolved session is trusted without reading it again.
-const CACHE_TTL: std::time::Duration = std::time::Duration::from_secs(1);
-/// Entries kept at most (sessions active within a second).
-const CACHE_SIZE: usize = 50_000;
-
-impl Default for SessionCache {
-    fn default() -> Self {
-        SessionCache {
-            inner: std::sync::Mutex::new(CacheState {
-                entries: Default::default(),
-                events: None,
-            }),
-        }
-    }
-}
-
-impl SessionCache {
-    fn get(&self, bus: &crate::kernel::events::EventBus, digest: &str) -> Option<Viewer> {
-        let mut state = self.inner.lock().unwrap_or_else(|e| e.into_inner());
-        state.apply_events(bus);
-        match state.entries.get(digest) {
-            Some((at, viewer)) if at.elapsed() < CACHE_TTL => Some(viewer.clone()),
-            _ => None,
-        }
-    }
-
-    fn put(&self, digest: String, viewer: Viewer, expires_at: chrono::DateTime<Utc>) {
-        let mut state = self.inner.lock().unwrap_or_else(|e| e.into_inner());
-        if state.entries.len() >= CACHE_SIZE {
-            state.entries.retain(|_, (at, _)| at.elapsed() < CACHE_TTL);
-            if state.entries.len() >= CACHE_SIZE {
-                return;
-            }
-        }
-        // A session about to expire is not cached past its end.
-        if expires_at - Utc::now() > chrono::Duration::from_std(CACHE_TTL).unwrap_or_default() {
-            state
-                .entries
-                .insert(digest, (std::time::Instant::now(), viewer));
-        }
-    }
-}
-
-impl CacheState {
-    /// Drops the entries of users whose sessions changed since last time.
-    fn apply_events(&mut self, bus: &crate::kernel::events::EventBus) {
-        use tokio::sync::broadcast::error::TryRecvError;
-        let events = self.events.get_or_insert_with(|| bus.subscribe());
-        loop {
-            match events.try_recv() {
-                Ok(crate::kernel::events::Event::SessionsChanged { user_id }) => {
-                    self.entries.retain(|_, (_, v)| v.user_id != user_id);
-                }
-                Ok(_) => {}
-                Err(TryRecvError::Empty) => return,
-                Err(TryRecvError::Lagged(_)) => self.entries.clear(),
-                Err(TryRecvError::Closed) => {
-                    self.entries.clear();
-                    self.events = None;
-                    return;
-                }
-            }
-        }
-    }
 }
 
 #[cfg(test)]

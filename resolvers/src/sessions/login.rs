@@ -3,7 +3,8 @@ use chrono::{DateTime, Utc};
 use roster_entities::user;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
-use super::{password, session};
+use super::resolve as session;
+use crate::kernel::auth::password;
 use crate::{
     kernel::context::ContextExt,
     kernel::error::{ApiError, ApiResult, UserError, UserErrorCode},
@@ -76,7 +77,7 @@ impl AuthMutation {
             });
         }
 
-        super::check_sign_in(ctx, &email).await?;
+        crate::kernel::auth::check_sign_in(ctx, &email).await?;
         let state = ctx.state();
         // Deliberately not scoped to an account: the email decides which
         // account the caller signs in to (emails are unique across accounts).
@@ -87,7 +88,7 @@ impl AuthMutation {
         let stored = found.as_ref().and_then(|u| u.password_hash.clone());
         let matches = password::verify_blocking(password, stored).await?;
         let Some(user) = found.filter(|_| matches) else {
-            super::count_failed_sign_in(ctx, &email).await;
+            crate::kernel::auth::count_failed_sign_in(ctx, &email).await;
             return Err(ApiError::Unauthenticated("Invalid email or password".into()).into());
         };
         if user.status != user::Status::Active {
@@ -109,9 +110,9 @@ impl AuthMutation {
 
     /// Ends the session whose token authenticates this request.
     async fn logout(&self, ctx: &Context<'_>) -> ApiResult<LogoutPayload> {
-        let viewer = super::viewer(ctx)?;
+        let viewer = crate::kernel::auth::viewer(ctx)?;
         let ended = session::end(ctx.db(), viewer.session_id).await?;
-        super::sessions_changed(ctx, viewer.user_id);
+        crate::kernel::auth::sessions_changed(ctx, viewer.user_id);
         Ok(LogoutPayload {
             ended,
             user_errors: Vec::new(),
