@@ -26,6 +26,7 @@ pub mod roles;
 pub mod services;
 pub mod sessions;
 pub mod settings_templates;
+pub mod setup;
 pub mod users;
 
 pub use kernel::context::{AppState, MailSettings, RequestContext, Stopping};

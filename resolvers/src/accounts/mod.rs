@@ -1,8 +1,6 @@
-//! Accounts (tenants): the `Account` object, its loader, and setting up a new
-//! account from the command line (`bootstrap`, `demo`).
+//! Accounts (tenants): the `Account` object and its loader. Creating an
+//! account is `setup`'s.
 
-pub mod bootstrap;
-pub mod demo;
 mod loader;
 mod object;
 

@@ -174,7 +174,7 @@ impl CompanyMutation {
         };
         set_services(&txn, viewer.account_id, company.id, &service_ids).await?;
         txn.commit().await?;
-        crate::activity::note(
+        crate::kernel::history::note(
             ctx,
             "company.create",
             "Company",
@@ -237,7 +237,7 @@ impl CompanyMutation {
             set_services(&txn, viewer.account_id, id, &ids).await?;
         }
         txn.commit().await?;
-        crate::activity::note(
+        crate::kernel::history::note(
             ctx,
             "company.update",
             "Company",
@@ -265,7 +265,7 @@ impl CompanyMutation {
             .filter(company::Column::AccountId.eq(viewer.account_id))
             .exec(ctx.db())
             .await?;
-        crate::activity::note(
+        crate::kernel::history::note(
             ctx,
             "company.delete",
             "Company",

@@ -8,7 +8,6 @@ pub mod methods;
 mod mutation;
 mod object;
 mod query;
-pub mod users;
 
 pub use loader::{ContactCompaniesLoader, ContactMethodsLoader};
 pub use mutation::ContactMutation;

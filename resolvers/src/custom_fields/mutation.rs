@@ -160,7 +160,7 @@ impl CustomFieldMutation {
         };
         match row.insert(db).await {
             Ok(field) => {
-                crate::activity::note(
+                crate::kernel::history::note(
                     ctx,
                     "custom_field.create",
                     "CustomField",
@@ -234,7 +234,7 @@ impl CustomFieldMutation {
                 .await?;
         }
         txn.commit().await?;
-        crate::activity::note(
+        crate::kernel::history::note(
             ctx,
             "custom_field.update",
             "CustomField",
@@ -262,7 +262,7 @@ impl CustomFieldMutation {
             .filter(custom_field::Column::AccountId.eq(viewer.account_id))
             .exec(ctx.db())
             .await?;
-        crate::activity::note(
+        crate::kernel::history::note(
             ctx,
             "custom_field.delete",
             "CustomField",

@@ -155,7 +155,7 @@ impl CustomerAccessMutation {
                 .exec(db)
                 .await?;
         }
-        crate::activity::note(
+        crate::kernel::history::note(
             ctx,
             "customer.grant_services",
             "Customer",
@@ -196,7 +196,7 @@ impl CustomerAccessMutation {
             .filter(customer_service::Column::ServiceId.is_in(service_ids))
             .exec(db)
             .await?;
-        crate::activity::note(
+        crate::kernel::history::note(
             ctx,
             "customer.revoke_services",
             "Customer",
@@ -305,7 +305,7 @@ impl CustomerAccessMutation {
         };
         txn.commit().await?;
         crate::invitations::announce(ctx.state(), invitations);
-        crate::activity::note(
+        crate::kernel::history::note(
             ctx,
             "customers.set_portal_access",
             "Customer",

@@ -165,7 +165,7 @@ impl CustomerAvatarMutation {
         row.updated_at = Set(Utc::now());
         let customer = row.update(&txn).await?;
         txn.commit().await?;
-        crate::activity::note(
+        crate::kernel::history::note(
             ctx,
             "customer.set_avatar",
             "Customer",
@@ -199,7 +199,7 @@ impl CustomerAvatarMutation {
         row.updated_at = Set(Utc::now());
         let customer: customer::Model = row.update(&txn).await?;
         txn.commit().await?;
-        crate::activity::note(
+        crate::kernel::history::note(
             ctx,
             "customer.remove_avatar",
             "Customer",

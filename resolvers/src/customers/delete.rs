@@ -105,7 +105,7 @@ impl CustomerDeleteMutation {
             .exec(&txn)
             .await?;
         txn.commit().await?;
-        crate::activity::note(
+        crate::kernel::history::note(
             ctx,
             "customer.delete",
             "Customer",

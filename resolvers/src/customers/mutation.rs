@@ -316,7 +316,7 @@ impl CustomerMutation {
         }
         field_values::write(&txn, account_id, id, &field_changes).await?;
         txn.commit().await?;
-        crate::activity::note(
+        crate::kernel::history::note(
             ctx,
             "customer.create",
             "Customer",
@@ -459,13 +459,13 @@ impl CustomerMutation {
             super::access::keep_company_services(&txn, id, company_id).await?;
         }
         field_values::write(&txn, account_id, id, &field_changes).await?;
-        let entry = crate::activity::Entry::ok(
+        let entry = crate::kernel::history::Entry::ok(
             "customer.update",
             "Customer",
             customer.id,
             customer.email.clone(),
         );
-        crate::activity::commit(txn, ctx.state(), viewer, vec![entry]).await?;
+        crate::kernel::history::commit(txn, ctx.state(), viewer, vec![entry]).await?;
         Ok(UpdateCustomerPayload {
             customer: Some(Customer(customer)),
             user_errors: vec![],

@@ -136,7 +136,7 @@ impl DenylistMutation {
             Err(sea_orm::DbErr::RecordNotInserted) => false,
             Err(err) => return Err(ApiError::from(err).into()),
         };
-        crate::activity::note(ctx, "denylist.add", "Denylist", None, email.clone()).await;
+        crate::kernel::history::note(ctx, "denylist.add", "Denylist", None, email.clone()).await;
         Ok(DenylistPayload {
             email: Some(email),
             changed,
@@ -157,7 +157,7 @@ impl DenylistMutation {
             .filter(denylist_entry::Column::EmailKey.eq(key))
             .exec(ctx.db())
             .await?;
-        crate::activity::note(
+        crate::kernel::history::note(
             ctx,
             "denylist.remove",
             "Denylist",

@@ -13,10 +13,10 @@ use uuid::Uuid;
 
 use super::Group;
 use crate::{
-    activity::{self, Entry},
     kernel::auth::Viewer,
     kernel::context::ContextExt,
     kernel::error::{is_unique_violation, ApiError, ApiResult, UserError, UserErrorCode},
+    kernel::history::{self, Entry},
     kernel::ids::{GlobalId, NodeKind},
     kernel::scope::name_taken,
     kernel::validation,
@@ -142,7 +142,7 @@ impl GroupMutation {
             Err(err) if is_unique_violation(&err) => return failed(taken()),
             Err(err) => return Err(ApiError::from(err).into()),
         };
-        activity::commit(
+        history::commit(
             txn,
             ctx.state(),
             viewer,
@@ -182,7 +182,7 @@ impl GroupMutation {
             Err(err) if is_unique_violation(&err) => return failed(taken()),
             Err(err) => return Err(ApiError::from(err).into()),
         };
-        activity::commit(
+        history::commit(
             txn,
             ctx.state(),
             viewer,
@@ -209,7 +209,7 @@ impl GroupMutation {
             .filter(group::Column::AccountId.eq(viewer.account_id))
             .exec(&txn)
             .await?;
-        activity::commit(
+        history::commit(
             txn,
             ctx.state(),
             viewer,
@@ -273,7 +273,7 @@ impl GroupMutation {
                 Err(err) => return Err(ApiError::from(err).into()),
             }
         }
-        activity::commit(
+        history::commit(
             txn,
             ctx.state(),
             viewer,
@@ -310,7 +310,7 @@ impl GroupMutation {
             .filter(group_member::Column::UserId.is_in(users.iter().map(|u| u.id)))
             .exec(&txn)
             .await?;
-        activity::commit(
+        history::commit(
             txn,
             ctx.state(),
             viewer,

@@ -183,7 +183,7 @@ pub(super) async fn start(
         .events
         .publish(Event::ImportProgress(job.clone()));
     ctx.state().jobs.notify_one();
-    crate::activity::note(
+    crate::kernel::history::note(
         ctx,
         "import.start",
         "ImportJob",
@@ -273,7 +273,7 @@ impl ImportMutation {
             .events
             .publish(Event::ImportProgress(job.clone()));
         ctx.state().jobs.notify_one();
-        crate::activity::note(
+        crate::kernel::history::note(
             ctx,
             "import.confirm",
             "ImportJob",
@@ -325,7 +325,7 @@ impl ImportMutation {
         ctx.state()
             .events
             .publish(Event::ImportProgress(job.clone()));
-        crate::activity::note(
+        crate::kernel::history::note(
             ctx,
             "import.cancel",
             "ImportJob",

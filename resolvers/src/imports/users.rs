@@ -30,10 +30,10 @@ use super::{
     worker::{issue, Checked, Kind, RowCheck, Written},
 };
 use crate::{
-    activity::{self, Entry},
     kernel::bulk::{self, OnDuplicate},
     kernel::context::{AppState, ContextExt},
     kernel::error::{ApiError, ApiResult, UserError, UserErrorCode},
+    kernel::history::{self, Entry},
     kernel::validation,
     users::{extension, parse, UserRole, USERS_MAX},
 };
@@ -460,7 +460,7 @@ impl Kind for Users {
                 });
                 bulk::insert(txn, seats.collect(), OnDuplicate::Fail).await?;
             }
-            crate::contacts::users::sync(txn).await?;
+            crate::users::contact::sync(txn).await?;
         }
         // Seats were taken for every row when writing started: give back
         // those of rows that failed since.
@@ -475,9 +475,9 @@ impl Kind for Users {
                 .await?;
         }
         if let Some(actor) = job.user_id {
-            let viewer = activity::on_behalf_of(job.account_id, actor);
+            let viewer = history::on_behalf_of(job.account_id, actor);
             // Published by the job's progress, not one event per user.
-            activity::insert(
+            history::insert(
                 txn,
                 &viewer,
                 users

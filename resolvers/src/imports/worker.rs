@@ -698,14 +698,14 @@ async fn stage<K: Kind>(
         if let Err(why) = K::before_writing(&txn, &current).await? {
             txn.rollback().await?;
             if let Some(actor) = current.user_id {
-                let viewer = crate::activity::on_behalf_of(current.account_id, actor);
-                let entry = crate::activity::Entry::failed(
+                let viewer = crate::kernel::history::on_behalf_of(current.account_id, actor);
+                let entry = crate::kernel::history::Entry::failed(
                     "import.write",
                     "ImportJob",
                     current.file_name.clone(),
                     why.clone(),
                 );
-                crate::activity::record(&state, &viewer, vec![entry]).await?;
+                crate::kernel::history::record(&state, &viewer, vec![entry]).await?;
             }
             return Err(ApiError::BadUserInput(why));
         }

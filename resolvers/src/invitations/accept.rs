@@ -198,7 +198,7 @@ async fn transfer(
         .filter(contact_method::Column::ContactId.eq(moving.id))
         .exec(txn)
         .await?;
-    crate::contacts::users::sync(txn).await?;
+    crate::users::contact::sync(txn).await?;
     Ok(())
 }
 

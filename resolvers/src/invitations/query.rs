@@ -13,7 +13,6 @@ use uuid::Uuid;
 
 use super::{Invitation, InvitationKind, InvitationStatus};
 use crate::{
-    activity,
     kernel::auth::{token, Viewer},
     kernel::context::ContextExt,
     kernel::error::{ApiError, ApiResult, UserError, UserErrorCode},
@@ -283,7 +282,7 @@ impl InvitationMutation {
             .await?
             .ok_or_else(|| ApiError::not_found("Invitation"))?;
         super::announce(state, vec![updated.clone()]);
-        activity::note(
+        crate::kernel::history::note(
             ctx,
             "invitation.resend",
             "Invitation",
@@ -317,7 +316,7 @@ impl InvitationMutation {
         ctx.state()
             .events
             .publish(Event::Invitation(revoked.clone()));
-        activity::note(
+        crate::kernel::history::note(
             ctx,
             "invitation.revoke",
             "Invitation",

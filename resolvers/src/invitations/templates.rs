@@ -9,7 +9,6 @@ use uuid::Uuid;
 
 use super::{builtin, render, EmailTemplate, InvitationKind};
 use crate::{
-    activity,
     customers::validate::LOCALES,
     kernel::context::ContextExt,
     kernel::error::{ApiError, ApiResult, UserError, UserErrorCode},
@@ -296,7 +295,7 @@ impl EmailTemplateMutation {
         }
         .insert(ctx.db())
         .await?;
-        activity::note(
+        crate::kernel::history::note(
             ctx,
             "email_template.create",
             "EmailTemplate",
@@ -337,7 +336,7 @@ impl EmailTemplateMutation {
         row.language = Set(language);
         row.updated_at = Set(Utc::now());
         let template = row.update(ctx.db()).await?;
-        activity::note(
+        crate::kernel::history::note(
             ctx,
             "email_template.update",
             "EmailTemplate",
@@ -364,7 +363,7 @@ impl EmailTemplateMutation {
             .filter(email_template::Column::AccountId.eq(viewer.account_id))
             .exec(ctx.db())
             .await?;
-        activity::note(
+        crate::kernel::history::note(
             ctx,
             "email_template.delete",
             "EmailTemplate",

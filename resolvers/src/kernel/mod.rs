@@ -12,6 +12,7 @@ pub mod bulk;
 pub mod context;
 pub mod error;
 pub mod events;
+pub mod history;
 pub mod ids;
 pub mod loaders;
 pub mod locks;

@@ -8,10 +8,10 @@ use uuid::Uuid;
 
 use super::ManagerPermission;
 use crate::{
-    activity::{self, Entry},
     groups::Group,
     kernel::context::ContextExt,
     kernel::error::{ApiError, ApiResult, UserError},
+    kernel::history::{self, Entry},
     kernel::ids::{GlobalId, NodeKind},
     kernel::permissions::{self, Permission},
     kernel::scope::Scoped,
@@ -165,7 +165,7 @@ impl ManagerMutation {
             .one(&txn)
             .await?
             .ok_or_else(|| ApiError::internal("grant not saved"))?;
-        activity::commit(
+        history::commit(
             txn,
             ctx.state(),
             viewer,
@@ -196,7 +196,7 @@ impl ManagerMutation {
             .filter(manager_grant::Column::Permission.eq(input.permission.as_str()))
             .exec(ctx.db())
             .await?;
-        activity::record(
+        history::record(
             ctx.state(),
             viewer,
             vec![Entry::ok("manager.revoke", "User", user.id, user.email)

@@ -10,9 +10,9 @@ use uuid::Uuid;
 
 use super::{seats, Product};
 use crate::{
-    activity::{self, Entry},
     kernel::context::ContextExt,
     kernel::error::{is_unique_violation, ApiError, ApiResult, UserError, UserErrorCode},
+    kernel::history::{self, Entry},
     kernel::ids::{GlobalId, NodeKind},
     kernel::permissions::{self, Permission},
     kernel::scope::{name_taken, Scoped},
@@ -173,7 +173,7 @@ impl ProductMutation {
                 .exec(&txn)
                 .await?;
         }
-        activity::commit(
+        history::commit(
             txn,
             ctx.state(),
             viewer,
@@ -251,7 +251,7 @@ impl ProductMutation {
             }
         }
         let product = row.update(&txn).await?;
-        activity::commit(
+        history::commit(
             txn,
             ctx.state(),
             viewer,
@@ -331,7 +331,7 @@ impl ProductMutation {
         )
         .exec_without_returning(&txn)
         .await?;
-        activity::commit(
+        history::commit(
             txn,
             ctx.state(),
             viewer,
@@ -400,7 +400,7 @@ async fn change_seats(
             Err(shortage) => {
                 txn.rollback().await?;
                 let message = shortage.message();
-                activity::record(
+                history::record(
                     state,
                     viewer,
                     vec![Entry::failed(
@@ -421,7 +421,7 @@ async fn change_seats(
     } else {
         seats::free(&txn, viewer.account_id, &user_ids, Some(&product_ids)).await?
     };
-    activity::commit(
+    history::commit(
         txn,
         state,
         viewer,

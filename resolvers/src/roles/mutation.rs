@@ -8,9 +8,9 @@ use sea_orm::{
 use uuid::Uuid;
 
 use crate::{
-    activity::{self, Entry},
     kernel::context::ContextExt,
     kernel::error::{is_unique_violation, ApiError, ApiResult, UserError, UserErrorCode},
+    kernel::history::{self, Entry},
     kernel::ids::{GlobalId, NodeKind},
     kernel::pagination::{self, Page, PageArgs, Sort, SortValue},
     kernel::permissions::{self, Permission},
@@ -164,7 +164,7 @@ impl CustomRoleMutation {
             Err(err) if is_unique_violation(&err) => return failed(taken()),
             Err(err) => return Err(ApiError::from(err).into()),
         };
-        activity::commit(
+        history::commit(
             txn,
             ctx.state(),
             viewer,
@@ -217,7 +217,7 @@ impl CustomRoleMutation {
         row.updated_at = Set(Utc::now());
         let txn = db.begin().await?;
         let role = row.update(&txn).await?;
-        activity::commit(
+        history::commit(
             txn,
             ctx.state(),
             viewer,
@@ -260,7 +260,7 @@ impl CustomRoleMutation {
             .exec(&txn)
             .await?;
         custom_role::Entity::delete_by_id(id).exec(&txn).await?;
-        activity::commit(
+        history::commit(
             txn,
             ctx.state(),
             viewer,

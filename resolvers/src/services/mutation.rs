@@ -121,7 +121,7 @@ impl ServiceMutation {
         };
         match row.insert(ctx.db()).await {
             Ok(service) => {
-                crate::activity::note(
+                crate::kernel::history::note(
                     ctx,
                     "service.create",
                     "Service",
@@ -178,7 +178,7 @@ impl ServiceMutation {
         row.updated_at = Set(Utc::now());
         match row.update(ctx.db()).await {
             Ok(service) => {
-                crate::activity::note(
+                crate::kernel::history::note(
                     ctx,
                     "service.update",
                     "Service",
@@ -210,7 +210,8 @@ impl ServiceMutation {
             .filter(service::Column::AccountId.eq(viewer.account_id))
             .exec(ctx.db())
             .await?;
-        crate::activity::note(ctx, "service.delete", "Service", None, input.id.to_string()).await;
+        crate::kernel::history::note(ctx, "service.delete", "Service", None, input.id.to_string())
+            .await;
         Ok(DeleteServicePayload {
             deleted_service_id: Some(input.id),
             user_errors: vec![],

@@ -13,10 +13,10 @@ use uuid::Uuid;
 
 use super::{SettingsTemplate, StoredSetting};
 use crate::{
-    activity::{self, Entry},
     kernel::auth::Viewer,
     kernel::context::ContextExt,
     kernel::error::{is_unique_violation, ApiError, ApiResult, UserError, UserErrorCode},
+    kernel::history::{self, Entry},
     kernel::ids::{GlobalId, NodeKind},
     kernel::scope::{name_taken, Scoped},
     kernel::validation,
@@ -222,7 +222,7 @@ impl SettingsTemplateMutation {
             Err(err) if is_unique_violation(&err) => return failed(taken()),
             Err(err) => return Err(ApiError::from(err).into()),
         };
-        activity::commit(
+        history::commit(
             txn,
             ctx.state(),
             viewer,
@@ -286,7 +286,7 @@ impl SettingsTemplateMutation {
         }
         row.updated_at = Set(Utc::now());
         let template = row.update(&txn).await?;
-        activity::commit(
+        history::commit(
             txn,
             ctx.state(),
             viewer,
@@ -327,7 +327,7 @@ impl SettingsTemplateMutation {
         settings_template::Entity::delete_by_id(existing.id)
             .exec(&txn)
             .await?;
-        activity::commit(
+        history::commit(
             txn,
             ctx.state(),
             viewer,
@@ -383,7 +383,7 @@ impl SettingsTemplateMutation {
                 .exec(&txn)
                 .await?;
         }
-        activity::commit(
+        history::commit(
             txn,
             ctx.state(),
             viewer,

@@ -21,12 +21,12 @@ use uuid::Uuid;
 
 use super::{extension, parse, User, UserRole, USERS_MAX};
 use crate::{
-    activity::{self, Entry},
     customers::validate::LOCALES,
     invitations::{self, NewInvitation},
     kernel::auth::Viewer,
     kernel::context::{AppState, ContextExt},
     kernel::error::{ApiError, ApiResult, UserError, UserErrorCode},
+    kernel::history::{self, Entry},
     kernel::ids::{GlobalId, NodeKind},
     kernel::permissions::{self, Permission},
     kernel::scope::Scoped,
@@ -276,7 +276,7 @@ pub async fn add_users(
     if let Err(shortage) = seats::take(&txn, viewer.account_id, &ids, &new.products).await? {
         txn.rollback().await?;
         let message = shortage.message();
-        activity::record(
+        history::record(
             state,
             viewer,
             vec![Entry::failed(
@@ -293,7 +293,7 @@ pub async fn add_users(
             message,
         )]));
     }
-    crate::contacts::users::sync(&txn).await?;
+    crate::users::contact::sync(&txn).await?;
     let account_name = account::Entity::find_by_id(viewer.account_id)
         .one(&txn)
         .await?
@@ -337,7 +337,7 @@ pub async fn add_users(
         )
         .await?,
     );
-    activity::commit(
+    history::commit(
         txn,
         state,
         viewer,

@@ -4,6 +4,7 @@
 //! deleting them.
 
 mod add;
+pub mod contact;
 pub mod extension;
 mod loader;
 mod mutation;

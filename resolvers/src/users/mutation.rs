@@ -16,11 +16,11 @@ use sea_orm::{
 
 use super::{extension, parse, User, UserRole, UserStatus};
 use crate::{
-    activity::{self, Entry},
     customers::validate::LOCALES,
     kernel::auth::Viewer,
     kernel::context::ContextExt,
     kernel::error::{is_unique_violation, ApiError, ApiResult, UserError, UserErrorCode},
+    kernel::history::{self, Entry},
     kernel::ids::{GlobalId, NodeKind},
     kernel::permissions::{self, Permission},
     kernel::validation,
@@ -155,14 +155,14 @@ impl UserMutation {
             }
             Err(err) => return Err(ApiError::from(err).into()),
         };
-        let name = crate::contacts::users::name_of(&updated.first_name, &updated.last_name);
+        let name = crate::users::contact::name_of(&updated.first_name, &updated.last_name);
         contact::Entity::update_many()
             .col_expr(contact::Column::Name, Expr::value(name.clone()))
             .col_expr(contact::Column::NameKey, Expr::value(name.to_lowercase()))
             .filter(contact::Column::UserId.eq(updated.id))
             .exec(&txn)
             .await?;
-        activity::commit(
+        history::commit(
             txn,
             ctx.state(),
             viewer,
@@ -229,7 +229,7 @@ impl UserMutation {
         row.custom_role_id = Set(custom_role_id);
         row.updated_at = Set(Utc::now());
         let updated = row.update(&txn).await?;
-        activity::commit(
+        history::commit(
             txn,
             ctx.state(),
             viewer,
@@ -278,7 +278,7 @@ impl UserMutation {
                 .exec(&txn)
                 .await?;
         }
-        activity::commit(
+        history::commit(
             txn,
             ctx.state(),
             viewer,
@@ -323,7 +323,7 @@ impl UserMutation {
             .filter(user::Column::AccountId.eq(viewer.account_id))
             .exec(&txn)
             .await?;
-        activity::commit(
+        history::commit(
             txn,
             ctx.state(),
             viewer,

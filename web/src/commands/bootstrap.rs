@@ -2,11 +2,11 @@
 
 use anyhow::bail;
 use roster_resolvers::{
-    accounts::{
+    kernel::auth::password,
+    setup::{
         bootstrap::{self, BootstrapOutcome, BootstrapRequest},
         demo,
     },
-    kernel::auth::password,
 };
 
 use crate::{

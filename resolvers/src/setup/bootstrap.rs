@@ -139,7 +139,7 @@ pub async fn bootstrap(
     }
     .insert(&txn)
     .await?;
-    crate::contacts::users::sync(&txn).await?;
+    crate::users::contact::sync(&txn).await?;
     txn.commit().await?;
     Ok(BootstrapOutcome::Created { account, user })
 }

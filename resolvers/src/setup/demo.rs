@@ -373,7 +373,7 @@ pub async fn load(
         .await?;
         summary.users_added += 1;
     }
-    crate::contacts::users::sync(db).await?;
+    crate::users::contact::sync(db).await?;
     load_customers(db, account_id, &mut summary).await?;
     Ok(summary)
 }
