@@ -19,6 +19,7 @@ pub mod imports;
 pub mod incidents;
 pub mod invitations;
 pub mod kernel;
+pub mod mail;
 pub mod managers;
 pub mod portal;
 pub mod products;

@@ -29,9 +29,9 @@ use roster_resolvers::{
     imports::{ImportMutation, ImportQuery, ImportSubscription, UserImportMutation},
     incidents::{IncidentMutation, IncidentQuery, PortalIncidentMutation, PortalIncidentQuery},
     invitations::{
-        AcceptInvitationMutation, EmailTemplateMutation, EmailTemplateQuery, InvitationMutation,
-        InvitationQuery, InvitationSubscription,
+        AcceptInvitationMutation, InvitationMutation, InvitationQuery, InvitationSubscription,
     },
+    mail::{EmailTemplateMutation, EmailTemplateQuery},
     managers::ManagerMutation,
     portal::{PortalAuthMutation, PortalQuery, PortalSettingsMutation},
     products::{ProductMutation, ProductQuery},

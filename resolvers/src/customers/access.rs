@@ -298,13 +298,12 @@ impl CustomerAccessMutation {
             .await
             .map_err(ApiError::from)?;
         let invitations = if input.send_activation_emails {
-            crate::invitations::activate_customers(&txn, ctx.state(), viewer.account_id, ids)
-                .await?
+            crate::mail::activate_customers(&txn, ctx.state(), viewer.account_id, ids).await?
         } else {
             Vec::new()
         };
         txn.commit().await?;
-        crate::invitations::announce(ctx.state(), invitations);
+        crate::mail::announce(ctx.state(), invitations);
         crate::kernel::history::note(
             ctx,
             "customers.set_portal_access",

@@ -11,8 +11,7 @@ use crate::{
 
 /// Longest value of a short text field (seed 000: "String can be up to 255").
 pub const TEXT_MAX: usize = 255;
-/// Locales customers may choose (seed 000).
-pub const LOCALES: [&str; 6] = ["de", "en", "es", "pt", "fr", "it"];
+pub use crate::kernel::validation::LOCALES;
 
 /// A customer's values as a client sent them.
 #[derive(Clone, Debug, Default)]

@@ -432,7 +432,7 @@ impl Kind for Customers {
                 .from(customer::Entity)
                 .and_where(customer::Column::Id.is_in(new_ids))
                 .to_owned();
-            crate::invitations::activate_customers(txn, state, job.account_id, ids).await?
+            crate::mail::activate_customers(txn, state, job.account_id, ids).await?
         } else {
             Vec::new()
         };

@@ -495,7 +495,7 @@ impl Kind for Users {
             .unwrap_or_default();
         let welcomes = users
             .iter()
-            .map(|u| crate::invitations::NewInvitation {
+            .map(|u| crate::mail::NewInvitation {
                 kind: roster_entities::invitation::Kind::Welcome,
                 email: u.email.clone(),
                 name: format!("{} {}", u.first_name, u.last_name),
@@ -506,8 +506,7 @@ impl Kind for Users {
             })
             .collect();
         let invitations =
-            crate::invitations::create(txn, state, job.account_id, &account_name, None, welcomes)
-                .await?;
+            crate::mail::create(txn, state, job.account_id, &account_name, None, welcomes).await?;
         Ok(Written {
             created: users.len() as i64,
             updated: 0,

@@ -771,7 +771,7 @@ async fn commit(
         (created + updated).max(0) as u64,
         std::sync::atomic::Ordering::Relaxed,
     );
-    crate::invitations::announce(state, invitations);
+    crate::mail::announce(state, invitations);
     publish(state, id, last_progress).await;
     Ok(())
 }

@@ -81,7 +81,7 @@ async fn usable(
             "this invitation link is not valid (a newer one may have been sent)",
         )));
     };
-    Ok(match super::current_status(&found) {
+    Ok(match crate::mail::current_status(&found) {
         Status::Pending | Status::Sent => Ok(found),
         Status::Accepted => Err((
             UserErrorCode::NotAllowed,
@@ -103,7 +103,7 @@ async fn answer(
     i: &invitation::Model,
     to: Status,
 ) -> Result<Option<invitation::Model>, ApiError> {
-    super::transition(txn, i.id, &[Status::Pending, Status::Sent], to).await
+    crate::mail::transition(txn, i.id, &[Status::Pending, Status::Sent], to).await
 }
 
 /// Moves the user of a transfer into the inviting account, in place of the

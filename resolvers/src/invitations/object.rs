@@ -1,6 +1,8 @@
 use async_graphql::{Context, Enum, Object, ID};
 use chrono::{DateTime, Utc};
-use roster_entities::{email_template, invitation};
+use roster_entities::invitation;
+
+use crate::mail::InvitationKind;
 
 use crate::{
     customers::Customer,
@@ -8,17 +10,6 @@ use crate::{
     kernel::ids::{GlobalId, NodeKind},
     users::User,
 };
-
-#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
-#[graphql(remote = "roster_entities::invitation::Kind")]
-pub enum InvitationKind {
-    /// A new staff user sets their password.
-    Welcome,
-    /// A customer activates their portal access.
-    PortalActivation,
-    /// A user of another account moves to this one.
-    Transfer,
-}
 
 #[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
 #[graphql(remote = "roster_entities::invitation::Status")]
@@ -53,7 +44,7 @@ impl Invitation {
     }
 
     async fn status(&self) -> InvitationStatus {
-        super::current_status(&self.0).into()
+        crate::mail::current_status(&self.0).into()
     }
 
     async fn email(&self) -> &str {
@@ -108,47 +99,5 @@ impl Invitation {
 
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at
-    }
-}
-
-/// A custom email template.
-#[derive(Clone, Debug)]
-pub struct EmailTemplate(pub email_template::Model);
-
-#[Object]
-impl EmailTemplate {
-    pub async fn id(&self) -> ID {
-        GlobalId {
-            kind: NodeKind::EmailTemplate,
-            id: self.0.id,
-        }
-        .into()
-    }
-
-    async fn kind(&self) -> ApiResult<InvitationKind> {
-        Ok(super::templates::kind_of(&self.0.kind)?.into())
-    }
-
-    async fn language(&self) -> &str {
-        &self.0.language
-    }
-
-    async fn name(&self) -> &str {
-        &self.0.name
-    }
-
-    /// Subject, with placeholders.
-    async fn subject(&self) -> &str {
-        &self.0.subject
-    }
-
-    /// HTML body, with placeholders `{{ name }}`, `{{ account }}`,
-    /// `{{ link }}`, `{{ expiry }}`.
-    async fn body(&self) -> &str {
-        &self.0.body
-    }
-
-    async fn updated_at(&self) -> DateTime<Utc> {
-        self.0.updated_at
     }
 }

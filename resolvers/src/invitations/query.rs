@@ -216,7 +216,7 @@ impl InvitationMutation {
     async fn resend_invitation(&self, ctx: &Context<'_>, id: ID) -> ApiResult<InvitationPayload> {
         let (viewer, reach) = require(ctx).await?;
         let existing = find(ctx, viewer.account_id, &reach, &id).await?;
-        let current = super::current_status(&existing);
+        let current = crate::mail::current_status(&existing);
         if !matches!(current, Status::Pending | Status::Sent | Status::Expired) {
             return refused(format!(
                 "this invitation is {}; it cannot be sent again",
@@ -238,12 +238,12 @@ impl InvitationMutation {
         let ttl =
             chrono::Duration::from_std(state.mail.invitation_ttl).map_err(ApiError::internal)?;
         let expires_at = Utc::now() + ttl;
-        let message = super::compose(
+        let message = crate::mail::compose(
             state,
             viewer.account_id,
             &account.name,
             template.as_ref(),
-            super::Recipient {
+            crate::mail::Recipient {
                 invitation_id: existing.id,
                 kind: existing.kind,
                 language: &existing.language,
@@ -281,7 +281,7 @@ impl InvitationMutation {
             .one(ctx.db())
             .await?
             .ok_or_else(|| ApiError::not_found("Invitation"))?;
-        super::announce(state, vec![updated.clone()]);
+        crate::mail::announce(state, vec![updated.clone()]);
         crate::kernel::history::note(
             ctx,
             "invitation.resend",
@@ -300,7 +300,7 @@ impl InvitationMutation {
     async fn revoke_invitation(&self, ctx: &Context<'_>, id: ID) -> ApiResult<InvitationPayload> {
         let (viewer, reach) = require(ctx).await?;
         let existing = find(ctx, viewer.account_id, &reach, &id).await?;
-        let revoked = super::transition(
+        let revoked = crate::mail::transition(
             ctx.db(),
             existing.id,
             &[Status::Pending, Status::Sent, Status::Expired],
@@ -310,7 +310,7 @@ impl InvitationMutation {
         let Some(revoked) = revoked else {
             return refused(format!(
                 "this invitation is {}; it cannot be revoked",
-                status_name(super::current_status(&existing))
+                status_name(crate::mail::current_status(&existing))
             ));
         };
         ctx.state()

@@ -4,6 +4,10 @@
 use crate::kernel::error::{UserError, UserErrorCode};
 
 /// Trims `value` and checks it is present and at most `max` characters.
+/// Languages and locales the product speaks (seed 000): customers' locales,
+/// users' languages and email templates.
+pub const LOCALES: [&str; 6] = ["de", "en", "es", "pt", "fr", "it"];
+
 pub fn required_text(field: &str, value: &str, max: usize) -> Result<String, UserError> {
     let value = value.trim();
     if value.is_empty() {

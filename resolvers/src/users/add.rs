@@ -21,8 +21,6 @@ use uuid::Uuid;
 
 use super::{extension, parse, User, UserRole, USERS_MAX};
 use crate::{
-    customers::validate::LOCALES,
-    invitations::{self, NewInvitation},
     kernel::auth::Viewer,
     kernel::context::{AppState, ContextExt},
     kernel::error::{ApiError, ApiResult, UserError, UserErrorCode},
@@ -31,6 +29,8 @@ use crate::{
     kernel::permissions::{self, Permission},
     kernel::scope::Scoped,
     kernel::validation,
+    kernel::validation::LOCALES,
+    mail::{self, NewInvitation},
     managers::{self, ManagerPermission},
     products::seats,
     roles::rules,
@@ -317,7 +317,7 @@ pub async fn add_users(
         .iter()
         .filter_map(|(u, from)| from.map(|f| invite(u, Kind::Transfer, Some(f))))
         .collect();
-    let mut invitations = invitations::create(
+    let mut invitations = mail::create(
         &txn,
         state,
         viewer.account_id,
@@ -327,7 +327,7 @@ pub async fn add_users(
     )
     .await?;
     invitations.extend(
-        invitations::create(
+        mail::create(
             &txn,
             state,
             viewer.account_id,
@@ -353,7 +353,7 @@ pub async fn add_users(
             .collect(),
     )
     .await?;
-    invitations::announce(state, invitations);
+    mail::announce(state, invitations);
     Ok(Ok(rows.into_iter().map(|(u, _)| u).collect()))
 }
 
@@ -538,17 +538,14 @@ impl AddUsersMutation {
             Err(e) => return refused(vec![e]),
         };
         let email_template = match &input.email_template_id {
-            Some(id) => match crate::invitations::resolve_template(
-                ctx,
-                viewer.account_id,
-                id,
-                Kind::Welcome,
-            )
-            .await?
-            {
-                Ok(t) => Some(t),
-                Err(e) => return refused(vec![e]),
-            },
+            Some(id) => {
+                match crate::mail::resolve_template(ctx, viewer.account_id, id, Kind::Welcome)
+                    .await?
+                {
+                    Ok(t) => Some(t),
+                    Err(e) => return refused(vec![e]),
+                }
+            }
             None => None,
         };
         let new = NewUsers {

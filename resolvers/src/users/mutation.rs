@@ -16,7 +16,6 @@ use sea_orm::{
 
 use super::{extension, parse, User, UserRole, UserStatus};
 use crate::{
-    customers::validate::LOCALES,
     kernel::auth::Viewer,
     kernel::context::ContextExt,
     kernel::error::{is_unique_violation, ApiError, ApiResult, UserError, UserErrorCode},
@@ -24,6 +23,7 @@ use crate::{
     kernel::ids::{GlobalId, NodeKind},
     kernel::permissions::{self, Permission},
     kernel::validation,
+    kernel::validation::LOCALES,
     managers::{self, ManagerPermission},
     products::seats,
     roles::rules,

@@ -61,7 +61,7 @@ async fn serve(settings: &Settings) -> anyhow::Result<()> {
     crate::memory::spawn_trimmer();
     let workers = [
         roster_resolvers::imports::worker::spawn(state.clone()),
-        roster_resolvers::invitations::outbox::spawn(state.clone()),
+        roster_resolvers::mail::outbox::spawn(state.clone()),
     ];
     let options = roster_schema::Options {
         introspection: settings.introspection,

@@ -162,7 +162,7 @@ mod tests {
     fn every_builtin_renders() {
         use roster_entities::invitation::Kind;
         for kind in [Kind::Welcome, Kind::PortalActivation, Kind::Transfer] {
-            for language in crate::customers::validate::LOCALES {
+            for language in crate::kernel::validation::LOCALES {
                 let (subject, body) = super::super::builtin::template(kind, language);
                 let r = render(subject, body, &values("Ann")).unwrap();
                 assert!(

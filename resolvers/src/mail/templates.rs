@@ -9,7 +9,6 @@ use uuid::Uuid;
 
 use super::{builtin, render, EmailTemplate, InvitationKind};
 use crate::{
-    customers::validate::LOCALES,
     kernel::context::ContextExt,
     kernel::error::{ApiError, ApiResult, UserError, UserErrorCode},
     kernel::ids::{GlobalId, NodeKind},
@@ -17,6 +16,7 @@ use crate::{
     kernel::permissions::{self, Permission},
     kernel::scope::Scoped,
     kernel::validation,
+    kernel::validation::LOCALES,
 };
 
 pub fn kind_of(name: &str) -> Result<Kind, ApiError> {
