@@ -6,29 +6,23 @@
 
 pub mod accounts;
 pub mod activity;
-pub mod companies;
 pub mod contacts;
 pub mod custom_fields;
-pub mod customers;
 pub mod denylist;
 pub mod diagnostics;
+pub mod directory;
 pub mod erasure;
 pub mod exports;
-pub mod groups;
 pub mod imports;
 pub mod incidents;
 pub mod invitations;
 pub mod kernel;
 pub mod mail;
-pub mod managers;
 pub mod portal;
-pub mod products;
 pub mod roles;
-pub mod services;
 pub mod sessions;
-pub mod settings_templates;
 pub mod setup;
-pub mod users;
+pub mod staff;
 
 pub use kernel::context::{AppState, MailSettings, RequestContext, Stopping};
 pub use kernel::error::{ApiError, ApiResult, UserError, UserErrorCode};

@@ -8,7 +8,7 @@ use proptest::prelude::*;
 use roster_resolvers::{
     imports::csv_file,
     kernel::ids::{GlobalId, NodeKind},
-    users::parse,
+    staff::users::parse,
 };
 
 /// Text shaped like CSV: quotes, separators, line breaks, a BOM, the

@@ -15,31 +15,31 @@ use node::NodeQuery;
 use async_graphql::{MergedObject, MergedSubscription, Schema, SchemaBuilder};
 use roster_resolvers::{
     activity::{ActivityQuery, ActivitySubscription},
-    companies::{CompanyMutation, CompanyQuery},
     contacts::{ContactMutation, ContactQuery},
     custom_fields::{CustomFieldMutation, CustomFieldQuery},
-    customers::{
+    denylist::{DenylistMutation, DenylistQuery},
+    diagnostics::DiagnosticsSubscription,
+    directory::companies::{CompanyMutation, CompanyQuery},
+    directory::customers::{
         CustomerAccessMutation, CustomerAvatarMutation, CustomerDeleteMutation, CustomerMutation,
         CustomerQuery,
     },
-    denylist::{DenylistMutation, DenylistQuery},
-    diagnostics::DiagnosticsSubscription,
+    directory::services::{ServiceMutation, ServiceQuery},
     exports::ExportQuery,
-    groups::{GroupMutation, GroupQuery},
     imports::{ImportMutation, ImportQuery, ImportSubscription, UserImportMutation},
     incidents::{IncidentMutation, IncidentQuery, PortalIncidentMutation, PortalIncidentQuery},
     invitations::{
         AcceptInvitationMutation, InvitationMutation, InvitationQuery, InvitationSubscription,
     },
     mail::{EmailTemplateMutation, EmailTemplateQuery},
-    managers::ManagerMutation,
     portal::{PortalAuthMutation, PortalQuery, PortalSettingsMutation},
-    products::{ProductMutation, ProductQuery},
     roles::{CustomRoleMutation, CustomRoleQuery},
-    services::{ServiceMutation, ServiceQuery},
     sessions::{AuthMutation, AuthQuery},
-    settings_templates::{SettingsTemplateMutation, SettingsTemplateQuery},
-    users::{AddUsersMutation, UserListQuery, UserMutation, UserQuery},
+    staff::groups::{GroupMutation, GroupQuery},
+    staff::managers::ManagerMutation,
+    staff::products::{ProductMutation, ProductQuery},
+    staff::settings_templates::{SettingsTemplateMutation, SettingsTemplateQuery},
+    staff::users::{AddUsersMutation, UserListQuery, UserMutation, UserQuery},
     AppState,
 };
 

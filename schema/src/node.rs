@@ -7,11 +7,11 @@ use async_graphql::{Context, Interface, Object, ID};
 
 use roster_resolvers::{
     accounts::Account,
-    companies::{self, Company},
     contacts::{self, Contact, ContactMethod},
     custom_fields::{self, CustomField},
-    customers::{self, Customer},
-    groups::{self, Group},
+    directory::companies::{self, Company},
+    directory::customers::{self, Customer},
+    directory::services::{self, Service},
     imports::{self, ImportJob},
     incidents::{self, Incident},
     kernel::auth,
@@ -20,11 +20,11 @@ use roster_resolvers::{
     kernel::ids::{GlobalId, NodeKind},
     kernel::permissions::{self, Permission},
     kernel::scope::Scoped,
-    products::Product,
     roles::CustomRole,
-    services::{self, Service},
-    settings_templates::SettingsTemplate,
-    users::{self, User},
+    staff::groups::{self, Group},
+    staff::products::Product,
+    staff::settings_templates::SettingsTemplate,
+    staff::users::{self, User},
 };
 use sea_orm::EntityTrait;
 

@@ -535,7 +535,7 @@ impl TestServer {
         ))
         .await
         .expect("insert staff");
-        roster_resolvers::users::contact::sync(&db)
+        roster_resolvers::staff::users::contact::sync(&db)
             .await
             .expect("staff contact");
         let token = self.login(email, ADMIN_PASSWORD).await;

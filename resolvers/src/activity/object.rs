@@ -5,7 +5,7 @@ use roster_entities::activity;
 use crate::{
     kernel::error::{ApiError, ApiResult},
     kernel::ids::{GlobalId, NodeKind},
-    users::User,
+    staff::users::User,
 };
 
 /// How an operation ended.

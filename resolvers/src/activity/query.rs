@@ -13,7 +13,7 @@ use crate::{
     kernel::ids::{GlobalId, NodeKind},
     kernel::pagination::{self, Page, PageArgs, Sort, SortValue},
     kernel::scope::Scoped,
-    managers::{self, ManagerPermission},
+    staff::managers::{self, ManagerPermission},
 };
 
 /// Filters of the activity history; all given filters must match.

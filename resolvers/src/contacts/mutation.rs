@@ -366,7 +366,7 @@ impl ContactMutation {
             let name = if existing.user_id.is_some() {
                 match user_names(name) {
                     Ok((first, last)) => {
-                        let display = crate::users::contact::name_of(&first, &last);
+                        let display = crate::staff::users::contact::name_of(&first, &last);
                         user_names_change = Some((first, last));
                         display
                     }

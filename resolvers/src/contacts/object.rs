@@ -3,10 +3,10 @@ use chrono::{DateTime, Utc};
 use roster_entities::{contact, contact_method};
 
 use crate::{
-    companies::Company,
+    directory::companies::Company,
     kernel::error::{ApiError, ApiResult},
     kernel::ids::GlobalId,
-    users::User,
+    staff::users::User,
 };
 
 /// How a contact method reaches someone.

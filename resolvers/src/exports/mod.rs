@@ -17,7 +17,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use crate::customers::CustomerFilter;
+use crate::directory::customers::CustomerFilter;
 
 /// Columns of the customer CSV, in the order of seed 000.
 pub const HEADER: [&str; 13] = [

@@ -15,13 +15,13 @@ use super::{
     ImportJob, MAX_FILE_BYTES,
 };
 use crate::{
+    directory::services,
     kernel::auth::Viewer,
     kernel::context::ContextExt,
     kernel::error::{ApiError, ApiResult, UserError, UserErrorCode},
     kernel::events::Event,
     kernel::ids::{GlobalId, NodeKind},
     kernel::permissions::{self, Permission},
-    services,
 };
 
 /// Result of `startCustomerImport`, `confirmImport` and `cancelImport`.

@@ -24,7 +24,7 @@ use super::{
     worker::{issue, Checked, Kind, RowCheck, Written},
 };
 use crate::{
-    customers::validate::{self, CleanCustomer, CustomerDraft},
+    directory::customers::validate::{self, CleanCustomer, CustomerDraft},
     kernel::bulk::{self, OnDuplicate},
     kernel::context::AppState,
     kernel::error::{ApiError, UserErrorCode},
@@ -598,7 +598,8 @@ async fn write_batch(
                 if data.present.iter().any(|c| c == "Company") {
                     // As `updateCustomer` does: services the (new) company
                     // does not have go.
-                    crate::customers::keep_company_services(txn, existing, company_id).await?;
+                    crate::directory::customers::keep_company_services(txn, existing, company_id)
+                        .await?;
                 }
                 updated += 1;
                 existing

@@ -37,10 +37,10 @@ pub async fn authorize(
     job: &import_job::Model,
 ) -> Result<(), ApiError> {
     if job.kind == users::KIND {
-        crate::managers::scope(
+        crate::staff::managers::scope(
             db,
             viewer,
-            crate::managers::ManagerPermission::AddDeleteUsers,
+            crate::staff::managers::ManagerPermission::AddDeleteUsers,
         )
         .await
         .map(drop)

@@ -35,7 +35,7 @@ use crate::{
     kernel::error::{ApiError, ApiResult, UserError, UserErrorCode},
     kernel::history::{self, Entry},
     kernel::validation,
-    users::{extension, parse, UserRole, USERS_MAX},
+    staff::users::{extension, parse, UserRole, USERS_MAX},
 };
 
 /// `import_job.kind` of user imports.
@@ -442,7 +442,7 @@ impl Kind for Users {
             })
             .collect();
         if !users.is_empty() {
-            crate::users::insert(txn, &users).await?;
+            crate::staff::users::insert(txn, &users).await?;
             for group in &options.group_ids {
                 let links = users.iter().map(|u| group_member::ActiveModel {
                     account_id: Set(job.account_id),
@@ -460,7 +460,7 @@ impl Kind for Users {
                 });
                 bulk::insert(txn, seats.collect(), OnDuplicate::Fail).await?;
             }
-            crate::users::contact::sync(txn).await?;
+            crate::staff::users::contact::sync(txn).await?;
         }
         // Seats were taken for every row when writing started: give back
         // those of rows that failed since.
@@ -535,7 +535,7 @@ impl UserImportMutation {
         let viewer = crate::kernel::auth::viewer(ctx)?;
         let options = options.unwrap_or_default();
         let role: Role = options.role.into();
-        let prepared = crate::users::prepare(
+        let prepared = crate::staff::users::prepare(
             ctx.db(),
             viewer,
             role,
@@ -555,7 +555,7 @@ impl UserImportMutation {
             }
         };
         let language = options.language.trim().to_lowercase();
-        if !crate::customers::validate::LOCALES.contains(&language.as_str()) {
+        if !crate::directory::customers::validate::LOCALES.contains(&language.as_str()) {
             return Ok(ImportJobPayload {
                 job: None,
                 user_errors: vec![UserError::new(

@@ -87,7 +87,7 @@ async fn service_ref(
     id: &ID,
 ) -> Result<Result<Uuid, UserError>, ApiError> {
     reference("serviceId", id, NodeKind::Service, |s| async move {
-        crate::services::find(ctx.db(), account_id, s)
+        crate::directory::services::find(ctx.db(), account_id, s)
             .await
             .map(drop)
     })
@@ -122,7 +122,7 @@ impl IncidentMutation {
         let mut customer_id = None;
         if let Some(id) = &input.customer_id {
             let found = reference("customerId", id, NodeKind::Customer, |c| async move {
-                crate::customers::find(ctx.db(), account_id, c)
+                crate::directory::customers::find(ctx.db(), account_id, c)
                     .await
                     .map(drop)
             })
@@ -249,7 +249,7 @@ async fn customer_has_service(
     if granted {
         return Ok(true);
     }
-    let Some(company) = crate::customers::find(db, account_id, customer)
+    let Some(company) = crate::directory::customers::find(db, account_id, customer)
         .await?
         .company_id
     else {

@@ -3,11 +3,11 @@ use chrono::{DateTime, Utc};
 use roster_entities::{customer, incident, service};
 
 use crate::{
-    customers::Customer,
+    directory::customers::Customer,
+    directory::services::PortalService,
+    directory::services::Service,
     kernel::error::{ApiError, ApiResult},
     kernel::ids::GlobalId,
-    services::PortalService,
-    services::Service,
 };
 
 /// Where an incident stands.

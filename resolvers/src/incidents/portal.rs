@@ -143,7 +143,7 @@ impl PortalIncidentMutation {
         let service_id = match service {
             Some(s) if allowed.iter().any(|a| a.id == s) => Some(s),
             Some(s)
-                if crate::services::find(db, viewer.account_id, s)
+                if crate::directory::services::find(db, viewer.account_id, s)
                     .await
                     .is_ok() =>
             {

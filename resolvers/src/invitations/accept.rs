@@ -24,7 +24,7 @@ use crate::{
     kernel::context::ContextExt,
     kernel::error::{ApiError, ApiResult, UserError, UserErrorCode},
     kernel::events::Event,
-    products::seats,
+    staff::products::seats,
 };
 
 #[derive(InputObject)]
@@ -198,7 +198,7 @@ async fn transfer(
         .filter(contact_method::Column::ContactId.eq(moving.id))
         .exec(txn)
         .await?;
-    crate::users::contact::sync(txn).await?;
+    crate::staff::users::contact::sync(txn).await?;
     Ok(())
 }
 

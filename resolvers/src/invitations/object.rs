@@ -5,10 +5,10 @@ use roster_entities::invitation;
 use crate::mail::InvitationKind;
 
 use crate::{
-    customers::Customer,
+    directory::customers::Customer,
     kernel::error::{ApiError, ApiResult},
     kernel::ids::{GlobalId, NodeKind},
-    users::User,
+    staff::users::User,
 };
 
 #[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]

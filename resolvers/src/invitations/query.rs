@@ -21,7 +21,7 @@ use crate::{
     kernel::pagination::{self, Page, PageArgs, Sort, SortValue},
     kernel::permissions::{self, Permission},
     kernel::scope::Scoped,
-    managers::{self, ManagerPermission},
+    staff::managers::{self, ManagerPermission},
 };
 
 /// Which invitations a viewer sees and manages: portal activations with

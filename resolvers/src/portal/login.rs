@@ -12,7 +12,7 @@ use uuid::Uuid;
 
 use super::{session, PortalCustomer};
 use crate::{
-    customers::{
+    directory::customers::{
         self,
         validate::{self, CustomerDraft},
     },

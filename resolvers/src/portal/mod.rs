@@ -13,7 +13,7 @@ mod query;
 pub mod session;
 mod settings;
 
-pub use crate::services::PortalService;
+pub use crate::directory::services::PortalService;
 pub use login::PortalAuthMutation;
 pub use object::PortalCustomer;
 pub use query::PortalQuery;

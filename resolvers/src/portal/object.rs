@@ -2,12 +2,12 @@ use async_graphql::{Context, Object, ID};
 use roster_entities::customer;
 
 use crate::{
-    customers::PortalAccessLevel,
+    directory::customers::PortalAccessLevel,
+    directory::services::PortalService,
     incidents::access,
     kernel::context::ContextExt,
     kernel::error::{ApiError, ApiResult},
     kernel::ids::GlobalId,
-    services::PortalService,
 };
 
 /// The signed-in portal customer.

@@ -13,7 +13,8 @@ impl PortalQuery {
     async fn portal_viewer(&self, ctx: &Context<'_>) -> ApiResult<PortalCustomer> {
         let viewer = super::viewer(ctx)?;
         let customer =
-            crate::customers::find(ctx.db(), viewer.account_id, viewer.customer_id).await?;
+            crate::directory::customers::find(ctx.db(), viewer.account_id, viewer.customer_id)
+                .await?;
         Ok(PortalCustomer(customer))
     }
 }

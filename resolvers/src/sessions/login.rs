@@ -9,7 +9,7 @@ use crate::{
     kernel::context::ContextExt,
     kernel::error::{ApiError, ApiResult, UserError, UserErrorCode},
     kernel::validation,
-    users::User,
+    staff::users::User,
 };
 
 #[derive(Default)]

@@ -1,6 +1,6 @@
 use async_graphql::{Context, Object};
 
-use crate::{kernel::context::ContextExt, kernel::error::ApiResult, users::User};
+use crate::{kernel::context::ContextExt, kernel::error::ApiResult, staff::users::User};
 
 #[derive(Default)]
 pub struct AuthQuery;
@@ -10,7 +10,7 @@ impl AuthQuery {
     /// The signed-in staff user. UNAUTHENTICATED without a valid token.
     async fn viewer(&self, ctx: &Context<'_>) -> ApiResult<Option<User>> {
         let viewer = crate::kernel::auth::viewer(ctx)?;
-        let user = crate::users::find(ctx.db(), viewer.account_id, viewer.user_id).await?;
+        let user = crate::staff::users::find(ctx.db(), viewer.account_id, viewer.user_id).await?;
         Ok(Some(User(user)))
     }
 }

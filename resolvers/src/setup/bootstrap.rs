@@ -130,7 +130,7 @@ pub async fn bootstrap(
         role: Set(user::Role::SuperAdmin),
         status: Set(user::Status::Active),
         password_hash: Set(Some(password_hash)),
-        extension: Set(Some(crate::users::extension::FIRST)),
+        extension: Set(Some(crate::staff::users::extension::FIRST)),
         language: Set("en".into()),
         custom_role_id: Set(None),
         settings_template_id: Set(None),
@@ -139,7 +139,7 @@ pub async fn bootstrap(
     }
     .insert(&txn)
     .await?;
-    crate::users::contact::sync(&txn).await?;
+    crate::staff::users::contact::sync(&txn).await?;
     txn.commit().await?;
     Ok(BootstrapOutcome::Created { account, user })
 }

@@ -255,7 +255,7 @@ pub async fn load_customers(
         company_ids.push(id);
     }
     for (first, last, email, company, job, phone, tz, locale, access) in CUSTOMERS {
-        let draft = crate::customers::validate::CustomerDraft {
+        let draft = crate::directory::customers::validate::CustomerDraft {
             first_name: (*first).into(),
             last_name: (*last).into(),
             email: (*email).into(),
@@ -265,7 +265,7 @@ pub async fn load_customers(
             locale: Some((*locale).into()),
             ..Default::default()
         };
-        let clean = crate::customers::validate::validate(&draft)
+        let clean = crate::directory::customers::validate::validate(&draft)
             .map_err(|e| sea_orm::DbErr::Custom(format!("demo customer {email}: {e:?}")))?;
         let id = Uuid::now_v7();
         customer::Entity::insert(customer::ActiveModel {
@@ -358,7 +358,7 @@ pub async fn load(
             status: Set(*status),
             // Demo staff sign in after an administrator invites them.
             password_hash: Set(None),
-            extension: Set(crate::users::extension::next_free(db, account_id, 1)
+            extension: Set(crate::staff::users::extension::next_free(db, account_id, 1)
                 .await
                 .map_err(|e| sea_orm::DbErr::Custom(e.to_string()))?
                 .first()
@@ -373,7 +373,7 @@ pub async fn load(
         .await?;
         summary.users_added += 1;
     }
-    crate::users::contact::sync(db).await?;
+    crate::staff::users::contact::sync(db).await?;
     load_customers(db, account_id, &mut summary).await?;
     Ok(summary)
 }

@@ -19,7 +19,7 @@ pub async fn avatar(Path(name): Path<String>, Data(app): Data<&App>) -> Response
     else {
         return StatusCode::NOT_FOUND.into_response();
     };
-    match roster_resolvers::customers::avatar::load(&app.state.db, token).await {
+    match roster_resolvers::directory::customers::avatar::load(&app.state.db, token).await {
         Ok(Some((content_type, bytes))) => Response::builder()
             .header(header::CONTENT_TYPE, content_type)
             .header(header::CACHE_CONTROL, "public, max-age=31536000, immutable")

@@ -1,0 +1,281 @@
+use async_graphql::{Context, InputObject, Object, SimpleObject, ID};
+use chrono::Utc;
+use roster_entities::{company, company_service, customer, customer_service};
+use sea_orm::{
+    sea_query::Query, ActiveModelTrait, ColumnTrait, DatabaseTransaction, EntityTrait,
+    IntoActiveModel, QueryFilter, Set, TransactionTrait,
+};
+use uuid::Uuid;
+
+use super::Company;
+use crate::{
+    directory::services,
+    kernel::context::ContextExt,
+    kernel::error::{is_unique_violation, ApiError, ApiResult, UserError, UserErrorCode},
+    kernel::ids::{GlobalId, NodeKind},
+    kernel::permissions::{self, Permission},
+    kernel::scope::name_taken,
+    kernel::validation,
+};
+
+const NAME_MAX: usize = 255;
+
+/// Input of `createCompany`.
+#[derive(InputObject)]
+pub struct CreateCompanyInput {
+    /// Name, unique in the account (at most 255 characters).
+    pub name: String,
+    /// Services the company has access to.
+    #[graphql(default)]
+    pub service_ids: Vec<ID>,
+}
+
+/// Input of `updateCompany`: only the fields given change.
+#[derive(InputObject)]
+pub struct UpdateCompanyInput {
+    pub id: ID,
+    pub name: Option<String>,
+    /// The complete new set of services. Employees lose their access to
+    /// services removed from the company.
+    pub service_ids: Option<Vec<ID>>,
+}
+
+/// Input of `deleteCompany`.
+#[derive(InputObject)]
+pub struct DeleteCompanyInput {
+    pub id: ID,
+}
+
+/// Result of `createCompany`.
+#[derive(SimpleObject)]
+pub struct CreateCompanyPayload {
+    pub company: Option<Company>,
+    pub user_errors: Vec<UserError>,
+}
+
+/// Result of `updateCompany`.
+#[derive(SimpleObject)]
+pub struct UpdateCompanyPayload {
+    pub company: Option<Company>,
+    pub user_errors: Vec<UserError>,
+}
+
+/// Result of `deleteCompany`.
+#[derive(SimpleObject)]
+pub struct DeleteCompanyPayload {
+    /// Id of the deleted company. Its customers stay, without a company.
+    pub deleted_company_id: Option<ID>,
+    pub user_errors: Vec<UserError>,
+}
+
+fn taken() -> UserError {
+    UserError::new(
+        "name",
+        UserErrorCode::Taken,
+        "a company with this name already exists",
+    )
+}
+
+/// Makes `services` the company's exact set; employees keep access only to
+/// services that remain.
+async fn set_services(
+    txn: &DatabaseTransaction,
+    account_id: Uuid,
+    company_id: Uuid,
+    services: &[Uuid],
+) -> Result<(), ApiError> {
+    company_service::Entity::delete_many()
+        .filter(company_service::Column::CompanyId.eq(company_id))
+        .filter(company_service::Column::ServiceId.is_not_in(services.iter().copied()))
+        .exec(txn)
+        .await?;
+    let existing: Vec<Uuid> = company_service::Entity::find()
+        .filter(company_service::Column::CompanyId.eq(company_id))
+        .all(txn)
+        .await?
+        .into_iter()
+        .map(|l| l.service_id)
+        .collect();
+    let new: Vec<_> = services
+        .iter()
+        .filter(|s| !existing.contains(s))
+        .map(|s| company_service::ActiveModel {
+            account_id: Set(account_id),
+            company_id: Set(company_id),
+            service_id: Set(*s),
+        })
+        .collect();
+    if !new.is_empty() {
+        company_service::Entity::insert_many(new).exec(txn).await?;
+    }
+    let employees = Query::select()
+        .column(customer::Column::Id)
+        .from(customer::Entity)
+        .and_where(customer::Column::CompanyId.eq(company_id))
+        .to_owned();
+    customer_service::Entity::delete_many()
+        .filter(customer_service::Column::CustomerId.in_subquery(employees))
+        .filter(customer_service::Column::ServiceId.is_not_in(services.iter().copied()))
+        .exec(txn)
+        .await?;
+    Ok(())
+}
+
+#[derive(Default)]
+pub struct CompanyMutation;
+
+#[Object]
+impl CompanyMutation {
+    /// Creates a company, optionally with access to services.
+    async fn create_company(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateCompanyInput,
+    ) -> ApiResult<CreateCompanyPayload> {
+        let viewer = permissions::require(ctx, Permission::ManageCompanies)?;
+        let db = ctx.db();
+        let fail = |e| {
+            Ok(CreateCompanyPayload {
+                company: None,
+                user_errors: vec![e],
+            })
+        };
+        let name = match validation::required_text("name", &input.name, NAME_MAX) {
+            Ok(n) => n,
+            Err(e) => return fail(e),
+        };
+        let service_ids =
+            match services::resolve_ids(db, viewer.account_id, "serviceIds", &input.service_ids)
+                .await?
+            {
+                Ok(ids) => ids,
+                Err(e) => return fail(e),
+            };
+        let key = name.to_lowercase();
+        if name_taken::<company::Entity>(db, viewer.account_id, &key, None).await? {
+            return fail(taken());
+        }
+        let now = Utc::now();
+        let txn = db.begin().await?;
+        let inserted = company::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            account_id: Set(viewer.account_id),
+            name: Set(name),
+            name_key: Set(key),
+            created_at: Set(now),
+            updated_at: Set(now),
+        }
+        .insert(&txn)
+        .await;
+        let company = match inserted {
+            Ok(c) => c,
+            Err(err) if is_unique_violation(&err) => return fail(taken()),
+            Err(err) => return Err(ApiError::from(err).into()),
+        };
+        set_services(&txn, viewer.account_id, company.id, &service_ids).await?;
+        txn.commit().await?;
+        crate::kernel::history::note(
+            ctx,
+            "company.create",
+            "Company",
+            Some(company.id),
+            company.name.clone(),
+        )
+        .await;
+        Ok(CreateCompanyPayload {
+            company: Some(Company(company)),
+            user_errors: vec![],
+        })
+    }
+
+    /// Renames a company or replaces its set of services.
+    async fn update_company(
+        &self,
+        ctx: &Context<'_>,
+        input: UpdateCompanyInput,
+    ) -> ApiResult<UpdateCompanyPayload> {
+        let viewer = permissions::require(ctx, Permission::ManageCompanies)?;
+        let db = ctx.db();
+        let id = GlobalId::expect(&input.id, NodeKind::Company)?;
+        let existing = super::find(db, viewer.account_id, id).await?;
+        let fail = |e| {
+            Ok(UpdateCompanyPayload {
+                company: None,
+                user_errors: vec![e],
+            })
+        };
+        let mut row = existing.into_active_model();
+        if let Some(name) = input.name {
+            let name = match validation::required_text("name", &name, NAME_MAX) {
+                Ok(n) => n,
+                Err(e) => return fail(e),
+            };
+            let key = name.to_lowercase();
+            if name_taken::<company::Entity>(db, viewer.account_id, &key, Some(id)).await? {
+                return fail(taken());
+            }
+            row.name = Set(name);
+            row.name_key = Set(key);
+        }
+        let service_ids = match &input.service_ids {
+            Some(ids) => {
+                match services::resolve_ids(db, viewer.account_id, "serviceIds", ids).await? {
+                    Ok(ids) => Some(ids),
+                    Err(e) => return fail(e),
+                }
+            }
+            None => None,
+        };
+        row.updated_at = Set(Utc::now());
+        let txn = db.begin().await?;
+        let company = match row.update(&txn).await {
+            Ok(c) => c,
+            Err(err) if is_unique_violation(&err) => return fail(taken()),
+            Err(err) => return Err(ApiError::from(err).into()),
+        };
+        if let Some(ids) = service_ids {
+            set_services(&txn, viewer.account_id, id, &ids).await?;
+        }
+        txn.commit().await?;
+        crate::kernel::history::note(
+            ctx,
+            "company.update",
+            "Company",
+            Some(company.id),
+            company.name.clone(),
+        )
+        .await;
+        Ok(UpdateCompanyPayload {
+            company: Some(Company(company)),
+            user_errors: vec![],
+        })
+    }
+
+    /// Deletes a company. Its customers stay, without a company.
+    async fn delete_company(
+        &self,
+        ctx: &Context<'_>,
+        input: DeleteCompanyInput,
+    ) -> ApiResult<DeleteCompanyPayload> {
+        let viewer = permissions::require(ctx, Permission::ManageCompanies)?;
+        let id = GlobalId::expect(&input.id, NodeKind::Company)?;
+        super::find(ctx.db(), viewer.account_id, id).await?;
+        company::Entity::delete_many()
+            .filter(company::Column::Id.eq(id))
+            .filter(company::Column::AccountId.eq(viewer.account_id))
+            .exec(ctx.db())
+            .await?;
+        crate::kernel::history::note(
+            ctx,
+            "company.delete",
+            "Company",
+            Some(id),
+            input.id.to_string(),
+        )
+        .await;
+        Ok(DeleteCompanyPayload {
+            deleted_company_id: Some(input.id),
+            user_errors: vec![],
+        })
+    }
+}

@@ -1,0 +1,104 @@
+use async_graphql::{Context, Enum, Object, ID};
+use roster_entities::company;
+use sea_orm::{EntityTrait, QueryFilter};
+
+use super::Company;
+use crate::{
+    directory::customers::nested::{self, Parent},
+    kernel::context::ContextExt,
+    kernel::error::ApiResult,
+    kernel::ids::{GlobalId, NodeKind},
+    kernel::pagination::{self, Page, PageArgs, Sort, SortValue},
+    kernel::permissions::{self, Permission},
+    kernel::scope::Scoped,
+};
+
+/// Orders of the `companies` connection.
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum CompanySortKey {
+    /// By name, A to Z.
+    #[default]
+    Name,
+    /// Oldest first.
+    CreatedAt,
+}
+
+impl CompanySortKey {
+    fn sort(self, reverse: bool) -> Sort<company::Entity> {
+        match self {
+            CompanySortKey::Name => Sort {
+                column: company::Column::NameKey,
+                id: company::Column::Id,
+                reverse,
+                // Unique in the account (a unique index serves the order).
+                unique: true,
+                key: |c| (SortValue::Text(c.name_key.clone()), c.id),
+            },
+            CompanySortKey::CreatedAt => Sort {
+                column: company::Column::CreatedAt,
+                id: company::Column::Id,
+                reverse,
+                unique: false,
+                key: |c| (SortValue::Time(c.created_at), c.id),
+            },
+        }
+    }
+}
+
+#[derive(Default)]
+pub struct CompanyQuery;
+
+#[Object]
+impl CompanyQuery {
+    /// The account's companies, filtered by a keyword in their name.
+    #[allow(clippy::too_many_arguments)]
+    #[graphql(complexity = "crate::kernel::pagination::cost(first, last, child_complexity)")]
+    async fn companies(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+        #[graphql(desc = "Only companies whose name contains this text.")] keyword: Option<String>,
+        #[graphql(default)] sort_key: CompanySortKey,
+        #[graphql(default)] reverse: bool,
+    ) -> ApiResult<Page<Company>> {
+        let viewer = permissions::require(ctx, Permission::ViewPeople)?;
+        let mut select = company::Entity::find().in_account(viewer.account_id);
+        if let Some(keyword) = keyword.filter(|k| !k.trim().is_empty()) {
+            select = select.filter(pagination::contains(company::Column::Name, &keyword));
+        }
+        let args = PageArgs {
+            first,
+            after,
+            last,
+            before,
+        };
+        let page =
+            pagination::paginate(ctx.db(), select, sort_key.sort(reverse), args, Company).await?;
+        // Employees' `company` is one of these rows: seed the loader with them.
+        let rows = page
+            .edges
+            .iter()
+            .map(|e| ((e.node.0.account_id, e.node.0.id), e.node.0.clone()));
+        crate::kernel::loaders::of(ctx)
+            .get::<crate::kernel::loaders::CompanyLoader>()
+            .feed_many(rows)
+            .await;
+        let parents = page
+            .edges
+            .iter()
+            .map(|e| Parent::Company(e.node.0.id))
+            .collect();
+        nested::prime(ctx, "employees", viewer.account_id, parents).await?;
+        Ok(page)
+    }
+
+    /// One company by id; NOT_FOUND when it is not in the account.
+    async fn company(&self, ctx: &Context<'_>, id: ID) -> ApiResult<Company> {
+        let viewer = permissions::require(ctx, Permission::ViewPeople)?;
+        let id = GlobalId::expect(&id, NodeKind::Company)?;
+        Ok(Company(super::find(ctx.db(), viewer.account_id, id).await?))
+    }
+}

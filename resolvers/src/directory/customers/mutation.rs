@@ -1,0 +1,474 @@
+use async_graphql::{Context, InputObject, MaybeUndefined, Object, SimpleObject, ID};
+use chrono::Utc;
+use roster_entities::{customer, customer_email, customer_service};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, Set,
+    TransactionTrait,
+};
+use uuid::Uuid;
+
+use super::{
+    rules,
+    validate::{self, CleanCustomer, CustomerDraft},
+    Customer, EmailFormat, PortalAccessLevel, ServiceAccessLevel,
+};
+use crate::{
+    custom_fields::values::{self as field_values, CustomFieldValueInput},
+    directory::services,
+    kernel::context::ContextExt,
+    kernel::error::{is_unique_violation, ApiError, ApiResult, UserError, UserErrorCode},
+    kernel::ids::{GlobalId, NodeKind},
+    kernel::permissions::{self, Permission},
+};
+
+/// A service to give a customer, and how.
+#[derive(InputObject, Clone, Debug)]
+pub struct ServiceAccessInput {
+    pub service_id: ID,
+    #[graphql(default)]
+    pub access: ServiceAccessLevel,
+}
+
+/// Input of `createCustomer`.
+#[derive(InputObject)]
+pub struct CreateCustomerInput {
+    /// At most 255 characters.
+    pub first_name: String,
+    #[graphql(default)]
+    pub last_name: String,
+    /// Unique in the account, also against other customers' aliases.
+    pub email: String,
+    #[graphql(default)]
+    pub email_aliases: Vec<String>,
+    /// The customer's company (at most one).
+    pub company_id: Option<ID>,
+    pub office_phone: Option<String>,
+    pub mobile_phone: Option<String>,
+    pub other_phone: Option<String>,
+    pub fax: Option<String>,
+    pub address: Option<String>,
+    pub job_title: Option<String>,
+    pub department: Option<String>,
+    pub notes: Option<String>,
+    #[graphql(default)]
+    pub email_format: EmailFormat,
+    #[graphql(default = true)]
+    pub feedback_emails: bool,
+    /// IANA time zone, e.g. `Europe/Berlin`.
+    pub time_zone: Option<String>,
+    /// One of de, en, es, pt, fr, it.
+    pub locale: Option<String>,
+    #[graphql(default)]
+    pub portal_access: PortalAccessLevel,
+    /// Services to give the customer; with a company, only the company's.
+    #[graphql(default)]
+    pub services: Vec<ServiceAccessInput>,
+    /// Values of the account's custom fields.
+    #[graphql(default)]
+    pub custom_fields: Vec<CustomFieldValueInput>,
+}
+
+/// Input of `updateCustomer`: only the fields given change; `null` clears an
+/// optional field.
+#[derive(InputObject)]
+pub struct UpdateCustomerInput {
+    pub id: ID,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub email: Option<String>,
+    /// The complete new list of aliases.
+    pub email_aliases: Option<Vec<String>>,
+    /// `null` removes the customer from their company (and from the
+    /// company's services).
+    pub company_id: MaybeUndefined<ID>,
+    pub office_phone: MaybeUndefined<String>,
+    pub mobile_phone: MaybeUndefined<String>,
+    pub other_phone: MaybeUndefined<String>,
+    pub fax: MaybeUndefined<String>,
+    pub address: MaybeUndefined<String>,
+    pub job_title: MaybeUndefined<String>,
+    pub department: MaybeUndefined<String>,
+    pub notes: MaybeUndefined<String>,
+    pub email_format: Option<EmailFormat>,
+    pub feedback_emails: Option<bool>,
+    pub time_zone: MaybeUndefined<String>,
+    pub locale: MaybeUndefined<String>,
+    pub portal_access: Option<PortalAccessLevel>,
+    /// Custom field values to set (`value: null` clears one); fields not
+    /// listed keep their value.
+    #[graphql(default)]
+    pub custom_fields: Vec<CustomFieldValueInput>,
+}
+
+/// Result of `createCustomer`.
+#[derive(SimpleObject)]
+pub struct CreateCustomerPayload {
+    pub customer: Option<Customer>,
+    pub user_errors: Vec<UserError>,
+}
+
+/// Result of `updateCustomer`.
+#[derive(SimpleObject)]
+pub struct UpdateCustomerPayload {
+    pub customer: Option<Customer>,
+    pub user_errors: Vec<UserError>,
+}
+
+fn apply(target: &mut Option<String>, change: MaybeUndefined<String>) {
+    match change {
+        MaybeUndefined::Undefined => {}
+        MaybeUndefined::Null => *target = None,
+        MaybeUndefined::Value(v) => *target = Some(v),
+    }
+}
+
+/// Replaces the customer's addresses (primary and aliases) with `clean`'s.
+pub(crate) async fn write_addresses(
+    db: &impl ConnectionTrait,
+    account_id: Uuid,
+    customer_id: Uuid,
+    clean: &CleanCustomer,
+) -> Result<(), sea_orm::DbErr> {
+    customer_email::Entity::delete_many()
+        .filter(customer_email::Column::CustomerId.eq(customer_id))
+        .exec(db)
+        .await?;
+    let primary = std::iter::once((clean.email.clone(), clean.email_key.clone(), true));
+    let aliases = clean
+        .email_aliases
+        .iter()
+        .map(|(a, k)| (a.clone(), k.clone(), false));
+    let rows: Vec<_> = primary
+        .chain(aliases)
+        .enumerate()
+        .map(
+            |(i, (email, key, is_primary))| customer_email::ActiveModel {
+                account_id: Set(account_id),
+                email_key: Set(key),
+                customer_id: Set(customer_id),
+                email: Set(email),
+                is_primary: Set(is_primary),
+                position: Set(i as i32),
+            },
+        )
+        .collect();
+    customer_email::Entity::insert_many(rows).exec(db).await?;
+    Ok(())
+}
+
+pub(crate) fn set_values(row: &mut customer::ActiveModel, clean: CleanCustomer) {
+    row.sort_name = Set(clean.sort_name());
+    row.first_name = Set(clean.first_name);
+    row.last_name = Set(clean.last_name);
+    row.email = Set(clean.email);
+    row.email_key = Set(clean.email_key);
+    row.office_phone = Set(clean.office_phone);
+    row.mobile_phone = Set(clean.mobile_phone);
+    row.other_phone = Set(clean.other_phone);
+    row.fax = Set(clean.fax);
+    row.address = Set(clean.address);
+    row.job_title = Set(clean.job_title);
+    row.department = Set(clean.department);
+    row.notes = Set(clean.notes);
+    row.time_zone = Set(clean.time_zone);
+    row.locale = Set(clean.locale);
+}
+
+fn taken() -> UserError {
+    UserError::new(
+        "email",
+        UserErrorCode::Taken,
+        "is already used by another customer",
+    )
+}
+
+#[derive(Default)]
+pub struct CustomerMutation;
+
+#[Object]
+impl CustomerMutation {
+    /// Creates a customer.
+    async fn create_customer(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateCustomerInput,
+    ) -> ApiResult<CreateCustomerPayload> {
+        let viewer = permissions::require(ctx, Permission::EditCustomers)?;
+        // Portal access is setPortalAccess's permission, whatever the way in.
+        if input.portal_access != PortalAccessLevel::NoAccess {
+            permissions::require(ctx, Permission::AssignPortalAccess)?;
+        }
+        let db = ctx.db();
+        let account_id = viewer.account_id;
+        let draft = CustomerDraft {
+            first_name: input.first_name,
+            last_name: input.last_name,
+            email: input.email,
+            email_aliases: input.email_aliases,
+            office_phone: input.office_phone,
+            mobile_phone: input.mobile_phone,
+            other_phone: input.other_phone,
+            fax: input.fax,
+            address: input.address,
+            job_title: input.job_title,
+            department: input.department,
+            notes: input.notes,
+            time_zone: input.time_zone,
+            locale: input.locale,
+        };
+        let fail = |errors| {
+            Ok(CreateCustomerPayload {
+                customer: None,
+                user_errors: errors,
+            })
+        };
+        let mut errors = Vec::new();
+        let clean = match validate::validate(&draft) {
+            Ok(clean) => Some(clean),
+            Err(e) => {
+                errors.extend(e);
+                None
+            }
+        };
+        let company_id = match &input.company_id {
+            Some(id) => match rules::company(db, account_id, id).await? {
+                Ok(c) => Some(c),
+                Err(e) => {
+                    errors.push(e);
+                    None
+                }
+            },
+            None => None,
+        };
+        let service_ids: Vec<ID> = input
+            .services
+            .iter()
+            .map(|s| s.service_id.clone())
+            .collect();
+        let services = match services::resolve_ids(db, account_id, "services", &service_ids).await?
+        {
+            Ok(ids) => ids,
+            Err(e) => {
+                errors.push(e);
+                Vec::new()
+            }
+        };
+        if let Some(e) = rules::services_allowed(db, company_id, "services", &services).await? {
+            errors.push(e);
+        }
+        let field_changes =
+            match field_values::resolve(db, account_id, &input.custom_fields).await? {
+                Ok(changes) => changes,
+                Err(e) => {
+                    errors.extend(e);
+                    Vec::new()
+                }
+            };
+        let Some(clean) = clean else {
+            return fail(errors);
+        };
+        errors.extend(rules::check_addresses(db, account_id, &clean, None).await?);
+        if !errors.is_empty() {
+            return fail(errors);
+        }
+
+        let now = Utc::now();
+        let id = Uuid::now_v7();
+        let mut row = customer::ActiveModel {
+            id: Set(id),
+            account_id: Set(account_id),
+            company_id: Set(company_id),
+            email_format: Set(input.email_format.into()),
+            feedback_emails: Set(input.feedback_emails),
+            portal_access: Set(input.portal_access.into()),
+            created_at: Set(now),
+            updated_at: Set(now),
+            ..Default::default()
+        };
+        let addresses = clean.clone();
+        set_values(&mut row, clean);
+        let txn = db.begin().await?;
+        let customer = match row.insert(&txn).await {
+            Ok(c) => c,
+            Err(err) if is_unique_violation(&err) => return fail(vec![taken()]),
+            Err(err) => return Err(ApiError::from(err).into()),
+        };
+        match write_addresses(&txn, account_id, id, &addresses).await {
+            Ok(()) => {}
+            Err(err) if is_unique_violation(&err) => return fail(vec![taken()]),
+            Err(err) => return Err(ApiError::from(err).into()),
+        }
+        let grants: Vec<_> = input
+            .services
+            .iter()
+            .zip(&services)
+            .map(|(s, service_id)| customer_service::ActiveModel {
+                account_id: Set(account_id),
+                customer_id: Set(id),
+                service_id: Set(*service_id),
+                access: Set(s.access.into()),
+            })
+            .collect();
+        if !grants.is_empty() {
+            customer_service::Entity::insert_many(grants)
+                .exec(&txn)
+                .await?;
+        }
+        field_values::write(&txn, account_id, id, &field_changes).await?;
+        txn.commit().await?;
+        crate::kernel::history::note(
+            ctx,
+            "customer.create",
+            "Customer",
+            Some(customer.id),
+            customer.email.clone(),
+        )
+        .await;
+        Ok(CreateCustomerPayload {
+            customer: Some(Customer(customer)),
+            user_errors: vec![],
+        })
+    }
+
+    /// Changes a customer's values.
+    async fn update_customer(
+        &self,
+        ctx: &Context<'_>,
+        input: UpdateCustomerInput,
+    ) -> ApiResult<UpdateCustomerPayload> {
+        let viewer = permissions::require(ctx, Permission::EditCustomers)?;
+        if input.portal_access.is_some() {
+            permissions::require(ctx, Permission::AssignPortalAccess)?;
+        }
+        let db = ctx.db();
+        let account_id = viewer.account_id;
+        let id = GlobalId::expect(&input.id, NodeKind::Customer)?;
+        let existing = super::find(db, account_id, id).await?;
+        let fail = |errors| {
+            Ok(UpdateCustomerPayload {
+                customer: None,
+                user_errors: errors,
+            })
+        };
+
+        // Addresses are checked and rewritten only when the input changes
+        // them (an unchanged address was checked when it was written).
+        let addresses_change = input.email.is_some() || input.email_aliases.is_some();
+        let aliases = match input.email_aliases {
+            Some(list) => list,
+            None if addresses_change => super::loader::aliases_of(db, id).await?,
+            None => Vec::new(),
+        };
+        let mut draft = CustomerDraft {
+            first_name: input
+                .first_name
+                .unwrap_or_else(|| existing.first_name.clone()),
+            last_name: input
+                .last_name
+                .unwrap_or_else(|| existing.last_name.clone()),
+            email: input.email.unwrap_or_else(|| existing.email.clone()),
+            email_aliases: aliases,
+            office_phone: existing.office_phone.clone(),
+            mobile_phone: existing.mobile_phone.clone(),
+            other_phone: existing.other_phone.clone(),
+            fax: existing.fax.clone(),
+            address: existing.address.clone(),
+            job_title: existing.job_title.clone(),
+            department: existing.department.clone(),
+            notes: existing.notes.clone(),
+            time_zone: existing.time_zone.clone(),
+            locale: existing.locale.clone(),
+        };
+        apply(&mut draft.office_phone, input.office_phone);
+        apply(&mut draft.mobile_phone, input.mobile_phone);
+        apply(&mut draft.other_phone, input.other_phone);
+        apply(&mut draft.fax, input.fax);
+        apply(&mut draft.address, input.address);
+        apply(&mut draft.job_title, input.job_title);
+        apply(&mut draft.department, input.department);
+        apply(&mut draft.notes, input.notes);
+        apply(&mut draft.time_zone, input.time_zone);
+        apply(&mut draft.locale, input.locale);
+
+        let mut errors = Vec::new();
+        let clean = match validate::validate(&draft) {
+            Ok(clean) => Some(clean),
+            Err(e) => {
+                errors.extend(e);
+                None
+            }
+        };
+        let company_id = match &input.company_id {
+            MaybeUndefined::Undefined => existing.company_id,
+            MaybeUndefined::Null => None,
+            MaybeUndefined::Value(cid) => match rules::company(db, account_id, cid).await? {
+                Ok(c) => Some(c),
+                Err(e) => {
+                    errors.push(e);
+                    None
+                }
+            },
+        };
+        let field_changes =
+            match field_values::resolve(db, account_id, &input.custom_fields).await? {
+                Ok(changes) => changes,
+                Err(e) => {
+                    errors.extend(e);
+                    Vec::new()
+                }
+            };
+        let Some(clean) = clean else {
+            return fail(errors);
+        };
+        if addresses_change {
+            errors.extend(rules::check_addresses(db, account_id, &clean, Some(id)).await?);
+        }
+        if !errors.is_empty() {
+            return fail(errors);
+        }
+
+        let company_changed = company_id != existing.company_id;
+        let mut row = existing.into_active_model();
+        row.company_id = Set(company_id);
+        if let Some(f) = input.email_format {
+            row.email_format = Set(f.into());
+        }
+        if let Some(f) = input.feedback_emails {
+            row.feedback_emails = Set(f);
+        }
+        if let Some(level) = input.portal_access {
+            row.portal_access = Set(level.into());
+        }
+        row.updated_at = Set(Utc::now());
+        let addresses = clean.clone();
+        set_values(&mut row, clean);
+        let txn = db.begin().await?;
+        let customer = match row.update(&txn).await {
+            Ok(c) => c,
+            Err(err) if is_unique_violation(&err) => return fail(vec![taken()]),
+            Err(err) => return Err(ApiError::from(err).into()),
+        };
+        if addresses_change {
+            match write_addresses(&txn, account_id, id, &addresses).await {
+                Ok(()) => {}
+                Err(err) if is_unique_violation(&err) => return fail(vec![taken()]),
+                Err(err) => return Err(ApiError::from(err).into()),
+            }
+        }
+        if company_changed {
+            super::access::keep_company_services(&txn, id, company_id).await?;
+        }
+        field_values::write(&txn, account_id, id, &field_changes).await?;
+        let entry = crate::kernel::history::Entry::ok(
+            "customer.update",
+            "Customer",
+            customer.id,
+            customer.email.clone(),
+        );
+        crate::kernel::history::commit(txn, ctx.state(), viewer, vec![entry]).await?;
+        Ok(UpdateCustomerPayload {
+            customer: Some(Customer(customer)),
+            user_errors: vec![],
+        })
+    }
+}

@@ -1,0 +1,95 @@
+use async_graphql::{Context, Enum, Object, ID};
+use roster_entities::service;
+use sea_orm::{EntityTrait, QueryFilter};
+
+use super::Service;
+use crate::{
+    directory::customers::nested::{self, Parent},
+    kernel::context::ContextExt,
+    kernel::error::ApiResult,
+    kernel::ids::{GlobalId, NodeKind},
+    kernel::pagination::{self, Page, PageArgs, Sort, SortValue},
+    kernel::permissions::{self, Permission},
+    kernel::scope::Scoped,
+};
+
+/// Orders of the `services` connection.
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum ServiceSortKey {
+    /// By name, A to Z.
+    #[default]
+    Name,
+    /// Oldest first.
+    CreatedAt,
+}
+
+impl ServiceSortKey {
+    fn sort(self, reverse: bool) -> Sort<service::Entity> {
+        match self {
+            ServiceSortKey::Name => Sort {
+                column: service::Column::NameKey,
+                id: service::Column::Id,
+                reverse,
+                // Unique in the account (a unique index serves the order).
+                unique: true,
+                key: |s| (SortValue::Text(s.name_key.clone()), s.id),
+            },
+            ServiceSortKey::CreatedAt => Sort {
+                column: service::Column::CreatedAt,
+                id: service::Column::Id,
+                reverse,
+                unique: false,
+                key: |s| (SortValue::Time(s.created_at), s.id),
+            },
+        }
+    }
+}
+
+#[derive(Default)]
+pub struct ServiceQuery;
+
+#[Object]
+impl ServiceQuery {
+    /// The account's services, filtered by a keyword in their name.
+    #[allow(clippy::too_many_arguments)]
+    #[graphql(complexity = "crate::kernel::pagination::cost(first, last, child_complexity)")]
+    async fn services(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+        #[graphql(desc = "Only services whose name contains this text.")] keyword: Option<String>,
+        #[graphql(default)] sort_key: ServiceSortKey,
+        #[graphql(default)] reverse: bool,
+    ) -> ApiResult<Page<Service>> {
+        let viewer = permissions::require(ctx, Permission::ViewPeople)?;
+        let mut select = service::Entity::find().in_account(viewer.account_id);
+        if let Some(keyword) = keyword.filter(|k| !k.trim().is_empty()) {
+            select = select.filter(pagination::contains(service::Column::Name, &keyword));
+        }
+        let args = PageArgs {
+            first,
+            after,
+            last,
+            before,
+        };
+        let page =
+            pagination::paginate(ctx.db(), select, sort_key.sort(reverse), args, Service).await?;
+        let parents = page
+            .edges
+            .iter()
+            .map(|e| Parent::Service(e.node.0.id))
+            .collect();
+        nested::prime(ctx, "customers", viewer.account_id, parents).await?;
+        Ok(page)
+    }
+
+    /// One service by id; NOT_FOUND when it is not in the account.
+    async fn service(&self, ctx: &Context<'_>, id: ID) -> ApiResult<Service> {
+        let viewer = permissions::require(ctx, Permission::ViewPeople)?;
+        let id = GlobalId::expect(&id, NodeKind::Service)?;
+        Ok(Service(super::find(ctx.db(), viewer.account_id, id).await?))
+    }
+}

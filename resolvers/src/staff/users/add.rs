@@ -1,0 +1,576 @@
+//! Adding users: one, several or a pasted list, with their role, products,
+//! groups, settings template and language, written in batches inside one
+//! transaction. Seats are all or nothing: a shortage changes nothing and is
+//! recorded in the activity history.
+
+use std::collections::HashMap;
+
+use async_graphql::{Context, InputObject, Object, SimpleObject, ID};
+use chrono::Utc;
+use roster_entities::{
+    account, group_member,
+    invitation::Kind,
+    product,
+    user::{self, Role, Status},
+};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect, Set,
+    TransactionTrait,
+};
+use uuid::Uuid;
+
+use super::{extension, parse, User, UserRole, USERS_MAX};
+use crate::{
+    kernel::auth::Viewer,
+    kernel::context::{AppState, ContextExt},
+    kernel::error::{ApiError, ApiResult, UserError, UserErrorCode},
+    kernel::history::{self, Entry},
+    kernel::ids::{GlobalId, NodeKind},
+    kernel::permissions::{self, Permission},
+    kernel::scope::Scoped,
+    kernel::validation,
+    kernel::validation::LOCALES,
+    mail::{self, NewInvitation},
+    roles::rules,
+    staff::managers::{self, ManagerPermission},
+    staff::products::seats,
+};
+
+/// One user to add, as given.
+#[derive(Clone, Debug, InputObject)]
+pub struct NewUser {
+    /// At most 32 characters.
+    pub first_name: String,
+    /// At most 32 characters.
+    pub last_name: String,
+    /// At most 128 characters; cannot be changed later.
+    pub email: String,
+    /// Phone extension; the next free one when omitted.
+    pub extension: Option<i32>,
+}
+
+/// What every added user gets.
+#[derive(Clone, Debug)]
+pub struct NewUsers {
+    pub users: Vec<NewUser>,
+    pub role: Role,
+    pub custom_role_id: Option<Uuid>,
+    pub products: Vec<product::Model>,
+    pub groups: Vec<Uuid>,
+    pub template_id: Option<Uuid>,
+    pub language: String,
+    /// A custom welcome mail (else the built-in one of the language).
+    pub email_template: Option<roster_entities::email_template::Model>,
+}
+
+struct Clean {
+    first_name: String,
+    last_name: String,
+    email: String,
+    email_key: String,
+    extension: Option<i32>,
+}
+
+/// Checks the values themselves (no database).
+fn check(users: &[NewUser]) -> (Vec<Clean>, Vec<UserError>) {
+    let mut errors = Vec::new();
+    let mut clean = Vec::with_capacity(users.len());
+    let mut emails: HashMap<String, usize> = HashMap::new();
+    let mut extensions: HashMap<i32, usize> = HashMap::new();
+    for (i, u) in users.iter().enumerate() {
+        let field = |f: &str| format!("users.{i}.{f}");
+        let first = validation::required_text(&field("firstName"), &u.first_name, parse::NAME_MAX);
+        let last = validation::required_text(&field("lastName"), &u.last_name, parse::NAME_MAX);
+        let email = validation::email(&field("email"), &u.email, parse::EMAIL_MAX);
+        let ext = u
+            .extension
+            .map(|e| extension::check(&field("extension"), e))
+            .transpose();
+        match (first, last, email, ext) {
+            (Ok(first_name), Ok(last_name), Ok(email), Ok(extension)) => {
+                let email_key = validation::email_key(&email);
+                if let Some(j) = emails.insert(email_key.clone(), i) {
+                    errors.push(UserError::new(
+                        &field("email"),
+                        UserErrorCode::Taken,
+                        format!("appears twice in the list (also user {})", j + 1),
+                    ));
+                }
+                if let Some(e) = extension {
+                    if let Some(j) = extensions.insert(e, i) {
+                        errors.push(UserError::new(
+                            &field("extension"),
+                            UserErrorCode::Taken,
+                            format!("{e} is given twice (also user {})", j + 1),
+                        ));
+                    }
+                }
+                clean.push(Clean {
+                    first_name,
+                    last_name,
+                    email,
+                    email_key,
+                    extension,
+                });
+            }
+            (first, last, email, ext) => {
+                errors.extend(first.err());
+                errors.extend(last.err());
+                errors.extend(email.err());
+                errors.extend(ext.err());
+            }
+        }
+    }
+    (clean, errors)
+}
+
+/// Adds the users (the caller has checked permissions). Returns them, or
+/// the problems found (nothing is written then).
+pub async fn add_users(
+    state: &AppState,
+    viewer: &Viewer,
+    new: NewUsers,
+) -> Result<Result<Vec<user::Model>, Vec<UserError>>, ApiError> {
+    let db = &state.db;
+    let (clean, mut errors) = check(&new.users);
+    if !LOCALES.contains(&new.language.as_str()) {
+        errors.push(UserError::new(
+            "language",
+            UserErrorCode::Invalid,
+            format!("must be one of {}", LOCALES.join(", ")),
+        ));
+    }
+    if new.users.is_empty() {
+        errors.push(UserError::new(
+            "users",
+            UserErrorCode::Blank,
+            "add at least one user",
+        ));
+    }
+    if !errors.is_empty() {
+        return Ok(Err(errors));
+    }
+
+    // Emails are unique across accounts (they sign in with them): a user
+    // of another account gets a transfer invitation instead.
+    let keys: Vec<String> = clean.iter().map(|c| c.email_key.clone()).collect();
+    let mut existing: HashMap<String, (Uuid, Uuid)> = HashMap::new();
+    for chunk in keys.chunks(10_000) {
+        let rows: Vec<(String, Uuid, Uuid)> = user::Entity::find()
+            .select_only()
+            .column(user::Column::EmailKey)
+            .column(user::Column::AccountId)
+            .column(user::Column::Id)
+            .filter(user::Column::EmailKey.is_in(chunk.iter().cloned()))
+            .into_tuple()
+            .all(db)
+            .await?;
+        existing.extend(rows.into_iter().map(|(k, a, u)| (k, (a, u))));
+    }
+    for (i, c) in clean.iter().enumerate() {
+        if existing
+            .get(&c.email_key)
+            .is_some_and(|(a, _)| *a == viewer.account_id)
+        {
+            errors.push(UserError::new(
+                &format!("users.{i}.email"),
+                UserErrorCode::Taken,
+                "is already a user of this account",
+            ));
+        }
+    }
+    if !errors.is_empty() {
+        return Ok(Err(errors));
+    }
+
+    let txn = db.begin().await?;
+    // One writer of users per account at a time (extensions, the limit).
+    crate::kernel::locks::account(&txn, viewer.account_id).await?;
+    let count = user::Entity::find()
+        .in_account(viewer.account_id)
+        .count(&txn)
+        .await?;
+    if count + clean.len() as u64 > USERS_MAX {
+        return Ok(Err(vec![UserError::new(
+            "users",
+            UserErrorCode::LimitExceeded,
+            format!(
+                "an account has at most {USERS_MAX} users: it has {count}, {} more would be {}",
+                clean.len(),
+                count + clean.len() as u64
+            ),
+        )]));
+    }
+    let mut taken = extension::taken(&txn, viewer.account_id).await?;
+    for (i, c) in clean.iter().enumerate() {
+        if let Some(e) = c.extension {
+            if taken.contains(&e) {
+                errors.push(UserError::new(
+                    &format!("users.{i}.extension"),
+                    UserErrorCode::Taken,
+                    format!("{e} is another user's extension"),
+                ));
+            }
+        }
+    }
+    if !errors.is_empty() {
+        return Ok(Err(errors));
+    }
+    taken.extend(clean.iter().filter_map(|c| c.extension));
+    let mut free = extension::lowest_free(
+        &taken,
+        clean.iter().filter(|c| c.extension.is_none()).count(),
+    )
+    .into_iter();
+
+    let now = Utc::now();
+    // (user, the user of another account they would transfer from)
+    let rows: Vec<(user::Model, Option<Uuid>)> = clean
+        .into_iter()
+        .map(|c| {
+            let id = Uuid::now_v7();
+            let transfer_from = existing.get(&c.email_key).map(|(_, u)| *u);
+            // The user keeps their sign-in email in their current account
+            // until they accept; their place here has a key of its own.
+            let email_key = match transfer_from {
+                Some(_) => format!("transfer:{id}"),
+                None => c.email_key,
+            };
+            (
+                user::Model {
+                    id,
+                    account_id: viewer.account_id,
+                    first_name: c.first_name,
+                    last_name: c.last_name,
+                    email: c.email,
+                    email_key,
+                    role: new.role,
+                    status: Status::Invited,
+                    password_hash: None,
+                    extension: c.extension.or_else(|| free.next()),
+                    language: new.language.clone(),
+                    custom_role_id: new.custom_role_id,
+                    settings_template_id: new.template_id,
+                    created_at: now,
+                    updated_at: now,
+                },
+                transfer_from,
+            )
+        })
+        .collect();
+    let users: Vec<user::Model> = rows.iter().map(|(u, _)| u.clone()).collect();
+    super::insert(&txn, &users).await?;
+    let ids: Vec<Uuid> = rows.iter().map(|(u, _)| u.id).collect();
+    for group in &new.groups {
+        for chunk in ids.chunks(5_000) {
+            let links = chunk.iter().map(|u| group_member::ActiveModel {
+                account_id: Set(viewer.account_id),
+                group_id: Set(*group),
+                user_id: Set(*u),
+            });
+            group_member::Entity::insert_many(links)
+                .exec_without_returning(&txn)
+                .await?;
+        }
+    }
+    if let Err(shortage) = seats::take(&txn, viewer.account_id, &ids, &new.products).await? {
+        txn.rollback().await?;
+        let message = shortage.message();
+        history::record(
+            state,
+            viewer,
+            vec![Entry::failed(
+                "user.add",
+                "Product",
+                shortage.product.clone(),
+                format!("adding {} users: {message}", ids.len()),
+            )],
+        )
+        .await?;
+        return Ok(Err(vec![UserError::new(
+            "productIds",
+            UserErrorCode::LimitExceeded,
+            message,
+        )]));
+    }
+    crate::staff::users::contact::sync(&txn).await?;
+    let account_name = account::Entity::find_by_id(viewer.account_id)
+        .one(&txn)
+        .await?
+        .map(|a| a.name)
+        .unwrap_or_default();
+    let invite = |u: &user::Model, kind, transfer_user_id| NewInvitation {
+        kind,
+        email: u.email.clone(),
+        name: format!("{} {}", u.first_name, u.last_name),
+        language: u.language.clone(),
+        user_id: Some(u.id),
+        customer_id: None,
+        transfer_user_id,
+    };
+    let welcomes: Vec<NewInvitation> = rows
+        .iter()
+        .filter(|(_, from)| from.is_none())
+        .map(|(u, _)| invite(u, Kind::Welcome, None))
+        .collect();
+    let transfers: Vec<NewInvitation> = rows
+        .iter()
+        .filter_map(|(u, from)| from.map(|f| invite(u, Kind::Transfer, Some(f))))
+        .collect();
+    let mut invitations = mail::create(
+        &txn,
+        state,
+        viewer.account_id,
+        &account_name,
+        new.email_template.as_ref(),
+        welcomes,
+    )
+    .await?;
+    invitations.extend(
+        mail::create(
+            &txn,
+            state,
+            viewer.account_id,
+            &account_name,
+            None,
+            transfers,
+        )
+        .await?,
+    );
+    history::commit(
+        txn,
+        state,
+        viewer,
+        rows.iter()
+            .map(|(u, from)| {
+                let action = if from.is_some() {
+                    "user.transfer_invite"
+                } else {
+                    "user.add"
+                };
+                Entry::ok(action, "User", u.id, u.email.clone())
+            })
+            .collect(),
+    )
+    .await?;
+    mail::announce(state, invitations);
+    Ok(Ok(rows.into_iter().map(|(u, _)| u).collect()))
+}
+
+/// Input of `addUsers`.
+#[derive(InputObject)]
+pub struct AddUsersInput {
+    /// The users (from a form or `parseUserList`).
+    pub users: Vec<NewUser>,
+    #[graphql(default_with = "UserRole::Member")]
+    pub role: UserRole,
+    /// A custom role for members (admins only).
+    pub custom_role_id: Option<ID>,
+    /// Products to give every user a seat of: all or nothing.
+    #[graphql(default)]
+    pub product_ids: Vec<ID>,
+    #[graphql(default)]
+    pub group_ids: Vec<ID>,
+    /// Omitted: the account's default template.
+    pub settings_template_id: Option<ID>,
+    /// de, en, es, pt, fr or it.
+    #[graphql(default_with = "String::from(\"en\")")]
+    pub language: String,
+    /// A custom WELCOME email template; omitted, the built-in one in the
+    /// users' language.
+    pub email_template_id: Option<ID>,
+}
+
+/// Result of `addUsers`.
+#[derive(SimpleObject)]
+pub struct AddUsersPayload {
+    /// The added users (empty when anything was wrong: then nobody is added).
+    pub users: Vec<User>,
+    pub added_count: i32,
+    pub user_errors: Vec<UserError>,
+}
+
+fn refused(errors: Vec<UserError>) -> ApiResult<AddUsersPayload> {
+    Ok(AddUsersPayload {
+        users: Vec::new(),
+        added_count: 0,
+        user_errors: errors,
+    })
+}
+
+/// Checks `viewer` may add users with these settings, and resolves them.
+pub async fn prepare(
+    db: &impl ConnectionTrait,
+    viewer: &Viewer,
+    role: Role,
+    custom_role: Option<&ID>,
+    product_ids: &[ID],
+    group_ids: &[ID],
+    template: Option<&ID>,
+) -> Result<Result<(Option<Uuid>, Vec<product::Model>, Vec<Uuid>, Option<Uuid>), UserError>, ApiError>
+{
+    let scope = managers::scope(db, viewer, ManagerPermission::AddDeleteUsers).await?;
+    rules::may_give(viewer.role, role)?;
+    let groups =
+        match crate::staff::groups::resolve_ids(db, viewer.account_id, "groupIds", group_ids)
+            .await?
+        {
+            Ok(g) => g,
+            Err(e) => return Ok(Err(e)),
+        };
+    let within = |allowed: &Option<Vec<Uuid>>| {
+        allowed
+            .as_ref()
+            .is_none_or(|a| !groups.is_empty() && groups.iter().all(|g| a.contains(g)))
+    };
+    if !within(&scope.groups) {
+        return Err(ApiError::Forbidden(
+            "Your permission to add users covers only the groups you manage: put the new users in those groups"
+                .into(),
+        ));
+    }
+    let products =
+        match crate::staff::products::resolve(db, viewer.account_id, "productIds", product_ids)
+            .await?
+        {
+            Ok(p) => p,
+            Err(e) => return Ok(Err(e)),
+        };
+    if !products.is_empty() {
+        let ids: Vec<Uuid> = products.iter().map(|p| p.id).collect();
+        let seats =
+            managers::require(db, viewer, ManagerPermission::ManageSeats, &[], &ids).await?;
+        if !within(&seats.groups) {
+            return Err(ApiError::Forbidden(
+                "Your permission to manage seats covers only the groups you manage".into(),
+            ));
+        }
+    }
+    let custom_role_id = match custom_role {
+        Some(id) => {
+            permissions::authorize(viewer, Permission::ManageRoles)?;
+            let uuid = GlobalId::expect(id, NodeKind::CustomRole).ok();
+            match uuid {
+                Some(u) if crate::roles::exists(db, viewer.account_id, u).await? => Some(u),
+                _ => {
+                    return Ok(Err(UserError::new(
+                        "customRoleId",
+                        UserErrorCode::NotFound,
+                        format!("no such custom role: {}", id.as_str()),
+                    )))
+                }
+            }
+        }
+        None => None,
+    };
+    let template_id = match template {
+        Some(id) => {
+            match crate::staff::settings_templates::resolve(db, viewer.account_id, id).await? {
+                Some(t) => Some(t),
+                None => {
+                    return Ok(Err(UserError::new(
+                        "settingsTemplateId",
+                        UserErrorCode::NotFound,
+                        format!("no such settings template: {}", id.as_str()),
+                    )))
+                }
+            }
+        }
+        None => None,
+    };
+    Ok(Ok((custom_role_id, products, groups, template_id)))
+}
+
+#[derive(Default)]
+pub struct UserListQuery;
+
+#[Object]
+impl UserListQuery {
+    /// Splits a pasted list (`First Last email;First Last email;...`) into
+    /// users, with the three kinds of problems of seed 002. Nothing is
+    /// written: pass the rows to `addUsers`.
+    async fn parse_user_list(
+        &self,
+        ctx: &Context<'_>,
+        text: String,
+    ) -> ApiResult<parse::UserListParse> {
+        crate::kernel::auth::viewer(ctx)?;
+        if text.len() > parse::TEXT_MAX {
+            return Err(ApiError::LimitExceeded(format!(
+                "the list may have at most {} characters",
+                parse::TEXT_MAX
+            ))
+            .into());
+        }
+        Ok(parse::parse(&text))
+    }
+}
+
+#[derive(Default)]
+pub struct AddUsersMutation;
+
+#[Object]
+impl AddUsersMutation {
+    /// Adds users (invited until they accept their invitation) with a role,
+    /// products, groups, a settings template and a language. All or
+    /// nothing: any problem, or too few seats of a product, adds nobody.
+    async fn add_users(
+        &self,
+        ctx: &Context<'_>,
+        input: AddUsersInput,
+    ) -> ApiResult<AddUsersPayload> {
+        let viewer = crate::kernel::auth::viewer(ctx)?;
+        let db = ctx.db();
+        if input.users.len() as u64 > USERS_MAX {
+            return refused(vec![UserError::new(
+                "users",
+                UserErrorCode::LimitExceeded,
+                format!("at most {USERS_MAX} users at a time"),
+            )]);
+        }
+        let role: Role = input.role.into();
+        let prepared = prepare(
+            db,
+            viewer,
+            role,
+            input.custom_role_id.as_ref(),
+            &input.product_ids,
+            &input.group_ids,
+            input.settings_template_id.as_ref(),
+        )
+        .await?;
+        let (custom_role_id, products, groups, template_id) = match prepared {
+            Ok(p) => p,
+            Err(e) => return refused(vec![e]),
+        };
+        let email_template = match &input.email_template_id {
+            Some(id) => {
+                match crate::mail::resolve_template(ctx, viewer.account_id, id, Kind::Welcome)
+                    .await?
+                {
+                    Ok(t) => Some(t),
+                    Err(e) => return refused(vec![e]),
+                }
+            }
+            None => None,
+        };
+        let new = NewUsers {
+            users: input.users,
+            role,
+            custom_role_id,
+            products,
+            groups,
+            template_id,
+            language: input.language.trim().to_lowercase(),
+            email_template,
+        };
+        match add_users(ctx.state(), viewer, new).await? {
+            Ok(users) => Ok(AddUsersPayload {
+                added_count: users.len() as i32,
+                users: users.into_iter().map(User).collect(),
+                user_errors: Vec::new(),
+            }),
+            Err(errors) => refused(errors),
+        }
+    }
+}

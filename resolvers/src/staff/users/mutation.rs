@@ -1,0 +1,344 @@
+//! Changing and removing users. Admins and super admins are changed by super
+//! admins only; below that, the manager permission Add and delete users
+//! (for the user's groups) is needed; a user may change their own names,
+//! extension and language. The email never changes.
+
+use async_graphql::{Context, InputObject, Object, SimpleObject, ID};
+use chrono::Utc;
+use roster_entities::{
+    contact,
+    user::{self, Role, Status},
+};
+use sea_orm::{
+    sea_query::Expr, ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, Set,
+    TransactionTrait,
+};
+
+use super::{extension, parse, User, UserRole, UserStatus};
+use crate::{
+    kernel::auth::Viewer,
+    kernel::context::ContextExt,
+    kernel::error::{is_unique_violation, ApiError, ApiResult, UserError, UserErrorCode},
+    kernel::history::{self, Entry},
+    kernel::ids::{GlobalId, NodeKind},
+    kernel::permissions::{self, Permission},
+    kernel::validation,
+    kernel::validation::LOCALES,
+    roles::rules,
+    staff::managers::{self, ManagerPermission},
+    staff::products::seats,
+};
+
+/// Input of `updateUser`: only the fields given change. The email cannot.
+#[derive(InputObject)]
+pub struct UpdateUserInput {
+    pub id: ID,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub extension: Option<i32>,
+    pub language: Option<String>,
+}
+
+#[derive(InputObject)]
+pub struct SetUserRoleInput {
+    pub id: ID,
+    pub role: UserRole,
+    /// A custom role (members only); null removes it.
+    pub custom_role_id: Option<ID>,
+}
+
+#[derive(InputObject)]
+pub struct SetUserStatusInput {
+    pub id: ID,
+    /// ACTIVE or SUSPENDED.
+    pub status: UserStatus,
+}
+
+#[derive(InputObject)]
+pub struct DeleteUserInput {
+    pub id: ID,
+}
+
+#[derive(SimpleObject)]
+pub struct UserPayload {
+    pub user: Option<User>,
+    pub user_errors: Vec<UserError>,
+}
+
+#[derive(SimpleObject)]
+pub struct DeleteUserPayload {
+    pub deleted_user_id: Option<ID>,
+    pub user_errors: Vec<UserError>,
+}
+
+fn failed(e: UserError) -> ApiResult<UserPayload> {
+    Ok(UserPayload {
+        user: None,
+        user_errors: vec![e],
+    })
+}
+
+/// The user `id`, if `viewer` may change them with `permission`.
+async fn changeable(
+    ctx: &Context<'_>,
+    viewer: &Viewer,
+    id: &ID,
+    permission: ManagerPermission,
+) -> Result<user::Model, ApiError> {
+    let id = GlobalId::expect(id, NodeKind::User)?;
+    let target = super::find(ctx.db(), viewer.account_id, id).await?;
+    rules::may_change(viewer.role, target.role)?;
+    managers::require(ctx.db(), viewer, permission, &[target.id], &[]).await?;
+    Ok(target)
+}
+
+#[derive(Default)]
+pub struct UserMutation;
+
+#[Object]
+impl UserMutation {
+    /// Changes a user's names, extension or language.
+    async fn update_user(
+        &self,
+        ctx: &Context<'_>,
+        input: UpdateUserInput,
+    ) -> ApiResult<UserPayload> {
+        let viewer = crate::kernel::auth::viewer(ctx)?;
+        let db = ctx.db();
+        let id = GlobalId::expect(&input.id, NodeKind::User)?;
+        let target = if rules::is_self(viewer, id) {
+            super::find(db, viewer.account_id, id).await?
+        } else {
+            changeable(ctx, viewer, &input.id, ManagerPermission::AddDeleteUsers).await?
+        };
+        let mut row = target.clone().into_active_model();
+        if let Some(first) = &input.first_name {
+            match validation::required_text("firstName", first, parse::NAME_MAX) {
+                Ok(v) => row.first_name = Set(v),
+                Err(e) => return failed(e),
+            }
+        }
+        if let Some(last) = &input.last_name {
+            match validation::required_text("lastName", last, parse::NAME_MAX) {
+                Ok(v) => row.last_name = Set(v),
+                Err(e) => return failed(e),
+            }
+        }
+        if let Some(ext) = input.extension {
+            match extension::check("extension", ext) {
+                Ok(v) => row.extension = Set(Some(v)),
+                Err(e) => return failed(e),
+            }
+        }
+        if let Some(language) = &input.language {
+            let language = language.trim().to_lowercase();
+            if !LOCALES.contains(&language.as_str()) {
+                return failed(UserError::new(
+                    "language",
+                    UserErrorCode::Invalid,
+                    format!("must be one of {}", LOCALES.join(", ")),
+                ));
+            }
+            row.language = Set(language);
+        }
+        let now = Utc::now();
+        row.updated_at = Set(now);
+        let txn = db.begin().await?;
+        let updated = match row.update(&txn).await {
+            Ok(u) => u,
+            Err(err) if is_unique_violation(&err) => {
+                return failed(UserError::new(
+                    "extension",
+                    UserErrorCode::Taken,
+                    "is another user's extension",
+                ))
+            }
+            Err(err) => return Err(ApiError::from(err).into()),
+        };
+        let name = crate::staff::users::contact::name_of(&updated.first_name, &updated.last_name);
+        contact::Entity::update_many()
+            .col_expr(contact::Column::Name, Expr::value(name.clone()))
+            .col_expr(contact::Column::NameKey, Expr::value(name.to_lowercase()))
+            .filter(contact::Column::UserId.eq(updated.id))
+            .exec(&txn)
+            .await?;
+        history::commit(
+            txn,
+            ctx.state(),
+            viewer,
+            vec![Entry::ok(
+                "user.update",
+                "User",
+                updated.id,
+                updated.email.clone(),
+            )],
+        )
+        .await?;
+        Ok(UserPayload {
+            user: Some(User(updated)),
+            user_errors: Vec::new(),
+        })
+    }
+
+    /// Changes a user's role. Only super admins make or unmake admins and
+    /// super admins; the last super admin stays one.
+    async fn set_user_role(
+        &self,
+        ctx: &Context<'_>,
+        input: SetUserRoleInput,
+    ) -> ApiResult<UserPayload> {
+        let viewer = permissions::require(ctx, Permission::ManageRoles)?;
+        let db = ctx.db();
+        let id = GlobalId::expect(&input.id, NodeKind::User)?;
+        let target = super::find(db, viewer.account_id, id).await?;
+        let role: Role = input.role.into();
+        rules::may_change(viewer.role, target.role)?;
+        rules::may_give(viewer.role, role)?;
+        let demoted = role != Role::SuperAdmin;
+        let custom_role_id = match &input.custom_role_id {
+            Some(id) if role == Role::Member => {
+                let uuid = GlobalId::expect(id, NodeKind::CustomRole).ok();
+                let exists = match uuid {
+                    Some(u) => crate::roles::exists(db, viewer.account_id, u).await?,
+                    None => false,
+                };
+                if !exists {
+                    return failed(UserError::new(
+                        "customRoleId",
+                        UserErrorCode::NotFound,
+                        format!("no such custom role: {}", id.as_str()),
+                    ));
+                }
+                uuid
+            }
+            Some(_) => {
+                return failed(UserError::new(
+                    "customRoleId",
+                    UserErrorCode::NotAllowed,
+                    "custom roles are for members",
+                ))
+            }
+            None => None,
+        };
+        let txn = db.begin().await?;
+        if demoted {
+            rules::keep_a_super_admin(&txn, &target).await?;
+        }
+        let mut row = target.into_active_model();
+        row.role = Set(role);
+        row.custom_role_id = Set(custom_role_id);
+        row.updated_at = Set(Utc::now());
+        let updated = row.update(&txn).await?;
+        history::commit(
+            txn,
+            ctx.state(),
+            viewer,
+            vec![
+                Entry::ok("user.role", "User", updated.id, updated.email.clone())
+                    .with_detail(format!("{role:?}")),
+            ],
+        )
+        .await?;
+        crate::kernel::auth::sessions_changed(ctx, updated.id);
+        Ok(UserPayload {
+            user: Some(User(updated)),
+            user_errors: Vec::new(),
+        })
+    }
+
+    /// Suspends a user (they cannot sign in; their sessions end) or makes
+    /// them active again.
+    async fn set_user_status(
+        &self,
+        ctx: &Context<'_>,
+        input: SetUserStatusInput,
+    ) -> ApiResult<UserPayload> {
+        let viewer = crate::kernel::auth::viewer(ctx)?;
+        let target = changeable(ctx, viewer, &input.id, ManagerPermission::AddDeleteUsers).await?;
+        let status: Status = input.status.into();
+        if status == Status::Invited {
+            return failed(UserError::new(
+                "status",
+                UserErrorCode::NotAllowed,
+                "a user becomes INVITED only by an invitation",
+            ));
+        }
+        let db = ctx.db();
+        let txn = db.begin().await?;
+        if status == Status::Suspended {
+            rules::keep_a_super_admin(&txn, &target).await?;
+        }
+        let mut row = target.into_active_model();
+        row.status = Set(status);
+        row.updated_at = Set(Utc::now());
+        let updated = row.update(&txn).await?;
+        if status == Status::Suspended {
+            roster_entities::session::Entity::delete_many()
+                .filter(roster_entities::session::Column::UserId.eq(updated.id))
+                .exec(&txn)
+                .await?;
+        }
+        history::commit(
+            txn,
+            ctx.state(),
+            viewer,
+            vec![
+                Entry::ok("user.status", "User", updated.id, updated.email.clone())
+                    .with_detail(format!("{status:?}")),
+            ],
+        )
+        .await?;
+        crate::kernel::auth::sessions_changed(ctx, updated.id);
+        Ok(UserPayload {
+            user: Some(User(updated)),
+            user_errors: Vec::new(),
+        })
+    }
+
+    /// Deletes a user and frees their seats. The last super admin cannot be
+    /// deleted.
+    async fn delete_user(
+        &self,
+        ctx: &Context<'_>,
+        input: DeleteUserInput,
+    ) -> ApiResult<DeleteUserPayload> {
+        let viewer = crate::kernel::auth::viewer(ctx)?;
+        let target = changeable(ctx, viewer, &input.id, ManagerPermission::AddDeleteUsers).await?;
+        let db = ctx.db();
+        let txn = db.begin().await?;
+        rules::keep_a_super_admin(&txn, &target).await?;
+        seats::free(&txn, viewer.account_id, &[target.id], None).await?;
+        crate::erasure::erase(
+            &txn,
+            &crate::erasure::Person {
+                account_id: viewer.account_id,
+                id: target.id,
+                emails: vec![target.email.clone()],
+                name: format!("{} {}", target.first_name, target.last_name),
+            },
+        )
+        .await?;
+        user::Entity::delete_many()
+            .filter(user::Column::Id.eq(target.id))
+            .filter(user::Column::AccountId.eq(viewer.account_id))
+            .exec(&txn)
+            .await?;
+        history::commit(
+            txn,
+            ctx.state(),
+            viewer,
+            vec![Entry::ok(
+                "user.delete",
+                "User",
+                target.id,
+                crate::erasure::ERASED,
+            )],
+        )
+        .await?;
+        crate::kernel::auth::sessions_changed(ctx, target.id);
+        Ok(DeleteUserPayload {
+            deleted_user_id: Some(input.id),
+            user_errors: Vec::new(),
+        })
+    }
+}
