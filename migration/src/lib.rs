@@ -18,6 +18,7 @@ mod m20261123_000011_staff;
 mod m20261123_000012_invitations;
 mod m20261127_000013_customer_reads;
 mod m20261127_000014_list_indexes;
+mod m20261127_000015_search_index_expressions;
 
 pub struct Migrator;
 
@@ -39,6 +40,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000012_invitations::Migration),
             Box::new(m20261127_000013_customer_reads::Migration),
             Box::new(m20261127_000014_list_indexes::Migration),
+            Box::new(m20261127_000015_search_index_expressions::Migration),
         ]
     }
 }

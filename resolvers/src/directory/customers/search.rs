@@ -27,12 +27,12 @@ pub fn matches(backend: DbBackend, account_id: Uuid, word: &str) -> SimpleExpr {
                    AND (lower("first_name") || ' ' || lower("last_name")) LIKE $2 ESCAPE $3
                 UNION ALL
                 SELECT "customer_id" FROM "customer_emails"
-                 WHERE "account_id" = $1 AND "email_key" LIKE $2 ESCAPE $3
+                 WHERE "account_id" = $1 AND lower("email_key") LIKE $2 ESCAPE $3
                 UNION ALL
                 SELECT "id" FROM "customers"
                  WHERE "account_id" = $1 AND "company_id" IN (
                      SELECT "id" FROM "companies"
-                      WHERE "account_id" = $1 AND "name_key" LIKE $2 ESCAPE $3))"#,
+                      WHERE "account_id" = $1 AND lower("name_key") LIKE $2 ESCAPE $3))"#,
             [account, pattern, escape],
         ),
         _ => {
