@@ -10,6 +10,7 @@ mod harness;
 mod mail;
 
 mod auth;
+mod authz;
 mod avatars;
 mod bootstrap;
 mod cli;

@@ -14,6 +14,7 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::{methods, Contact, ContactMethod, ContactMethodKind, METHODS_MAX, NAME_MAX};
+use crate::kernel::scope::Tenant;
 use crate::{
     kernel::auth::Viewer,
     kernel::context::ContextExt,
@@ -175,7 +176,8 @@ async fn set_companies(
     contact_id: Uuid,
     companies: &[Uuid],
 ) -> Result<(), ApiError> {
-    contact_company::Entity::delete_many()
+    Tenant(account_id)
+        .delete_many::<contact_company::Entity>()
         .filter(contact_company::Column::ContactId.eq(contact_id))
         .exec(db)
         .await?;
@@ -393,12 +395,12 @@ impl ContactMutation {
         let txn = db.begin().await?;
         let contact = row.update(&txn).await?;
         if let (Some((first, last)), Some(user_id)) = (user_names_change, existing.user_id) {
-            user::Entity::update_many()
+            Tenant(viewer.account_id)
+                .update_many::<user::Entity>()
                 .col_expr(user::Column::FirstName, first.into())
                 .col_expr(user::Column::LastName, last.into())
                 .col_expr(user::Column::UpdatedAt, now.into())
                 .filter(user::Column::Id.eq(user_id))
-                .filter(user::Column::AccountId.eq(viewer.account_id))
                 .exec(&txn)
                 .await?;
         }
@@ -432,9 +434,9 @@ impl ContactMutation {
                 )],
             });
         }
-        contact::Entity::delete_many()
+        Tenant(viewer.account_id)
+            .delete_many::<contact::Entity>()
             .filter(contact::Column::Id.eq(id))
-            .filter(contact::Column::AccountId.eq(viewer.account_id))
             .exec(ctx.db())
             .await?;
         Ok(DeleteContactPayload {
@@ -534,7 +536,8 @@ impl ContactMutation {
         let txn = db.begin().await?;
         if let (true, Some(user_id)) = (method.is_primary, contact.user_id) {
             // A user's primary email is their sign-in email: both change.
-            let moved = user::Entity::update_many()
+            let moved = Tenant(viewer.account_id)
+                .update_many::<user::Entity>()
                 .col_expr(user::Column::Email, Expr::value(value.clone()))
                 .col_expr(
                     user::Column::EmailKey,
@@ -542,7 +545,6 @@ impl ContactMutation {
                 )
                 .col_expr(user::Column::UpdatedAt, Expr::value(Utc::now()))
                 .filter(user::Column::Id.eq(user_id))
-                .filter(user::Column::AccountId.eq(viewer.account_id))
                 .exec(&txn)
                 .await;
             match moved {
@@ -590,9 +592,9 @@ impl ContactMutation {
                 )],
             });
         }
-        contact_method::Entity::delete_many()
+        Tenant(viewer.account_id)
+            .delete_many::<contact_method::Entity>()
             .filter(contact_method::Column::Id.eq(method.id))
-            .filter(contact_method::Column::AccountId.eq(viewer.account_id))
             .exec(ctx.db())
             .await?;
         Ok(DeleteContactMethodPayload {

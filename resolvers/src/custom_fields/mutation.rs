@@ -11,6 +11,7 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::{CustomField, CustomFieldKind, MAX_FIELDS, TEXT_MAX};
+use crate::kernel::scope::Tenant;
 use crate::{
     kernel::context::ContextExt,
     kernel::error::{is_unique_violation, ApiError, ApiResult, UserError, UserErrorCode},
@@ -227,7 +228,8 @@ impl CustomFieldMutation {
         };
         if new_choices.is_some() {
             let allowed = super::choices(&field);
-            customer_field_value::Entity::delete_many()
+            Tenant(viewer.account_id)
+                .delete_many::<customer_field_value::Entity>()
                 .filter(customer_field_value::Column::FieldId.eq(id))
                 .filter(customer_field_value::Column::Value.is_not_in(allowed))
                 .exec(&txn)
@@ -257,9 +259,9 @@ impl CustomFieldMutation {
         let viewer = permissions::require(ctx, Permission::ManageCustomFields)?;
         let id = GlobalId::expect(&input.id, NodeKind::CustomField)?;
         super::find(ctx.db(), viewer.account_id, id).await?;
-        custom_field::Entity::delete_many()
+        Tenant(viewer.account_id)
+            .delete_many::<custom_field::Entity>()
             .filter(custom_field::Column::Id.eq(id))
-            .filter(custom_field::Column::AccountId.eq(viewer.account_id))
             .exec(ctx.db())
             .await?;
         crate::kernel::history::note(

@@ -11,6 +11,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
+use crate::kernel::scope::Tenant;
 use crate::{
     kernel::error::{ApiError, UserError, UserErrorCode},
     kernel::ids::{GlobalId, NodeKind},
@@ -110,7 +111,8 @@ pub async fn write(
         .map(|c| c.field_id)
         .collect();
     if !cleared.is_empty() {
-        customer_field_value::Entity::delete_many()
+        Tenant(account_id)
+            .delete_many::<customer_field_value::Entity>()
             .filter(customer_field_value::Column::CustomerId.eq(customer_id))
             .filter(customer_field_value::Column::FieldId.is_in(cleared))
             .exec(db)

@@ -7,6 +7,7 @@ use roster_entities::denylist_entry;
 use sea_orm::{sea_query::OnConflict, ColumnTrait, EntityTrait, QueryFilter, Set};
 use uuid::Uuid;
 
+use crate::kernel::scope::Tenant;
 use crate::{
     kernel::context::ContextExt,
     kernel::error::{ApiError, ApiResult, UserError},
@@ -152,8 +153,8 @@ impl DenylistMutation {
     ) -> ApiResult<DenylistPayload> {
         let viewer = permissions::require(ctx, Permission::ManageDenylist)?;
         let key = validation::email_key(&input.email);
-        let result = denylist_entry::Entity::delete_many()
-            .filter(denylist_entry::Column::AccountId.eq(viewer.account_id))
+        let result = Tenant(viewer.account_id)
+            .delete_many::<denylist_entry::Entity>()
             .filter(denylist_entry::Column::EmailKey.eq(key))
             .exec(ctx.db())
             .await?;

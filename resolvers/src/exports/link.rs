@@ -8,6 +8,7 @@ use roster_entities::export_link;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 use uuid::Uuid;
 
+use crate::kernel::scope::Tenant;
 use crate::{
     kernel::auth::token,
     kernel::context::ContextExt,
@@ -56,7 +57,8 @@ impl ExportQuery {
         .await
         .map_err(ApiError::from)?;
         // Housekeeping: expired links go when new ones are made.
-        export_link::Entity::delete_many()
+        Tenant(viewer.account_id)
+            .delete_many::<export_link::Entity>()
             .filter(export_link::Column::ExpiresAt.lt(Utc::now()))
             .exec(ctx.db())
             .await

@@ -14,6 +14,7 @@ use super::{
     options::{CustomerImportOptions, StoredOptions},
     ImportJob, MAX_FILE_BYTES,
 };
+use crate::kernel::scope::Tenant;
 use crate::{
     directory::services,
     kernel::auth::Viewer,
@@ -242,7 +243,8 @@ impl ImportMutation {
     /// Writes the rows of a previewed import (AWAITING_CONFIRMATION).
     async fn confirm_import(&self, ctx: &Context<'_>, id: ID) -> ApiResult<ImportJobPayload> {
         let (account_id, job) = owned_job(ctx, &id).await?;
-        let changed = import_job::Entity::update_many()
+        let changed = Tenant(account_id)
+            .update_many::<import_job::Entity>()
             .col_expr(
                 import_job::Column::Phase,
                 Expr::value(import_job::Phase::Importing),
@@ -254,7 +256,6 @@ impl ImportMutation {
             )
             .col_expr(import_job::Column::UpdatedAt, Expr::value(Utc::now()))
             .filter(import_job::Column::Id.eq(job.id))
-            .filter(import_job::Column::AccountId.eq(account_id))
             .filter(import_job::Column::Phase.eq(import_job::Phase::AwaitingConfirmation))
             .exec(ctx.db())
             .await?;
@@ -295,14 +296,14 @@ impl ImportMutation {
             import_job::Phase::Validating,
             import_job::Phase::AwaitingConfirmation,
         ];
-        let changed = import_job::Entity::update_many()
+        let changed = Tenant(account_id)
+            .update_many::<import_job::Entity>()
             .col_expr(
                 import_job::Column::Phase,
                 Expr::value(import_job::Phase::Cancelled),
             )
             .col_expr(import_job::Column::UpdatedAt, Expr::value(Utc::now()))
             .filter(import_job::Column::Id.eq(job.id))
-            .filter(import_job::Column::AccountId.eq(account_id))
             .filter(import_job::Column::Phase.is_in(cancellable))
             .exec(ctx.db())
             .await?;

@@ -23,6 +23,7 @@ use super::{
     options::{CompanyMode, DuplicateMode, StoredOptions},
     worker::{issue, Checked, Kind, RowCheck, Written},
 };
+use crate::kernel::scope::Tenant;
 use crate::{
     directory::customers::validate::{self, CleanCustomer, CustomerDraft},
     kernel::bulk::{self, OnDuplicate},
@@ -598,8 +599,10 @@ async fn write_batch(
                 if data.present.iter().any(|c| c == "Company") {
                     // As `updateCustomer` does: services the (new) company
                     // does not have go.
-                    crate::directory::customers::keep_company_services(txn, existing, company_id)
-                        .await?;
+                    crate::directory::customers::keep_company_services(
+                        txn, account_id, existing, company_id,
+                    )
+                    .await?;
                 }
                 updated += 1;
                 existing
@@ -729,7 +732,8 @@ async fn update_existing(
 ) -> Result<(), ApiError> {
     let v = &data.values;
     let has = |c: &str| data.present.iter().any(|p| p == c);
-    let mut update = customer::Entity::update_many()
+    let mut update = Tenant(account_id)
+        .update_many::<customer::Entity>()
         .col_expr(
             customer::Column::FirstName,
             Expr::value(v.first_name.clone()),
@@ -767,11 +771,11 @@ async fn update_existing(
     }
     update
         .filter(customer::Column::Id.eq(customer_id))
-        .filter(customer::Column::AccountId.eq(account_id))
         .exec(txn)
         .await?;
     if has("email_aliases") {
-        customer_email::Entity::delete_many()
+        Tenant(account_id)
+            .delete_many::<customer_email::Entity>()
             .filter(customer_email::Column::CustomerId.eq(customer_id))
             .filter(customer_email::Column::IsPrimary.eq(false))
             .exec(txn)

@@ -29,6 +29,7 @@ use super::{
     object::ImportIssue,
     worker::{issue, Checked, Kind, RowCheck, Written},
 };
+use crate::kernel::scope::Tenant;
 use crate::{
     kernel::bulk::{self, OnDuplicate},
     kernel::context::{AppState, ContextExt},
@@ -327,7 +328,8 @@ impl Kind for Users {
             .all(txn)
             .await?;
         for p in products {
-            let taken = product::Entity::update_many()
+            let taken = Tenant(job.account_id)
+                .update_many::<product::Entity>()
                 .col_expr(
                     product::Column::SeatsUsed,
                     Expr::col(product::Column::SeatsUsed).add(wanted),
@@ -362,12 +364,12 @@ impl Kind for Users {
         if unwritten <= 0 || options.product_ids.is_empty() {
             return Ok(());
         }
-        product::Entity::update_many()
+        Tenant(job.account_id)
+            .update_many::<product::Entity>()
             .col_expr(
                 product::Column::SeatsUsed,
                 Expr::col(product::Column::SeatsUsed).sub(unwritten as i32),
             )
-            .filter(product::Column::AccountId.eq(job.account_id))
             .filter(product::Column::Id.is_in(options.product_ids))
             .exec(txn)
             .await?;
@@ -465,7 +467,8 @@ impl Kind for Users {
         // Seats were taken for every row when writing started: give back
         // those of rows that failed since.
         if !failed.is_empty() && !options.product_ids.is_empty() {
-            product::Entity::update_many()
+            Tenant(job.account_id)
+                .update_many::<product::Entity>()
                 .col_expr(
                     product::Column::SeatsUsed,
                     Expr::col(product::Column::SeatsUsed).sub(failed.len() as i32),

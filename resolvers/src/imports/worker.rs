@@ -191,6 +191,7 @@ async fn claim(state: &AppState) -> Result<Option<import_job::Model>, ApiError> 
     else {
         return Ok(None);
     };
+    // all accounts: the worker serves every account; a job is addressed by its id.
     let claimed = import_job::Entity::update_many()
         .col_expr(import_job::Column::ClaimedBy, Expr::value(me))
         .col_expr(import_job::Column::HeartbeatAt, Expr::value(Utc::now()))
@@ -241,6 +242,7 @@ async fn run(state: &AppState, job: import_job::Model) {
 async fn fail<K: Kind>(state: &AppState, id: Uuid, message: String) -> Result<bool, ApiError> {
     let txn = state.db.begin().await?;
     let before = import_job::Entity::find_by_id(id).one(&txn).await?;
+    // all accounts: the worker serves every account; a job is addressed by its id.
     let marked = import_job::Entity::update_many()
         .col_expr(import_job::Column::Phase, Expr::value(Phase::Failed))
         .col_expr(import_job::Column::Failure, Expr::value(message))
@@ -440,6 +442,7 @@ async fn validate_job<K: Kind>(state: &AppState, job: import_job::Model) -> Resu
         .filter(import_row::Column::JobId.eq(id))
         .exec(db)
         .await?;
+    // all accounts: the worker serves every account; a job is addressed by its id.
     import_job::Entity::update_many()
         .col_expr(import_job::Column::Phase, Expr::value(Phase::Validating))
         .col_expr(import_job::Column::ValidatedRows, Expr::value(0i64))
@@ -504,6 +507,7 @@ async fn validate_job<K: Kind>(state: &AppState, job: import_job::Model) -> Resu
         previous.await.map_err(ApiError::internal)??;
     }
 
+    // all accounts: the worker serves every account; a job is addressed by its id.
     import_job::Entity::update_many()
         .col_expr(
             import_job::Column::Phase,
@@ -549,6 +553,7 @@ async fn store_results(
 ) -> Result<(), ApiError> {
     let txn = begin(&db).await?;
     bulk::insert(&txn, rows, OnDuplicate::Fail).await?;
+    // all accounts: the worker serves every account; a job is addressed by its id.
     import_job::Entity::update_many()
         .col_expr(
             import_job::Column::ValidatedRows,
@@ -599,6 +604,7 @@ async fn write_job<K: Kind>(state: &AppState, job: import_job::Model) -> Result<
             if let Some(task) = staged.take() {
                 commit(state, id, task, &mut last_progress).await?;
             }
+            // all accounts: the worker serves every account; a job is addressed by its id.
             import_job::Entity::update_many()
                 .col_expr(
                     import_job::Column::ClaimedBy,
@@ -654,6 +660,7 @@ async fn write_job<K: Kind>(state: &AppState, job: import_job::Model) -> Result<
         .one(db)
         .await?
         .ok_or_else(|| ApiError::not_found("Import job"))?;
+    // all accounts: the worker serves every account; a job is addressed by its id.
     import_job::Entity::update_many()
         .col_expr(import_job::Column::Phase, Expr::value(Phase::Completed))
         .col_expr(
@@ -738,6 +745,7 @@ async fn commit(
         failed,
         invitations,
     } = written;
+    // all accounts: the worker serves every account; a job is addressed by its id.
     let moved = import_job::Entity::update_many()
         .col_expr(import_job::Column::WrittenThrough, Expr::value(through))
         .col_expr(

@@ -7,6 +7,7 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, Query
 use uuid::Uuid;
 
 use super::{Incident, IncidentStatus};
+use crate::kernel::scope::Tenant;
 use crate::{
     kernel::context::ContextExt,
     kernel::error::{ApiError, ApiResult, UserError, UserErrorCode},
@@ -218,9 +219,9 @@ impl IncidentMutation {
         let viewer = permissions::require(ctx, Permission::ManageIncidents)?;
         let uuid = GlobalId::expect(&id, NodeKind::Incident)?;
         super::find(ctx.db(), viewer.account_id, uuid).await?;
-        incident::Entity::delete_many()
+        Tenant(viewer.account_id)
+            .delete_many::<incident::Entity>()
             .filter(incident::Column::Id.eq(uuid))
-            .filter(incident::Column::AccountId.eq(viewer.account_id))
             .exec(ctx.db())
             .await?;
         Ok(DeleteIncidentPayload {

@@ -19,6 +19,7 @@ use sea_orm::{
 };
 
 use super::InvitationKind;
+use crate::kernel::scope::Tenant;
 use crate::{
     kernel::auth::{password, token},
     kernel::context::ContextExt,
@@ -103,7 +104,14 @@ async fn answer(
     i: &invitation::Model,
     to: Status,
 ) -> Result<Option<invitation::Model>, ApiError> {
-    crate::mail::transition(txn, i.id, &[Status::Pending, Status::Sent], to).await
+    crate::mail::transition(
+        txn,
+        i.account_id,
+        i.id,
+        &[Status::Pending, Status::Sent],
+        to,
+    )
+    .await
 }
 
 /// Moves the user of a transfer into the inviting account, in place of the
@@ -131,35 +139,46 @@ async fn transfer(
     })?;
     // Leave the old account: seats, groups, features, grants, sessions.
     seats::free(txn, moving.account_id, &[moving.id], None).await?;
-    group_member::Entity::delete_many()
+    Tenant(moving.account_id)
+        .delete_many::<group_member::Entity>()
         .filter(group_member::Column::UserId.eq(moving.id))
         .exec(txn)
         .await?;
-    user_feature::Entity::delete_many()
+    Tenant(moving.account_id)
+        .delete_many::<user_feature::Entity>()
         .filter(user_feature::Column::UserId.eq(moving.id))
         .exec(txn)
         .await?;
-    manager_grant::Entity::delete_many()
+    Tenant(moving.account_id)
+        .delete_many::<manager_grant::Entity>()
         .filter(manager_grant::Column::UserId.eq(moving.id))
         .exec(txn)
         .await?;
-    session::Entity::delete_many()
+    Tenant(moving.account_id)
+        .delete_many::<session::Entity>()
         .filter(session::Column::UserId.eq(moving.id))
         .exec(txn)
         .await?;
     // Take over the placeholder's place in the new account.
-    group_member::Entity::update_many()
+    Tenant(placeholder.account_id)
+        .update_many::<group_member::Entity>()
         .col_expr(group_member::Column::UserId, Expr::value(moving.id))
         .filter(group_member::Column::UserId.eq(placeholder.id))
         .exec(txn)
         .await?;
-    user_product::Entity::update_many()
+    Tenant(placeholder.account_id)
+        .update_many::<user_product::Entity>()
         .col_expr(user_product::Column::UserId, Expr::value(moving.id))
         .filter(user_product::Column::UserId.eq(placeholder.id))
         .exec(txn)
         .await?;
-    user::Entity::delete_by_id(placeholder.id).exec(txn).await?;
-    user::Entity::update_many()
+    Tenant(placeholder.account_id)
+        .delete_many::<user::Entity>()
+        .filter(user::Column::Id.eq(placeholder.id))
+        .exec(txn)
+        .await?;
+    Tenant(moving.account_id)
+        .update_many::<user::Entity>()
         .col_expr(user::Column::AccountId, Expr::value(placeholder.account_id))
         .col_expr(user::Column::Role, Expr::value(placeholder.role))
         .col_expr(
@@ -182,7 +201,8 @@ async fn transfer(
         .exec(txn)
         .await?;
     // Their contact details come along.
-    contact::Entity::update_many()
+    Tenant(moving.account_id)
+        .update_many::<contact::Entity>()
         .col_expr(
             contact::Column::AccountId,
             Expr::value(placeholder.account_id),
@@ -190,7 +210,8 @@ async fn transfer(
         .filter(contact::Column::UserId.eq(moving.id))
         .exec(txn)
         .await?;
-    contact_method::Entity::update_many()
+    Tenant(moving.account_id)
+        .update_many::<contact_method::Entity>()
         .col_expr(
             contact_method::Column::AccountId,
             Expr::value(placeholder.account_id),
@@ -237,12 +258,12 @@ impl AcceptInvitationMutation {
         };
         match found.kind {
             Kind::Welcome => {
-                let changed = user::Entity::update_many()
+                let changed = Tenant(found.account_id)
+                    .update_many::<user::Entity>()
                     .col_expr(user::Column::PasswordHash, Expr::value(Some(hash)))
                     .col_expr(user::Column::Status, Expr::value(user::Status::Active))
                     .col_expr(user::Column::UpdatedAt, Expr::value(Utc::now()))
                     .filter(user::Column::Id.eq(found.user_id))
-                    .filter(user::Column::AccountId.eq(found.account_id))
                     .filter(user::Column::Status.eq(user::Status::Invited))
                     .exec(&txn)
                     .await?;
@@ -318,11 +339,11 @@ impl AcceptInvitationMutation {
         };
         if let (Kind::Welcome | Kind::Transfer, Some(user_id)) = (found.kind, found.user_id) {
             seats::free(&txn, found.account_id, &[user_id], None).await?;
-            user::Entity::update_many()
+            Tenant(found.account_id)
+                .update_many::<user::Entity>()
                 .col_expr(user::Column::Status, Expr::value(user::Status::Suspended))
                 .col_expr(user::Column::UpdatedAt, Expr::value(Utc::now()))
                 .filter(user::Column::Id.eq(user_id))
-                .filter(user::Column::AccountId.eq(found.account_id))
                 .exec(&txn)
                 .await?;
         }

@@ -12,6 +12,7 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::{Invitation, InvitationKind, InvitationStatus};
+use crate::kernel::scope::Tenant;
 use crate::{
     kernel::auth::{token, Viewer},
     kernel::context::ContextExt,
@@ -254,7 +255,8 @@ impl InvitationMutation {
             expires_at,
         )?;
         let txn = ctx.db().begin().await?;
-        let changed = invitation::Entity::update_many()
+        let changed = Tenant(viewer.account_id)
+            .update_many::<invitation::Entity>()
             .col_expr(
                 invitation::Column::TokenHash,
                 Expr::value(token::digest(&token)),
@@ -302,6 +304,7 @@ impl InvitationMutation {
         let existing = find(ctx, viewer.account_id, &reach, &id).await?;
         let revoked = crate::mail::transition(
             ctx.db(),
+            viewer.account_id,
             existing.id,
             &[Status::Pending, Status::Sent, Status::Expired],
             Status::Revoked,

@@ -1,13 +1,22 @@
-//! Tenancy: every query on a tenant-owned table goes through `in_account`, so
-//! that no resolver or loader can read another account's rows by accident.
+//! Tenancy: rows of account-owned tables are read through `in_account` and
+//! updated or deleted through a `Tenant` handle, so that every statement
+//! carries its account filter by construction and no resolver, loader or
+//! worker can touch another account's rows by accident. A test
+//! (`resolvers/tests/tenancy.rs`) fails when a table with an `account_id`
+//! is not registered here, and when an account-owned table is updated or
+//! deleted from without the handle.
 
 use roster_entities::{
     activity, company, company_service, contact, contact_company, contact_method, custom_field,
-    custom_role, customer, customer_email, customer_field_value, customer_service, denylist_entry,
-    email_template, group, group_member, import_job, incident, invitation, manager_grant, product,
+    custom_role, customer, customer_avatar, customer_email, customer_field_value, customer_service,
+    denylist_entry, email_template, export_link, group, group_member, import_job, incident,
+    invitation, manager_grant, outbox_message, portal_login, portal_session, product,
     product_feature, service, session, settings_template, user, user_feature, user_product,
 };
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Select};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DeleteMany, EntityName, EntityTrait, QueryFilter, Select,
+    UpdateMany,
+};
 use uuid::Uuid;
 
 /// A table whose rows belong to one account.
@@ -28,13 +37,22 @@ impl AccountOwned for session::Entity {
 }
 
 macro_rules! account_owned {
-    ($($module:ident),*) => {$(
-        impl AccountOwned for $module::Entity {
-            fn account_column() -> Self::Column {
-                $module::Column::AccountId
+    ($($module:ident),*) => {
+        $(
+            impl AccountOwned for $module::Entity {
+                fn account_column() -> Self::Column {
+                    $module::Column::AccountId
+                }
             }
+        )*
+
+        /// The tables registered as account-owned.
+        pub fn account_owned_tables() -> Vec<&'static str> {
+            let mut tables = vec![user::Entity.table_name(), session::Entity.table_name()];
+            $(tables.push($module::Entity.table_name());)*
+            tables
         }
-    )*};
+    };
 }
 
 account_owned!(
@@ -63,7 +81,12 @@ account_owned!(
     denylist_entry,
     import_job,
     incident,
-    service
+    service,
+    customer_avatar,
+    export_link,
+    outbox_message,
+    portal_login,
+    portal_session
 );
 
 /// A table whose rows have a name unique (case-insensitively) per account.
@@ -119,5 +142,28 @@ pub trait Scoped {
 impl<E: AccountOwned> Scoped for Select<E> {
     fn in_account(self, account_id: Uuid) -> Self {
         self.filter(E::account_column().eq(account_id))
+    }
+}
+
+/// One account's rows: updates and deletes of account-owned tables start
+/// here, so each statement is limited to the account whatever else it
+/// filters on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Tenant(pub Uuid);
+
+impl Tenant {
+    /// The account's rows of `E`.
+    pub fn find<E: AccountOwned>(self) -> Select<E> {
+        E::find().filter(E::account_column().eq(self.0))
+    }
+
+    /// An UPDATE limited to the account's rows of `E`.
+    pub fn update_many<E: AccountOwned>(self) -> UpdateMany<E> {
+        E::update_many().filter(E::account_column().eq(self.0))
+    }
+
+    /// A DELETE limited to the account's rows of `E`.
+    pub fn delete_many<E: AccountOwned>(self) -> DeleteMany<E> {
+        E::delete_many().filter(E::account_column().eq(self.0))
     }
 }

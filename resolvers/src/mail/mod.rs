@@ -25,6 +25,7 @@ use roster_entities::{
 use sea_orm::{sea_query::Expr, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 use uuid::Uuid;
 
+use crate::kernel::scope::Tenant;
 use crate::{
     kernel::auth::token, kernel::context::AppState, kernel::error::ApiError, kernel::events::Event,
 };
@@ -204,12 +205,14 @@ pub fn announce(state: &AppState, invitations: Vec<invitation::Model>) {
 /// Moves an invitation from one of `from` to `to`; returns it when it did.
 pub async fn transition(
     db: &impl ConnectionTrait,
+    account_id: Uuid,
     id: Uuid,
     from: &[Status],
     to: Status,
 ) -> Result<Option<invitation::Model>, ApiError> {
     let now = Utc::now();
-    let mut update = invitation::Entity::update_many()
+    let mut update = Tenant(account_id)
+        .update_many::<invitation::Entity>()
         .col_expr(invitation::Column::Status, Expr::value(to))
         .col_expr(invitation::Column::UpdatedAt, Expr::value(now));
     match to {
@@ -249,6 +252,7 @@ pub async fn expire_due(state: &AppState) -> Result<(), ApiError> {
     for i in due {
         if let Some(changed) = transition(
             &state.db,
+            i.account_id,
             i.id,
             &[Status::Pending, Status::Sent],
             Status::Expired,

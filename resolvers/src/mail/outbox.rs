@@ -19,6 +19,7 @@ use sea_orm::{
 };
 
 use super::transition;
+use crate::kernel::scope::Tenant;
 use crate::{kernel::context::AppState, kernel::error::ApiError, kernel::events::Event};
 
 /// Messages handled per round.
@@ -83,7 +84,8 @@ pub async fn deliver_due(state: &AppState) -> Result<usize, ApiError> {
     };
     let mut handled = 0;
     for message in due {
-        let claimed = outbox_message::Entity::update_many()
+        let claimed = Tenant(message.account_id)
+            .update_many::<outbox_message::Entity>()
             .col_expr(
                 outbox_message::Column::ClaimedUntil,
                 Expr::value(Utc::now() + LEASE),
@@ -99,7 +101,8 @@ pub async fn deliver_due(state: &AppState) -> Result<usize, ApiError> {
         handled += 1;
         match send(state, smtp.as_ref(), &message).await {
             Ok(()) => {
-                outbox_message::Entity::update_many()
+                Tenant(message.account_id)
+                    .update_many::<outbox_message::Entity>()
                     .col_expr(outbox_message::Column::SentAt, Expr::value(Utc::now()))
                     .col_expr(
                         outbox_message::Column::Html,
@@ -121,8 +124,14 @@ pub async fn deliver_due(state: &AppState) -> Result<usize, ApiError> {
                     .exec(&state.db)
                     .await?;
                 if let Some(invitation) = message.invitation_id {
-                    if let Some(sent) =
-                        transition(&state.db, invitation, &[Status::Pending], Status::Sent).await?
+                    if let Some(sent) = transition(
+                        &state.db,
+                        message.account_id,
+                        invitation,
+                        &[Status::Pending],
+                        Status::Sent,
+                    )
+                    .await?
                     {
                         state.events.publish(Event::Invitation(sent));
                     }
@@ -130,7 +139,8 @@ pub async fn deliver_due(state: &AppState) -> Result<usize, ApiError> {
             }
             Err(why) => {
                 tracing::warn!(message_id = %message.id, attempts = message.attempts + 1, %why, "mail not delivered; will retry");
-                outbox_message::Entity::update_many()
+                Tenant(message.account_id)
+                    .update_many::<outbox_message::Entity>()
                     .col_expr(
                         outbox_message::Column::Attempts,
                         Expr::value(message.attempts + 1),

@@ -8,6 +8,7 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, Query
 use uuid::Uuid;
 
 use super::{builtin, render, EmailTemplate, InvitationKind};
+use crate::kernel::scope::Tenant;
 use crate::{
     kernel::context::ContextExt,
     kernel::error::{ApiError, ApiResult, UserError, UserErrorCode},
@@ -358,9 +359,9 @@ impl EmailTemplateMutation {
     ) -> ApiResult<DeleteEmailTemplatePayload> {
         let viewer = permissions::require(ctx, Permission::ManageEmailTemplates)?;
         let existing = find(ctx, viewer.account_id, &input.id).await?;
-        email_template::Entity::delete_many()
+        Tenant(viewer.account_id)
+            .delete_many::<email_template::Entity>()
             .filter(email_template::Column::Id.eq(existing.id))
-            .filter(email_template::Column::AccountId.eq(viewer.account_id))
             .exec(ctx.db())
             .await?;
         crate::kernel::history::note(

@@ -239,7 +239,7 @@ impl PortalAuthMutation {
                 .unwrap_or_else(|| ApiError::Unauthenticated("Sign in to the portal first".into()))
                 .into());
         };
-        let ended = session::end(ctx.db(), viewer.session_id).await?;
+        let ended = session::end(ctx.db(), viewer.account_id, viewer.session_id).await?;
         Ok(PortalLogoutPayload {
             ended,
             user_errors: Vec::new(),

@@ -7,6 +7,7 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, Query
 use uuid::Uuid;
 
 use super::PortalViewer;
+use crate::kernel::scope::Tenant;
 use crate::{kernel::auth::token, kernel::context::AppState, kernel::error::ApiError};
 
 /// The portal customer a (well-formed) token belongs to, if it is current.
@@ -42,7 +43,8 @@ pub async fn start(
     }
     .insert(db)
     .await?;
-    portal_session::Entity::delete_many()
+    Tenant(customer.account_id)
+        .delete_many::<portal_session::Entity>()
         .filter(portal_session::Column::CustomerId.eq(customer.id))
         .filter(portal_session::Column::ExpiresAt.lte(now))
         .exec(db)
@@ -50,8 +52,14 @@ pub async fn start(
     Ok((token, row))
 }
 
-pub async fn end(db: &impl ConnectionTrait, session_id: Uuid) -> Result<bool, ApiError> {
-    let res = portal_session::Entity::delete_by_id(session_id)
+pub async fn end(
+    db: &impl ConnectionTrait,
+    account_id: Uuid,
+    session_id: Uuid,
+) -> Result<bool, ApiError> {
+    let res = Tenant(account_id)
+        .delete_many::<portal_session::Entity>()
+        .filter(portal_session::Column::Id.eq(session_id))
         .exec(db)
         .await?;
     Ok(res.rows_affected > 0)

@@ -7,6 +7,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
+use crate::kernel::scope::Tenant;
 use crate::{
     kernel::context::ContextExt,
     kernel::error::{is_unique_violation, ApiError, ApiResult, UserError, UserErrorCode},
@@ -250,16 +251,20 @@ impl CustomRoleMutation {
             .await?
             .ok_or_else(|| ApiError::not_found("CustomRole"))?;
         let txn = db.begin().await?;
-        user::Entity::update_many()
+        Tenant(viewer.account_id)
+            .update_many::<user::Entity>()
             .col_expr(
                 user::Column::CustomRoleId,
                 Expr::value(Option::<Uuid>::None),
             )
-            .filter(user::Column::AccountId.eq(viewer.account_id))
             .filter(user::Column::CustomRoleId.eq(id))
             .exec(&txn)
             .await?;
-        custom_role::Entity::delete_by_id(id).exec(&txn).await?;
+        Tenant(viewer.account_id)
+            .delete_many::<custom_role::Entity>()
+            .filter(custom_role::Column::Id.eq(id))
+            .exec(&txn)
+            .await?;
         history::commit(
             txn,
             ctx.state(),

@@ -111,7 +111,7 @@ impl AuthMutation {
     /// Ends the session whose token authenticates this request.
     async fn logout(&self, ctx: &Context<'_>) -> ApiResult<LogoutPayload> {
         let viewer = crate::kernel::auth::viewer(ctx)?;
-        let ended = session::end(ctx.db(), viewer.session_id).await?;
+        let ended = session::end(ctx.db(), viewer.account_id, viewer.session_id).await?;
         crate::kernel::auth::sessions_changed(ctx, viewer.user_id);
         Ok(LogoutPayload {
             ended,

@@ -6,6 +6,7 @@ use roster_entities::{session, user};
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 use uuid::Uuid;
 
+use crate::kernel::scope::Tenant;
 use crate::kernel::{
     auth::{token, Auth, Viewer},
     context::AppState,
@@ -100,7 +101,8 @@ pub async fn start(
     .insert(db)
     .await?;
     // Housekeeping: a user's expired sessions go when they next sign in.
-    session::Entity::delete_many()
+    Tenant(user.account_id)
+        .delete_many::<session::Entity>()
         .filter(session::Column::UserId.eq(user.id))
         .filter(session::Column::ExpiresAt.lte(now))
         .exec(db)
@@ -108,8 +110,16 @@ pub async fn start(
     Ok((token, row))
 }
 
-pub async fn end(db: &impl ConnectionTrait, session_id: Uuid) -> Result<bool, ApiError> {
-    let res = session::Entity::delete_by_id(session_id).exec(db).await?;
+pub async fn end(
+    db: &impl ConnectionTrait,
+    account_id: Uuid,
+    session_id: Uuid,
+) -> Result<bool, ApiError> {
+    let res = Tenant(account_id)
+        .delete_many::<session::Entity>()
+        .filter(session::Column::Id.eq(session_id))
+        .exec(db)
+        .await?;
     Ok(res.rows_affected > 0)
 }
 

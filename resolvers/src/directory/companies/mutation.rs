@@ -8,6 +8,7 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::Company;
+use crate::kernel::scope::Tenant;
 use crate::{
     directory::services,
     kernel::context::ContextExt,
@@ -84,7 +85,8 @@ async fn set_services(
     company_id: Uuid,
     services: &[Uuid],
 ) -> Result<(), ApiError> {
-    company_service::Entity::delete_many()
+    Tenant(account_id)
+        .delete_many::<company_service::Entity>()
         .filter(company_service::Column::CompanyId.eq(company_id))
         .filter(company_service::Column::ServiceId.is_not_in(services.iter().copied()))
         .exec(txn)
@@ -113,7 +115,8 @@ async fn set_services(
         .from(customer::Entity)
         .and_where(customer::Column::CompanyId.eq(company_id))
         .to_owned();
-    customer_service::Entity::delete_many()
+    Tenant(account_id)
+        .delete_many::<customer_service::Entity>()
         .filter(customer_service::Column::CustomerId.in_subquery(employees))
         .filter(customer_service::Column::ServiceId.is_not_in(services.iter().copied()))
         .exec(txn)
@@ -260,9 +263,9 @@ impl CompanyMutation {
         let viewer = permissions::require(ctx, Permission::ManageCompanies)?;
         let id = GlobalId::expect(&input.id, NodeKind::Company)?;
         super::find(ctx.db(), viewer.account_id, id).await?;
-        company::Entity::delete_many()
+        Tenant(viewer.account_id)
+            .delete_many::<company::Entity>()
             .filter(company::Column::Id.eq(id))
-            .filter(company::Column::AccountId.eq(viewer.account_id))
             .exec(ctx.db())
             .await?;
         crate::kernel::history::note(

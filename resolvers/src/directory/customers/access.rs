@@ -12,6 +12,7 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::{mutation::ServiceAccessInput, rules, Customer, CustomerFilter, PortalAccessLevel};
+use crate::kernel::scope::Tenant;
 use crate::{
     directory::services,
     kernel::context::ContextExt,
@@ -28,6 +29,7 @@ pub const MAX_IDS: usize = 10_000;
 /// one) no longer offers. Without a company, a customer keeps what they have.
 pub async fn keep_company_services(
     db: &impl ConnectionTrait,
+    account_id: Uuid,
     customer_id: Uuid,
     company_id: Option<Uuid>,
 ) -> Result<(), sea_orm::DbErr> {
@@ -39,7 +41,8 @@ pub async fn keep_company_services(
         .from(company_service::Entity)
         .and_where(company_service::Column::CompanyId.eq(company_id))
         .to_owned();
-    customer_service::Entity::delete_many()
+    Tenant(account_id)
+        .delete_many::<customer_service::Entity>()
         .filter(customer_service::Column::CustomerId.eq(customer_id))
         .filter(customer_service::Column::ServiceId.not_in_subquery(offered))
         .exec(db)
@@ -191,7 +194,8 @@ impl CustomerAccessMutation {
                     })
                 }
             };
-        customer_service::Entity::delete_many()
+        Tenant(viewer.account_id)
+            .delete_many::<customer_service::Entity>()
             .filter(customer_service::Column::CustomerId.eq(id))
             .filter(customer_service::Column::ServiceId.is_in(service_ids))
             .exec(db)
@@ -288,10 +292,10 @@ impl CustomerAccessMutation {
             .column(customer::Column::Id)
             .into_query();
         let txn = db.begin().await?;
-        let result = customer::Entity::update_many()
+        let result = Tenant(viewer.account_id)
+            .update_many::<customer::Entity>()
             .col_expr(customer::Column::PortalAccess, Expr::value(level))
             .col_expr(customer::Column::UpdatedAt, Expr::value(Utc::now()))
-            .filter(customer::Column::AccountId.eq(viewer.account_id))
             .filter(customer::Column::PortalAccess.ne(level))
             .filter(customer::Column::Id.in_subquery(ids.clone()))
             .exec(&txn)

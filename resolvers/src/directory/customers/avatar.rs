@@ -16,6 +16,7 @@ use sea_orm::{
 };
 
 use super::Customer;
+use crate::kernel::scope::Tenant;
 use crate::{
     kernel::context::ContextExt,
     kernel::error::{ApiError, ApiResult, UserError, UserErrorCode},
@@ -146,7 +147,8 @@ impl CustomerAvatarMutation {
 
         let token = new_token();
         let txn = db.begin().await?;
-        customer_avatar::Entity::delete_many()
+        Tenant(viewer.account_id)
+            .delete_many::<customer_avatar::Entity>()
             .filter(customer_avatar::Column::CustomerId.eq(id))
             .exec(&txn)
             .await?;
@@ -190,7 +192,8 @@ impl CustomerAvatarMutation {
         let id = GlobalId::expect(&customer_id, NodeKind::Customer)?;
         let existing = super::find(db, viewer.account_id, id).await?;
         let txn = db.begin().await?;
-        customer_avatar::Entity::delete_many()
+        Tenant(viewer.account_id)
+            .delete_many::<customer_avatar::Entity>()
             .filter(customer_avatar::Column::CustomerId.eq(id))
             .exec(&txn)
             .await?;

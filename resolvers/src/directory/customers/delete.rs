@@ -10,6 +10,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
+use crate::kernel::scope::Tenant;
 use crate::{
     erasure,
     kernel::context::ContextExt,
@@ -99,9 +100,9 @@ impl CustomerDeleteMutation {
         )
         .await?;
         // Aliases and service access go with the row (ON DELETE CASCADE).
-        customer::Entity::delete_many()
+        Tenant(viewer.account_id)
+            .delete_many::<customer::Entity>()
             .filter(customer::Column::Id.eq(uuid))
-            .filter(customer::Column::AccountId.eq(viewer.account_id))
             .exec(&txn)
             .await?;
         txn.commit().await?;

@@ -12,6 +12,7 @@ use super::{
     validate::{self, CleanCustomer, CustomerDraft},
     Customer, EmailFormat, PortalAccessLevel, ServiceAccessLevel,
 };
+use crate::kernel::scope::Tenant;
 use crate::{
     custom_fields::values::{self as field_values, CustomFieldValueInput},
     directory::services,
@@ -129,7 +130,8 @@ pub(crate) async fn write_addresses(
     customer_id: Uuid,
     clean: &CleanCustomer,
 ) -> Result<(), sea_orm::DbErr> {
-    customer_email::Entity::delete_many()
+    Tenant(account_id)
+        .delete_many::<customer_email::Entity>()
         .filter(customer_email::Column::CustomerId.eq(customer_id))
         .exec(db)
         .await?;
@@ -456,7 +458,7 @@ impl CustomerMutation {
             }
         }
         if company_changed {
-            super::access::keep_company_services(&txn, id, company_id).await?;
+            super::access::keep_company_services(&txn, account_id, id, company_id).await?;
         }
         field_values::write(&txn, account_id, id, &field_changes).await?;
         let entry = crate::kernel::history::Entry::ok(

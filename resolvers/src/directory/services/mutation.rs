@@ -1,10 +1,11 @@
 use async_graphql::{Context, InputObject, MaybeUndefined, Object, SimpleObject, ID};
 use chrono::Utc;
 use roster_entities::service;
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, Set};
+use sea_orm::{ActiveModelTrait, ColumnTrait, IntoActiveModel, QueryFilter, Set};
 use uuid::Uuid;
 
 use super::Service;
+use crate::kernel::scope::Tenant;
 use crate::{
     kernel::context::ContextExt,
     kernel::error::{is_unique_violation, ApiResult, UserError, UserErrorCode},
@@ -205,9 +206,9 @@ impl ServiceMutation {
         let viewer = permissions::require(ctx, Permission::ManageServices)?;
         let id = GlobalId::expect(&input.id, NodeKind::Service)?;
         super::find(ctx.db(), viewer.account_id, id).await?;
-        service::Entity::delete_many()
+        Tenant(viewer.account_id)
+            .delete_many::<service::Entity>()
             .filter(service::Column::Id.eq(id))
-            .filter(service::Column::AccountId.eq(viewer.account_id))
             .exec(ctx.db())
             .await?;
         crate::kernel::history::note(ctx, "service.delete", "Service", None, input.id.to_string())

@@ -12,6 +12,7 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::Group;
+use crate::kernel::scope::Tenant;
 use crate::{
     kernel::auth::Viewer,
     kernel::context::ContextExt,
@@ -204,9 +205,9 @@ impl GroupMutation {
         let viewer = crate::kernel::auth::viewer(ctx)?;
         let existing = managed(ctx, viewer, &input.id).await?;
         let txn = ctx.db().begin().await?;
-        group::Entity::delete_many()
+        Tenant(viewer.account_id)
+            .delete_many::<group::Entity>()
             .filter(group::Column::Id.eq(existing.id))
-            .filter(group::Column::AccountId.eq(viewer.account_id))
             .exec(&txn)
             .await?;
         history::commit(
@@ -305,7 +306,8 @@ impl GroupMutation {
             Err(e) => return failed(e),
         };
         let txn = ctx.db().begin().await?;
-        group_member::Entity::delete_many()
+        Tenant(viewer.account_id)
+            .delete_many::<group_member::Entity>()
             .filter(group_member::Column::GroupId.eq(group.id))
             .filter(group_member::Column::UserId.is_in(users.iter().map(|u| u.id)))
             .exec(&txn)

@@ -7,6 +7,7 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::ManagerPermission;
+use crate::kernel::scope::Tenant;
 use crate::{
     kernel::context::ContextExt,
     kernel::error::{ApiError, ApiResult, UserError},
@@ -193,8 +194,8 @@ impl ManagerMutation {
         let viewer = permissions::require(ctx, Permission::ManageRoles)?;
         let user_id = GlobalId::expect(&input.user_id, NodeKind::User)?;
         let user = crate::staff::users::find(ctx.db(), viewer.account_id, user_id).await?;
-        manager_grant::Entity::delete_many()
-            .filter(manager_grant::Column::AccountId.eq(viewer.account_id))
+        Tenant(viewer.account_id)
+            .delete_many::<manager_grant::Entity>()
             .filter(manager_grant::Column::UserId.eq(user_id))
             .filter(manager_grant::Column::Permission.eq(input.permission.as_str()))
             .exec(ctx.db())

@@ -9,6 +9,7 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::{seats, Product};
+use crate::kernel::scope::Tenant;
 use crate::{
     kernel::context::ContextExt,
     kernel::error::{is_unique_violation, ApiError, ApiResult, UserError, UserErrorCode},
@@ -229,10 +230,10 @@ impl ProductMutation {
         if let Some(seats) = input.seats {
             // Checked by the write itself: a count read before it could be
             // stale by the time it lands (parallel assignments).
-            let set = product::Entity::update_many()
+            let set = Tenant(viewer.account_id)
+                .update_many::<product::Entity>()
                 .col_expr(product::Column::Seats, Expr::value(seats))
                 .filter(product::Column::Id.eq(id))
-                .filter(product::Column::AccountId.eq(viewer.account_id))
                 .filter(product::Column::SeatsUsed.lte(seats))
                 .exec(&txn)
                 .await?;

@@ -15,6 +15,7 @@ use sea_orm::{
 use uuid::Uuid;
 
 use crate::kernel::error::ApiError;
+use crate::kernel::scope::Tenant;
 
 /// Users per statement (within SQLite's parameter limit).
 const CHUNK: usize = 5_000;
@@ -80,13 +81,13 @@ pub async fn take(
             continue;
         }
         let n = inserted as i32;
-        let updated = product::Entity::update_many()
+        let updated = Tenant(account_id)
+            .update_many::<product::Entity>()
             .col_expr(
                 product::Column::SeatsUsed,
                 Expr::col(product::Column::SeatsUsed).add(n),
             )
             .filter(product::Column::Id.eq(product.id))
-            .filter(product::Column::AccountId.eq(account_id))
             .filter(
                 Expr::expr(Expr::col(product::Column::SeatsUsed).add(n))
                     .lte(Expr::col(product::Column::Seats)),
@@ -144,8 +145,8 @@ pub async fn free(
         // that freed the same seat first leaves nothing to delete here.
         let mut deleted = 0u64;
         for chunk in users.chunks(CHUNK) {
-            deleted += user_product::Entity::delete_many()
-                .filter(user_product::Column::AccountId.eq(account_id))
+            deleted += Tenant(account_id)
+                .delete_many::<user_product::Entity>()
                 .filter(user_product::Column::ProductId.eq(product_id))
                 .filter(user_product::Column::UserId.is_in(chunk.iter().copied()))
                 .exec(db)
@@ -155,13 +156,13 @@ pub async fn free(
         if deleted == 0 {
             continue;
         }
-        product::Entity::update_many()
+        Tenant(account_id)
+            .update_many::<product::Entity>()
             .col_expr(
                 product::Column::SeatsUsed,
                 Expr::col(product::Column::SeatsUsed).sub(deleted as i32),
             )
             .filter(product::Column::Id.eq(product_id))
-            .filter(product::Column::AccountId.eq(account_id))
             .exec(db)
             .await?;
         freed += deleted as usize;

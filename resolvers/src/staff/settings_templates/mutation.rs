@@ -12,6 +12,7 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::{SettingsTemplate, StoredSetting};
+use crate::kernel::scope::Tenant;
 use crate::{
     kernel::auth::Viewer,
     kernel::context::ContextExt,
@@ -147,9 +148,9 @@ async fn clean_settings(
 }
 
 async fn clear_default(db: &impl ConnectionTrait, account_id: Uuid) -> Result<(), ApiError> {
-    settings_template::Entity::update_many()
+    Tenant(account_id)
+        .update_many::<settings_template::Entity>()
         .col_expr(settings_template::Column::IsDefault, Expr::value(false))
-        .filter(settings_template::Column::AccountId.eq(account_id))
         .exec(db)
         .await?;
     Ok(())
@@ -317,16 +318,18 @@ impl SettingsTemplateMutation {
         require_whole_account(db, viewer).await?;
         let existing = find(db, viewer.account_id, &input.id).await?;
         let txn = db.begin().await?;
-        user::Entity::update_many()
+        Tenant(viewer.account_id)
+            .update_many::<user::Entity>()
             .col_expr(
                 user::Column::SettingsTemplateId,
                 Expr::value(Option::<Uuid>::None),
             )
-            .filter(user::Column::AccountId.eq(viewer.account_id))
             .filter(user::Column::SettingsTemplateId.eq(existing.id))
             .exec(&txn)
             .await?;
-        settings_template::Entity::delete_by_id(existing.id)
+        Tenant(viewer.account_id)
+            .delete_many::<settings_template::Entity>()
+            .filter(settings_template::Column::Id.eq(existing.id))
             .exec(&txn)
             .await?;
         history::commit(
@@ -380,9 +383,9 @@ impl SettingsTemplateMutation {
         .await?;
         let txn = db.begin().await?;
         for chunk in ids.chunks(10_000) {
-            user::Entity::update_many()
+            Tenant(viewer.account_id)
+                .update_many::<user::Entity>()
                 .col_expr(user::Column::SettingsTemplateId, Expr::value(template.id))
-                .filter(user::Column::AccountId.eq(viewer.account_id))
                 .filter(user::Column::Id.is_in(chunk.iter().copied()))
                 .exec(&txn)
                 .await?;

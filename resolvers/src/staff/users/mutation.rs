@@ -10,11 +10,12 @@ use roster_entities::{
     user::{self, Role, Status},
 };
 use sea_orm::{
-    sea_query::Expr, ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, Set,
+    sea_query::Expr, ActiveModelTrait, ColumnTrait, IntoActiveModel, QueryFilter, Set,
     TransactionTrait,
 };
 
 use super::{extension, parse, User, UserRole, UserStatus};
+use crate::kernel::scope::Tenant;
 use crate::{
     kernel::auth::Viewer,
     kernel::context::ContextExt,
@@ -156,7 +157,8 @@ impl UserMutation {
             Err(err) => return Err(ApiError::from(err).into()),
         };
         let name = crate::staff::users::contact::name_of(&updated.first_name, &updated.last_name);
-        contact::Entity::update_many()
+        Tenant(viewer.account_id)
+            .update_many::<contact::Entity>()
             .col_expr(contact::Column::Name, Expr::value(name.clone()))
             .col_expr(contact::Column::NameKey, Expr::value(name.to_lowercase()))
             .filter(contact::Column::UserId.eq(updated.id))
@@ -273,7 +275,8 @@ impl UserMutation {
         row.updated_at = Set(Utc::now());
         let updated = row.update(&txn).await?;
         if status == Status::Suspended {
-            roster_entities::session::Entity::delete_many()
+            Tenant(viewer.account_id)
+                .delete_many::<roster_entities::session::Entity>()
                 .filter(roster_entities::session::Column::UserId.eq(updated.id))
                 .exec(&txn)
                 .await?;
@@ -318,9 +321,9 @@ impl UserMutation {
             },
         )
         .await?;
-        user::Entity::delete_many()
+        Tenant(viewer.account_id)
+            .delete_many::<user::Entity>()
             .filter(user::Column::Id.eq(target.id))
-            .filter(user::Column::AccountId.eq(viewer.account_id))
             .exec(&txn)
             .await?;
         history::commit(

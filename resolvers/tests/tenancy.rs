@@ -1,0 +1,126 @@
+//! Tenancy by construction (issue 14): every table with an `account_id` is
+//! registered as account-owned, and rows of account-owned tables are
+//! updated and deleted only through the kernel's `Tenant` handle (which
+//! adds the account filter), except where a line says why a statement spans
+//! accounts (`// all accounts: …`).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use migration::{Migrator, MigratorTrait};
+use roster_resolvers::kernel::scope::account_owned_tables;
+use sea_orm::{ConnectionTrait, Database, Statement};
+
+/// Tables that have an `account_id` column, read from a migrated database.
+async fn tables_with_account_id() -> BTreeSet<String> {
+    let db = Database::connect("sqlite::memory:").await.unwrap();
+    Migrator::up(&db, None).await.unwrap();
+    let rows = db
+        .query_all(Statement::from_string(
+            db.get_database_backend(),
+            "SELECT m.name AS name FROM sqlite_master m, pragma_table_info(m.name) c \
+             WHERE m.type = 'table' AND c.name = 'account_id'",
+        ))
+        .await
+        .unwrap();
+    rows.iter()
+        .map(|r| r.try_get::<String>("", "name").unwrap())
+        .collect()
+}
+
+#[tokio::test]
+async fn every_table_with_an_account_id_is_account_owned() {
+    let tables = tables_with_account_id().await;
+    assert!(
+        tables.len() > 20,
+        "the catalogue lists the tables: {tables:?}"
+    );
+    let registered: BTreeSet<String> = account_owned_tables()
+        .into_iter()
+        .map(str::to_owned)
+        .collect();
+    let missing: Vec<&String> = tables.difference(&registered).collect();
+    assert!(
+        missing.is_empty(),
+        "tables with an account_id that are not registered as account-owned \
+         (add them to account_owned! in resolvers/src/kernel/scope.rs): {missing:?}"
+    );
+}
+
+/// Entity module name → table name, from `entities/src`.
+fn entity_tables() -> BTreeMap<String, String> {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../entities/src");
+    let mut out = BTreeMap::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        let text = std::fs::read_to_string(&path).unwrap();
+        if let Some(at) = text.find("table_name = \"") {
+            let rest = &text[at + 14..];
+            let table = &rest[..rest.find('"').unwrap()];
+            let module = path.file_stem().unwrap().to_string_lossy().into_owned();
+            out.insert(module, table.to_owned());
+        }
+    }
+    out
+}
+
+fn sources(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            sources(&path, out);
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            out.push(path);
+        }
+    }
+}
+
+#[test]
+fn account_owned_rows_are_updated_and_deleted_through_the_tenant_handle() {
+    let owned: BTreeSet<&str> = account_owned_tables().into_iter().collect();
+    let modules: Vec<String> = entity_tables()
+        .into_iter()
+        .filter(|(_, table)| owned.contains(table.as_str()))
+        .map(|(module, _)| module)
+        .collect();
+    assert!(modules.len() > 20, "{modules:?}");
+    let src = std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/src"));
+    let mut files = Vec::new();
+    sources(src, &mut files);
+    let mut unscoped = Vec::new();
+    for file in files {
+        if file.ends_with("kernel/scope.rs") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&file).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        for (i, line) in lines.iter().enumerate() {
+            for module in &modules {
+                for write in ["update_many()", "delete_many()", "delete_by_id("] {
+                    let raw = format!("{module}::Entity::{write}");
+                    let found = line.match_indices(&raw).any(|(at, _)| {
+                        // `customer::Entity` but not `group_customer::Entity`.
+                        at == 0
+                            || !line[..at]
+                                .ends_with(|c: char| c.is_ascii_alphanumeric() || c == '_')
+                    });
+                    let explained = line.contains("// all accounts:")
+                        || i > 0 && lines[i - 1].trim_start().starts_with("// all accounts:");
+                    if found && !explained {
+                        unscoped.push(format!(
+                            "{}:{}: {}",
+                            file.strip_prefix(src).unwrap().display(),
+                            i + 1,
+                            line.trim()
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    assert!(
+        unscoped.is_empty(),
+        "account-owned rows written without `Tenant(account).update_many/delete_many` \
+         (or a `// all accounts: <why>` comment):\n{}",
+        unscoped.join("\n")
+    );
+}
