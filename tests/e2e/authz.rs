@@ -99,11 +99,7 @@ const TABLE: &[&str] = &[
     "Query.denylist                     Y  Y  -  -  -  -  -  Y",
     "Query.customFields                 Y  Y  Y  Y  Y  -  -  Y",
     "Query.customerExportUrl            Y  Y  -  Y  -  -  -  Y",
-    // BUG: a MEMBER holds neither IMPORT_CUSTOMERS nor ADD_DELETE_USERS, so
-    // should be FORBIDDEN; the job is looked up before the permission is
-    // checked, so an unknown id answers NOT_FOUND (and a real one FORBIDDEN:
-    // the answer tells which job ids exist).
-    "Query.importJob                    Y  Y  B  Y  Y  -  -  Y",
+    "Query.importJob                    Y  Y  -  Y  Y  -  -  Y",
     "Query.importJobs                   Y  Y  -  Y  -  -  -  Y",
     "Query.contacts                     Y  Y  Y  Y  Y  -  -  Y",
     "Query.contact                      Y  Y  Y  Y  Y  -  -  Y",
@@ -150,10 +146,8 @@ const TABLE: &[&str] = &[
     "Mutation.updateCustomField         Y  Y  -  -  -  -  -  Y",
     "Mutation.deleteCustomField         Y  Y  -  -  -  -  -  Y",
     "Mutation.startCustomerImport       Y  Y  -  Y  -  -  -  Y",
-    // BUG: as Query.importJob.
-    "Mutation.confirmImport             Y  Y  B  Y  Y  -  -  Y",
-    // BUG: as Query.importJob.
-    "Mutation.cancelImport              Y  Y  B  Y  Y  -  -  Y",
+    "Mutation.confirmImport             Y  Y  -  Y  Y  -  -  Y",
+    "Mutation.cancelImport              Y  Y  -  Y  Y  -  -  Y",
     "Mutation.createContact             Y  Y  -  Y  -  -  -  Y",
     // Everyone may change their own user's contact; ManageContacts any.
     "Mutation.updateContact             Y  Y  Y  Y  Y  -  -  Y",
@@ -171,43 +165,27 @@ const TABLE: &[&str] = &[
     "Mutation.updatePortalIncident      -  -  -  -  -  Y  -  -",
     "Mutation.setPortalSelfRegistration Y  Y  -  -  -  -  -  Y",
     "Mutation.addUsers                  Y  Y  -  -  Y  -  -  Y",
-    // Everyone may change their own names, extension and language.
-    "Mutation.updateUser                Y  Y  Y  Y  Y  -  -  Y",
+    // Everyone may change their own names, extension and language (tested
+    // in users.rs); the id here is another user's, which takes the manager
+    // permission to add and delete users.
+    "Mutation.updateUser                Y  Y  -  -  Y  -  -  Y",
     "Mutation.setUserRole               Y  Y  -  -  -  -  -  Y",
-    // BUG: MEMBER and CUSTOM hold no ADD_DELETE_USERS and should be
-    // FORBIDDEN; the target user is looked up first, so an unknown id
-    // answers NOT_FOUND.
-    "Mutation.setUserStatus             Y  Y  B  B  Y  -  -  Y",
-    // BUG: as setUserStatus.
-    "Mutation.deleteUser                Y  Y  B  B  Y  -  -  Y",
+    "Mutation.setUserStatus             Y  Y  -  -  Y  -  -  Y",
+    "Mutation.deleteUser                Y  Y  -  -  Y  -  -  Y",
     "Mutation.createGroup               Y  Y  -  -  -  -  -  Y",
-    // BUG: MEMBER, CUSTOM and MANAGER hold no ADD_DELETE_GROUPS and should
-    // be FORBIDDEN; the group is looked up first, so an unknown id answers
-    // NOT_FOUND.
-    "Mutation.updateGroup               Y  Y  B  B  B  -  -  Y",
-    // BUG: as updateGroup.
-    "Mutation.deleteGroup               Y  Y  B  B  B  -  -  Y",
-    // BUG: as updateGroup.
-    "Mutation.addGroupMembers           Y  Y  B  B  B  -  -  Y",
-    // BUG: as updateGroup.
-    "Mutation.removeGroupMembers        Y  Y  B  B  B  -  -  Y",
+    "Mutation.updateGroup               Y  Y  -  -  -  -  -  Y",
+    "Mutation.deleteGroup               Y  Y  -  -  -  -  -  Y",
+    "Mutation.addGroupMembers           Y  Y  -  -  -  -  -  Y",
+    "Mutation.removeGroupMembers        Y  Y  -  -  -  -  -  Y",
     "Mutation.createProduct             Y  Y  -  -  -  -  -  Y",
     "Mutation.updateProduct             Y  Y  -  -  -  -  -  Y",
-    // BUG: MEMBER, CUSTOM and MANAGER hold no MANAGE_SEATS and should be
-    // FORBIDDEN; the users and products are resolved first, so unknown ids
-    // answer a NOT_FOUND user error.
-    "Mutation.assignProducts            Y  Y  B  B  B  -  -  Y",
-    // BUG: as assignProducts.
-    "Mutation.unassignProducts          Y  Y  B  B  B  -  -  Y",
-    // BUG: MEMBER, CUSTOM and MANAGER hold no MANAGE_ORGANIZER_SETTINGS and
-    // should be FORBIDDEN; the user and the feature are looked up first, so
-    // an unknown id answers NOT_FOUND.
-    "Mutation.setUserFeature            Y  Y  B  B  B  -  -  Y",
+    "Mutation.assignProducts            Y  Y  -  -  -  -  -  Y",
+    "Mutation.unassignProducts          Y  Y  -  -  -  -  -  Y",
+    "Mutation.setUserFeature            Y  Y  -  -  -  -  -  Y",
     "Mutation.createSettingsTemplate    Y  Y  -  -  -  -  -  Y",
     "Mutation.updateSettingsTemplate    Y  Y  -  -  -  -  -  Y",
     "Mutation.deleteSettingsTemplate    Y  Y  -  -  -  -  -  Y",
-    // BUG: as setUserFeature (the template and the users are looked up first).
-    "Mutation.applySettingsTemplate     Y  Y  B  B  B  -  -  Y",
+    "Mutation.applySettingsTemplate     Y  Y  -  -  -  -  -  Y",
     "Mutation.createCustomRole          Y  Y  -  -  -  -  -  Y",
     "Mutation.updateCustomRole          Y  Y  -  -  -  -  -  Y",
     "Mutation.deleteCustomRole          Y  Y  -  -  -  -  -  Y",
@@ -223,8 +201,7 @@ const TABLE: &[&str] = &[
     "Mutation.declineInvitation         Y  Y  Y  Y  Y  Y  Y  Y",
     //                                  SA AD ME CU MA PO AN OT
     "Subscription.serverTime            Y  Y  Y  Y  Y  -  -  Y",
-    // BUG: as Query.importJob.
-    "Subscription.importProgress        Y  Y  B  Y  Y  -  -  Y",
+    "Subscription.importProgress        Y  Y  -  Y  Y  -  -  Y",
     "Subscription.activityAdded         Y  Y  -  -  -  -  -  Y",
     "Subscription.invitationStatus      Y  Y  -  -  Y  -  -  Y",
 ];

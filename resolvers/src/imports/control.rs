@@ -86,6 +86,7 @@ async fn store_file(
 
 async fn owned_job(ctx: &Context<'_>, id: &ID) -> Result<(Uuid, import_job::Model), ApiError> {
     let viewer = crate::kernel::auth::viewer(ctx)?;
+    super::may_import(ctx.db(), viewer).await?;
     let id = GlobalId::expect(id, NodeKind::ImportJob)?;
     let job = super::find(ctx.db(), viewer.account_id, id).await?;
     super::authorize(ctx.db(), viewer, &job).await?;

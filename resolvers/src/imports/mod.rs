@@ -31,6 +31,30 @@ pub const MAX_ROWS: usize = 1_000_000;
 
 /// Whether `viewer` may see and drive `job`: customer imports need the
 /// import permission, user imports the manager permission to add users.
+/// FORBIDDEN unless `viewer` may import something (customers, or users as
+/// a manager who adds users): checked before a job is looked up, so that
+/// the answer does not tell others which jobs exist.
+pub async fn may_import(
+    db: &impl ConnectionTrait,
+    viewer: &crate::kernel::auth::Viewer,
+) -> Result<(), ApiError> {
+    let customers = crate::kernel::permissions::authorize(
+        viewer,
+        crate::kernel::permissions::Permission::ImportCustomers,
+    );
+    if customers.is_ok() {
+        return Ok(());
+    }
+    crate::staff::managers::scope(
+        db,
+        viewer,
+        crate::staff::managers::ManagerPermission::AddDeleteUsers,
+    )
+    .await
+    .map(drop)
+    .map_err(|_| customers.unwrap_err())
+}
+
 pub async fn authorize(
     db: &impl ConnectionTrait,
     viewer: &crate::kernel::auth::Viewer,

@@ -24,6 +24,7 @@ impl ImportQuery {
     /// One import job.
     async fn import_job(&self, ctx: &Context<'_>, id: ID) -> ApiResult<ImportJob> {
         let viewer = crate::kernel::auth::viewer(ctx)?;
+        super::may_import(ctx.db(), viewer).await?;
         let id = GlobalId::expect(&id, NodeKind::ImportJob)?;
         let job = super::find(ctx.db(), viewer.account_id, id).await?;
         super::authorize(ctx.db(), viewer, &job).await?;
@@ -75,6 +76,7 @@ impl ImportSubscription {
         job_id: ID,
     ) -> async_graphql::Result<impl Stream<Item = ImportJob>> {
         let viewer = crate::kernel::auth::viewer(ctx)?;
+        super::may_import(ctx.db(), viewer).await?;
         let id = GlobalId::expect(&job_id, NodeKind::ImportJob)?;
         let state = ctx.state().clone();
         // Subscribe before reading, so no change falls between the two.

@@ -78,9 +78,11 @@ fn failed(e: UserError) -> ApiResult<GroupPayload> {
 
 /// The group, if `viewer` may manage it.
 async fn managed(ctx: &Context<'_>, viewer: &Viewer, id: &ID) -> Result<group::Model, ApiError> {
+    // The permission first: without it, whether the group exists is none
+    // of the caller's business.
+    let scope = managers::scope(ctx.db(), viewer, ManagerPermission::AddDeleteGroups).await?;
     let id = GlobalId::expect(id, NodeKind::Group)?;
     let group = super::find(ctx.db(), viewer.account_id, id).await?;
-    let scope = managers::scope(ctx.db(), viewer, ManagerPermission::AddDeleteGroups).await?;
     if scope.groups.is_some_and(|g| !g.contains(&id)) {
         return Err(ApiError::Forbidden(
             "Your permission to add and delete groups covers only the groups you manage".into(),

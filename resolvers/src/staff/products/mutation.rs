@@ -299,6 +299,8 @@ impl ProductMutation {
     ) -> ApiResult<SetUserFeaturePayload> {
         let viewer = crate::kernel::auth::viewer(ctx)?;
         let db = ctx.db();
+        // The permission before the lookups (which would tell what exists).
+        managers::scope(db, viewer, ManagerPermission::ManageOrganizerSettings).await?;
         let user_id = GlobalId::expect(&input.user_id, NodeKind::User)?;
         let user = crate::staff::users::find(db, viewer.account_id, user_id).await?;
         let feature_id = GlobalId::expect(&input.feature_id, NodeKind::ProductFeature)?;
@@ -368,6 +370,8 @@ async fn change_seats(
             user_errors: vec![e],
         })
     };
+    // The permission before the lookups (which would tell what exists).
+    managers::scope(db, viewer, ManagerPermission::ManageSeats).await?;
     let users =
         match crate::staff::users::resolve(db, viewer.account_id, "userIds", &input.user_ids)
             .await?

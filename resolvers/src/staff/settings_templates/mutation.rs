@@ -359,6 +359,8 @@ impl SettingsTemplateMutation {
     ) -> ApiResult<ApplySettingsTemplatePayload> {
         let viewer = crate::kernel::auth::viewer(ctx)?;
         let db = ctx.db();
+        // The permission before the lookups (which would tell what exists).
+        managers::scope(db, viewer, ManagerPermission::ManageOrganizerSettings).await?;
         let template = find(db, viewer.account_id, &input.template_id).await?;
         let users =
             match crate::staff::users::resolve(db, viewer.account_id, "userIds", &input.user_ids)

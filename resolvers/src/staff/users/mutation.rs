@@ -86,6 +86,9 @@ async fn changeable(
     id: &ID,
     permission: ManagerPermission,
 ) -> Result<user::Model, ApiError> {
+    // The permission first: without it, whether the user exists is none of
+    // the caller's business.
+    managers::scope(ctx.db(), viewer, permission).await?;
     let id = GlobalId::expect(id, NodeKind::User)?;
     let target = super::find(ctx.db(), viewer.account_id, id).await?;
     rules::may_change(viewer.role, target.role)?;
