@@ -9,6 +9,7 @@ mod document_cache;
 mod error_codes;
 pub mod limits;
 mod node;
+mod operation_loaders;
 
 use node::NodeQuery;
 
@@ -123,6 +124,7 @@ fn builder() -> SchemaBuilder<Query, Mutation, Subscription> {
     .limit_directives(limits::MAX_DIRECTIVES)
     .extension(error_codes::ErrorCodes)
     .extension(document_cache::DocumentCache)
+    .extension(operation_loaders::OperationLoaders)
 }
 
 /// The schema, wired to the database and services in `state`.

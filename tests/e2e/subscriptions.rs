@@ -3,6 +3,7 @@
 
 use futures_util::SinkExt;
 use serde_json::{json, Value};
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
 use crate::harness::*;
 
@@ -406,4 +407,116 @@ async fn sockets_follow_sign_out_suspension_deletion_and_role_changes() {
     let res = owner.gql("mutation { logout { ended } }", json!({})).await;
     assert_eq!(data(&res)["logout"]["ended"], true, "{res}");
     closes_soon(&mut bystander).await;
+}
+
+/// Sends one query over `socket` and returns its data, in either protocol.
+async fn socket_query(socket: &mut Socket, legacy: bool, id: &str, query: &str) -> Value {
+    let start = if legacy { "start" } else { "subscribe" };
+    send_json(
+        socket,
+        json!({ "id": id, "type": start, "payload": { "query": query } }),
+    )
+    .await;
+    let mut data = Value::Null;
+    loop {
+        let msg = next_json(socket).await;
+        match msg["type"].as_str() {
+            Some("data" | "next") if msg["id"] == id => data = msg["payload"]["data"].clone(),
+            Some("complete") if msg["id"] == id => return data,
+            Some("ka" | "ping" | "pong") => continue,
+            _ => panic!("unexpected message: {msg}"),
+        }
+    }
+}
+
+#[tokio::test]
+async fn operations_over_a_socket_see_changes_made_meanwhile_in_both_protocols() {
+    let server = TestServer::start().await;
+    let admin = server.super_admin().await;
+    let token = admin.token.clone().unwrap();
+    let res = admin
+        .gql(
+            "mutation { createCompany(input: { name: \"Old Name\" }) { company { id } } }",
+            json!({}),
+        )
+        .await;
+    let company = data(&res)["createCompany"]["company"]["id"].clone();
+    let res = admin
+        .gql(
+            "mutation($c: ID!) { createCustomer(input: { firstName: \"Ann\", email: \"ann@x.test\", companyId: $c }) { customer { id } } }",
+            json!({ "c": company }),
+        )
+        .await;
+    let customer = data(&res)["createCustomer"]["customer"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let query = format!("{{ customer(id: \"{customer}\") {{ company {{ name }} }} }}");
+
+    for (legacy, name) in [(false, "Transport Name"), (true, "Legacy Name")] {
+        let mut request = server.ws_url().into_client_request().unwrap();
+        let protocol = if legacy {
+            "graphql-ws"
+        } else {
+            "graphql-transport-ws"
+        };
+        request
+            .headers_mut()
+            .insert("Sec-WebSocket-Protocol", protocol.parse().unwrap());
+        let (mut socket, _) = tokio_tungstenite::connect_async(request).await.unwrap();
+        send_json(
+            &mut socket,
+            json!({ "type": "connection_init", "payload": { "Authorization": format!("Bearer {token}") } }),
+        )
+        .await;
+        assert_eq!(next_json(&mut socket).await["type"], "connection_ack");
+        let before = socket_query(&mut socket, legacy, "1", &query).await;
+        assert_ne!(before["customer"]["company"]["name"], name, "{protocol}");
+        let res = admin
+            .gql(
+                "mutation($c: ID!, $n: String!) { updateCompany(input: { id: $c, name: $n }) { userErrors { message } } }",
+                json!({ "c": company, "n": name }),
+            )
+            .await;
+        assert_eq!(
+            data(&res)["updateCompany"]["userErrors"],
+            json!([]),
+            "{res}"
+        );
+        let after = socket_query(&mut socket, legacy, "2", &query).await;
+        assert_eq!(
+            after["customer"]["company"]["name"], name,
+            "{protocol}: the second operation sees the rename made over HTTP"
+        );
+    }
+}
+
+#[tokio::test]
+async fn each_event_of_a_subscription_reads_its_nested_fields_afresh() {
+    let server = TestServer::start().await;
+    let admin = server.super_admin().await;
+    let me = user_id(&admin, ADMIN_EMAIL).await;
+    let token = admin.token.clone().unwrap();
+    let mut socket = subscribed(
+        &server,
+        &token,
+        "subscription { activityAdded { action actor { firstName } } }",
+    )
+    .await;
+    let rename = "mutation($id: ID!, $n: String!) { updateUser(input: { id: $id, firstName: $n }) { userErrors { message } } }";
+    for name in ["First", "Second"] {
+        let res = admin.gql(rename, json!({ "id": me, "n": name })).await;
+        assert_eq!(data(&res)["updateUser"]["userErrors"], json!([]), "{res}");
+        let event = loop {
+            let msg = next_json(&mut socket).await;
+            if msg["type"] == "next" {
+                break msg;
+            }
+            assert!(msg["type"] == "ping" || msg["type"] == "pong", "{msg}");
+        };
+        assert_eq!(
+            event["payload"]["data"]["activityAdded"]["actor"]["firstName"], name,
+            "{event}"
+        );
+    }
 }

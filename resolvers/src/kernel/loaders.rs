@@ -148,11 +148,15 @@ fn cached<T: Send + Sync + 'static>(inner: T) -> Cached<T> {
     DataLoader::with_cache(inner, tokio::spawn, HashMapCache::default()).delay(DELAY)
 }
 
-/// The request's loaders. Every entry point inserts them; should one not,
-/// fresh loaders keep the request correct (only less batched).
+/// The operation's loaders (see the schema's `OperationLoaders`). A
+/// subscription's operation lasts as long as its stream, and loaders kept
+/// for it would answer every event with the rows the first one read: its
+/// events are resolved with fresh loaders each.
 pub fn of(ctx: &Context<'_>) -> Arc<Loaders> {
+    let subscription = ctx.query_env.operation.node.ty
+        == async_graphql::parser::types::OperationType::Subscription;
     match ctx.data_opt::<Arc<Loaders>>() {
-        Some(loaders) => loaders.clone(),
-        None => Loaders::new(ctx.db()),
+        Some(loaders) if !subscription => loaders.clone(),
+        _ => Loaders::new(ctx.db()),
     }
 }

@@ -16,7 +16,7 @@ use poem::{
     web::Data,
     Body, Request, Response,
 };
-use roster_resolvers::{kernel::auth::Auth, kernel::loaders::Loaders, RequestContext};
+use roster_resolvers::{kernel::auth::Auth, RequestContext};
 use serde_json::json;
 use tokio_util::compat::TokioAsyncReadCompatExt;
 
@@ -194,7 +194,6 @@ async fn execute(
         auth,
         client_address: auth::client_address(req),
     };
-    let loaders = Loaders::new(&app.state.db);
     let names: Vec<Option<String>> = match &batch {
         BatchRequest::Single(r) => vec![r.operation_name.clone()],
         BatchRequest::Batch(rs) => rs.iter().map(|r| r.operation_name.clone()).collect(),
@@ -202,11 +201,8 @@ async fn execute(
     // Every log line of the request carries its id (an ERROR-level span,
     // so that no log filter drops it).
     let span = tracing::error_span!("request", id = %request_id);
-    let resp = tracing::Instrument::instrument(
-        app.schema.execute_batch(batch.data(ctx).data(loaders)),
-        span,
-    )
-    .await;
+    let resp =
+        tracing::Instrument::instrument(app.schema.execute_batch(batch.data(ctx)), span).await;
     record(&names, &resp, started);
     let retry_after = retry_after(&resp);
     let mut response = graphql_response(resp, format, &request_id);

@@ -25,7 +25,6 @@ use poem::web::websocket::{CloseCode, Message, WebSocketStream};
 use roster_resolvers::{
     kernel::auth::{Auth, Viewer},
     kernel::events::Event,
-    kernel::loaders::Loaders,
     RequestContext,
 };
 use serde_json::{json, Value};
@@ -264,7 +263,7 @@ async fn operation(
     }
     crate::metrics::socket_operations(1);
     let _open = Open;
-    let request = request.data(ctx).data(Loaders::new(&app.state.db));
+    let request = request.data(ctx);
     let mut results = app.schema.execute_stream(request);
     let mut first = true;
     while let Some(response) = results.next().await {

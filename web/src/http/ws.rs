@@ -11,7 +11,7 @@ use poem::{
     web::{websocket::WebSocket, Data},
     IntoResponse, Request,
 };
-use roster_resolvers::{kernel::auth::Auth, kernel::loaders::Loaders, RequestContext};
+use roster_resolvers::{kernel::auth::Auth, RequestContext};
 
 use super::{auth, App};
 
@@ -60,9 +60,6 @@ pub async fn subscribe(
                         auth,
                         client_address: client_address.clone(),
                     });
-                    // Loaders cache for the socket's life; subscriptions
-                    // today stream no loader-backed objects.
-                    data.insert(Loaders::new(&app.state.db));
                     Ok(data)
                 })
                 .serve()
