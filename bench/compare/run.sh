@@ -351,7 +351,10 @@ start_server() {
   log="$WORK/$name.log"
   case "$name" in
     roster|roster_search)
-      env DATABASE_URL="$PG_BASE/$db" ROSTER_LISTEN="127.0.0.1:$port" ROSTER_DATA_DIR="$WORK/roster-data" \
+      # sqlx negotiates TLS with a server that offers it (sslmode=prefer);
+      # node-pg, under PostGraphile, does not. The same plain connection
+      # for every server.
+      env DATABASE_URL="$PG_BASE/$db?sslmode=disable" ROSTER_LISTEN="127.0.0.1:$port" ROSTER_DATA_DIR="$WORK/roster-data" \
         ROSTER_LOG=warn "${ROSTER_EXTRA_ENV[@]}" setsid "$ROSTER_BIN" serve >>"$log" 2>&1 &
       ;;
     pg4|pg4x2)
