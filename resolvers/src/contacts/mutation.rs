@@ -14,6 +14,7 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::{methods, Contact, ContactMethod, ContactMethodKind, METHODS_MAX, NAME_MAX};
+use crate::kernel::permissions::Requires;
 use crate::kernel::scope::Tenant;
 use crate::{
     kernel::auth::Viewer,
@@ -258,12 +259,13 @@ pub struct ContactMutation;
 impl ContactMutation {
     /// Adds a contact, with the companies they have access to and their
     /// contact methods.
+    #[graphql(guard = "Requires(Permission::ManageContacts)")]
     async fn create_contact(
         &self,
         ctx: &Context<'_>,
         input: CreateContactInput,
     ) -> ApiResult<ContactPayload> {
-        let viewer = permissions::require(ctx, Permission::ManageContacts)?;
+        let viewer = crate::kernel::auth::viewer(ctx)?;
         let db = ctx.db();
         let mut errors = Vec::new();
         let name = validation::required_text("name", &input.name, NAME_MAX)
@@ -416,12 +418,13 @@ impl ContactMutation {
 
     /// Deletes a contact and their methods. Users' contacts go only with the
     /// user.
+    #[graphql(guard = "Requires(Permission::ManageContacts)")]
     async fn delete_contact(
         &self,
         ctx: &Context<'_>,
         input: DeleteContactInput,
     ) -> ApiResult<DeleteContactPayload> {
-        let viewer = permissions::require(ctx, Permission::ManageContacts)?;
+        let viewer = crate::kernel::auth::viewer(ctx)?;
         let id = GlobalId::expect(&input.id, NodeKind::Contact)?;
         let existing = super::find(ctx.db(), viewer.account_id, id).await?;
         if existing.user_id.is_some() {

@@ -4,12 +4,13 @@ use sea_orm::{sea_query::Query, ColumnTrait, Condition, EntityTrait, QueryFilter
 use uuid::Uuid;
 
 use super::Contact;
+use crate::kernel::permissions::Requires;
 use crate::{
     kernel::context::ContextExt,
     kernel::error::{ApiError, ApiResult},
     kernel::ids::{GlobalId, NodeKind},
     kernel::pagination::{self, Page, PageArgs, Sort, SortValue},
-    kernel::permissions::{self, Permission},
+    kernel::permissions::Permission,
     kernel::scope::Scoped,
 };
 
@@ -51,7 +52,10 @@ pub struct ContactQuery;
 impl ContactQuery {
     /// The account's contacts, staff users included.
     #[allow(clippy::too_many_arguments)]
-    #[graphql(complexity = "crate::kernel::pagination::cost(first, last, child_complexity)")]
+    #[graphql(
+        complexity = "crate::kernel::pagination::cost(first, last, child_complexity)",
+        guard = "Requires(Permission::ViewPeople)"
+    )]
     async fn contacts(
         &self,
         ctx: &Context<'_>,
@@ -68,7 +72,7 @@ impl ContactQuery {
         #[graphql(default)] sort_key: ContactSortKey,
         #[graphql(default)] reverse: bool,
     ) -> ApiResult<Page<Contact>> {
-        let viewer = permissions::require(ctx, Permission::ViewPeople)?;
+        let viewer = crate::kernel::auth::viewer(ctx)?;
         let mut select = contact::Entity::find().in_account(viewer.account_id);
         for word in keyword.iter().flat_map(|k| k.split_whitespace()) {
             let in_methods = Query::select()
@@ -111,8 +115,9 @@ impl ContactQuery {
     }
 
     /// One contact by id; NOT_FOUND when it is not in the account.
+    #[graphql(guard = "Requires(Permission::ViewPeople)")]
     async fn contact(&self, ctx: &Context<'_>, id: ID) -> ApiResult<Contact> {
-        let viewer = permissions::require(ctx, Permission::ViewPeople)?;
+        let viewer = crate::kernel::auth::viewer(ctx)?;
         let id = GlobalId::expect(&id, NodeKind::Contact)?;
         Ok(Contact(super::find(ctx.db(), viewer.account_id, id).await?))
     }

@@ -11,12 +11,13 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::{CustomField, CustomFieldKind, MAX_FIELDS, TEXT_MAX};
+use crate::kernel::permissions::Requires;
 use crate::kernel::scope::Tenant;
 use crate::{
     kernel::context::ContextExt,
     kernel::error::{is_unique_violation, ApiError, ApiResult, UserError, UserErrorCode},
     kernel::ids::{GlobalId, NodeKind},
-    kernel::permissions::{self, Permission},
+    kernel::permissions::Permission,
     kernel::scope::{name_taken, Scoped},
     kernel::validation,
 };
@@ -111,12 +112,13 @@ pub struct CustomFieldMutation;
 #[Object]
 impl CustomFieldMutation {
     /// Defines a custom customer field.
+    #[graphql(guard = "Requires(Permission::ManageCustomFields)")]
     async fn create_custom_field(
         &self,
         ctx: &Context<'_>,
         input: CreateCustomFieldInput,
     ) -> ApiResult<CustomFieldPayload> {
-        let viewer = permissions::require(ctx, Permission::ManageCustomFields)?;
+        let viewer = crate::kernel::auth::viewer(ctx)?;
         let db = ctx.db();
         let fail = |e| {
             Ok(CustomFieldPayload {
@@ -180,12 +182,13 @@ impl CustomFieldMutation {
     }
 
     /// Renames a custom field or changes its choices.
+    #[graphql(guard = "Requires(Permission::ManageCustomFields)")]
     async fn update_custom_field(
         &self,
         ctx: &Context<'_>,
         input: UpdateCustomFieldInput,
     ) -> ApiResult<CustomFieldPayload> {
-        let viewer = permissions::require(ctx, Permission::ManageCustomFields)?;
+        let viewer = crate::kernel::auth::viewer(ctx)?;
         let db = ctx.db();
         let id = GlobalId::expect(&input.id, NodeKind::CustomField)?;
         let existing = super::find(db, viewer.account_id, id).await?;
@@ -251,12 +254,13 @@ impl CustomFieldMutation {
     }
 
     /// Deletes a custom field and every customer's value for it.
+    #[graphql(guard = "Requires(Permission::ManageCustomFields)")]
     async fn delete_custom_field(
         &self,
         ctx: &Context<'_>,
         input: DeleteCustomFieldInput,
     ) -> ApiResult<DeleteCustomFieldPayload> {
-        let viewer = permissions::require(ctx, Permission::ManageCustomFields)?;
+        let viewer = crate::kernel::auth::viewer(ctx)?;
         let id = GlobalId::expect(&input.id, NodeKind::CustomField)?;
         super::find(ctx.db(), viewer.account_id, id).await?;
         Tenant(viewer.account_id)

@@ -3,11 +3,12 @@ use roster_entities::custom_field;
 use sea_orm::EntityTrait;
 
 use super::CustomField;
+use crate::kernel::permissions::Requires;
 use crate::{
     kernel::context::ContextExt,
     kernel::error::ApiResult,
     kernel::pagination::{self, Page, PageArgs, Sort, SortValue},
-    kernel::permissions::{self, Permission},
+    kernel::permissions::Permission,
     kernel::scope::Scoped,
 };
 
@@ -17,7 +18,10 @@ pub struct CustomFieldQuery;
 #[Object]
 impl CustomFieldQuery {
     /// The account's custom customer fields, by name.
-    #[graphql(complexity = "crate::kernel::pagination::cost(first, last, child_complexity)")]
+    #[graphql(
+        complexity = "crate::kernel::pagination::cost(first, last, child_complexity)",
+        guard = "Requires(Permission::ViewPeople)"
+    )]
     async fn custom_fields(
         &self,
         ctx: &Context<'_>,
@@ -26,7 +30,7 @@ impl CustomFieldQuery {
         last: Option<i32>,
         before: Option<String>,
     ) -> ApiResult<Page<CustomField>> {
-        let viewer = permissions::require(ctx, Permission::ViewPeople)?;
+        let viewer = crate::kernel::auth::viewer(ctx)?;
         let select = custom_field::Entity::find().in_account(viewer.account_id);
         let sort = Sort {
             column: custom_field::Column::NameKey,

@@ -7,12 +7,13 @@ use roster_entities::denylist_entry;
 use sea_orm::{sea_query::OnConflict, ColumnTrait, EntityTrait, QueryFilter, Set};
 use uuid::Uuid;
 
+use crate::kernel::permissions::Requires;
 use crate::kernel::scope::Tenant;
 use crate::{
     kernel::context::ContextExt,
     kernel::error::{ApiError, ApiResult, UserError},
     kernel::pagination::{self, Page, PageArgs, Sort, SortValue},
-    kernel::permissions::{self, Permission},
+    kernel::permissions::Permission,
     kernel::scope::Scoped,
     kernel::validation,
 };
@@ -56,7 +57,10 @@ pub struct DenylistQuery;
 #[Object]
 impl DenylistQuery {
     /// Addresses that cannot become customers, by address.
-    #[graphql(complexity = "crate::kernel::pagination::cost(first, last, child_complexity)")]
+    #[graphql(
+        complexity = "crate::kernel::pagination::cost(first, last, child_complexity)",
+        guard = "Requires(Permission::ManageDenylist)"
+    )]
     async fn denylist(
         &self,
         ctx: &Context<'_>,
@@ -66,7 +70,7 @@ impl DenylistQuery {
         before: Option<String>,
         #[graphql(desc = "Only addresses containing this text.")] keyword: Option<String>,
     ) -> ApiResult<Page<DenylistEntry>> {
-        let viewer = permissions::require(ctx, Permission::ManageDenylist)?;
+        let viewer = crate::kernel::auth::viewer(ctx)?;
         let mut select = denylist_entry::Entity::find().in_account(viewer.account_id);
         if let Some(keyword) = keyword.filter(|k| !k.trim().is_empty()) {
             select = select.filter(pagination::contains(
@@ -98,12 +102,13 @@ pub struct DenylistMutation;
 #[Object]
 impl DenylistMutation {
     /// Puts an address on the denylist.
+    #[graphql(guard = "Requires(Permission::ManageDenylist)")]
     async fn add_to_denylist(
         &self,
         ctx: &Context<'_>,
         input: DenylistInput,
     ) -> ApiResult<DenylistPayload> {
-        let viewer = permissions::require(ctx, Permission::ManageDenylist)?;
+        let viewer = crate::kernel::auth::viewer(ctx)?;
         let email = match validation::email("email", &input.email, 255) {
             Ok(e) => e,
             Err(e) => {
@@ -146,12 +151,13 @@ impl DenylistMutation {
     }
 
     /// Takes an address off the denylist, so it can become a customer again.
+    #[graphql(guard = "Requires(Permission::ManageDenylist)")]
     async fn remove_from_denylist(
         &self,
         ctx: &Context<'_>,
         input: DenylistInput,
     ) -> ApiResult<DenylistPayload> {
-        let viewer = permissions::require(ctx, Permission::ManageDenylist)?;
+        let viewer = crate::kernel::auth::viewer(ctx)?;
         let key = validation::email_key(&input.email);
         let result = Tenant(viewer.account_id)
             .delete_many::<denylist_entry::Entity>()

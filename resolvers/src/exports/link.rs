@@ -8,12 +8,13 @@ use roster_entities::export_link;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 use uuid::Uuid;
 
+use crate::kernel::permissions::Requires;
 use crate::kernel::scope::Tenant;
 use crate::{
     kernel::auth::token,
     kernel::context::ContextExt,
     kernel::error::{ApiError, ApiResult},
-    kernel::permissions::{self, Permission},
+    kernel::permissions::Permission,
 };
 
 /// How long a download link works.
@@ -35,12 +36,13 @@ pub struct ExportQuery;
 impl ExportQuery {
     /// A short-lived link to download the account's customers as CSV (the
     /// import format), optionally only those matching `keyword`.
+    #[graphql(guard = "Requires(Permission::ExportCustomers)")]
     async fn customer_export_url(
         &self,
         ctx: &Context<'_>,
         keyword: Option<String>,
     ) -> ApiResult<CustomerExportLink> {
-        let viewer = permissions::require(ctx, Permission::ExportCustomers)?;
+        let viewer = crate::kernel::auth::viewer(ctx)?;
         let raw = token::generate();
         let expires_at = Utc::now() + Duration::minutes(LINK_TTL_MINUTES);
         let keyword = keyword

@@ -14,6 +14,7 @@ use super::{
     options::{CustomerImportOptions, StoredOptions},
     ImportJob, MAX_FILE_BYTES,
 };
+use crate::kernel::permissions::Requires;
 use crate::kernel::scope::Tenant;
 use crate::{
     directory::services,
@@ -22,7 +23,7 @@ use crate::{
     kernel::error::{ApiError, ApiResult, UserError, UserErrorCode},
     kernel::events::Event,
     kernel::ids::{GlobalId, NodeKind},
-    kernel::permissions::{self, Permission},
+    kernel::permissions::Permission,
 };
 
 /// Result of `startCustomerImport`, `confirmImport` and `cancelImport`.
@@ -207,13 +208,14 @@ impl ImportMutation {
     /// Uploads a customer CSV (GraphQL multipart request) and starts an
     /// import job: it validates every row, then waits in
     /// AWAITING_CONFIRMATION with a preview until `confirmImport`.
+    #[graphql(guard = "Requires(Permission::ImportCustomers)")]
     async fn start_customer_import(
         &self,
         ctx: &Context<'_>,
         file: Upload,
         options: Option<CustomerImportOptions>,
     ) -> ApiResult<ImportJobPayload> {
-        let viewer = permissions::require(ctx, Permission::ImportCustomers)?;
+        let viewer = crate::kernel::auth::viewer(ctx)?;
         let options = options.unwrap_or_default();
         let service_ids = match services::resolve_ids(
             ctx.db(),

@@ -6,13 +6,14 @@ use roster_entities::import_job;
 use sea_orm::EntityTrait;
 
 use super::{ImportJob, ImportPhase};
+use crate::kernel::permissions::Requires;
 use crate::{
     kernel::context::ContextExt,
     kernel::error::ApiResult,
     kernel::events::Event,
     kernel::ids::{GlobalId, NodeKind},
     kernel::pagination::{self, Page, PageArgs, Sort, SortValue},
-    kernel::permissions::{self, Permission},
+    kernel::permissions::Permission,
     kernel::scope::Scoped,
 };
 
@@ -32,7 +33,10 @@ impl ImportQuery {
     }
 
     /// The account's import jobs, newest first.
-    #[graphql(complexity = "crate::kernel::pagination::cost(first, last, child_complexity)")]
+    #[graphql(
+        complexity = "crate::kernel::pagination::cost(first, last, child_complexity)",
+        guard = "Requires(Permission::ImportCustomers)"
+    )]
     async fn import_jobs(
         &self,
         ctx: &Context<'_>,
@@ -41,7 +45,7 @@ impl ImportQuery {
         last: Option<i32>,
         before: Option<String>,
     ) -> ApiResult<Page<ImportJob>> {
-        let viewer = permissions::require(ctx, Permission::ImportCustomers)?;
+        let viewer = crate::kernel::auth::viewer(ctx)?;
         let select = import_job::Entity::find().in_account(viewer.account_id);
         let sort = Sort {
             column: import_job::Column::CreatedAt,

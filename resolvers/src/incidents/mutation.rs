@@ -7,12 +7,13 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, Query
 use uuid::Uuid;
 
 use super::{Incident, IncidentStatus};
+use crate::kernel::permissions::Requires;
 use crate::kernel::scope::Tenant;
 use crate::{
     kernel::context::ContextExt,
     kernel::error::{ApiError, ApiResult, UserError, UserErrorCode},
     kernel::ids::{GlobalId, NodeKind},
-    kernel::permissions::{self, Permission},
+    kernel::permissions::Permission,
 };
 
 /// Input of `createIncident`.
@@ -101,12 +102,13 @@ pub struct IncidentMutation;
 #[Object]
 impl IncidentMutation {
     /// Raises an incident (staff), optionally for a customer and a service.
+    #[graphql(guard = "Requires(Permission::ManageIncidents)")]
     async fn create_incident(
         &self,
         ctx: &Context<'_>,
         input: CreateIncidentInput,
     ) -> ApiResult<IncidentPayload> {
-        let viewer = permissions::require(ctx, Permission::ManageIncidents)?;
+        let viewer = crate::kernel::auth::viewer(ctx)?;
         let account_id = viewer.account_id;
         let mut errors = Vec::new();
         let title = super::title(&input.title).map_err(|e| errors.push(e)).ok();
@@ -169,12 +171,13 @@ impl IncidentMutation {
     }
 
     /// Changes an incident (staff).
+    #[graphql(guard = "Requires(Permission::ManageIncidents)")]
     async fn update_incident(
         &self,
         ctx: &Context<'_>,
         input: UpdateIncidentInput,
     ) -> ApiResult<IncidentPayload> {
-        let viewer = permissions::require(ctx, Permission::ManageIncidents)?;
+        let viewer = crate::kernel::auth::viewer(ctx)?;
         let id = GlobalId::expect(&input.id, NodeKind::Incident)?;
         let existing = super::find(ctx.db(), viewer.account_id, id).await?;
         let mut errors = Vec::new();
@@ -215,8 +218,9 @@ impl IncidentMutation {
     }
 
     /// Deletes an incident (staff).
+    #[graphql(guard = "Requires(Permission::ManageIncidents)")]
     async fn delete_incident(&self, ctx: &Context<'_>, id: ID) -> ApiResult<DeleteIncidentPayload> {
-        let viewer = permissions::require(ctx, Permission::ManageIncidents)?;
+        let viewer = crate::kernel::auth::viewer(ctx)?;
         let uuid = GlobalId::expect(&id, NodeKind::Incident)?;
         super::find(ctx.db(), viewer.account_id, uuid).await?;
         Tenant(viewer.account_id)

@@ -4,12 +4,13 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Select};
 use uuid::Uuid;
 
 use super::{Incident, IncidentStatus};
+use crate::kernel::permissions::Requires;
 use crate::{
     kernel::context::ContextExt,
     kernel::error::ApiResult,
     kernel::ids::{GlobalId, NodeKind},
     kernel::pagination::{self, Page, PageArgs, Sort, SortValue},
-    kernel::permissions::{self, Permission},
+    kernel::permissions::Permission,
     kernel::scope::Scoped,
 };
 
@@ -89,7 +90,10 @@ pub struct IncidentQuery;
 impl IncidentQuery {
     /// The account's incidents (staff).
     #[allow(clippy::too_many_arguments)]
-    #[graphql(complexity = "crate::kernel::pagination::cost(first, last, child_complexity)")]
+    #[graphql(
+        complexity = "crate::kernel::pagination::cost(first, last, child_complexity)",
+        guard = "Requires(Permission::ManageIncidents)"
+    )]
     async fn incidents(
         &self,
         ctx: &Context<'_>,
@@ -101,7 +105,7 @@ impl IncidentQuery {
         #[graphql(default)] sort_key: IncidentSortKey,
         #[graphql(default)] reverse: bool,
     ) -> ApiResult<Page<Incident>> {
-        let viewer = permissions::require(ctx, Permission::ManageIncidents)?;
+        let viewer = crate::kernel::auth::viewer(ctx)?;
         let select = filter
             .unwrap_or_default()
             .apply(incident::Entity::find().in_account(viewer.account_id));
@@ -118,8 +122,9 @@ impl IncidentQuery {
     }
 
     /// One incident by id (staff); NOT_FOUND when it is not in the account.
+    #[graphql(guard = "Requires(Permission::ManageIncidents)")]
     async fn incident(&self, ctx: &Context<'_>, id: ID) -> ApiResult<Incident> {
-        let viewer = permissions::require(ctx, Permission::ManageIncidents)?;
+        let viewer = crate::kernel::auth::viewer(ctx)?;
         let id = GlobalId::expect(&id, NodeKind::Incident)?;
         Ok(Incident(
             super::find(ctx.db(), viewer.account_id, id).await?,

@@ -112,6 +112,21 @@ pub fn authorize(viewer: &Viewer, permission: Permission) -> Result<(), ApiError
     }
 }
 
+/// A field guard: the caller is a signed-in staff user holding the
+/// permission. Declared on the field it protects
+/// (`#[graphql(guard = "Requires(Permission::…)")]`), so each operation
+/// states what it needs where it is declared, and async-graphql checks it
+/// before the resolver runs (before any id is looked up).
+pub struct Requires(pub Permission);
+
+impl async_graphql::Guard for Requires {
+    async fn check(&self, ctx: &Context<'_>) -> async_graphql::Result<()> {
+        require(ctx, self.0)
+            .map(drop)
+            .map_err(async_graphql::Error::from)
+    }
+}
+
 /// The signed-in staff user, if they hold `permission`.
 pub fn require<'a>(ctx: &'a Context<'_>, permission: Permission) -> Result<&'a Viewer, ApiError> {
     let viewer = auth::viewer(ctx)?;

@@ -8,13 +8,14 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, Query
 use uuid::Uuid;
 
 use super::{builtin, render, EmailTemplate, InvitationKind};
+use crate::kernel::permissions::Requires;
 use crate::kernel::scope::Tenant;
 use crate::{
     kernel::context::ContextExt,
     kernel::error::{ApiError, ApiResult, UserError, UserErrorCode},
     kernel::ids::{GlobalId, NodeKind},
     kernel::pagination::{self, Page, PageArgs, Sort, SortValue},
-    kernel::permissions::{self, Permission},
+    kernel::permissions::Permission,
     kernel::scope::Scoped,
     kernel::validation,
     kernel::validation::LOCALES,
@@ -185,7 +186,10 @@ pub struct EmailTemplateQuery;
 #[Object]
 impl EmailTemplateQuery {
     /// The account's custom email templates, by name.
-    #[graphql(complexity = "crate::kernel::pagination::cost(first, last, child_complexity)")]
+    #[graphql(
+        complexity = "crate::kernel::pagination::cost(first, last, child_complexity)",
+        guard = "Requires(Permission::ViewPeople)"
+    )]
     async fn email_templates(
         &self,
         ctx: &Context<'_>,
@@ -195,7 +199,7 @@ impl EmailTemplateQuery {
         before: Option<String>,
         kind: Option<InvitationKind>,
     ) -> ApiResult<Page<EmailTemplate>> {
-        let viewer = permissions::require(ctx, Permission::ViewPeople)?;
+        let viewer = crate::kernel::auth::viewer(ctx)?;
         let mut select = email_template::Entity::find().in_account(viewer.account_id);
         if let Some(kind) = kind {
             select = select.filter(email_template::Column::Kind.eq(kind_name(kind)));
@@ -217,12 +221,13 @@ impl EmailTemplateQuery {
     }
 
     /// Renders a template for a sample recipient, without sending anything.
+    #[graphql(guard = "Requires(Permission::ViewPeople)")]
     async fn preview_email_template(
         &self,
         ctx: &Context<'_>,
         input: PreviewEmailTemplateInput,
     ) -> ApiResult<EmailPreview> {
-        let viewer = permissions::require(ctx, Permission::ViewPeople)?;
+        let viewer = crate::kernel::auth::viewer(ctx)?;
         let account = crate::kernel::loaders::of(ctx)
             .get::<crate::accounts::AccountLoader>()
             .load_one(viewer.account_id)
@@ -268,12 +273,13 @@ pub struct EmailTemplateMutation;
 #[Object]
 impl EmailTemplateMutation {
     /// Adds a custom email template (admins).
+    #[graphql(guard = "Requires(Permission::ManageEmailTemplates)")]
     async fn create_email_template(
         &self,
         ctx: &Context<'_>,
         input: CreateEmailTemplateInput,
     ) -> ApiResult<EmailTemplatePayload> {
-        let viewer = permissions::require(ctx, Permission::ManageEmailTemplates)?;
+        let viewer = crate::kernel::auth::viewer(ctx)?;
         let name = match validation::required_text("name", &input.name, 255) {
             Ok(n) => n,
             Err(e) => return failed(e),
@@ -311,12 +317,13 @@ impl EmailTemplateMutation {
     }
 
     /// Changes a custom email template (admins).
+    #[graphql(guard = "Requires(Permission::ManageEmailTemplates)")]
     async fn update_email_template(
         &self,
         ctx: &Context<'_>,
         input: UpdateEmailTemplateInput,
     ) -> ApiResult<EmailTemplatePayload> {
-        let viewer = permissions::require(ctx, Permission::ManageEmailTemplates)?;
+        let viewer = crate::kernel::auth::viewer(ctx)?;
         let existing = find(ctx, viewer.account_id, &input.id).await?;
         let subject = input.subject.unwrap_or_else(|| existing.subject.clone());
         let body = input.body.unwrap_or_else(|| existing.body.clone());
@@ -352,12 +359,13 @@ impl EmailTemplateMutation {
     }
 
     /// Deletes a custom email template; pending invitations keep their mail.
+    #[graphql(guard = "Requires(Permission::ManageEmailTemplates)")]
     async fn delete_email_template(
         &self,
         ctx: &Context<'_>,
         input: DeleteEmailTemplateInput,
     ) -> ApiResult<DeleteEmailTemplatePayload> {
-        let viewer = permissions::require(ctx, Permission::ManageEmailTemplates)?;
+        let viewer = crate::kernel::auth::viewer(ctx)?;
         let existing = find(ctx, viewer.account_id, &input.id).await?;
         Tenant(viewer.account_id)
             .delete_many::<email_template::Entity>()

@@ -5,11 +5,12 @@ use chrono::Utc;
 use roster_entities::account;
 use sea_orm::{ActiveModelTrait, EntityTrait, IntoActiveModel, Set};
 
+use crate::kernel::permissions::Requires;
 use crate::{
     accounts::Account,
     kernel::context::ContextExt,
     kernel::error::{ApiError, ApiResult, UserError},
-    kernel::permissions::{self, Permission},
+    kernel::permissions::Permission,
 };
 
 /// Result of `setPortalSelfRegistration`.
@@ -26,12 +27,13 @@ pub struct PortalSettingsMutation;
 impl PortalSettingsMutation {
     /// Turns customers' self-registration on the portal (`portalSignUp`) on
     /// or off for the account.
+    #[graphql(guard = "Requires(Permission::ManagePortal)")]
     async fn set_portal_self_registration(
         &self,
         ctx: &Context<'_>,
         enabled: bool,
     ) -> ApiResult<PortalSettingsPayload> {
-        let viewer = permissions::require(ctx, Permission::ManagePortal)?;
+        let viewer = crate::kernel::auth::viewer(ctx)?;
         let db = ctx.db();
         let mut row = account::Entity::find_by_id(viewer.account_id)
             .one(db)

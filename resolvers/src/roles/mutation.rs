@@ -7,6 +7,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
+use crate::kernel::permissions::Requires;
 use crate::kernel::scope::Tenant;
 use crate::{
     kernel::context::ContextExt,
@@ -14,7 +15,7 @@ use crate::{
     kernel::history::{self, Entry},
     kernel::ids::{GlobalId, NodeKind},
     kernel::pagination::{self, Page, PageArgs, Sort, SortValue},
-    kernel::permissions::{self, Permission},
+    kernel::permissions::Permission,
     kernel::scope::{name_taken, Scoped},
     kernel::validation,
 };
@@ -94,7 +95,10 @@ pub struct CustomRoleQuery;
 #[Object]
 impl CustomRoleQuery {
     /// The account's custom roles, by name.
-    #[graphql(complexity = "crate::kernel::pagination::cost(first, last, child_complexity)")]
+    #[graphql(
+        complexity = "crate::kernel::pagination::cost(first, last, child_complexity)",
+        guard = "Requires(Permission::ViewPeople)"
+    )]
     async fn custom_roles(
         &self,
         ctx: &Context<'_>,
@@ -103,7 +107,7 @@ impl CustomRoleQuery {
         last: Option<i32>,
         before: Option<String>,
     ) -> ApiResult<Page<CustomRole>> {
-        let viewer = permissions::require(ctx, Permission::ViewPeople)?;
+        let viewer = crate::kernel::auth::viewer(ctx)?;
         let select = custom_role::Entity::find().in_account(viewer.account_id);
         let sort = Sort {
             column: custom_role::Column::NameKey,
@@ -129,12 +133,13 @@ pub struct CustomRoleMutation;
 #[Object]
 impl CustomRoleMutation {
     /// Creates a custom role (admins).
+    #[graphql(guard = "Requires(Permission::ManageRoles)")]
     async fn create_custom_role(
         &self,
         ctx: &Context<'_>,
         input: CreateCustomRoleInput,
     ) -> ApiResult<CustomRolePayload> {
-        let viewer = permissions::require(ctx, Permission::ManageRoles)?;
+        let viewer = crate::kernel::auth::viewer(ctx)?;
         let db = ctx.db();
         let name = match validation::required_text("name", &input.name, 255) {
             Ok(n) => n,
@@ -180,12 +185,13 @@ impl CustomRoleMutation {
 
     /// Renames a custom role or changes its permissions; its users get the
     /// new permissions on their next request.
+    #[graphql(guard = "Requires(Permission::ManageRoles)")]
     async fn update_custom_role(
         &self,
         ctx: &Context<'_>,
         input: UpdateCustomRoleInput,
     ) -> ApiResult<CustomRolePayload> {
-        let viewer = permissions::require(ctx, Permission::ManageRoles)?;
+        let viewer = crate::kernel::auth::viewer(ctx)?;
         let db = ctx.db();
         let id = GlobalId::expect(&input.id, NodeKind::CustomRole)?;
         let existing = custom_role::Entity::find_by_id(id)
@@ -237,12 +243,13 @@ impl CustomRoleMutation {
     }
 
     /// Deletes a custom role; its users keep the base member permissions.
+    #[graphql(guard = "Requires(Permission::ManageRoles)")]
     async fn delete_custom_role(
         &self,
         ctx: &Context<'_>,
         input: DeleteCustomRoleInput,
     ) -> ApiResult<CustomRolePayload> {
-        let viewer = permissions::require(ctx, Permission::ManageRoles)?;
+        let viewer = crate::kernel::auth::viewer(ctx)?;
         let db = ctx.db();
         let id = GlobalId::expect(&input.id, NodeKind::CustomRole)?;
         let existing = custom_role::Entity::find_by_id(id)

@@ -8,13 +8,14 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::Company;
+use crate::kernel::permissions::Requires;
 use crate::kernel::scope::Tenant;
 use crate::{
     directory::services,
     kernel::context::ContextExt,
     kernel::error::{is_unique_violation, ApiError, ApiResult, UserError, UserErrorCode},
     kernel::ids::{GlobalId, NodeKind},
-    kernel::permissions::{self, Permission},
+    kernel::permissions::Permission,
     kernel::scope::name_taken,
     kernel::validation,
 };
@@ -130,12 +131,13 @@ pub struct CompanyMutation;
 #[Object]
 impl CompanyMutation {
     /// Creates a company, optionally with access to services.
+    #[graphql(guard = "Requires(Permission::ManageCompanies)")]
     async fn create_company(
         &self,
         ctx: &Context<'_>,
         input: CreateCompanyInput,
     ) -> ApiResult<CreateCompanyPayload> {
-        let viewer = permissions::require(ctx, Permission::ManageCompanies)?;
+        let viewer = crate::kernel::auth::viewer(ctx)?;
         let db = ctx.db();
         let fail = |e| {
             Ok(CreateCompanyPayload {
@@ -192,12 +194,13 @@ impl CompanyMutation {
     }
 
     /// Renames a company or replaces its set of services.
+    #[graphql(guard = "Requires(Permission::ManageCompanies)")]
     async fn update_company(
         &self,
         ctx: &Context<'_>,
         input: UpdateCompanyInput,
     ) -> ApiResult<UpdateCompanyPayload> {
-        let viewer = permissions::require(ctx, Permission::ManageCompanies)?;
+        let viewer = crate::kernel::auth::viewer(ctx)?;
         let db = ctx.db();
         let id = GlobalId::expect(&input.id, NodeKind::Company)?;
         let existing = super::find(db, viewer.account_id, id).await?;
@@ -255,12 +258,13 @@ impl CompanyMutation {
     }
 
     /// Deletes a company. Its customers stay, without a company.
+    #[graphql(guard = "Requires(Permission::ManageCompanies)")]
     async fn delete_company(
         &self,
         ctx: &Context<'_>,
         input: DeleteCompanyInput,
     ) -> ApiResult<DeleteCompanyPayload> {
-        let viewer = permissions::require(ctx, Permission::ManageCompanies)?;
+        let viewer = crate::kernel::auth::viewer(ctx)?;
         let id = GlobalId::expect(&input.id, NodeKind::Company)?;
         super::find(ctx.db(), viewer.account_id, id).await?;
         Tenant(viewer.account_id)

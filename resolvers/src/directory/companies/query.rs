@@ -3,13 +3,14 @@ use roster_entities::company;
 use sea_orm::{EntityTrait, QueryFilter};
 
 use super::Company;
+use crate::kernel::permissions::Requires;
 use crate::{
     directory::customers::nested::{self, Parent},
     kernel::context::ContextExt,
     kernel::error::ApiResult,
     kernel::ids::{GlobalId, NodeKind},
     kernel::pagination::{self, Page, PageArgs, Sort, SortValue},
-    kernel::permissions::{self, Permission},
+    kernel::permissions::Permission,
     kernel::scope::Scoped,
 };
 
@@ -52,7 +53,10 @@ pub struct CompanyQuery;
 impl CompanyQuery {
     /// The account's companies, filtered by a keyword in their name.
     #[allow(clippy::too_many_arguments)]
-    #[graphql(complexity = "crate::kernel::pagination::cost(first, last, child_complexity)")]
+    #[graphql(
+        complexity = "crate::kernel::pagination::cost(first, last, child_complexity)",
+        guard = "Requires(Permission::ViewPeople)"
+    )]
     async fn companies(
         &self,
         ctx: &Context<'_>,
@@ -64,7 +68,7 @@ impl CompanyQuery {
         #[graphql(default)] sort_key: CompanySortKey,
         #[graphql(default)] reverse: bool,
     ) -> ApiResult<Page<Company>> {
-        let viewer = permissions::require(ctx, Permission::ViewPeople)?;
+        let viewer = crate::kernel::auth::viewer(ctx)?;
         let mut select = company::Entity::find().in_account(viewer.account_id);
         if let Some(keyword) = keyword.filter(|k| !k.trim().is_empty()) {
             select = select.filter(pagination::contains(company::Column::Name, &keyword));
@@ -96,8 +100,9 @@ impl CompanyQuery {
     }
 
     /// One company by id; NOT_FOUND when it is not in the account.
+    #[graphql(guard = "Requires(Permission::ViewPeople)")]
     async fn company(&self, ctx: &Context<'_>, id: ID) -> ApiResult<Company> {
-        let viewer = permissions::require(ctx, Permission::ViewPeople)?;
+        let viewer = crate::kernel::auth::viewer(ctx)?;
         let id = GlobalId::expect(&id, NodeKind::Company)?;
         Ok(Company(super::find(ctx.db(), viewer.account_id, id).await?))
     }

@@ -16,12 +16,13 @@ use sea_orm::{
 };
 
 use super::Customer;
+use crate::kernel::permissions::Requires;
 use crate::kernel::scope::Tenant;
 use crate::{
     kernel::context::ContextExt,
     kernel::error::{ApiError, ApiResult, UserError, UserErrorCode},
     kernel::ids::{GlobalId, NodeKind},
-    kernel::permissions::{self, Permission},
+    kernel::permissions::Permission,
 };
 
 /// Largest image file accepted.
@@ -106,13 +107,14 @@ pub struct CustomerAvatarMutation;
 impl CustomerAvatarMutation {
     /// Sets a customer's avatar from an uploaded image (GIF, JPEG, PNG or
     /// WebP, at most 5 MiB). It is cropped to a square and scaled down.
+    #[graphql(guard = "Requires(Permission::EditCustomers)")]
     async fn set_customer_avatar(
         &self,
         ctx: &Context<'_>,
         customer_id: ID,
         file: Upload,
     ) -> ApiResult<CustomerAvatarPayload> {
-        let viewer = permissions::require(ctx, Permission::EditCustomers)?;
+        let viewer = crate::kernel::auth::viewer(ctx)?;
         let db = ctx.db();
         let id = GlobalId::expect(&customer_id, NodeKind::Customer)?;
         let existing = super::find(db, viewer.account_id, id).await?;
@@ -182,12 +184,13 @@ impl CustomerAvatarMutation {
     }
 
     /// Removes a customer's avatar.
+    #[graphql(guard = "Requires(Permission::EditCustomers)")]
     async fn remove_customer_avatar(
         &self,
         ctx: &Context<'_>,
         customer_id: ID,
     ) -> ApiResult<CustomerAvatarPayload> {
-        let viewer = permissions::require(ctx, Permission::EditCustomers)?;
+        let viewer = crate::kernel::auth::viewer(ctx)?;
         let db = ctx.db();
         let id = GlobalId::expect(&customer_id, NodeKind::Customer)?;
         let existing = super::find(db, viewer.account_id, id).await?;

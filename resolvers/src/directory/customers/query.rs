@@ -6,12 +6,13 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::{search, Customer, PortalAccessLevel};
+use crate::kernel::permissions::Requires;
 use crate::{
     kernel::context::ContextExt,
     kernel::error::ApiResult,
     kernel::ids::{GlobalId, NodeKind},
     kernel::pagination::{self, Page, PageArgs, Sort, SortKeyFn, SortValue},
-    kernel::permissions::{self, Permission},
+    kernel::permissions::Permission,
     kernel::scope::Scoped,
 };
 
@@ -114,7 +115,10 @@ pub struct CustomerQuery;
 impl CustomerQuery {
     /// The account's customers.
     #[allow(clippy::too_many_arguments)]
-    #[graphql(complexity = "crate::kernel::pagination::cost(first, last, child_complexity)")]
+    #[graphql(
+        complexity = "crate::kernel::pagination::cost(first, last, child_complexity)",
+        guard = "Requires(Permission::ViewPeople)"
+    )]
     async fn customers(
         &self,
         ctx: &Context<'_>,
@@ -127,7 +131,7 @@ impl CustomerQuery {
         #[graphql(default)] sort_key: CustomerSortKey,
         #[graphql(default)] reverse: bool,
     ) -> ApiResult<Page<Customer>> {
-        let viewer = permissions::require(ctx, Permission::ViewPeople)?;
+        let viewer = crate::kernel::auth::viewer(ctx)?;
         let mut filter = filter.unwrap_or_default();
         if let Some(keyword) = keyword {
             let combined = format!("{} {keyword}", filter.keyword.unwrap_or_default());
@@ -147,8 +151,9 @@ impl CustomerQuery {
     }
 
     /// One customer by id; NOT_FOUND when it is not in the account.
+    #[graphql(guard = "Requires(Permission::ViewPeople)")]
     async fn customer(&self, ctx: &Context<'_>, id: ID) -> ApiResult<Customer> {
-        let viewer = permissions::require(ctx, Permission::ViewPeople)?;
+        let viewer = crate::kernel::auth::viewer(ctx)?;
         let id = GlobalId::expect(&id, NodeKind::Customer)?;
         let customer = super::find(ctx.db(), viewer.account_id, id).await?;
         super::prime_rows(ctx, vec![ctx.look_ahead()], vec![(&customer).into()]).await?;
@@ -157,12 +162,13 @@ impl CustomerQuery {
 
     /// The customer known by `email`, their primary email or one of their
     /// aliases (case does not matter), or null when the account has none.
+    #[graphql(guard = "Requires(Permission::ViewPeople)")]
     async fn customer_by_email(
         &self,
         ctx: &Context<'_>,
         email: String,
     ) -> ApiResult<Option<Customer>> {
-        let viewer = permissions::require(ctx, Permission::ViewPeople)?;
+        let viewer = crate::kernel::auth::viewer(ctx)?;
         let owner = Query::select()
             .column(customer_email::Column::CustomerId)
             .from(customer_email::Entity)

@@ -5,12 +5,13 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, IntoActiveModel, QueryFilter, Set};
 use uuid::Uuid;
 
 use super::Service;
+use crate::kernel::permissions::Requires;
 use crate::kernel::scope::Tenant;
 use crate::{
     kernel::context::ContextExt,
     kernel::error::{is_unique_violation, ApiResult, UserError, UserErrorCode},
     kernel::ids::{GlobalId, NodeKind},
-    kernel::permissions::{self, Permission},
+    kernel::permissions::Permission,
     kernel::scope::name_taken,
     kernel::validation,
 };
@@ -86,12 +87,13 @@ fn clean_description(value: Option<String>) -> Result<Option<String>, UserError>
 #[Object]
 impl ServiceMutation {
     /// Creates a service.
+    #[graphql(guard = "Requires(Permission::ManageServices)")]
     async fn create_service(
         &self,
         ctx: &Context<'_>,
         input: CreateServiceInput,
     ) -> ApiResult<CreateServicePayload> {
-        let viewer = permissions::require(ctx, Permission::ManageServices)?;
+        let viewer = crate::kernel::auth::viewer(ctx)?;
         let fail = |e| {
             Ok(CreateServicePayload {
                 service: None,
@@ -141,12 +143,13 @@ impl ServiceMutation {
     }
 
     /// Renames a service or changes its description.
+    #[graphql(guard = "Requires(Permission::ManageServices)")]
     async fn update_service(
         &self,
         ctx: &Context<'_>,
         input: UpdateServiceInput,
     ) -> ApiResult<UpdateServicePayload> {
-        let viewer = permissions::require(ctx, Permission::ManageServices)?;
+        let viewer = crate::kernel::auth::viewer(ctx)?;
         let id = GlobalId::expect(&input.id, NodeKind::Service)?;
         let existing = super::find(ctx.db(), viewer.account_id, id).await?;
         let fail = |e| {
@@ -198,12 +201,13 @@ impl ServiceMutation {
     }
 
     /// Deletes a service; companies and customers lose access to it.
+    #[graphql(guard = "Requires(Permission::ManageServices)")]
     async fn delete_service(
         &self,
         ctx: &Context<'_>,
         input: DeleteServiceInput,
     ) -> ApiResult<DeleteServicePayload> {
-        let viewer = permissions::require(ctx, Permission::ManageServices)?;
+        let viewer = crate::kernel::auth::viewer(ctx)?;
         let id = GlobalId::expect(&input.id, NodeKind::Service)?;
         super::find(ctx.db(), viewer.account_id, id).await?;
         Tenant(viewer.account_id)

@@ -3,13 +3,14 @@ use roster_entities::service;
 use sea_orm::{EntityTrait, QueryFilter};
 
 use super::Service;
+use crate::kernel::permissions::Requires;
 use crate::{
     directory::customers::nested::{self, Parent},
     kernel::context::ContextExt,
     kernel::error::ApiResult,
     kernel::ids::{GlobalId, NodeKind},
     kernel::pagination::{self, Page, PageArgs, Sort, SortValue},
-    kernel::permissions::{self, Permission},
+    kernel::permissions::Permission,
     kernel::scope::Scoped,
 };
 
@@ -52,7 +53,10 @@ pub struct ServiceQuery;
 impl ServiceQuery {
     /// The account's services, filtered by a keyword in their name.
     #[allow(clippy::too_many_arguments)]
-    #[graphql(complexity = "crate::kernel::pagination::cost(first, last, child_complexity)")]
+    #[graphql(
+        complexity = "crate::kernel::pagination::cost(first, last, child_complexity)",
+        guard = "Requires(Permission::ViewPeople)"
+    )]
     async fn services(
         &self,
         ctx: &Context<'_>,
@@ -64,7 +68,7 @@ impl ServiceQuery {
         #[graphql(default)] sort_key: ServiceSortKey,
         #[graphql(default)] reverse: bool,
     ) -> ApiResult<Page<Service>> {
-        let viewer = permissions::require(ctx, Permission::ViewPeople)?;
+        let viewer = crate::kernel::auth::viewer(ctx)?;
         let mut select = service::Entity::find().in_account(viewer.account_id);
         if let Some(keyword) = keyword.filter(|k| !k.trim().is_empty()) {
             select = select.filter(pagination::contains(service::Column::Name, &keyword));
@@ -87,8 +91,9 @@ impl ServiceQuery {
     }
 
     /// One service by id; NOT_FOUND when it is not in the account.
+    #[graphql(guard = "Requires(Permission::ViewPeople)")]
     async fn service(&self, ctx: &Context<'_>, id: ID) -> ApiResult<Service> {
-        let viewer = permissions::require(ctx, Permission::ViewPeople)?;
+        let viewer = crate::kernel::auth::viewer(ctx)?;
         let id = GlobalId::expect(&id, NodeKind::Service)?;
         Ok(Service(super::find(ctx.db(), viewer.account_id, id).await?))
     }

@@ -3,12 +3,13 @@ use roster_entities::group;
 use sea_orm::{EntityTrait, QueryFilter};
 
 use super::Group;
+use crate::kernel::permissions::Requires;
 use crate::{
     kernel::context::ContextExt,
     kernel::error::{ApiError, ApiResult},
     kernel::ids::{GlobalId, NodeKind},
     kernel::pagination::{self, Page, PageArgs, Sort, SortValue},
-    kernel::permissions::{self, Permission},
+    kernel::permissions::Permission,
     kernel::scope::Scoped,
 };
 
@@ -18,7 +19,10 @@ pub struct GroupQuery;
 #[Object]
 impl GroupQuery {
     /// The account's groups, by name.
-    #[graphql(complexity = "crate::kernel::pagination::cost(first, last, child_complexity)")]
+    #[graphql(
+        complexity = "crate::kernel::pagination::cost(first, last, child_complexity)",
+        guard = "Requires(Permission::ViewPeople)"
+    )]
     async fn groups(
         &self,
         ctx: &Context<'_>,
@@ -28,7 +32,7 @@ impl GroupQuery {
         before: Option<String>,
         #[graphql(desc = "Only groups whose name contains this text.")] keyword: Option<String>,
     ) -> ApiResult<Page<Group>> {
-        let viewer = permissions::require(ctx, Permission::ViewPeople)?;
+        let viewer = crate::kernel::auth::viewer(ctx)?;
         let mut select = group::Entity::find().in_account(viewer.account_id);
         if let Some(k) = keyword.filter(|k| !k.trim().is_empty()) {
             select = select.filter(pagination::contains(group::Column::Name, &k));
@@ -63,8 +67,9 @@ impl GroupQuery {
     }
 
     /// One group by id; NOT_FOUND when it is not in the account.
+    #[graphql(guard = "Requires(Permission::ViewPeople)")]
     async fn group(&self, ctx: &Context<'_>, id: ID) -> ApiResult<Group> {
-        let viewer = permissions::require(ctx, Permission::ViewPeople)?;
+        let viewer = crate::kernel::auth::viewer(ctx)?;
         let id = GlobalId::expect(&id, NodeKind::Group)?;
         Ok(Group(super::find(ctx.db(), viewer.account_id, id).await?))
     }

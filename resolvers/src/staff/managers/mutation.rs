@@ -7,13 +7,14 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::ManagerPermission;
+use crate::kernel::permissions::Requires;
 use crate::kernel::scope::Tenant;
 use crate::{
     kernel::context::ContextExt,
     kernel::error::{ApiError, ApiResult, UserError},
     kernel::history::{self, Entry},
     kernel::ids::{GlobalId, NodeKind},
-    kernel::permissions::{self, Permission},
+    kernel::permissions::Permission,
     kernel::scope::Scoped,
     staff::groups::Group,
     staff::products::Product,
@@ -92,12 +93,13 @@ impl ManagerMutation {
     /// Gives a user a manager permission, for every user or only for users
     /// in some groups, and for every product or only some (admins only).
     /// Granting it again replaces its limits.
+    #[graphql(guard = "Requires(Permission::ManageRoles)")]
     async fn grant_manager_permission(
         &self,
         ctx: &Context<'_>,
         input: GrantManagerPermissionInput,
     ) -> ApiResult<ManagerPermissionPayload> {
-        let viewer = permissions::require(ctx, Permission::ManageRoles)?;
+        let viewer = crate::kernel::auth::viewer(ctx)?;
         let db = ctx.db();
         let user_id = GlobalId::expect(&input.user_id, NodeKind::User)?;
         let user = crate::staff::users::find(db, viewer.account_id, user_id).await?;
@@ -186,12 +188,13 @@ impl ManagerMutation {
     }
 
     /// Takes a manager permission away from a user (admins only).
+    #[graphql(guard = "Requires(Permission::ManageRoles)")]
     async fn revoke_manager_permission(
         &self,
         ctx: &Context<'_>,
         input: RevokeManagerPermissionInput,
     ) -> ApiResult<ManagerPermissionPayload> {
-        let viewer = permissions::require(ctx, Permission::ManageRoles)?;
+        let viewer = crate::kernel::auth::viewer(ctx)?;
         let user_id = GlobalId::expect(&input.user_id, NodeKind::User)?;
         let user = crate::staff::users::find(ctx.db(), viewer.account_id, user_id).await?;
         Tenant(viewer.account_id)

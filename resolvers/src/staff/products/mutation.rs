@@ -9,13 +9,14 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::{seats, Product};
+use crate::kernel::permissions::Requires;
 use crate::kernel::scope::Tenant;
 use crate::{
     kernel::context::ContextExt,
     kernel::error::{is_unique_violation, ApiError, ApiResult, UserError, UserErrorCode},
     kernel::history::{self, Entry},
     kernel::ids::{GlobalId, NodeKind},
-    kernel::permissions::{self, Permission},
+    kernel::permissions::Permission,
     kernel::scope::{name_taken, Scoped},
     kernel::validation,
     staff::managers::{self, ManagerPermission},
@@ -109,12 +110,13 @@ pub struct ProductMutation;
 #[Object]
 impl ProductMutation {
     /// Adds a product with its seats and features (admins).
+    #[graphql(guard = "Requires(Permission::ManageProducts)")]
     async fn create_product(
         &self,
         ctx: &Context<'_>,
         input: CreateProductInput,
     ) -> ApiResult<ProductPayload> {
-        let viewer = permissions::require(ctx, Permission::ManageProducts)?;
+        let viewer = crate::kernel::auth::viewer(ctx)?;
         let db = ctx.db();
         let name = match validation::required_text("name", &input.name, 255) {
             Ok(n) => n,
@@ -189,12 +191,13 @@ impl ProductMutation {
     }
 
     /// Renames a product or changes its number of seats (admins).
+    #[graphql(guard = "Requires(Permission::ManageProducts)")]
     async fn update_product(
         &self,
         ctx: &Context<'_>,
         input: UpdateProductInput,
     ) -> ApiResult<ProductPayload> {
-        let viewer = permissions::require(ctx, Permission::ManageProducts)?;
+        let viewer = crate::kernel::auth::viewer(ctx)?;
         let db = ctx.db();
         let id = GlobalId::expect(&input.id, NodeKind::Product)?;
         let existing = product::Entity::find_by_id(id)

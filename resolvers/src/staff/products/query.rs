@@ -3,12 +3,13 @@ use roster_entities::product;
 use sea_orm::EntityTrait;
 
 use super::Product;
+use crate::kernel::permissions::Requires;
 use crate::{
     kernel::context::ContextExt,
     kernel::error::ApiResult,
     kernel::ids::{GlobalId, NodeKind},
     kernel::pagination::{self, Page, PageArgs, Sort, SortValue},
-    kernel::permissions::{self, Permission},
+    kernel::permissions::Permission,
     kernel::scope::Scoped,
 };
 
@@ -18,7 +19,10 @@ pub struct ProductQuery;
 #[Object]
 impl ProductQuery {
     /// The account's products with their seats, by name.
-    #[graphql(complexity = "crate::kernel::pagination::cost(first, last, child_complexity)")]
+    #[graphql(
+        complexity = "crate::kernel::pagination::cost(first, last, child_complexity)",
+        guard = "Requires(Permission::ViewPeople)"
+    )]
     async fn products(
         &self,
         ctx: &Context<'_>,
@@ -27,7 +31,7 @@ impl ProductQuery {
         last: Option<i32>,
         before: Option<String>,
     ) -> ApiResult<Page<Product>> {
-        let viewer = permissions::require(ctx, Permission::ViewPeople)?;
+        let viewer = crate::kernel::auth::viewer(ctx)?;
         let select = product::Entity::find().in_account(viewer.account_id);
         let sort = Sort {
             column: product::Column::NameKey,
@@ -47,8 +51,9 @@ impl ProductQuery {
     }
 
     /// One product by id.
+    #[graphql(guard = "Requires(Permission::ViewPeople)")]
     async fn product(&self, ctx: &Context<'_>, id: ID) -> ApiResult<Product> {
-        let viewer = permissions::require(ctx, Permission::ViewPeople)?;
+        let viewer = crate::kernel::auth::viewer(ctx)?;
         let id = GlobalId::expect(&id, NodeKind::Product)?;
         let found = product::Entity::find_by_id(id)
             .in_account(viewer.account_id)

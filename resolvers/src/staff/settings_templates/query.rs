@@ -3,11 +3,12 @@ use roster_entities::settings_template;
 use sea_orm::EntityTrait;
 
 use super::SettingsTemplate;
+use crate::kernel::permissions::Requires;
 use crate::{
     kernel::context::ContextExt,
     kernel::error::ApiResult,
     kernel::pagination::{self, Page, PageArgs, Sort, SortValue},
-    kernel::permissions::{self, Permission},
+    kernel::permissions::Permission,
     kernel::scope::Scoped,
 };
 
@@ -17,7 +18,10 @@ pub struct SettingsTemplateQuery;
 #[Object]
 impl SettingsTemplateQuery {
     /// The account's settings templates, by name.
-    #[graphql(complexity = "crate::kernel::pagination::cost(first, last, child_complexity)")]
+    #[graphql(
+        complexity = "crate::kernel::pagination::cost(first, last, child_complexity)",
+        guard = "Requires(Permission::ViewPeople)"
+    )]
     async fn settings_templates(
         &self,
         ctx: &Context<'_>,
@@ -26,7 +30,7 @@ impl SettingsTemplateQuery {
         last: Option<i32>,
         before: Option<String>,
     ) -> ApiResult<Page<SettingsTemplate>> {
-        let viewer = permissions::require(ctx, Permission::ViewPeople)?;
+        let viewer = crate::kernel::auth::viewer(ctx)?;
         let select = settings_template::Entity::find().in_account(viewer.account_id);
         let sort = Sort {
             column: settings_template::Column::NameKey,

@@ -15,6 +15,7 @@ use sea_orm::{
 };
 
 use super::{extension, parse, User, UserRole, UserStatus};
+use crate::kernel::permissions::Requires;
 use crate::kernel::scope::Tenant;
 use crate::{
     kernel::auth::Viewer,
@@ -22,7 +23,7 @@ use crate::{
     kernel::error::{is_unique_violation, ApiError, ApiResult, UserError, UserErrorCode},
     kernel::history::{self, Entry},
     kernel::ids::{GlobalId, NodeKind},
-    kernel::permissions::{self, Permission},
+    kernel::permissions::Permission,
     kernel::validation,
     kernel::validation::LOCALES,
     roles::rules,
@@ -187,12 +188,13 @@ impl UserMutation {
 
     /// Changes a user's role. Only super admins make or unmake admins and
     /// super admins; the last super admin stays one.
+    #[graphql(guard = "Requires(Permission::ManageRoles)")]
     async fn set_user_role(
         &self,
         ctx: &Context<'_>,
         input: SetUserRoleInput,
     ) -> ApiResult<UserPayload> {
-        let viewer = permissions::require(ctx, Permission::ManageRoles)?;
+        let viewer = crate::kernel::auth::viewer(ctx)?;
         let db = ctx.db();
         let id = GlobalId::expect(&input.id, NodeKind::User)?;
         let target = super::find(db, viewer.account_id, id).await?;

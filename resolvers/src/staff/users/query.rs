@@ -4,12 +4,13 @@ use sea_orm::{sea_query::Query, ColumnTrait, Condition, EntityTrait, QueryFilter
 use uuid::Uuid;
 
 use super::{User, UserRole, UserStatus};
+use crate::kernel::permissions::Requires;
 use crate::{
     kernel::context::ContextExt,
     kernel::error::{ApiError, ApiResult},
     kernel::ids::{GlobalId, NodeKind},
     kernel::pagination::{self, Page, PageArgs, Sort, SortValue},
-    kernel::permissions::{self, Permission},
+    kernel::permissions::Permission,
     kernel::scope::Scoped,
 };
 
@@ -114,7 +115,10 @@ pub struct UserQuery;
 impl UserQuery {
     /// The account's staff users.
     #[allow(clippy::too_many_arguments)]
-    #[graphql(complexity = "crate::kernel::pagination::cost(first, last, child_complexity)")]
+    #[graphql(
+        complexity = "crate::kernel::pagination::cost(first, last, child_complexity)",
+        guard = "Requires(Permission::ViewPeople)"
+    )]
     async fn users(
         &self,
         ctx: &Context<'_>,
@@ -126,7 +130,7 @@ impl UserQuery {
         #[graphql(default)] sort_key: UserSortKey,
         #[graphql(default)] reverse: bool,
     ) -> ApiResult<Page<User>> {
-        let viewer = permissions::require(ctx, Permission::ViewPeople)?;
+        let viewer = crate::kernel::auth::viewer(ctx)?;
         let select = filter
             .unwrap_or_default()
             .apply(user::Entity::find().in_account(viewer.account_id));
@@ -143,16 +147,18 @@ impl UserQuery {
     }
 
     /// One staff user by id; NOT_FOUND when not in the account.
+    #[graphql(guard = "Requires(Permission::ViewPeople)")]
     async fn user(&self, ctx: &Context<'_>, id: ID) -> ApiResult<User> {
-        let viewer = permissions::require(ctx, Permission::ViewPeople)?;
+        let viewer = crate::kernel::auth::viewer(ctx)?;
         let id = GlobalId::expect(&id, NodeKind::User)?;
         Ok(User(super::find(ctx.db(), viewer.account_id, id).await?))
     }
 
     /// The staff user who signs in with `email` (case does not matter), or
     /// null when the account has none.
+    #[graphql(guard = "Requires(Permission::ViewPeople)")]
     async fn user_by_email(&self, ctx: &Context<'_>, email: String) -> ApiResult<Option<User>> {
-        let viewer = permissions::require(ctx, Permission::ViewPeople)?;
+        let viewer = crate::kernel::auth::viewer(ctx)?;
         let found = user::Entity::find()
             .filter(user::Column::EmailKey.eq(crate::kernel::validation::email_key(&email)))
             .in_account(viewer.account_id)
