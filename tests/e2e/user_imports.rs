@@ -207,3 +207,65 @@ async fn user_imports_need_the_permission_to_add_users() {
         "missing required column(s): last_name"
     );
 }
+
+#[tokio::test]
+async fn a_user_of_another_account_is_invited_to_transfer_as_with_add_users() {
+    let server = TestServer::start().await;
+    let admin = server.super_admin().await;
+    let globex = server.other_account().await;
+    let csv =
+        "first_name,last_name,email\nBoss,Globex,BOSS@globex.test\nNew,Person,new@acme.test\n";
+    let res = start(&admin, csv, json!({})).await;
+    let id = data(&res)["startUserImport"]["job"]["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{res}"))
+        .to_owned();
+    let preview = wait_for(&admin, &id, "AWAITING_CONFIRMATION").await;
+    assert_eq!(
+        (preview["toCreate"].as_i64(), preview["errorCount"].as_i64()),
+        (Some(2), Some(0)),
+        "{preview}"
+    );
+    let res = admin
+        .gql(
+            "mutation($id: ID!) { confirmImport(id: $id) { userErrors { code } } }",
+            json!({ "id": id }),
+        )
+        .await;
+    assert_eq!(
+        data(&res)["confirmImport"]["userErrors"],
+        json!([]),
+        "{res}"
+    );
+    let done = wait_for(&admin, &id, "COMPLETED").await;
+    assert_eq!(done["created"], 2, "{done}");
+
+    // A transfer invitation, as addUsers sends, and a welcome for the new user.
+    let res = admin
+        .gql("{ invitations { nodes { kind email } } }", json!({}))
+        .await;
+    let mut seen: Vec<(String, String)> = data(&res)["invitations"]["nodes"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{res}"))
+        .iter()
+        .map(|i| {
+            (
+                i["kind"].as_str().unwrap().to_owned(),
+                i["email"].as_str().unwrap().to_lowercase(),
+            )
+        })
+        .collect();
+    seen.sort();
+    assert!(
+        seen.contains(&("TRANSFER".into(), "boss@globex.test".into())),
+        "{seen:?}"
+    );
+    assert!(
+        seen.contains(&("WELCOME".into(), "new@acme.test".into())),
+        "{seen:?}"
+    );
+    // The user still signs in to their own account until they accept.
+    let res = globex.gql("{ viewer { email } }", json!({})).await;
+    assert_eq!(data(&res)["viewer"]["email"], "boss@globex.test", "{res}");
+    server.login("boss@globex.test", ADMIN_PASSWORD).await;
+}

@@ -36,7 +36,7 @@ use crate::{
     kernel::error::{ApiError, ApiResult, UserError, UserErrorCode},
     kernel::history::{self, Entry},
     kernel::validation,
-    staff::users::{extension, parse, UserRole, USERS_MAX},
+    staff::users::{add, extension, parse, UserRole, USERS_MAX},
 };
 
 /// `import_job.kind` of user imports.
@@ -235,14 +235,15 @@ impl Kind for Users {
                             UserErrorCode::Taken,
                             format!("duplicate of row {first} (same email); only row {first} is imported"),
                         ));
-                    } else if let Some(account) = existing.get(&row.email_key) {
-                        let whose = if *account == job.account_id {
-                            "is already a user of this account"
-                        } else {
-                            "belongs to a user of another account"
-                        };
-                        issues.push(issue("email", UserErrorCode::Taken, whose));
+                    } else if existing.get(&row.email_key) == Some(&job.account_id) {
+                        issues.push(issue(
+                            "email",
+                            UserErrorCode::Taken,
+                            "is already a user of this account",
+                        ));
                     }
+                    // A user of another account gets a transfer invitation,
+                    // as with addUsers (decided again when the row is written).
                     if let Some(e) = row.extension {
                         if self.taken_extensions.contains(&e) {
                             issues.push(issue(
@@ -389,14 +390,19 @@ impl Kind for Users {
             .filter_map(|r| r.data.as_deref().and_then(|d| serde_json::from_str(d).ok()))
             .collect();
         let keys: Vec<String> = parsed.iter().map(|r| r.email_key.clone()).collect();
-        let existing: HashSet<String> = user::Entity::find()
+        // Emails sign in, so they are unique across accounts: a user of
+        // another account gets a transfer invitation (as with addUsers).
+        let existing: HashMap<String, (Uuid, Uuid)> = user::Entity::find()
             .select_only()
             .column(user::Column::EmailKey)
+            .column(user::Column::AccountId)
+            .column(user::Column::Id)
             .filter(user::Column::EmailKey.is_in(keys))
-            .into_tuple::<String>()
+            .into_tuple::<(String, Uuid, Uuid)>()
             .all(txn)
             .await?
             .into_iter()
+            .map(|(key, account, user)| (key, (account, user)))
             .collect();
         // Every batch checks the limit again under the account's lock:
         // users added by hand since the import started count too.
@@ -408,7 +414,9 @@ impl Kind for Users {
         let mut room = USERS_MAX.saturating_sub(count) as usize;
         let mut taken = extension::taken(txn, job.account_id).await?;
         let (fresh, failed): (Vec<UserRow>, Vec<UserRow>) = parsed.into_iter().partition(|r| {
-            let fits = !existing.contains(&r.email_key)
+            let fits = existing
+                .get(&r.email_key)
+                .is_none_or(|(account, _)| *account != job.account_id)
                 && r.extension.is_none_or(|e| !taken.contains(&e))
                 && room > 0;
             if fits {
@@ -423,26 +431,32 @@ impl Kind for Users {
         )
         .into_iter();
         let now = Utc::now();
-        let users: Vec<user::Model> = fresh
+        let places: Vec<(user::Model, Option<Uuid>)> = fresh
             .into_iter()
-            .map(|r| user::Model {
-                id: Uuid::now_v7(),
-                account_id: job.account_id,
-                first_name: r.first_name,
-                last_name: r.last_name,
-                email: r.email,
-                email_key: r.email_key,
-                role: options.role(),
-                status: Status::Invited,
-                password_hash: None,
-                extension: r.extension.or_else(|| free.next()),
-                language: options.language.clone(),
-                custom_role_id: options.custom_role_id,
-                settings_template_id: options.template_id,
-                created_at: now,
-                updated_at: now,
+            .map(|r| {
+                let id = Uuid::now_v7();
+                let transfer_from = existing.get(&r.email_key).map(|(_, user)| *user);
+                let user = user::Model {
+                    id,
+                    account_id: job.account_id,
+                    first_name: r.first_name,
+                    last_name: r.last_name,
+                    email: r.email,
+                    email_key: add::place_key(id, r.email_key, transfer_from),
+                    role: options.role(),
+                    status: Status::Invited,
+                    password_hash: None,
+                    extension: r.extension.or_else(|| free.next()),
+                    language: options.language.clone(),
+                    custom_role_id: options.custom_role_id,
+                    settings_template_id: options.template_id,
+                    created_at: now,
+                    updated_at: now,
+                };
+                (user, transfer_from)
             })
             .collect();
+        let users: Vec<user::Model> = places.iter().map(|(u, _)| u.clone()).collect();
         if !users.is_empty() {
             crate::staff::users::insert(txn, &users).await?;
             for group in &options.group_ids {
@@ -483,33 +497,22 @@ impl Kind for Users {
             history::insert(
                 txn,
                 &viewer,
-                users
+                places
                     .iter()
-                    .map(|u| Entry::ok("user.import", "User", u.id, u.email.clone()))
+                    .map(|(u, from)| {
+                        let action = if from.is_some() {
+                            "user.transfer_invite"
+                        } else {
+                            "user.import"
+                        };
+                        Entry::ok(action, "User", u.id, u.email.clone())
+                    })
                     .collect(),
             )
             .await?;
         }
-        // Welcome mail, as for users added by hand.
-        let account_name = roster_entities::account::Entity::find_by_id(job.account_id)
-            .one(txn)
-            .await?
-            .map(|a| a.name)
-            .unwrap_or_default();
-        let welcomes = users
-            .iter()
-            .map(|u| crate::mail::NewInvitation {
-                kind: roster_entities::invitation::Kind::Welcome,
-                email: u.email.clone(),
-                name: format!("{} {}", u.first_name, u.last_name),
-                language: u.language.clone(),
-                user_id: Some(u.id),
-                customer_id: None,
-                transfer_user_id: None,
-            })
-            .collect();
-        let invitations =
-            crate::mail::create(txn, state, job.account_id, &account_name, None, welcomes).await?;
+        // Welcome and transfer invitations, as for users added by hand.
+        let invitations = add::invite(txn, state, job.account_id, None, &places).await?;
         Ok(Written {
             created: users.len() as i64,
             updated: 0,

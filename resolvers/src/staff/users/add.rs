@@ -230,12 +230,7 @@ pub async fn add_users(
         .map(|c| {
             let id = Uuid::now_v7();
             let transfer_from = existing.get(&c.email_key).map(|(_, u)| *u);
-            // The user keeps their sign-in email in their current account
-            // until they accept; their place here has a key of its own.
-            let email_key = match transfer_from {
-                Some(_) => format!("transfer:{id}"),
-                None => c.email_key,
-            };
+            let email_key = place_key(id, c.email_key, transfer_from);
             (
                 user::Model {
                     id,
@@ -294,49 +289,14 @@ pub async fn add_users(
         )]));
     }
     crate::staff::users::contact::sync(&txn).await?;
-    let account_name = account::Entity::find_by_id(viewer.account_id)
-        .one(&txn)
-        .await?
-        .map(|a| a.name)
-        .unwrap_or_default();
-    let invite = |u: &user::Model, kind, transfer_user_id| NewInvitation {
-        kind,
-        email: u.email.clone(),
-        name: format!("{} {}", u.first_name, u.last_name),
-        language: u.language.clone(),
-        user_id: Some(u.id),
-        customer_id: None,
-        transfer_user_id,
-    };
-    let welcomes: Vec<NewInvitation> = rows
-        .iter()
-        .filter(|(_, from)| from.is_none())
-        .map(|(u, _)| invite(u, Kind::Welcome, None))
-        .collect();
-    let transfers: Vec<NewInvitation> = rows
-        .iter()
-        .filter_map(|(u, from)| from.map(|f| invite(u, Kind::Transfer, Some(f))))
-        .collect();
-    let mut invitations = mail::create(
+    let invitations = invite(
         &txn,
         state,
         viewer.account_id,
-        &account_name,
         new.email_template.as_ref(),
-        welcomes,
+        &rows,
     )
     .await?;
-    invitations.extend(
-        mail::create(
-            &txn,
-            state,
-            viewer.account_id,
-            &account_name,
-            None,
-            transfers,
-        )
-        .await?,
-    );
     history::commit(
         txn,
         state,
@@ -573,4 +533,55 @@ impl AddUsersMutation {
             Err(errors) => refused(errors),
         }
     }
+}
+
+/// The sign-in key of a new place in the account: the email's own key, or,
+/// for a user of another account invited to transfer (`transfer_from`), a
+/// key of its own: they keep signing in to their current account with
+/// their email until they accept.
+pub fn place_key(id: Uuid, email_key: String, transfer_from: Option<Uuid>) -> String {
+    match transfer_from {
+        Some(_) => format!("transfer:{id}"),
+        None => email_key,
+    }
+}
+
+/// The invitations of new places (`addUsers` and user imports alike): a
+/// welcome for each new user (with the account's `template`, if any), a
+/// transfer invitation for each place of a user of another account (the
+/// second of each pair: the user they would transfer from).
+pub async fn invite(
+    txn: &impl ConnectionTrait,
+    state: &AppState,
+    account_id: Uuid,
+    template: Option<&roster_entities::email_template::Model>,
+    rows: &[(user::Model, Option<Uuid>)],
+) -> Result<Vec<roster_entities::invitation::Model>, ApiError> {
+    let account_name = account::Entity::find_by_id(account_id)
+        .one(txn)
+        .await?
+        .map(|a| a.name)
+        .unwrap_or_default();
+    let invitation = |u: &user::Model, kind, transfer_user_id| NewInvitation {
+        kind,
+        email: u.email.clone(),
+        name: format!("{} {}", u.first_name, u.last_name),
+        language: u.language.clone(),
+        user_id: Some(u.id),
+        customer_id: None,
+        transfer_user_id,
+    };
+    let welcomes: Vec<NewInvitation> = rows
+        .iter()
+        .filter(|(_, from)| from.is_none())
+        .map(|(u, _)| invitation(u, Kind::Welcome, None))
+        .collect();
+    let transfers: Vec<NewInvitation> = rows
+        .iter()
+        .filter_map(|(u, from)| from.map(|f| invitation(u, Kind::Transfer, Some(f))))
+        .collect();
+    let mut invitations =
+        mail::create(txn, state, account_id, &account_name, template, welcomes).await?;
+    invitations.extend(mail::create(txn, state, account_id, &account_name, None, transfers).await?);
+    Ok(invitations)
 }

@@ -3,7 +3,7 @@
 //! (`parse.rs`), changing their role, status, names and extension, and
 //! deleting them.
 
-mod add;
+pub mod add;
 pub mod contact;
 pub mod extension;
 mod loader;
