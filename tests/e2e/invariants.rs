@@ -216,3 +216,38 @@ async fn a_user_import_cannot_pass_the_user_limit() {
     let res = admin.gql("{ users { totalCount } }", json!({})).await;
     assert_eq!(data(&res)["users"]["totalCount"], 24_998);
 }
+
+#[tokio::test]
+async fn parallel_additions_never_pass_the_user_limit() {
+    let server = TestServer::start().await;
+    let admin = server.super_admin().await;
+    // 24,990 users and the super admin: room for 9 more.
+    let people: Vec<Value> = (0..24_990)
+        .map(|i| json!({ "firstName": "L", "lastName": "T", "email": format!("l{i}@acme.test") }))
+        .collect();
+    let add = "mutation($u: [NewUser!]!) { addUsers(input: { users: $u }) { addedCount userErrors { code } } }";
+    let res = admin.gql(add, json!({ "u": people })).await;
+    assert_eq!(data(&res)["addUsers"]["addedCount"], 24_990, "{res}");
+
+    // Six requests of 3 users at once: three fit, three are refused.
+    let requests = (0..6)
+        .map(|r| {
+            let users: Vec<Value> = (0..3)
+                .map(|i| json!({ "firstName": "P", "lastName": "T", "email": format!("p{r}-{i}@acme.test") }))
+                .collect();
+            (add, json!({ "u": users }))
+        })
+        .collect();
+    let results = at_once(&admin, requests).await;
+    let added: i64 = results
+        .iter()
+        .map(|r| data(r)["addUsers"]["addedCount"].as_i64().unwrap_or(0))
+        .sum();
+    let refused = results
+        .iter()
+        .filter(|r| data(r)["addUsers"]["userErrors"][0]["code"] == "LIMIT_EXCEEDED")
+        .count();
+    assert_eq!((added, refused), (9, 3), "{results:?}");
+    let res = admin.gql("{ users { totalCount } }", json!({})).await;
+    assert_eq!(data(&res)["users"]["totalCount"], 25_000);
+}
