@@ -3,7 +3,7 @@
 //! `setPortalAccess` needs, and a staff incident's service must be one the
 //! customer has.
 
-use serde_json::json;
+use serde_json::{json, Value};
 
 use crate::harness::*;
 
@@ -419,4 +419,71 @@ async fn an_email_denylisted_after_the_preview_is_not_imported() {
         .await;
     assert!(data(&res)["y"].is_null(), "{res}");
     assert_eq!(data(&res)["z"]["firstName"], "Zoe");
+}
+
+#[tokio::test]
+async fn an_import_sets_time_zone_and_locale_as_the_mutations_do() {
+    use crate::imports::{confirm, started, wait_for};
+    let server = TestServer::start().await;
+    let admin = server.super_admin().await;
+    let csv = b"first_name,email,time_zone,Locale\nTess,tess@x.test,Europe/Berlin,DE\nUma,uma@x.test,Mars/Olympus,en\nVic,vic@x.test,,xx\n";
+    let id = started(&admin, csv, json!({})).await;
+    let preview = wait_for(&admin, &id, "AWAITING_CONFIRMATION").await;
+    assert_eq!(
+        (preview["toCreate"].as_i64(), preview["errorCount"].as_i64()),
+        (Some(1), Some(2)),
+        "{preview}"
+    );
+    let res = admin
+        .gql(
+            "query($id: ID!) { importJob(id: $id) { unknownColumns rows(first: 10) { nodes { rowNumber issues { column } } } } }",
+            json!({ "id": id }),
+        )
+        .await;
+    assert_eq!(
+        data(&res)["importJob"]["unknownColumns"],
+        json!([]),
+        "{res}"
+    );
+    let columns: Vec<Value> = data(&res)["importJob"]["rows"]["nodes"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{res}"))
+        .iter()
+        .filter(|r| r["issues"] != json!([]))
+        .map(|r| r["issues"][0]["column"].clone())
+        .collect();
+    assert_eq!(columns, vec![json!("time_zone"), json!("locale")], "{res}");
+    confirm(&admin, &id).await;
+    wait_for(&admin, &id, "COMPLETED").await;
+    let res = admin
+        .gql(
+            "{ customerByEmail(email: \"tess@x.test\") { timeZone locale } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        data(&res)["customerByEmail"],
+        json!({ "timeZone": "Europe/Berlin", "locale": "de" })
+    );
+
+    // Update mode changes them too.
+    let id = started(
+        &admin,
+        b"first_name,email,time_zone\nTess,tess@x.test,America/New_York\n",
+        json!({ "duplicates": "UPDATE" }),
+    )
+    .await;
+    wait_for(&admin, &id, "AWAITING_CONFIRMATION").await;
+    confirm(&admin, &id).await;
+    wait_for(&admin, &id, "COMPLETED").await;
+    let res = admin
+        .gql(
+            "{ customerByEmail(email: \"tess@x.test\") { timeZone locale } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        data(&res)["customerByEmail"],
+        json!({ "timeZone": "America/New_York", "locale": "de" })
+    );
 }

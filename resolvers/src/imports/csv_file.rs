@@ -14,6 +14,9 @@ use std::{
 pub struct Format {
     /// Every column the format knows, as spelled in the sample file.
     pub header: &'static [&'static str],
+    /// Further columns the format reads when a file has them (not in the
+    /// sample file or the export).
+    pub optional: &'static [&'static str],
     /// Columns a file must have.
     pub required: &'static [&'static str],
 }
@@ -21,12 +24,15 @@ pub struct Format {
 /// Customers: the seed-000 header (the export's, so exports re-import).
 pub const CUSTOMERS: Format = Format {
     header: &crate::exports::HEADER,
+    // Settable by the customer mutations too: a file may carry them.
+    optional: &["time_zone", "locale"],
     required: &["first_name", "email"],
 };
 
 /// Staff users (seed 002's fields).
 pub const USERS: Format = Format {
     header: &["first_name", "last_name", "email", "extension"],
+    optional: &[],
     required: &["first_name", "last_name", "email"],
 };
 
@@ -151,6 +157,7 @@ impl Columns {
             match format
                 .header
                 .iter()
+                .chain(format.optional)
                 .find(|h| h.eq_ignore_ascii_case(wanted))
             {
                 Some(known) => {

@@ -61,6 +61,8 @@ fn column_of(field: &[String]) -> String {
         Some("address") => "address",
         Some("jobTitle") => "job_title",
         Some("department") => "department",
+        Some("timeZone") => "time_zone",
+        Some("locale") => "locale",
         _ => "",
     }
     .to_owned()
@@ -136,8 +138,8 @@ fn check_row(
         job_title: optional("job_title"),
         department: optional("department"),
         notes: optional("notes"),
-        time_zone: None,
-        locale: None,
+        time_zone: optional("time_zone"),
+        locale: optional("locale"),
     };
     let mut issues = Vec::new();
     let values = match validate::validate(&draft) {
@@ -629,8 +631,8 @@ async fn write_batch(
                     notes: Set(v.notes.clone()),
                     email_format: Set(customer::EmailFormat::Html),
                     feedback_emails: Set(true),
-                    time_zone: Set(None),
-                    locale: Set(None),
+                    time_zone: Set(v.time_zone.clone()),
+                    locale: Set(v.locale.clone()),
                     portal_access: Set(portal),
                     avatar_token: Set(None),
                     created_at: Set(now),
@@ -740,7 +742,7 @@ async fn update_existing(
         )
         .col_expr(customer::Column::SortName, Expr::value(v.sort_name()))
         .col_expr(customer::Column::UpdatedAt, Expr::value(Utc::now()));
-    let text_columns: [(&str, customer::Column, &Option<String>); 8] = [
+    let text_columns: [(&str, customer::Column, &Option<String>); 10] = [
         (
             "office_phone",
             customer::Column::OfficePhone,
@@ -757,6 +759,8 @@ async fn update_existing(
         ("job_title", customer::Column::JobTitle, &v.job_title),
         ("department", customer::Column::Department, &v.department),
         ("notes", customer::Column::Notes, &v.notes),
+        ("time_zone", customer::Column::TimeZone, &v.time_zone),
+        ("locale", customer::Column::Locale, &v.locale),
     ];
     if has("last_name") {
         update = update.col_expr(customer::Column::LastName, Expr::value(v.last_name.clone()));
