@@ -7,6 +7,7 @@ use async_graphql::{Context, Interface, Object, ID};
 
 use roster_resolvers::{
     accounts::Account,
+    activity::Activity,
     contacts::{self, Contact, ContactMethod},
     custom_fields::{self, CustomField},
     directory::companies::{self, Company},
@@ -14,15 +15,18 @@ use roster_resolvers::{
     directory::services::{self, Service},
     imports::{self, ImportJob},
     incidents::{self, Incident},
+    invitations::Invitation,
     kernel::auth,
     kernel::context::ContextExt,
     kernel::error::{ApiError, ApiResult},
     kernel::ids::{GlobalId, NodeKind},
     kernel::permissions::{self, Permission},
     kernel::scope::Scoped,
+    mail::EmailTemplate,
     roles::CustomRole,
     staff::groups::{self, Group},
     staff::products::Product,
+    staff::products::ProductFeature,
     staff::settings_templates::SettingsTemplate,
     staff::users::{self, User},
 };
@@ -38,6 +42,10 @@ pub const MAX_NODES: usize = 100;
 #[graphql(field(name = "id", ty = "ID", desc = "Globally unique, opaque identifier."))]
 pub enum Node {
     Account(Account),
+    Activity(Activity),
+    EmailTemplate(EmailTemplate),
+    Invitation(Invitation),
+    ProductFeature(ProductFeature),
     Company(Company),
     CustomRole(CustomRole),
     Group(Group),
@@ -132,11 +140,28 @@ async fn resolve(ctx: &Context<'_>, id: &ID) -> Result<Node, ApiError> {
                 .ok_or_else(|| ApiError::not_found("SettingsTemplate"))?;
             Ok(Node::SettingsTemplate(SettingsTemplate(row)))
         }
-        // Reachable through their parents only.
-        NodeKind::Activity
-        | NodeKind::ProductFeature
-        | NodeKind::EmailTemplate
-        | NodeKind::Invitation => Err(ApiError::not_found(gid.kind.as_str())),
+        NodeKind::Activity => Ok(Node::Activity(Activity(
+            roster_resolvers::activity::find(ctx, gid.id).await?,
+        ))),
+        NodeKind::Invitation => Ok(Node::Invitation(Invitation(
+            roster_resolvers::invitations::find_visible(ctx, id).await?,
+        ))),
+        NodeKind::EmailTemplate => {
+            let row = roster_entities::email_template::Entity::find_by_id(gid.id)
+                .in_account(viewer.account_id)
+                .one(ctx.db())
+                .await?
+                .ok_or_else(|| ApiError::not_found("EmailTemplate"))?;
+            Ok(Node::EmailTemplate(EmailTemplate(row)))
+        }
+        NodeKind::ProductFeature => {
+            let row = roster_entities::product_feature::Entity::find_by_id(gid.id)
+                .in_account(viewer.account_id)
+                .one(ctx.db())
+                .await?
+                .ok_or_else(|| ApiError::not_found("ProductFeature"))?;
+            Ok(Node::ProductFeature(ProductFeature(row)))
+        }
         NodeKind::Contact => Ok(Node::Contact(Contact(
             contacts::find(ctx.db(), viewer.account_id, gid.id).await?,
         ))),

@@ -25,6 +25,7 @@ mod http_protocol;
 mod imports;
 mod invariants;
 mod invitations;
+mod nodes;
 mod plans;
 mod portal;
 mod production;

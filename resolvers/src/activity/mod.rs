@@ -6,4 +6,4 @@ mod object;
 mod query;
 
 pub use object::{Activity, ActivityOutcome};
-pub use query::{ActivityQuery, ActivitySubscription};
+pub use query::{find, ActivityQuery, ActivitySubscription};

@@ -129,6 +129,24 @@ impl ActivityQuery {
     }
 }
 
+/// One entry of the history, if the `activity` connection would show it
+/// to the caller (for `node`).
+pub async fn find(
+    ctx: &Context<'_>,
+    id: Uuid,
+) -> Result<activity::Model, crate::kernel::error::ApiError> {
+    let viewer = crate::kernel::auth::viewer(ctx)?;
+    let scope = managers::scope(ctx.db(), viewer, ManagerPermission::CreateReports).await?;
+    let mut select = activity::Entity::find_by_id(id).in_account(viewer.account_id);
+    if let Some(groups) = &scope.groups {
+        select = select.filter(in_groups(groups));
+    }
+    select
+        .one(ctx.db())
+        .await?
+        .ok_or_else(|| crate::kernel::error::ApiError::not_found("Activity"))
+}
+
 #[derive(Default)]
 pub struct ActivitySubscription;
 

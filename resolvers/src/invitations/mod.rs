@@ -9,4 +9,4 @@ mod query;
 pub use crate::mail::InvitationKind;
 pub use accept::AcceptInvitationMutation;
 pub use object::{Invitation, InvitationStatus};
-pub use query::{InvitationMutation, InvitationQuery, InvitationSubscription};
+pub use query::{find_visible, InvitationMutation, InvitationQuery, InvitationSubscription};

@@ -168,6 +168,12 @@ impl InvitationQuery {
     }
 }
 
+/// One invitation, if the caller may see it (for `node`).
+pub async fn find_visible(ctx: &Context<'_>, id: &ID) -> Result<invitation::Model, ApiError> {
+    let (viewer, reach) = require(ctx).await?;
+    find(ctx, viewer.account_id, &reach, id).await
+}
+
 async fn find(
     ctx: &Context<'_>,
     account_id: Uuid,
