@@ -186,10 +186,10 @@ async fn resolve(ctx: &Context<'_>, id: &ID) -> Result<Node, ApiError> {
             customers::find(ctx.db(), viewer.account_id, gid.id).await?,
         ))),
         NodeKind::ImportJob => {
-            permissions::require(ctx, Permission::ImportCustomers)?;
-            Ok(Node::ImportJob(ImportJob(
-                imports::find(ctx.db(), viewer.account_id, gid.id).await?,
-            )))
+            imports::may_import(ctx.db(), viewer).await?;
+            let job = imports::find(ctx.db(), viewer.account_id, gid.id).await?;
+            imports::authorize(ctx.db(), viewer, &job).await?;
+            Ok(Node::ImportJob(ImportJob(job)))
         }
         NodeKind::Service => Ok(Node::Service(Service(
             services::find(ctx.db(), viewer.account_id, gid.id).await?,

@@ -100,7 +100,9 @@ const TABLE: &[&str] = &[
     "Query.customFields                 Y  Y  Y  Y  Y  -  -  Y",
     "Query.customerExportUrl            Y  Y  -  Y  -  -  -  Y",
     "Query.importJob                    Y  Y  -  Y  Y  -  -  Y",
-    "Query.importJobs                   Y  Y  -  Y  -  -  -  Y",
+    // Customer imports with IMPORT_CUSTOMERS, user imports with
+    // ADD_DELETE_USERS (the manager's).
+    "Query.importJobs                   Y  Y  -  Y  Y  -  -  Y",
     "Query.contacts                     Y  Y  Y  Y  Y  -  -  Y",
     "Query.contact                      Y  Y  Y  Y  Y  -  -  Y",
     "Query.incidents                    Y  Y  Y  Y  Y  -  -  Y",

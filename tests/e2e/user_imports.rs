@@ -269,3 +269,53 @@ async fn a_user_of_another_account_is_invited_to_transfer_as_with_add_users() {
     assert_eq!(data(&res)["viewer"]["email"], "boss@globex.test", "{res}");
     server.login("boss@globex.test", ADMIN_PASSWORD).await;
 }
+
+#[tokio::test]
+async fn a_manager_who_imports_users_lists_user_import_jobs_only() {
+    let server = TestServer::start().await;
+    let admin = server.super_admin().await;
+    let manager = server.staff("MEMBER", "manager@acme.test").await;
+    let manager_id = user_id(&admin, "manager@acme.test").await;
+    let res = admin
+        .gql(
+            "mutation($u: ID!) { grantManagerPermission(input: { userId: $u, permission: ADD_DELETE_USERS }) { userErrors { code } } }",
+            json!({ "u": manager_id }),
+        )
+        .await;
+    assert_eq!(
+        data(&res)["grantManagerPermission"]["userErrors"],
+        json!([]),
+        "{res}"
+    );
+    let res = start(
+        &manager,
+        "first_name,last_name,email\nA,B,ab@acme.test\n",
+        json!({}),
+    )
+    .await;
+    let users_job = data(&res)["startUserImport"]["job"]["id"].clone();
+    assert!(users_job.is_string(), "{res}");
+    let customers_job =
+        crate::imports::started(&admin, b"first_name,email\nC,c@x.test\n", json!({})).await;
+
+    let list = "{ importJobs { nodes { id } } }";
+    let ids = |res: &Value| -> Vec<Value> {
+        data(res)["importJobs"]["nodes"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{res}"))
+            .iter()
+            .map(|n| n["id"].clone())
+            .collect()
+    };
+    let res = manager.gql(list, json!({})).await;
+    assert_eq!(ids(&res), vec![users_job.clone()], "{res}");
+    let res = admin.gql(list, json!({})).await;
+    assert_eq!(ids(&res).len(), 2, "{res}");
+    let res = manager
+        .gql(
+            "query($id: ID!) { importJob(id: $id) { id } }",
+            json!({ "id": customers_job }),
+        )
+        .await;
+    assert_eq!(error_code(&res), "FORBIDDEN", "{res}");
+}

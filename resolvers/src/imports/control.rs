@@ -240,7 +240,15 @@ impl ImportMutation {
             companies: options.companies,
         };
         let stored = serde_json::to_string(&stored).map_err(ApiError::internal)?;
-        start(ctx, viewer, "CUSTOMERS", &csv_file::CUSTOMERS, file, stored).await
+        start(
+            ctx,
+            viewer,
+            super::CUSTOMERS_KIND,
+            &csv_file::CUSTOMERS,
+            file,
+            stored,
+        )
+        .await
     }
 
     /// Writes the rows of a previewed import (AWAITING_CONFIRMATION).

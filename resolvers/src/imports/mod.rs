@@ -29,32 +29,50 @@ pub const MAX_FILE_BYTES: u64 = 256 * 1024 * 1024;
 /// Most data rows in one file.
 pub const MAX_ROWS: usize = 1_000_000;
 
-/// Whether `viewer` may see and drive `job`: customer imports need the
-/// import permission, user imports the manager permission to add users.
-/// FORBIDDEN unless `viewer` may import something (customers, or users as
-/// a manager who adds users): checked before a job is looked up, so that
-/// the answer does not tell others which jobs exist.
-pub async fn may_import(
+/// `import_job.kind` of customer imports.
+pub const CUSTOMERS_KIND: &str = "CUSTOMERS";
+
+/// The kinds of import jobs `viewer` may see and drive: customer imports
+/// with the import permission, user imports with the manager permission to
+/// add users. FORBIDDEN when neither: checked before a job is looked up, so
+/// that the answer does not tell others which jobs exist.
+pub async fn visible_kinds(
     db: &impl ConnectionTrait,
     viewer: &crate::kernel::auth::Viewer,
-) -> Result<(), ApiError> {
+) -> Result<Vec<&'static str>, ApiError> {
     let customers = crate::kernel::permissions::authorize(
         viewer,
         crate::kernel::permissions::Permission::ImportCustomers,
     );
-    if customers.is_ok() {
-        return Ok(());
-    }
-    crate::staff::managers::scope(
+    let users = crate::staff::managers::scope(
         db,
         viewer,
         crate::staff::managers::ManagerPermission::AddDeleteUsers,
     )
-    .await
-    .map(drop)
-    .map_err(|_| customers.unwrap_err())
+    .await;
+    let mut kinds = Vec::new();
+    if customers.is_ok() {
+        kinds.push(CUSTOMERS_KIND);
+    }
+    if users.is_ok() {
+        kinds.push(users::KIND);
+    }
+    match customers {
+        Err(refused) if kinds.is_empty() => Err(refused),
+        _ => Ok(kinds),
+    }
 }
 
+/// FORBIDDEN unless `viewer` may import something (see `visible_kinds`).
+pub async fn may_import(
+    db: &impl ConnectionTrait,
+    viewer: &crate::kernel::auth::Viewer,
+) -> Result<(), ApiError> {
+    visible_kinds(db, viewer).await.map(drop)
+}
+
+/// Whether `viewer` may see and drive `job`: customer imports need the
+/// import permission, user imports the manager permission to add users.
 pub async fn authorize(
     db: &impl ConnectionTrait,
     viewer: &crate::kernel::auth::Viewer,

@@ -3,17 +3,15 @@ use std::time::Duration;
 use async_graphql::{Context, Object, Subscription, ID};
 use futures_util::{Stream, StreamExt};
 use roster_entities::import_job;
-use sea_orm::EntityTrait;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
 use super::{ImportJob, ImportPhase};
-use crate::kernel::permissions::Requires;
 use crate::{
     kernel::context::ContextExt,
     kernel::error::ApiResult,
     kernel::events::Event,
     kernel::ids::{GlobalId, NodeKind},
     kernel::pagination::{self, Page, PageArgs, Sort, SortValue},
-    kernel::permissions::Permission,
     kernel::scope::Scoped,
 };
 
@@ -32,11 +30,10 @@ impl ImportQuery {
         Ok(ImportJob(job))
     }
 
-    /// The account's import jobs, newest first.
-    #[graphql(
-        complexity = "crate::kernel::pagination::cost(first, last, child_complexity)",
-        guard = "Requires(Permission::ImportCustomers)"
-    )]
+    /// The account's import jobs the caller may see, newest first: customer
+    /// imports with the import permission, user imports with the manager
+    /// permission to add users.
+    #[graphql(complexity = "crate::kernel::pagination::cost(first, last, child_complexity)")]
     async fn import_jobs(
         &self,
         ctx: &Context<'_>,
@@ -46,7 +43,10 @@ impl ImportQuery {
         before: Option<String>,
     ) -> ApiResult<Page<ImportJob>> {
         let viewer = crate::kernel::auth::viewer(ctx)?;
-        let select = import_job::Entity::find().in_account(viewer.account_id);
+        let kinds = super::visible_kinds(ctx.db(), viewer).await?;
+        let select = import_job::Entity::find()
+            .in_account(viewer.account_id)
+            .filter(import_job::Column::Kind.is_in(kinds));
         let sort = Sort {
             column: import_job::Column::CreatedAt,
             id: import_job::Column::Id,
