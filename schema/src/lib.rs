@@ -168,8 +168,76 @@ pub fn sdl() -> String {
     builder().finish().sdl()
 }
 
+/// The README's error reference: every `extensions.code` and every
+/// `userErrors` code, as the code defines them.
+pub fn error_reference() -> String {
+    let mut out = String::from(
+        "Errors of a response (`errors[].extensions.code`):\n\n| code | meaning |\n|---|---|\n",
+    );
+    for (code, meaning) in roster_resolvers::kernel::error::ERROR_CODES {
+        out.push_str(&format!("| `{code}` | {meaning} |\n"));
+    }
+    out.push_str(
+        "\nRefused input of a mutation (`userErrors { field code message }`, enum \
+         `UserErrorCode`):\n\n| code | meaning |\n|---|---|\n",
+    );
+    let sdl = sdl();
+    let start = sdl
+        .find("enum UserErrorCode {")
+        .expect("UserErrorCode in the SDL");
+    let body = &sdl[start..sdl[start..].find("\n}").map_or(sdl.len(), |e| start + e)];
+    let mut description = String::new();
+    let mut in_description = false;
+    for line in body.lines().skip(1).map(str::trim) {
+        if line == "\"\"\"" {
+            in_description = !in_description;
+            if in_description {
+                description.clear();
+            }
+        } else if in_description {
+            if !description.is_empty() {
+                description.push(' ');
+            }
+            description.push_str(line);
+        } else if !line.is_empty() {
+            out.push_str(&format!("| `{line}` | {description} |\n"));
+            description.clear();
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
+    /// The README's error reference must match the code. To update it,
+    /// run: `UPDATE_README=1 cargo test -p roster-schema`.
+    #[test]
+    fn readme_error_reference_is_current() {
+        const START: &str = "<!-- error-reference:start -->\n";
+        const END: &str = "<!-- error-reference:end -->";
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md");
+        let readme = std::fs::read_to_string(path).expect("README.md");
+        let (Some(start), Some(end)) = (readme.find(START), readme.find(END)) else {
+            panic!("README.md lacks the error reference markers");
+        };
+        let current = super::error_reference();
+        let checked_in = &readme[start + START.len()..end];
+        if std::env::var_os("UPDATE_README").is_some() {
+            let updated = format!(
+                "{}{current}{}",
+                &readme[..start + START.len()],
+                &readme[end..]
+            );
+            std::fs::write(path, updated).expect("write README.md");
+            return;
+        }
+        assert!(
+            checked_in == current,
+            "README.md's error reference is out of date with the code.\n\
+             Regenerate it with: UPDATE_README=1 cargo test -p roster-schema"
+        );
+    }
+
     /// The checked-in SDL must match the code. To update it after an API
     /// change, run: `UPDATE_SCHEMA=1 cargo test -p roster-schema`.
     #[test]

@@ -74,6 +74,22 @@ pub const LIMIT_MESSAGES: &[&str] = &[
     "The recursion depth of the query cannot be greater than",
 ];
 
+/// Every `extensions.code` a response's errors can carry, with what it
+/// means for a client. The README's error reference is generated from this
+/// list and the `UserErrorCode` enum (`schema` crate, `error_reference`).
+pub const ERROR_CODES: &[(&str, &str)] = &[
+    ("UNAUTHENTICATED", "No valid session: sign in (`login`, `portalLogin`) and send `Authorization: Bearer <token>`."),
+    ("FORBIDDEN", "Signed in, but the caller's role or permissions do not allow this operation."),
+    ("NOT_FOUND", "The id does not exist, or belongs to another account."),
+    ("BAD_USER_INPUT", "A value does not fit: a malformed id, a variable of the wrong type, an argument out of range."),
+    ("GRAPHQL_PARSE_FAILED", "The document is not valid GraphQL."),
+    ("GRAPHQL_VALIDATION_FAILED", "The document does not fit the schema (an unknown field, a missing argument)."),
+    ("LIMIT_EXCEEDED", "A limit of the server was reached (query depth, list sizes, file size)."),
+    ("COST_LIMIT_EXCEEDED", "The operation would cost more than the budget; `cost` and `limit` are in the extensions."),
+    ("RATE_LIMITED", "Too many attempts or requests; retry after `retryAfter` seconds (also the `Retry-After` header)."),
+    ("INTERNAL", "The server failed; the message carries a request id to report, details are in the server's log."),
+];
+
 /// Gives `err` its `extensions.code` and hides internal details. Called once
 /// per error of every response, HTTP and WebSocket alike.
 pub fn classify(err: &mut ServerError, request_id: &str) {
@@ -206,6 +222,29 @@ mod tests {
         assert_eq!(code(&err), "\"INTERNAL\"");
         assert!(!err.message.contains("secret"), "{}", err.message);
         assert!(err.message.contains("req-1"));
+    }
+
+    #[test]
+    fn every_code_is_in_the_reference() {
+        let errors = [
+            ApiError::Unauthenticated(String::new()),
+            ApiError::Forbidden(String::new()),
+            ApiError::NotFound(String::new()),
+            ApiError::BadUserInput(String::new()),
+            ApiError::LimitExceeded(String::new()),
+            ApiError::RateLimited {
+                message: String::new(),
+                retry_after: 1,
+            },
+            ApiError::Internal(String::new()),
+        ];
+        for err in errors {
+            assert!(
+                ERROR_CODES.iter().any(|(code, _)| *code == err.code()),
+                "{} is missing from ERROR_CODES",
+                err.code()
+            );
+        }
     }
 
     #[test]
