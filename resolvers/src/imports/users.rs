@@ -29,6 +29,7 @@ use super::{
     object::ImportIssue,
     worker::{issue, Checked, Kind, RowCheck, Written},
 };
+use crate::kernel::scope::Scoped;
 use crate::kernel::scope::Tenant;
 use crate::{
     kernel::bulk::{self, OnDuplicate},
@@ -309,7 +310,7 @@ impl Kind for Users {
         // The limit as `addUsers` holds it: under the account's lock.
         crate::kernel::locks::account(txn, job.account_id).await?;
         let count = user::Entity::find()
-            .filter(user::Column::AccountId.eq(job.account_id))
+            .in_account(job.account_id)
             .count(txn)
             .await?;
         if count + job.to_create.max(0) as u64 > USERS_MAX {
@@ -408,7 +409,7 @@ impl Kind for Users {
         // users added by hand since the import started count too.
         crate::kernel::locks::account(txn, job.account_id).await?;
         let count = user::Entity::find()
-            .filter(user::Column::AccountId.eq(job.account_id))
+            .in_account(job.account_id)
             .count(txn)
             .await?;
         let mut room = USERS_MAX.saturating_sub(count) as usize;

@@ -147,16 +147,11 @@ impl<E: AccountOwned> Scoped for Select<E> {
 
 /// One account's rows: updates and deletes of account-owned tables start
 /// here, so each statement is limited to the account whatever else it
-/// filters on.
+/// filters on. (Reads use `Scoped::in_account`.)
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Tenant(pub Uuid);
 
 impl Tenant {
-    /// The account's rows of `E`.
-    pub fn find<E: AccountOwned>(self) -> Select<E> {
-        E::find().filter(E::account_column().eq(self.0))
-    }
-
     /// An UPDATE limited to the account's rows of `E`.
     pub fn update_many<E: AccountOwned>(self) -> UpdateMany<E> {
         E::update_many().filter(E::account_column().eq(self.0))

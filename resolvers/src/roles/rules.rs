@@ -41,18 +41,10 @@ pub async fn keep_a_super_admin(
     if target.role != Role::SuperAdmin {
         return Ok(());
     }
-    // Every change that may remove a super admin takes the account's row
-    // lock first (in its transaction), so two super admins demoting each
-    // other at once are serialised and the second sees the first's change.
-    // SQLite has one writer, which serialises them already.
-    if db.get_database_backend() == sea_orm::DatabaseBackend::Postgres {
-        db.execute(sea_orm::Statement::from_sql_and_values(
-            sea_orm::DatabaseBackend::Postgres,
-            "SELECT 1 FROM accounts WHERE id = $1 FOR UPDATE",
-            [target.account_id.into()],
-        ))
-        .await?;
-    }
+    // Every change that may remove a super admin takes the account's lock
+    // first (in its transaction), so two super admins demoting each other at
+    // once are serialised and the second sees the first's change.
+    crate::kernel::locks::account(db, target.account_id).await?;
     let others = user::Entity::find()
         .filter(user::Column::AccountId.eq(target.account_id))
         .filter(user::Column::Role.eq(Role::SuperAdmin))
