@@ -29,6 +29,7 @@ pub mod manager_grant;
 pub mod outbox_message;
 pub mod portal_login;
 pub mod portal_session;
+pub mod portal_sign_up;
 pub mod product;
 pub mod product_feature;
 pub mod service;

@@ -19,6 +19,7 @@ mod m20261123_000012_invitations;
 mod m20261127_000013_customer_reads;
 mod m20261127_000014_list_indexes;
 mod m20261127_000015_search_index_expressions;
+mod m20261127_000016_portal_sign_ups;
 
 pub struct Migrator;
 
@@ -41,6 +42,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000013_customer_reads::Migration),
             Box::new(m20261127_000014_list_indexes::Migration),
             Box::new(m20261127_000015_search_index_expressions::Migration),
+            Box::new(m20261127_000016_portal_sign_ups::Migration),
         ]
     }
 }

@@ -2,7 +2,7 @@
 //! them (seed 000: personal data is blanked everywhere). Rows that belong
 //! to the person go with their row (foreign keys cascade); this clears what
 //! other rows copied: names in the activity history, their invitations and
-//! the mail about them, and the rows of past imports. The history keeps a
+//! the mail about them, pending portal sign-ups with their address, and the rows of past imports. The history keeps a
 //! non-personal trace: what was done, when, and to which kind of record.
 
 use sea_orm::{ConnectionTrait, DbErr, Statement, Value};
@@ -91,6 +91,9 @@ pub async fn erase(db: &impl ConnectionTrait, person: &Person) -> Result<(), DbE
              AND (INSTR(LOWER(to_email), $2) > 0 OR INSTR(LOWER(to_name), $2) > 0)",
             "DELETE FROM invitations WHERE account_id = $1 \
              AND (INSTR(LOWER(email), $2) > 0 OR INSTR(LOWER(recipient_name), $2) > 0)",
+            "DELETE FROM portal_sign_ups WHERE account_id = $1 \
+             AND (INSTR(LOWER(email), $2) > 0 \
+                  OR INSTR(LOWER(first_name || ' ' || last_name), $2) > 0)",
             // A past import's copy of the row: its data goes, its issues
             // (which name columns, not values) stay.
             "UPDATE import_rows SET data = NULL WHERE INSTR(LOWER(data), $2) > 0 \

@@ -4,12 +4,18 @@
 
 #![recursion_limit = "256"]
 
+mod connections;
 pub mod cost;
 mod document_cache;
+mod entry;
 mod error_codes;
 pub mod limits;
 mod node;
 mod operation_loaders;
+mod persisted;
+
+pub use entry::{execute_batch, execute_stream, Executor};
+pub use persisted::QueriesOnly;
 
 use node::NodeQuery;
 
@@ -33,7 +39,7 @@ use roster_resolvers::{
         AcceptInvitationMutation, InvitationMutation, InvitationQuery, InvitationSubscription,
     },
     mail::{EmailTemplateMutation, EmailTemplateQuery},
-    portal::{PortalAuthMutation, PortalQuery, PortalSettingsMutation},
+    portal::{PortalAuthMutation, PortalQuery, PortalSettingsMutation, PortalSignUpMutation},
     roles::{CustomRoleMutation, CustomRoleQuery},
     sessions::{AuthMutation, AuthQuery},
     staff::groups::{GroupMutation, GroupQuery},
@@ -87,6 +93,7 @@ pub struct Mutation(
     ContactMutation,
     IncidentMutation,
     PortalAuthMutation,
+    PortalSignUpMutation,
     PortalIncidentMutation,
     PortalSettingsMutation,
     AddUsersMutation,
@@ -114,7 +121,7 @@ pub struct Subscription(
 pub type RosterSchema = Schema<Query, Mutation, Subscription>;
 
 fn builder() -> SchemaBuilder<Query, Mutation, Subscription> {
-    Schema::build(
+    let builder = Schema::build(
         Query::default(),
         Mutation::default(),
         Subscription::default(),
@@ -123,8 +130,10 @@ fn builder() -> SchemaBuilder<Query, Mutation, Subscription> {
     .limit_recursive_depth(limits::MAX_RECURSIVE_DEPTH)
     .limit_directives(limits::MAX_DIRECTIVES)
     .extension(error_codes::ErrorCodes)
+    .extension(persisted::PersistedQueries)
     .extension(document_cache::DocumentCache)
-    .extension(operation_loaders::OperationLoaders)
+    .extension(operation_loaders::OperationLoaders);
+    connections::describe(builder)
 }
 
 /// The schema, wired to the database and services in `state`.
@@ -165,7 +174,8 @@ pub fn build_with(state: AppState, options: Options) -> RosterSchema {
 
 /// The schema's SDL, as checked in at `schema/schema.graphql`.
 pub fn sdl() -> String {
-    builder().finish().sdl()
+    let options = async_graphql::SDLExportOptions::new().include_specified_by();
+    builder().finish().sdl_with_options(options)
 }
 
 /// The README's error reference: every `extensions.code` and every

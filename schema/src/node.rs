@@ -68,13 +68,21 @@ pub struct NodeQuery;
 impl NodeQuery {
     /// Fetches any object by its global id. NOT_FOUND when it does not exist
     /// or belongs to another account.
-    async fn node(&self, ctx: &Context<'_>, id: ID) -> ApiResult<Option<Node>> {
+    async fn node(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The object's global id.")] id: ID,
+    ) -> ApiResult<Option<Node>> {
         Ok(Some(resolve(ctx, &id).await?))
     }
 
     /// Fetches up to 100 objects by global id, in the order given; an id that
     /// cannot be resolved gives `null` at its place and an error.
-    async fn nodes(&self, ctx: &Context<'_>, ids: Vec<ID>) -> ApiResult<Vec<Option<Node>>> {
+    async fn nodes(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The objects' global ids (at most 100).")] ids: Vec<ID>,
+    ) -> ApiResult<Vec<Option<Node>>> {
         if ids.len() > MAX_NODES {
             return Err(ApiError::LimitExceeded(format!(
                 "nodes accepts at most {MAX_NODES} ids, got {}",

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Starts the debug `roster` on a fresh SQLite database, drives its
-# /graphql/ws with the graphql-ws reference client (graphql-ws/check.mjs)
-# and runs the graphql-http audit (graphql-http/audit.mjs). Called by
+# /graphql/ws with the graphql-ws reference client (graphql-ws/check.mjs),
+# runs persisted queries through Apollo Client's own link
+# (apollo/persisted.mjs) and the graphql-http audit (graphql-http/audit.mjs). Called by
 # .ci/run after `cargo test` built the binary.
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -14,7 +15,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-for client in graphql-ws graphql-http; do
+for client in graphql-ws apollo graphql-http; do
   (cd "$HERE/$client" && { [ -d node_modules ] || npm ci --no-audit --no-fund --silent; })
 done
 
@@ -32,4 +33,5 @@ TOKEN=$(curl -sf "$URL/graphql" -H 'content-type: application/json' \
   -d '{"query":"mutation { login(email: \"admin@clients.test\", password: \"client check password\") { token } }"}' \
   | python3 -c 'import json,sys; print(json.load(sys.stdin)["data"]["login"]["token"])')
 ROSTER_URL="$URL" ROSTER_TOKEN="$TOKEN" node "$HERE/graphql-ws/check.mjs"
+ROSTER_URL="$URL" ROSTER_TOKEN="$TOKEN" node "$HERE/apollo/persisted.mjs"
 ROSTER_URL="$URL" node "$HERE/graphql-http/audit.mjs"

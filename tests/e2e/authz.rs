@@ -162,6 +162,7 @@ const TABLE: &[&str] = &[
     "Mutation.deleteIncident            Y  Y  Y  Y  Y  -  -  Y",
     "Mutation.portalLogin               Y  Y  Y  Y  Y  Y  Y  Y",
     "Mutation.portalSignUp              Y  Y  Y  Y  Y  Y  Y  Y",
+    "Mutation.portalConfirmSignUp       Y  Y  Y  Y  Y  Y  Y  Y",
     "Mutation.portalLogout              -  -  -  -  -  Y  -  -",
     "Mutation.submitIncident            -  -  -  -  -  Y  -  -",
     "Mutation.updatePortalIncident      -  -  -  -  -  Y  -  -",
@@ -608,6 +609,20 @@ async fn world() -> World {
         )
         .await;
     assert_eq!(data(&res)["portalSignUp"]["userErrors"], json!([]), "{res}");
+    let mail =
+        crate::mail::wait_for_mail_to(&server.db.dir.path().join("outbox"), "pat@example.com", 1)
+            .await;
+    let res = server
+        .anonymous()
+        .gql(
+            "mutation($t: String!) { portalConfirmSignUp(input: { token: $t }) { token userErrors { code } } }",
+            json!({ "t": mail[0].token() }),
+        )
+        .await;
+    assert!(
+        data(&res)["portalConfirmSignUp"]["token"].is_string(),
+        "{res}"
+    );
 
     let other = server.other_account().await;
     let other_email = id_at(

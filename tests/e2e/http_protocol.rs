@@ -155,18 +155,24 @@ async fn queries_work_over_get_but_mutations_do_not() {
         ADMIN_EMAIL
     );
 
-    let res = server
-        .http
-        .get(server.url("/graphql"))
-        .query(&[("query", "mutation { logout { ended } }")])
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 405);
-    assert_eq!(res.headers()["allow"], "POST");
-    let body: Value = res.json().await.unwrap();
-    assert_eq!(error_code(&body), "BAD_USER_INPUT");
+    // Anonymous, or named without `operationName` (it ran before).
+    for mutation in [
+        "mutation { logout { ended } }",
+        "mutation SignOut { logout { ended } }",
+    ] {
+        let res = server
+            .http
+            .get(server.url("/graphql"))
+            .query(&[("query", mutation)])
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 405, "{mutation}");
+        assert_eq!(res.headers()["allow"], "POST");
+        let body: Value = res.json().await.unwrap();
+        assert_eq!(error_code(&body), "BAD_USER_INPUT");
+    }
     // The session survived: the mutation did not run.
     let res = server
         .with_token(&token)

@@ -275,3 +275,29 @@ async fn smtp_session(stream: tokio::net::TcpStream, inbox: PathBuf, connection:
         }
     }
 }
+
+/// Waits until `dir` holds `count` messages addressed to `to` (in any
+/// case) and returns them, oldest first.
+pub async fn wait_for_mail_to(dir: &Path, to: &str, count: usize) -> Vec<Mail> {
+    for _ in 0..600 {
+        let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+            .map(|d| d.filter_map(|e| e.ok().map(|e| e.path())).collect())
+            .unwrap_or_default();
+        files.retain(|p| p.is_file() && !p.file_name().unwrap().to_string_lossy().starts_with('.'));
+        files.sort();
+        let mails: Vec<Mail> = files
+            .iter()
+            .filter_map(|f| std::fs::read_to_string(f).ok())
+            .map(|raw| parse(&raw))
+            .filter(|m| m.to.to_lowercase().contains(&to.to_lowercase()))
+            .collect();
+        if mails.len() >= count {
+            return mails;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!(
+        "fewer than {count} messages to {to} arrived in {} within 60 s",
+        dir.display()
+    );
+}

@@ -26,6 +26,7 @@ mod imports;
 mod invariants;
 mod invitations;
 mod nodes;
+mod persisted;
 mod plans;
 mod portal;
 mod production;

@@ -7,7 +7,10 @@ use serde_json::{json, Value};
 use crate::harness::*;
 
 const SIGN_UP: &str = "mutation($input: PortalSignUpInput!) {
-  portalSignUp(input: $input) { token customer { id email accessLevel } userErrors { field code message } }
+  portalSignUp(input: $input) { token confirmationSent customer { id } userErrors { field code message } }
+}";
+const CONFIRM: &str = "mutation($token: String!) {
+  portalConfirmSignUp(input: { token: $token }) { token customer { id email accessLevel } userErrors { field code message } }
 }";
 const LOGIN: &str = "mutation($input: PortalLoginInput!) {
   portalLogin(input: $input) { token customer { email accessLevel } userErrors { code } }
@@ -78,7 +81,19 @@ async fn setup(admin: &Client) -> Setup {
     }
 }
 
-/// Signs a customer up; returns (client, customer id).
+fn outbox(server: &TestServer) -> std::path::PathBuf {
+    server.db.dir.path().join("outbox")
+}
+
+/// The token of the newest sign-up link mailed to `email`, once `count`
+/// mails reached that address.
+async fn mailed_token(server: &TestServer, email: &str, count: usize) -> String {
+    let mails = crate::mail::wait_for_mail_to(&outbox(server), email, count).await;
+    mails.last().unwrap().token()
+}
+
+/// Signs a customer up and confirms the mailed link; returns (client,
+/// customer id).
 async fn sign_up(server: &TestServer, account: &str, first: &str, email: &str) -> (Client, String) {
     let res = server
         .anonymous()
@@ -87,7 +102,18 @@ async fn sign_up(server: &TestServer, account: &str, first: &str, email: &str) -
             json!({ "input": { "accountId": account, "firstName": first, "lastName": "Test", "email": email, "password": "a long portal password" } }),
         )
         .await;
-    let payload = &data(&res)["portalSignUp"];
+    assert_eq!(
+        data(&res)["portalSignUp"]["confirmationSent"],
+        true,
+        "{res}"
+    );
+    assert!(data(&res)["portalSignUp"]["token"].is_null(), "{res}");
+    let token = mailed_token(server, email, 1).await;
+    let res = server
+        .anonymous()
+        .gql(CONFIRM, json!({ "token": token }))
+        .await;
+    let payload = &data(&res)["portalConfirmSignUp"];
     assert_eq!(payload["customer"]["accessLevel"], "STANDARD", "{res}");
     let token = payload["token"].as_str().unwrap();
     (
@@ -404,11 +430,6 @@ async fn sign_up_and_sign_in_rules() {
     assert!(res.get("errors").is_none(), "{res}");
     let cases = [
         (
-            sign_up_with("spam@example.com", "a long portal password"),
-            "email",
-            "NOT_ALLOWED",
-        ),
-        (
             sign_up_with("pat@example", "a long portal password"),
             "email",
             "INVALID",
@@ -423,6 +444,7 @@ async fn sign_up_and_sign_in_rules() {
         let res = anonymous.gql(SIGN_UP, vars).await;
         let payload = &data(&res)["portalSignUp"];
         assert!(payload["token"].is_null());
+        assert_eq!(payload["confirmationSent"], false, "{res}");
         assert_eq!(payload["userErrors"][0]["field"], json!([field]), "{res}");
         assert_eq!(payload["userErrors"][0]["code"], code, "{res}");
     }
@@ -432,14 +454,72 @@ async fn sign_up_and_sign_in_rules() {
             sign_up_with("pat@example.com", "a long portal password"),
         )
         .await;
-    assert!(data(&res)["portalSignUp"]["token"].is_string(), "{res}");
+    assert_eq!(
+        data(&res)["portalSignUp"]["confirmationSent"],
+        true,
+        "{res}"
+    );
+    assert!(data(&res)["portalSignUp"]["token"].is_null(), "{res}");
+    let token = mailed_token(&server, "pat@example.com", 1).await;
+    // A denylisted address gets the same answer, and no mail (it was asked
+    // for before pat's, whose mail has arrived).
+    let denied = anonymous
+        .gql(
+            SIGN_UP,
+            sign_up_with("spam@example.com", "a long portal password"),
+        )
+        .await;
+    assert_eq!(
+        data(&denied)["portalSignUp"],
+        json!({ "token": null, "confirmationSent": true, "customer": null, "userErrors": [] }),
+        "{denied}"
+    );
+    // No customer exists until the link is opened.
+    let res = anonymous
+        .gql(LOGIN, json!({ "input": { "accountId": s.account, "email": "pat@example.com", "password": "a long portal password" } }))
+        .await;
+    assert_eq!(error_code(&res), "UNAUTHENTICATED", "{res}");
+    let res = anonymous.gql(CONFIRM, json!({ "token": token })).await;
+    assert!(
+        data(&res)["portalConfirmSignUp"]["token"].is_string(),
+        "{res}"
+    );
+    assert_eq!(
+        data(&res)["portalConfirmSignUp"]["customer"]["email"],
+        "pat@example.com"
+    );
+    // The link works once.
+    let res = anonymous.gql(CONFIRM, json!({ "token": token })).await;
+    assert_eq!(
+        data(&res)["portalConfirmSignUp"]["userErrors"][0]["code"],
+        "INVALID",
+        "{res}"
+    );
+    // A known address gets the same answer as a new one, and a notice by
+    // mail instead of a link.
     let res = anonymous
         .gql(
             SIGN_UP,
             sign_up_with("PAT@example.com", "another long password"),
         )
         .await;
-    assert_eq!(data(&res)["portalSignUp"]["userErrors"][0]["code"], "TAKEN");
+    assert_eq!(
+        data(&res)["portalSignUp"],
+        json!({ "token": null, "confirmationSent": true, "customer": null, "userErrors": [] }),
+        "{res}"
+    );
+    let notice = crate::mail::wait_for_mail_to(&outbox(&server), "pat@example.com", 2).await;
+    assert!(
+        notice[1].text.contains("already has an account"),
+        "{}",
+        notice[1].text
+    );
+    assert!(!notice[1].text.contains("token="), "{}", notice[1].text);
+    let all = crate::mail::wait_for_mail(&outbox(&server), 2).await;
+    assert!(
+        all.iter().all(|m| !m.to.contains("spam@example.com")),
+        "a denylisted address got mail"
+    );
 
     // Signing in: case-insensitive email; a wrong password, an unknown
     // email and an unknown account are refused.

@@ -111,6 +111,14 @@ pub struct Settings {
     #[arg(long, env = "ROSTER_INTROSPECTION", default_value_t = true, action = clap::ArgAction::Set, global = true)]
     pub introspection: bool,
 
+    /// A file of trusted documents (GraphQL Code Generator's
+    /// `persisted-documents.json`, or Apollo's persisted query manifest).
+    /// When set, only the operations it lists run: clients send their hash
+    /// in `extensions.persistedQuery` (or their exact text), and automatic
+    /// persisted queries learn nothing new.
+    #[arg(long, env = "ROSTER_TRUSTED_DOCUMENTS", global = true)]
+    pub trusted_documents: Option<std::path::PathBuf>,
+
     /// The cost budget of one GraphQL operation: one point per field, and a
     /// connection costs its page size times its selection per node.
     #[arg(long, env = "ROSTER_MAX_QUERY_COST", default_value_t = roster_schema::cost::DEFAULT_LIMIT, value_parser = clap::value_parser!(usize), global = true)]

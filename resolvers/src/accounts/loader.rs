@@ -17,6 +17,7 @@ impl AccountLoader {
     }
 }
 
+#[async_trait::async_trait]
 impl Loader<Uuid> for AccountLoader {
     type Value = account::Model;
     type Error = Arc<DbErr>;

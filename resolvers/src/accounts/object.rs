@@ -9,6 +9,8 @@ use crate::kernel::ids::GlobalId;
 #[derive(Clone, Debug)]
 pub struct Account(pub account::Model);
 
+/// An account: the organisation whose people Roster manages. Nothing is
+/// shared between accounts.
 #[Object]
 impl Account {
     /// Globally unique, opaque identifier.

@@ -11,7 +11,9 @@ use crate::{
 /// How an operation ended.
 #[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ActivityOutcome {
+    /// The operation was carried out.
     Success,
+    /// The operation failed (`detail` says why).
     Failure,
 }
 
@@ -19,8 +21,10 @@ pub enum ActivityOutcome {
 #[derive(Clone, Debug)]
 pub struct Activity(pub activity::Model);
 
+/// One entry of the activity history.
 #[Object]
 impl Activity {
+    /// Globally unique, opaque identifier.
     pub async fn id(&self) -> ID {
         GlobalId {
             kind: NodeKind::Activity,
@@ -69,6 +73,7 @@ impl Activity {
         &self.0.target_name
     }
 
+    /// Whether the operation succeeded.
     async fn outcome(&self) -> ActivityOutcome {
         if self.0.outcome == "SUCCESS" {
             ActivityOutcome::Success
@@ -82,6 +87,7 @@ impl Activity {
         self.0.detail.as_deref()
     }
 
+    /// When it happened.
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at
     }

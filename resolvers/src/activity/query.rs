@@ -97,12 +97,26 @@ impl ActivityQuery {
     async fn activity(
         &self,
         ctx: &Context<'_>,
+        #[graphql(
+            desc = "Returns the first n items (at most 100; the first 20 when neither `first` nor `last` is given). Cannot be combined with `last`."
+        )]
         first: Option<i32>,
+        #[graphql(
+            desc = "Returns the items after this cursor (an edge's `cursor` or `pageInfo.endCursor`)."
+        )]
         after: Option<String>,
+        #[graphql(
+            desc = "Returns the last n items (at most 100). Cannot be combined with `first`."
+        )]
         last: Option<i32>,
+        #[graphql(
+            desc = "Returns the items before this cursor (an edge's `cursor` or `pageInfo.startCursor`)."
+        )]
         before: Option<String>,
-        filter: Option<ActivityFilter>,
-        #[graphql(default)] reverse: bool,
+        #[graphql(desc = "Only entries matching all the given filters.")] filter: Option<
+            ActivityFilter,
+        >,
+        #[graphql(default, desc = "Reverses the order (default: false).")] reverse: bool,
     ) -> ApiResult<Page<Activity>> {
         let viewer = crate::kernel::auth::viewer(ctx)?;
         let scope = managers::scope(ctx.db(), viewer, ManagerPermission::CreateReports).await?;
@@ -157,7 +171,9 @@ impl ActivitySubscription {
     async fn activity_added(
         &self,
         ctx: &Context<'_>,
-        filter: Option<ActivityFilter>,
+        #[graphql(desc = "Only entries matching all the given filters.")] filter: Option<
+            ActivityFilter,
+        >,
     ) -> async_graphql::Result<impl Stream<Item = Activity>> {
         let viewer = crate::kernel::auth::viewer(ctx)?;
         let state = ctx.state().clone();

@@ -11,6 +11,7 @@ pub struct ContactMethodsLoader {
     pub db: DatabaseConnection,
 }
 
+#[async_trait::async_trait]
 impl Loader<Key> for ContactMethodsLoader {
     type Value = Vec<contact_method::Model>;
     type Error = Arc<DbErr>;
@@ -38,6 +39,7 @@ pub struct ContactCompaniesLoader {
     pub db: DatabaseConnection,
 }
 
+#[async_trait::async_trait]
 impl Loader<Key> for ContactCompaniesLoader {
     type Value = Vec<company::Model>;
     type Error = Arc<DbErr>;

@@ -29,6 +29,7 @@ use crate::{
 /// A new contact method.
 #[derive(InputObject)]
 pub struct ContactMethodInput {
+    /// How the method reaches the contact.
     pub kind: ContactMethodKind,
     /// An email address, or a phone number with its country code.
     pub value: String,
@@ -39,8 +40,10 @@ pub struct ContactMethodInput {
 pub struct CreateContactInput {
     /// At most 255 characters.
     pub name: String,
+    /// Companies the contact has access to (default: none).
     #[graphql(default)]
     pub company_ids: Vec<ID>,
+    /// The contact's methods (at most 50; default: none).
     #[graphql(default)]
     pub methods: Vec<ContactMethodInput>,
 }
@@ -48,6 +51,7 @@ pub struct CreateContactInput {
 /// Input of `updateContact`: only the fields given change.
 #[derive(InputObject)]
 pub struct UpdateContactInput {
+    /// The contact to change.
     pub id: ID,
     /// For a user's contact only that user may change it.
     pub name: Option<String>,
@@ -58,59 +62,76 @@ pub struct UpdateContactInput {
 /// Input of `deleteContact`.
 #[derive(InputObject)]
 pub struct DeleteContactInput {
+    /// The contact to delete (not a user's contact).
     pub id: ID,
 }
 
 /// Input of `addContactMethod`.
 #[derive(InputObject)]
 pub struct AddContactMethodInput {
+    /// The contact to add the method to (a contact has at most 50 methods).
     pub contact_id: ID,
+    /// How the method reaches the contact.
     pub kind: ContactMethodKind,
+    /// An email address, or a phone number with its country code.
     pub value: String,
 }
 
 /// Input of `updateContactMethod`: only the fields given change.
 #[derive(InputObject)]
 pub struct UpdateContactMethodInput {
+    /// The method to change.
     pub id: ID,
+    /// The new kind; a user's primary email stays EMAIL.
     pub kind: Option<ContactMethodKind>,
+    /// The new email address, or phone number with its country code.
     pub value: Option<String>,
 }
 
 /// Input of `deleteContactMethod`.
 #[derive(InputObject)]
 pub struct DeleteContactMethodInput {
+    /// The method to delete (not a user's primary email).
     pub id: ID,
 }
 
 /// Result of `createContact` and `updateContact`.
 #[derive(SimpleObject)]
 pub struct ContactPayload {
+    /// The contact as saved; null when `userErrors` is not empty.
     pub contact: Option<Contact>,
+    /// Problems with the input; when not empty, nothing was changed.
     pub user_errors: Vec<UserError>,
 }
 
 /// Result of `deleteContact`.
 #[derive(SimpleObject)]
 pub struct DeleteContactPayload {
+    /// Id of the deleted contact; null when `userErrors` is not empty.
     pub deleted_contact_id: Option<ID>,
+    /// Problems with the input; when not empty, nothing was changed.
     pub user_errors: Vec<UserError>,
 }
 
 /// Result of `addContactMethod` and `updateContactMethod`.
 #[derive(SimpleObject)]
 pub struct ContactMethodPayload {
+    /// The method as saved; null when `userErrors` is not empty.
     pub method: Option<ContactMethod>,
     /// The contact, with its methods.
     pub contact: Option<Contact>,
+    /// Problems with the input; when not empty, nothing was changed.
     pub user_errors: Vec<UserError>,
 }
 
 /// Result of `deleteContactMethod`.
 #[derive(SimpleObject)]
 pub struct DeleteContactMethodPayload {
+    /// Id of the deleted method; null when `userErrors` is not empty.
     pub deleted_contact_method_id: Option<ID>,
+    /// The contact the method belonged to; null when `userErrors` is not empty.
     pub contact: Option<Contact>,
+    /// Problems with the input; when not empty, nothing was changed.
     pub user_errors: Vec<UserError>,
 }
 
@@ -263,7 +284,7 @@ impl ContactMutation {
     async fn create_contact(
         &self,
         ctx: &Context<'_>,
-        input: CreateContactInput,
+        #[graphql(desc = "The contact to create.")] input: CreateContactInput,
     ) -> ApiResult<ContactPayload> {
         let viewer = crate::kernel::auth::viewer(ctx)?;
         let db = ctx.db();
@@ -346,7 +367,7 @@ impl ContactMutation {
     async fn update_contact(
         &self,
         ctx: &Context<'_>,
-        input: UpdateContactInput,
+        #[graphql(desc = "The contact and what to change.")] input: UpdateContactInput,
     ) -> ApiResult<ContactPayload> {
         let viewer = crate::kernel::auth::viewer(ctx)?;
         let db = ctx.db();
@@ -422,7 +443,7 @@ impl ContactMutation {
     async fn delete_contact(
         &self,
         ctx: &Context<'_>,
-        input: DeleteContactInput,
+        #[graphql(desc = "The contact to delete.")] input: DeleteContactInput,
     ) -> ApiResult<DeleteContactPayload> {
         let viewer = crate::kernel::auth::viewer(ctx)?;
         let id = GlobalId::expect(&input.id, NodeKind::Contact)?;
@@ -453,7 +474,7 @@ impl ContactMutation {
     async fn add_contact_method(
         &self,
         ctx: &Context<'_>,
-        input: AddContactMethodInput,
+        #[graphql(desc = "The contact and the method to add.")] input: AddContactMethodInput,
     ) -> ApiResult<ContactMethodPayload> {
         let viewer = crate::kernel::auth::viewer(ctx)?;
         let db = ctx.db();
@@ -506,7 +527,7 @@ impl ContactMutation {
     async fn update_contact_method(
         &self,
         ctx: &Context<'_>,
-        input: UpdateContactMethodInput,
+        #[graphql(desc = "The method and what to change.")] input: UpdateContactMethodInput,
     ) -> ApiResult<ContactMethodPayload> {
         let viewer = crate::kernel::auth::viewer(ctx)?;
         let db = ctx.db();
@@ -579,7 +600,7 @@ impl ContactMutation {
     async fn delete_contact_method(
         &self,
         ctx: &Context<'_>,
-        input: DeleteContactMethodInput,
+        #[graphql(desc = "The method to delete.")] input: DeleteContactMethodInput,
     ) -> ApiResult<DeleteContactMethodPayload> {
         let viewer = crate::kernel::auth::viewer(ctx)?;
         let (method, contact) = method_in_account(ctx, viewer.account_id, &input.id).await?;

@@ -25,12 +25,15 @@ pub enum ContactMethodKind {
 #[derive(Clone, Debug)]
 pub struct ContactMethod(pub contact_method::Model);
 
+/// One way to reach a contact.
 #[Object]
 impl ContactMethod {
+    /// Globally unique, opaque identifier.
     pub async fn id(&self) -> ID {
         GlobalId::contact_method(self.0.id).into()
     }
 
+    /// How the method reaches the contact.
     async fn kind(&self) -> ContactMethodKind {
         self.0.kind.into()
     }
@@ -46,6 +49,7 @@ impl ContactMethod {
         self.0.is_primary
     }
 
+    /// When the method was added.
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at
     }
@@ -56,6 +60,8 @@ impl ContactMethod {
 #[derive(Clone, Debug)]
 pub struct Contact(pub contact::Model);
 
+/// Someone who receives notifications and reports but cannot sign in; staff
+/// users are listed as contacts too (`user` is set).
 #[Object]
 impl Contact {
     /// Globally unique, opaque identifier.
@@ -109,10 +115,12 @@ impl Contact {
         Ok(rows.into_iter().map(Company).collect())
     }
 
+    /// When the contact was created.
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at
     }
 
+    /// When the contact was last changed.
     async fn updated_at(&self) -> DateTime<Utc> {
         self.0.updated_at
     }

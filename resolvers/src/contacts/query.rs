@@ -59,9 +59,21 @@ impl ContactQuery {
     async fn contacts(
         &self,
         ctx: &Context<'_>,
+        #[graphql(
+            desc = "Returns the first n items (at most 100; the first 20 when neither `first` nor `last` is given). Cannot be combined with `last`."
+        )]
         first: Option<i32>,
+        #[graphql(
+            desc = "Returns the items after this cursor (an edge's `cursor` or `pageInfo.endCursor`)."
+        )]
         after: Option<String>,
+        #[graphql(
+            desc = "Returns the last n items (at most 100). Cannot be combined with `first`."
+        )]
         last: Option<i32>,
+        #[graphql(
+            desc = "Returns the items before this cursor (an edge's `cursor` or `pageInfo.startCursor`)."
+        )]
         before: Option<String>,
         #[graphql(desc = "Every word must appear in the name or in a contact method.")]
         keyword: Option<String>,
@@ -69,8 +81,9 @@ impl ContactQuery {
         #[graphql(desc = "Only users (true) or only other contacts (false).")] is_user: Option<
             bool,
         >,
-        #[graphql(default)] sort_key: ContactSortKey,
-        #[graphql(default)] reverse: bool,
+        #[graphql(default, desc = "The order of the items (default: NAME).")]
+        sort_key: ContactSortKey,
+        #[graphql(default, desc = "Reverses the order (default: false).")] reverse: bool,
     ) -> ApiResult<Page<Contact>> {
         let viewer = crate::kernel::auth::viewer(ctx)?;
         let mut select = contact::Entity::find().in_account(viewer.account_id);
@@ -116,7 +129,11 @@ impl ContactQuery {
 
     /// One contact by id; NOT_FOUND when it is not in the account.
     #[graphql(guard = "Requires(Permission::ViewPeople)")]
-    async fn contact(&self, ctx: &Context<'_>, id: ID) -> ApiResult<Contact> {
+    async fn contact(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The contact's global id.")] id: ID,
+    ) -> ApiResult<Contact> {
         let viewer = crate::kernel::auth::viewer(ctx)?;
         let id = GlobalId::expect(&id, NodeKind::Contact)?;
         Ok(Contact(super::find(ctx.db(), viewer.account_id, id).await?))

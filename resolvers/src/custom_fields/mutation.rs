@@ -27,6 +27,7 @@ use crate::{
 pub struct CreateCustomFieldInput {
     /// Name, unique in the account (at most 255 characters).
     pub name: String,
+    /// What the field holds; it cannot change later.
     pub kind: CustomFieldKind,
     /// The allowed values of a CHOICE field (required for it, refused otherwise).
     pub choices: Option<Vec<String>>,
@@ -36,7 +37,9 @@ pub struct CreateCustomFieldInput {
 /// cannot change.
 #[derive(InputObject)]
 pub struct UpdateCustomFieldInput {
+    /// The field to change.
     pub id: ID,
+    /// New name, unique in the account (at most 255 characters).
     pub name: Option<String>,
     /// New choices of a CHOICE field; customers' values that are no longer
     /// a choice are cleared.
@@ -46,13 +49,16 @@ pub struct UpdateCustomFieldInput {
 /// Input of `deleteCustomField`.
 #[derive(InputObject)]
 pub struct DeleteCustomFieldInput {
+    /// The field to delete.
     pub id: ID,
 }
 
 /// Result of `createCustomField` and `updateCustomField`.
 #[derive(SimpleObject)]
 pub struct CustomFieldPayload {
+    /// The field as saved; null when `userErrors` is not empty.
     pub custom_field: Option<CustomField>,
+    /// Problems with the input; when not empty, nothing was changed.
     pub user_errors: Vec<UserError>,
 }
 
@@ -61,6 +67,7 @@ pub struct CustomFieldPayload {
 pub struct DeleteCustomFieldPayload {
     /// Id of the deleted field; customers' values for it are gone too.
     pub deleted_custom_field_id: Option<ID>,
+    /// Problems with the input (none today; kept for a stable payload shape).
     pub user_errors: Vec<UserError>,
 }
 
@@ -116,7 +123,7 @@ impl CustomFieldMutation {
     async fn create_custom_field(
         &self,
         ctx: &Context<'_>,
-        input: CreateCustomFieldInput,
+        #[graphql(desc = "The custom field to define.")] input: CreateCustomFieldInput,
     ) -> ApiResult<CustomFieldPayload> {
         let viewer = crate::kernel::auth::viewer(ctx)?;
         let db = ctx.db();
@@ -186,7 +193,7 @@ impl CustomFieldMutation {
     async fn update_custom_field(
         &self,
         ctx: &Context<'_>,
-        input: UpdateCustomFieldInput,
+        #[graphql(desc = "The custom field and what to change.")] input: UpdateCustomFieldInput,
     ) -> ApiResult<CustomFieldPayload> {
         let viewer = crate::kernel::auth::viewer(ctx)?;
         let db = ctx.db();
@@ -258,7 +265,7 @@ impl CustomFieldMutation {
     async fn delete_custom_field(
         &self,
         ctx: &Context<'_>,
-        input: DeleteCustomFieldInput,
+        #[graphql(desc = "The custom field to delete.")] input: DeleteCustomFieldInput,
     ) -> ApiResult<DeleteCustomFieldPayload> {
         let viewer = crate::kernel::auth::viewer(ctx)?;
         let id = GlobalId::expect(&input.id, NodeKind::CustomField)?;

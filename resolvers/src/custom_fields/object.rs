@@ -22,6 +22,7 @@ pub enum CustomFieldKind {
 #[derive(Clone, Debug)]
 pub struct CustomField(pub custom_field::Model);
 
+/// A field the account defined for its customers.
 #[Object]
 impl CustomField {
     /// Globally unique, opaque identifier.
@@ -34,6 +35,7 @@ impl CustomField {
         &self.0.name
     }
 
+    /// What the field holds.
     async fn kind(&self) -> CustomFieldKind {
         self.0.kind.into()
     }
@@ -43,6 +45,7 @@ impl CustomField {
         super::choices(&self.0)
     }
 
+    /// When the field was defined.
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at
     }
@@ -51,6 +54,7 @@ impl CustomField {
 /// A customer's value for a custom field.
 #[derive(SimpleObject, Clone, Debug)]
 pub struct CustomFieldValue {
+    /// The custom field.
     pub field: CustomField,
     /// The value in canonical form: numbers as decimals, dates as
     /// `YYYY-MM-DD`, choices spelled as defined.

@@ -22,6 +22,7 @@ use crate::{
 /// A value to set for a custom field.
 #[derive(InputObject, Clone, Debug)]
 pub struct CustomFieldValueInput {
+    /// The custom field to set.
     pub field_id: ID,
     /// The value; `null` or empty clears it.
     pub value: Option<String>,
@@ -150,6 +151,7 @@ pub struct CustomerFieldValuesLoader {
     pub db: DatabaseConnection,
 }
 
+#[async_trait::async_trait]
 impl Loader<Key> for CustomerFieldValuesLoader {
     type Value = Vec<(String, custom_field::Model)>;
     type Error = Arc<DbErr>;

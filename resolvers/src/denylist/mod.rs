@@ -22,6 +22,7 @@ use crate::{
 #[derive(Clone, Debug)]
 pub struct DenylistEntry(pub denylist_entry::Model);
 
+/// An address on the denylist.
 #[Object]
 impl DenylistEntry {
     /// The address, as it was when denylisted.
@@ -38,6 +39,7 @@ impl DenylistEntry {
 /// Input of `addToDenylist` and `removeFromDenylist`.
 #[derive(InputObject)]
 pub struct DenylistInput {
+    /// The email address (case does not matter).
     pub email: String,
 }
 
@@ -48,6 +50,7 @@ pub struct DenylistPayload {
     pub email: Option<String>,
     /// Whether the denylist changed (false when it already was / was not there).
     pub changed: bool,
+    /// Problems with the input; when not empty, nothing was changed.
     pub user_errors: Vec<UserError>,
 }
 
@@ -64,9 +67,21 @@ impl DenylistQuery {
     async fn denylist(
         &self,
         ctx: &Context<'_>,
+        #[graphql(
+            desc = "Returns the first n items (at most 100; the first 20 when neither `first` nor `last` is given). Cannot be combined with `last`."
+        )]
         first: Option<i32>,
+        #[graphql(
+            desc = "Returns the items after this cursor (an edge's `cursor` or `pageInfo.endCursor`)."
+        )]
         after: Option<String>,
+        #[graphql(
+            desc = "Returns the last n items (at most 100). Cannot be combined with `first`."
+        )]
         last: Option<i32>,
+        #[graphql(
+            desc = "Returns the items before this cursor (an edge's `cursor` or `pageInfo.startCursor`)."
+        )]
         before: Option<String>,
         #[graphql(desc = "Only addresses containing this text.")] keyword: Option<String>,
     ) -> ApiResult<Page<DenylistEntry>> {
@@ -106,7 +121,7 @@ impl DenylistMutation {
     async fn add_to_denylist(
         &self,
         ctx: &Context<'_>,
-        input: DenylistInput,
+        #[graphql(desc = "The address to put on the denylist.")] input: DenylistInput,
     ) -> ApiResult<DenylistPayload> {
         let viewer = crate::kernel::auth::viewer(ctx)?;
         let email = match validation::email("email", &input.email, 255) {
@@ -155,7 +170,7 @@ impl DenylistMutation {
     async fn remove_from_denylist(
         &self,
         ctx: &Context<'_>,
-        input: DenylistInput,
+        #[graphql(desc = "The address to take off the denylist.")] input: DenylistInput,
     ) -> ApiResult<DenylistPayload> {
         let viewer = crate::kernel::auth::viewer(ctx)?;
         let key = validation::email_key(&input.email);

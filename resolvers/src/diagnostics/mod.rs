@@ -19,7 +19,8 @@ impl DiagnosticsSubscription {
     async fn server_time(
         &self,
         ctx: &Context<'_>,
-        #[graphql(default = 1)] interval_seconds: i32,
+        #[graphql(default = 1, desc = "Seconds between ticks, 1 to 60 (default: 1).")]
+        interval_seconds: i32,
         #[graphql(desc = "Stop after this many ticks (default: never).")] count: Option<i32>,
     ) -> async_graphql::Result<impl Stream<Item = DateTime<Utc>>> {
         auth::viewer(ctx)?;

@@ -26,6 +26,7 @@ pub struct CustomerExportLink {
     /// Path of the download, relative to this server; works without an
     /// Authorization header until `expiresAt`.
     pub url: String,
+    /// When the link stops working (10 minutes after it was made).
     pub expires_at: DateTime<Utc>,
 }
 
@@ -40,6 +41,9 @@ impl ExportQuery {
     async fn customer_export_url(
         &self,
         ctx: &Context<'_>,
+        #[graphql(
+            desc = "Only customers with each of these words in their name, email, an alias or company name (as `customers(filter: { keyword })`)."
+        )]
         keyword: Option<String>,
     ) -> ApiResult<CustomerExportLink> {
         let viewer = crate::kernel::auth::viewer(ctx)?;

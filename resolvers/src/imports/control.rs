@@ -29,7 +29,9 @@ use crate::{
 /// Result of `startCustomerImport`, `confirmImport` and `cancelImport`.
 #[derive(SimpleObject)]
 pub struct ImportJobPayload {
+    /// The job as it now stands; null when `userErrors` is not empty.
     pub job: Option<ImportJob>,
+    /// Problems with the input; when not empty, nothing was changed.
     pub user_errors: Vec<UserError>,
 }
 
@@ -212,8 +214,13 @@ impl ImportMutation {
     async fn start_customer_import(
         &self,
         ctx: &Context<'_>,
+        #[graphql(
+            desc = "The CSV file, as a file of a GraphQL multipart request (at most 256 MiB and 1,000,000 rows)."
+        )]
         file: Upload,
-        options: Option<CustomerImportOptions>,
+        #[graphql(desc = "How to import the rows (the defaults when omitted).")] options: Option<
+            CustomerImportOptions,
+        >,
     ) -> ApiResult<ImportJobPayload> {
         let viewer = crate::kernel::auth::viewer(ctx)?;
         let options = options.unwrap_or_default();
@@ -252,7 +259,11 @@ impl ImportMutation {
     }
 
     /// Writes the rows of a previewed import (AWAITING_CONFIRMATION).
-    async fn confirm_import(&self, ctx: &Context<'_>, id: ID) -> ApiResult<ImportJobPayload> {
+    async fn confirm_import(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The import job to confirm.")] id: ID,
+    ) -> ApiResult<ImportJobPayload> {
         let (account_id, job) = owned_job(ctx, &id).await?;
         let changed = Tenant(account_id)
             .update_many::<import_job::Entity>()
@@ -300,7 +311,11 @@ impl ImportMutation {
     }
 
     /// Discards an import that has not started writing.
-    async fn cancel_import(&self, ctx: &Context<'_>, id: ID) -> ApiResult<ImportJobPayload> {
+    async fn cancel_import(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The import job to cancel.")] id: ID,
+    ) -> ApiResult<ImportJobPayload> {
         let (account_id, job) = owned_job(ctx, &id).await?;
         let cancellable = [
             import_job::Phase::Uploaded,

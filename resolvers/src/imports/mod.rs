@@ -14,7 +14,7 @@ mod users;
 pub mod worker;
 
 pub use control::ImportMutation;
-pub use object::{ImportJob, ImportPhase};
+pub use object::{ImportJob, ImportPhase, ImportRowResult};
 pub use query::{ImportQuery, ImportSubscription};
 pub use users::UserImportMutation;
 

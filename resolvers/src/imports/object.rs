@@ -23,8 +23,11 @@ pub enum ImportPhase {
     AwaitingConfirmation,
     /// Rows are being written.
     Importing,
+    /// Every row was handled; the job is over.
     Completed,
+    /// The job stopped on an error (see `failure`).
     Failed,
+    /// The job was cancelled before writing (`cancelImport`).
     Cancelled,
 }
 
@@ -41,8 +44,11 @@ impl ImportPhase {
 #[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
 #[graphql(remote = "roster_entities::import_row::Action")]
 pub enum ImportRowAction {
+    /// The row creates a customer (a user, in a user import).
     Create,
+    /// The row updates the existing customer with its email (duplicates: UPDATE).
     Update,
+    /// The row is passed over: a customer with its email exists (duplicates: SKIP).
     Skip,
     /// The row has errors and is not imported.
     Error,
@@ -53,13 +59,16 @@ pub enum ImportRowAction {
 pub struct ImportIssue {
     /// The CSV column, or null for the row as a whole.
     pub column: Option<String>,
+    /// Machine-readable reason.
     pub code: UserErrorCode,
+    /// Explanation for a person.
     pub message: String,
 }
 
 /// The outcome of one row of the file.
 pub struct ImportRowResult(pub import_row::Model);
 
+/// The outcome of one row of the file.
 #[Object]
 impl ImportRowResult {
     /// The row's number as a spreadsheet shows it (the header is row 1).
@@ -67,6 +76,7 @@ impl ImportRowResult {
         self.0.row_number
     }
 
+    /// What the import does (or did) with the row.
     async fn action(&self) -> ImportRowAction {
         self.0.action.into()
     }
@@ -81,6 +91,7 @@ impl ImportRowResult {
 #[derive(Clone, Debug)]
 pub struct ImportJob(pub import_job::Model);
 
+/// A CSV import and its progress.
 #[Object]
 impl ImportJob {
     /// Globally unique, opaque identifier.
@@ -88,10 +99,13 @@ impl ImportJob {
         GlobalId::import_job(self.0.id).into()
     }
 
+    /// Where the job stands.
     async fn phase(&self) -> ImportPhase {
         self.0.phase.into()
     }
 
+    /// Name of the uploaded file (at most 255 characters; `upload.csv` when
+    /// the upload had none).
     async fn file_name(&self) -> &str {
         &self.0.file_name
     }
@@ -164,10 +178,12 @@ impl ImportJob {
             .unwrap_or(false)
     }
 
+    /// When the file was uploaded.
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at
     }
 
+    /// When the job last changed (phase or progress).
     async fn updated_at(&self) -> DateTime<Utc> {
         self.0.updated_at
     }
@@ -178,9 +194,21 @@ impl ImportJob {
     async fn rows(
         &self,
         ctx: &Context<'_>,
+        #[graphql(
+            desc = "Returns the first n items (at most 100; the first 20 when neither `first` nor `last` is given). Cannot be combined with `last`."
+        )]
         first: Option<i32>,
+        #[graphql(
+            desc = "Returns the items after this cursor (an edge's `cursor` or `pageInfo.endCursor`)."
+        )]
         after: Option<String>,
+        #[graphql(
+            desc = "Returns the last n items (at most 100). Cannot be combined with `first`."
+        )]
         last: Option<i32>,
+        #[graphql(
+            desc = "Returns the items before this cursor (an edge's `cursor` or `pageInfo.startCursor`)."
+        )]
         before: Option<String>,
         #[graphql(desc = "Only rows with this action.")] action: Option<ImportRowAction>,
         #[graphql(desc = "Only rows with issues.", default)] with_issues: bool,

@@ -37,8 +37,12 @@ pub struct CustomerImportOptions {
     /// sent once invitations exist).
     #[graphql(default)]
     pub send_activation_emails: bool,
+    /// What to do with a row whose email is already a customer's (default:
+    /// SKIP).
     #[graphql(default)]
     pub duplicates: DuplicateMode,
+    /// What to do with a row naming a company the account does not have
+    /// (default: CREATE_MISSING).
     #[graphql(default)]
     pub companies: CompanyMode,
 }

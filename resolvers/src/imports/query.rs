@@ -21,7 +21,11 @@ pub struct ImportQuery;
 #[Object]
 impl ImportQuery {
     /// One import job.
-    async fn import_job(&self, ctx: &Context<'_>, id: ID) -> ApiResult<ImportJob> {
+    async fn import_job(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The import job's global id.")] id: ID,
+    ) -> ApiResult<ImportJob> {
         let viewer = crate::kernel::auth::viewer(ctx)?;
         super::may_import(ctx.db(), viewer).await?;
         let id = GlobalId::expect(&id, NodeKind::ImportJob)?;
@@ -37,9 +41,21 @@ impl ImportQuery {
     async fn import_jobs(
         &self,
         ctx: &Context<'_>,
+        #[graphql(
+            desc = "Returns the first n items (at most 100; the first 20 when neither `first` nor `last` is given). Cannot be combined with `last`."
+        )]
         first: Option<i32>,
+        #[graphql(
+            desc = "Returns the items after this cursor (an edge's `cursor` or `pageInfo.endCursor`)."
+        )]
         after: Option<String>,
+        #[graphql(
+            desc = "Returns the last n items (at most 100). Cannot be combined with `first`."
+        )]
         last: Option<i32>,
+        #[graphql(
+            desc = "Returns the items before this cursor (an edge's `cursor` or `pageInfo.startCursor`)."
+        )]
         before: Option<String>,
     ) -> ApiResult<Page<ImportJob>> {
         let viewer = crate::kernel::auth::viewer(ctx)?;
@@ -77,7 +93,7 @@ impl ImportSubscription {
     async fn import_progress(
         &self,
         ctx: &Context<'_>,
-        job_id: ID,
+        #[graphql(desc = "The import job to follow.")] job_id: ID,
     ) -> async_graphql::Result<impl Stream<Item = ImportJob>> {
         let viewer = crate::kernel::auth::viewer(ctx)?;
         super::may_import(ctx.db(), viewer).await?;

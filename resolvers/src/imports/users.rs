@@ -46,14 +46,22 @@ pub const KIND: &str = "USERS";
 /// What every imported user gets.
 #[derive(InputObject, Clone, Debug)]
 pub struct UserImportOptions {
+    /// The users' role (default: MEMBER).
     #[graphql(default_with = "UserRole::Member")]
     pub role: UserRole,
+    /// A custom role for the users; needs the MANAGE_ROLES permission.
     pub custom_role_id: Option<ID>,
+    /// Products to give every user a seat of (default: none); seats are
+    /// taken for every row when writing starts, so a shortage imports nobody.
     #[graphql(default)]
     pub product_ids: Vec<ID>,
+    /// Groups to put every user in (default: none). A manager whose
+    /// permission covers only some groups must name only those.
     #[graphql(default)]
     pub group_ids: Vec<ID>,
+    /// The users' settings template; omitted, the account's default applies.
     pub settings_template_id: Option<ID>,
+    /// The users' language: de, en, es, pt, fr or it (default: en).
     #[graphql(default_with = "String::from(\"en\")")]
     pub language: String,
 }
@@ -536,7 +544,11 @@ impl UserImportMutation {
     async fn start_user_import(
         &self,
         ctx: &Context<'_>,
+        #[graphql(
+            desc = "The CSV file, as a file of a GraphQL multipart request (at most 256 MiB and 1,000,000 rows)."
+        )]
         file: Upload,
+        #[graphql(desc = "What every imported user gets (the defaults when omitted).")]
         options: Option<UserImportOptions>,
     ) -> ApiResult<ImportJobPayload> {
         let viewer = crate::kernel::auth::viewer(ctx)?;

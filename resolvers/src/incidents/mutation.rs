@@ -24,9 +24,12 @@ pub struct CreateIncidentInput {
     /// What happened (at most 10,000 characters).
     #[graphql(default)]
     pub description: String,
+    /// The service it is raised on; with `customerId`, one the customer or
+    /// their company was given.
     pub service_id: Option<ID>,
     /// The customer it is raised for.
     pub customer_id: Option<ID>,
+    /// Where the incident stands (default: OPEN).
     #[graphql(default_with = "IncidentStatus::Open")]
     pub status: IncidentStatus,
 }
@@ -34,24 +37,33 @@ pub struct CreateIncidentInput {
 /// Input of `updateIncident`: only the fields given change.
 #[derive(InputObject)]
 pub struct UpdateIncidentInput {
+    /// The incident to change.
     pub id: ID,
+    /// New short summary (at most 255 characters).
     pub title: Option<String>,
+    /// New description (at most 10,000 characters).
     pub description: Option<String>,
+    /// New status.
     pub status: Option<IncidentStatus>,
+    /// The service to move the incident to.
     pub service_id: Option<ID>,
 }
 
 /// Result of `createIncident` and `updateIncident`.
 #[derive(SimpleObject)]
 pub struct IncidentPayload {
+    /// The incident as saved; null when `userErrors` is not empty.
     pub incident: Option<Incident>,
+    /// Problems with the input; when not empty, nothing was changed.
     pub user_errors: Vec<UserError>,
 }
 
 /// Result of `deleteIncident`.
 #[derive(SimpleObject)]
 pub struct DeleteIncidentPayload {
+    /// Id of the deleted incident.
     pub deleted_incident_id: Option<ID>,
+    /// Problems with the input (none today; kept for a stable payload shape).
     pub user_errors: Vec<UserError>,
 }
 
@@ -106,7 +118,7 @@ impl IncidentMutation {
     async fn create_incident(
         &self,
         ctx: &Context<'_>,
-        input: CreateIncidentInput,
+        #[graphql(desc = "The incident to raise.")] input: CreateIncidentInput,
     ) -> ApiResult<IncidentPayload> {
         let viewer = crate::kernel::auth::viewer(ctx)?;
         let account_id = viewer.account_id;
@@ -175,7 +187,7 @@ impl IncidentMutation {
     async fn update_incident(
         &self,
         ctx: &Context<'_>,
-        input: UpdateIncidentInput,
+        #[graphql(desc = "The incident and what to change.")] input: UpdateIncidentInput,
     ) -> ApiResult<IncidentPayload> {
         let viewer = crate::kernel::auth::viewer(ctx)?;
         let id = GlobalId::expect(&input.id, NodeKind::Incident)?;
@@ -219,7 +231,11 @@ impl IncidentMutation {
 
     /// Deletes an incident (staff).
     #[graphql(guard = "Requires(Permission::ManageIncidents)")]
-    async fn delete_incident(&self, ctx: &Context<'_>, id: ID) -> ApiResult<DeleteIncidentPayload> {
+    async fn delete_incident(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The incident to delete.")] id: ID,
+    ) -> ApiResult<DeleteIncidentPayload> {
         let viewer = crate::kernel::auth::viewer(ctx)?;
         let uuid = GlobalId::expect(&id, NodeKind::Incident)?;
         super::find(ctx.db(), viewer.account_id, uuid).await?;

@@ -28,8 +28,11 @@ pub enum IncidentStatus {
 /// customer was deleted.
 #[derive(SimpleObject)]
 pub struct IncidentRequester {
+    /// The customer's first name.
     pub first_name: String,
+    /// The customer's last name; may be empty.
     pub last_name: String,
+    /// The customer's primary email.
     pub email: String,
 }
 
@@ -65,6 +68,7 @@ async fn service_of(
 #[derive(Clone, Debug)]
 pub struct Incident(pub incident::Model);
 
+/// An incident a customer raised on a service, as staff see it.
 #[Object]
 impl Incident {
     /// Globally unique, opaque identifier.
@@ -82,6 +86,7 @@ impl Incident {
         &self.0.description
     }
 
+    /// Where the incident stands.
     async fn status(&self) -> IncidentStatus {
         self.0.status.into()
     }
@@ -96,10 +101,12 @@ impl Incident {
         Ok(requester(ctx, &self.0).await?.map(Customer))
     }
 
+    /// When the incident was raised.
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at
     }
 
+    /// When the incident was last changed.
     async fn updated_at(&self) -> DateTime<Utc> {
         self.0.updated_at
     }
@@ -109,6 +116,7 @@ impl Incident {
 #[derive(Clone, Debug)]
 pub struct PortalIncident(pub incident::Model);
 
+/// An incident as a portal customer sees it.
 #[Object]
 impl PortalIncident {
     /// Globally unique, opaque identifier (the same as staff see).
@@ -116,14 +124,17 @@ impl PortalIncident {
         GlobalId::incident(self.0.id).into()
     }
 
+    /// Short summary (at most 255 characters).
     async fn title(&self) -> &str {
         &self.0.title
     }
 
+    /// What happened (at most 10,000 characters).
     async fn description(&self) -> &str {
         &self.0.description
     }
 
+    /// Where the incident stands.
     async fn status(&self) -> IncidentStatus {
         self.0.status.into()
     }
@@ -149,10 +160,12 @@ impl PortalIncident {
         Ok(self.0.customer_id == Some(viewer.customer_id))
     }
 
+    /// When the incident was raised.
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at
     }
 
+    /// When the incident was last changed.
     async fn updated_at(&self) -> DateTime<Utc> {
         self.0.updated_at
     }

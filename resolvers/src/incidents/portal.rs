@@ -36,16 +36,22 @@ pub struct SubmitIncidentInput {
 /// Input of `updatePortalIncident`: only the fields given change.
 #[derive(InputObject)]
 pub struct UpdatePortalIncidentInput {
+    /// The incident to change.
     pub id: ID,
+    /// New short summary (at most 255 characters).
     pub title: Option<String>,
+    /// New description (at most 10,000 characters).
     pub description: Option<String>,
+    /// New status.
     pub status: Option<IncidentStatus>,
 }
 
 /// Result of `submitIncident` and `updatePortalIncident`.
 #[derive(SimpleObject)]
 pub struct PortalIncidentPayload {
+    /// The incident as saved; null when `userErrors` is not empty.
     pub incident: Option<PortalIncident>,
+    /// Problems with the input; when not empty, nothing was changed.
     pub user_errors: Vec<UserError>,
 }
 
@@ -82,13 +88,28 @@ impl PortalIncidentQuery {
     async fn portal_incidents(
         &self,
         ctx: &Context<'_>,
+        #[graphql(
+            desc = "Returns the first n items (at most 100; the first 20 when neither `first` nor `last` is given). Cannot be combined with `last`."
+        )]
         first: Option<i32>,
+        #[graphql(
+            desc = "Returns the items after this cursor (an edge's `cursor` or `pageInfo.endCursor`)."
+        )]
         after: Option<String>,
+        #[graphql(
+            desc = "Returns the last n items (at most 100). Cannot be combined with `first`."
+        )]
         last: Option<i32>,
+        #[graphql(
+            desc = "Returns the items before this cursor (an edge's `cursor` or `pageInfo.startCursor`)."
+        )]
         before: Option<String>,
-        filter: Option<IncidentFilter>,
-        #[graphql(default)] sort_key: IncidentSortKey,
-        #[graphql(default)] reverse: bool,
+        #[graphql(desc = "Only incidents matching all the given filters.")] filter: Option<
+            IncidentFilter,
+        >,
+        #[graphql(default, desc = "The order of the items (default: CREATED_AT).")]
+        sort_key: IncidentSortKey,
+        #[graphql(default, desc = "Reverses the order (default: false).")] reverse: bool,
     ) -> ApiResult<Page<PortalIncident>> {
         let viewer = crate::kernel::auth::portal_viewer(ctx)?;
         let select = filter
@@ -113,7 +134,11 @@ impl PortalIncidentQuery {
     }
 
     /// One incident the signed-in customer may see; NOT_FOUND otherwise.
-    async fn portal_incident(&self, ctx: &Context<'_>, id: ID) -> ApiResult<PortalIncident> {
+    async fn portal_incident(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The incident's global id.")] id: ID,
+    ) -> ApiResult<PortalIncident> {
         let viewer = crate::kernel::auth::portal_viewer(ctx)?;
         Ok(PortalIncident(visible_incident(ctx, viewer, &id).await?))
     }
@@ -129,7 +154,7 @@ impl PortalIncidentMutation {
     async fn submit_incident(
         &self,
         ctx: &Context<'_>,
-        input: SubmitIncidentInput,
+        #[graphql(desc = "The incident to submit.")] input: SubmitIncidentInput,
     ) -> ApiResult<PortalIncidentPayload> {
         let viewer = crate::kernel::auth::portal_viewer(ctx)?;
         let db = ctx.db();
@@ -195,7 +220,7 @@ impl PortalIncidentMutation {
     async fn update_portal_incident(
         &self,
         ctx: &Context<'_>,
-        input: UpdatePortalIncidentInput,
+        #[graphql(desc = "The incident and what to change.")] input: UpdatePortalIncidentInput,
     ) -> ApiResult<PortalIncidentPayload> {
         let viewer = crate::kernel::auth::portal_viewer(ctx)?;
         let existing = visible_incident(ctx, viewer, &input.id).await?;

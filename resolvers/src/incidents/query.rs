@@ -50,7 +50,9 @@ impl IncidentSortKey {
 pub struct IncidentFilter {
     /// Every word must appear in the title or the description.
     pub keyword: Option<String>,
+    /// Only incidents in one of these statuses.
     pub status: Option<Vec<IncidentStatus>>,
+    /// Only incidents raised on this service.
     pub service_id: Option<ID>,
     /// The customer who raised them.
     pub customer_id: Option<ID>,
@@ -97,13 +99,28 @@ impl IncidentQuery {
     async fn incidents(
         &self,
         ctx: &Context<'_>,
+        #[graphql(
+            desc = "Returns the first n items (at most 100; the first 20 when neither `first` nor `last` is given). Cannot be combined with `last`."
+        )]
         first: Option<i32>,
+        #[graphql(
+            desc = "Returns the items after this cursor (an edge's `cursor` or `pageInfo.endCursor`)."
+        )]
         after: Option<String>,
+        #[graphql(
+            desc = "Returns the last n items (at most 100). Cannot be combined with `first`."
+        )]
         last: Option<i32>,
+        #[graphql(
+            desc = "Returns the items before this cursor (an edge's `cursor` or `pageInfo.startCursor`)."
+        )]
         before: Option<String>,
-        filter: Option<IncidentFilter>,
-        #[graphql(default)] sort_key: IncidentSortKey,
-        #[graphql(default)] reverse: bool,
+        #[graphql(desc = "Only incidents matching all the given filters.")] filter: Option<
+            IncidentFilter,
+        >,
+        #[graphql(default, desc = "The order of the items (default: CREATED_AT).")]
+        sort_key: IncidentSortKey,
+        #[graphql(default, desc = "Reverses the order (default: false).")] reverse: bool,
     ) -> ApiResult<Page<Incident>> {
         let viewer = crate::kernel::auth::viewer(ctx)?;
         let select = filter
@@ -123,7 +140,11 @@ impl IncidentQuery {
 
     /// One incident by id (staff); NOT_FOUND when it is not in the account.
     #[graphql(guard = "Requires(Permission::ManageIncidents)")]
-    async fn incident(&self, ctx: &Context<'_>, id: ID) -> ApiResult<Incident> {
+    async fn incident(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The incident's global id.")] id: ID,
+    ) -> ApiResult<Incident> {
         let viewer = crate::kernel::auth::viewer(ctx)?;
         let id = GlobalId::expect(&id, NodeKind::Incident)?;
         Ok(Incident(

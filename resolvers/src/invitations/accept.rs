@@ -28,6 +28,7 @@ use crate::{
     staff::products::seats,
 };
 
+/// Input of `acceptInvitation`.
 #[derive(InputObject)]
 pub struct AcceptInvitationInput {
     /// The token from the invitation link.
@@ -36,18 +37,24 @@ pub struct AcceptInvitationInput {
     pub password: String,
 }
 
+/// Input of `declineInvitation`.
 #[derive(InputObject)]
 pub struct DeclineInvitationInput {
+    /// The token from the invitation link.
     pub token: String,
 }
 
 /// Result of `acceptInvitation` and `declineInvitation`.
 #[derive(SimpleObject)]
 pub struct InvitationResponsePayload {
+    /// What the invitation was for; null when `userErrors` is not empty.
     pub kind: Option<InvitationKind>,
     /// Sign in with this email (staff: `login`; customers: `portalLogin`).
     pub email: Option<String>,
+    /// Name of the inviting account; null when `userErrors` is not empty.
     pub account_name: Option<String>,
+    /// Problems with the token or the password; when not empty, nothing was
+    /// changed.
     pub user_errors: Vec<UserError>,
 }
 
@@ -233,6 +240,7 @@ impl AcceptInvitationMutation {
     async fn accept_invitation(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "The token from the link and the new password.")]
         input: AcceptInvitationInput,
     ) -> ApiResult<InvitationResponsePayload> {
         let db = ctx.db();
@@ -323,7 +331,7 @@ impl AcceptInvitationMutation {
     async fn decline_invitation(
         &self,
         ctx: &Context<'_>,
-        input: DeclineInvitationInput,
+        #[graphql(desc = "The token from the link.")] input: DeclineInvitationInput,
     ) -> ApiResult<InvitationResponsePayload> {
         let db = ctx.db();
         let found = match usable(db, &input.token).await? {

@@ -11,6 +11,7 @@ use crate::{
     staff::users::User,
 };
 
+/// Where an invitation stands.
 #[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
 #[graphql(remote = "roster_entities::invitation::Status")]
 pub enum InvitationStatus {
@@ -18,10 +19,13 @@ pub enum InvitationStatus {
     Pending,
     /// Its mail was handed over (to SMTP, or written as a file).
     Sent,
+    /// The recipient accepted it (`acceptInvitation`).
     Accepted,
+    /// The recipient declined it (`declineInvitation`).
     Declined,
     /// The link's time ran out.
     Expired,
+    /// It was withdrawn (`revokeInvitation`).
     Revoked,
 }
 
@@ -29,8 +33,10 @@ pub enum InvitationStatus {
 #[derive(Clone, Debug)]
 pub struct Invitation(pub invitation::Model);
 
+/// An invitation and where it stands.
 #[Object]
 impl Invitation {
+    /// Globally unique, opaque identifier.
     pub async fn id(&self) -> ID {
         GlobalId {
             kind: NodeKind::Invitation,
@@ -39,22 +45,27 @@ impl Invitation {
         .into()
     }
 
+    /// What the invitation is for.
     async fn kind(&self) -> InvitationKind {
         self.0.kind.into()
     }
 
+    /// Where the invitation stands; EXPIRED as soon as `expiresAt` has passed.
     async fn status(&self) -> InvitationStatus {
         crate::mail::current_status(&self.0).into()
     }
 
+    /// The address the invitation is sent to.
     async fn email(&self) -> &str {
         &self.0.email
     }
 
+    /// The recipient's name, as the mail addresses them.
     async fn recipient_name(&self) -> &str {
         &self.0.recipient_name
     }
 
+    /// Language of the mail: de, en, es, pt, fr or it.
     async fn language(&self) -> &str {
         &self.0.language
     }
@@ -85,18 +96,22 @@ impl Invitation {
         Ok(customer.map(Customer))
     }
 
+    /// When the link stops working.
     async fn expires_at(&self) -> DateTime<Utc> {
         self.0.expires_at
     }
 
+    /// When its mail was last handed over; null until then.
     async fn sent_at(&self) -> Option<DateTime<Utc>> {
         self.0.sent_at
     }
 
+    /// When the recipient accepted or declined it; null until then.
     async fn responded_at(&self) -> Option<DateTime<Utc>> {
         self.0.responded_at
     }
 
+    /// When the invitation was created.
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at
     }

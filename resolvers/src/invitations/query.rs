@@ -86,7 +86,9 @@ async fn require<'a>(ctx: &'a Context<'a>) -> Result<(&'a Viewer, Reach), ApiErr
 /// Filters of the `invitations` connection.
 #[derive(InputObject, Default)]
 pub struct InvitationFilter {
+    /// Only invitations in one of these statuses (as `status` reads now).
     pub statuses: Option<Vec<InvitationStatus>>,
+    /// Only invitations of one of these kinds.
     pub kinds: Option<Vec<InvitationKind>>,
     /// Part of the recipient's email.
     pub keyword: Option<String>,
@@ -102,11 +104,25 @@ impl InvitationQuery {
     async fn invitations(
         &self,
         ctx: &Context<'_>,
+        #[graphql(
+            desc = "Returns the first n items (at most 100; the first 20 when neither `first` nor `last` is given). Cannot be combined with `last`."
+        )]
         first: Option<i32>,
+        #[graphql(
+            desc = "Returns the items after this cursor (an edge's `cursor` or `pageInfo.endCursor`)."
+        )]
         after: Option<String>,
+        #[graphql(
+            desc = "Returns the last n items (at most 100). Cannot be combined with `first`."
+        )]
         last: Option<i32>,
+        #[graphql(
+            desc = "Returns the items before this cursor (an edge's `cursor` or `pageInfo.startCursor`)."
+        )]
         before: Option<String>,
-        filter: Option<InvitationFilter>,
+        #[graphql(desc = "Only invitations matching all the given filters.")] filter: Option<
+            InvitationFilter,
+        >,
     ) -> ApiResult<Page<Invitation>> {
         let (viewer, reach) = require(ctx).await?;
         let filter = filter.unwrap_or_default();
@@ -162,7 +178,11 @@ impl InvitationQuery {
     }
 
     /// One invitation.
-    async fn invitation(&self, ctx: &Context<'_>, id: ID) -> ApiResult<Invitation> {
+    async fn invitation(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The invitation's global id.")] id: ID,
+    ) -> ApiResult<Invitation> {
         let (viewer, reach) = require(ctx).await?;
         Ok(Invitation(find(ctx, viewer.account_id, &reach, &id).await?))
     }
@@ -189,9 +209,12 @@ async fn find(
         .ok_or_else(|| ApiError::not_found("Invitation"))
 }
 
+/// Result of `resendInvitation` and `revokeInvitation`.
 #[derive(SimpleObject)]
 pub struct InvitationPayload {
+    /// The invitation as it now stands; null when `userErrors` is not empty.
     pub invitation: Option<Invitation>,
+    /// Problems with the input; when not empty, nothing was changed.
     pub user_errors: Vec<UserError>,
 }
 
@@ -220,7 +243,11 @@ pub struct InvitationMutation;
 impl InvitationMutation {
     /// Sends an invitation again with a new link (the old one stops
     /// working) and a new expiry. Not for accepted, declined or revoked ones.
-    async fn resend_invitation(&self, ctx: &Context<'_>, id: ID) -> ApiResult<InvitationPayload> {
+    async fn resend_invitation(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The invitation to send again.")] id: ID,
+    ) -> ApiResult<InvitationPayload> {
         let (viewer, reach) = require(ctx).await?;
         let existing = find(ctx, viewer.account_id, &reach, &id).await?;
         let current = crate::mail::current_status(&existing);
@@ -305,7 +332,11 @@ impl InvitationMutation {
     }
 
     /// Withdraws an invitation: its link stops working.
-    async fn revoke_invitation(&self, ctx: &Context<'_>, id: ID) -> ApiResult<InvitationPayload> {
+    async fn revoke_invitation(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The invitation to withdraw.")] id: ID,
+    ) -> ApiResult<InvitationPayload> {
         let (viewer, reach) = require(ctx).await?;
         let existing = find(ctx, viewer.account_id, &reach, &id).await?;
         let revoked = crate::mail::transition(

@@ -30,6 +30,8 @@ pub struct AppState {
     pub stopping: Arc<Stopping>,
     /// Recently resolved staff sessions.
     pub sessions: Arc<crate::kernel::auth::cache::SessionCache>,
+    /// Persisted and trusted documents.
+    pub documents: Arc<crate::kernel::documents::Documents>,
 }
 
 /// The shutdown signal of the process.
@@ -99,7 +101,13 @@ impl AppState {
             throttle: Arc::new(crate::kernel::throttle::Throttle::default()),
             stopping: Arc::new(Stopping::default()),
             sessions: Arc::default(),
+            documents: Arc::default(),
         }
+    }
+
+    pub fn with_documents(mut self, documents: crate::kernel::documents::Documents) -> Self {
+        self.documents = Arc::new(documents);
+        self
     }
 
     pub fn with_throttle(mut self, throttle: crate::kernel::throttle::Throttle) -> Self {

@@ -86,6 +86,8 @@ pub const ERROR_CODES: &[(&str, &str)] = &[
     ("GRAPHQL_VALIDATION_FAILED", "The document does not fit the schema (an unknown field, a missing argument)."),
     ("LIMIT_EXCEEDED", "A limit of the server was reached (query depth, list sizes, file size)."),
     ("COST_LIMIT_EXCEEDED", "The operation would cost more than the budget; `cost` and `limit` are in the extensions."),
+    ("PERSISTED_QUERY_NOT_FOUND", "The server does not know the document of this `persistedQuery` hash (yet): send it again with its text."),
+    ("PERSISTED_QUERY_NOT_IN_LIST", "The server runs only registered operations (trusted documents), and this one is not registered."),
     ("RATE_LIMITED", "Too many attempts or requests; retry after `retryAfter` seconds (also the `Retry-After` header)."),
     ("INTERNAL", "The server failed; the message carries a request id to report, details are in the server's log."),
 ];

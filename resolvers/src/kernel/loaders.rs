@@ -37,6 +37,7 @@ macro_rules! by_id {
             pub db: DatabaseConnection,
         }
 
+        #[async_trait::async_trait]
         impl async_graphql::dataloader::Loader<Key> for $name {
             type Value = roster_entities::$module::Model;
             type Error = Arc<DbErr>;

@@ -10,6 +10,7 @@
 pub mod auth;
 pub mod bulk;
 pub mod context;
+pub mod documents;
 pub mod error;
 pub mod events;
 pub mod history;
@@ -19,6 +20,7 @@ pub mod locks;
 pub mod pagination;
 pub mod permissions;
 pub mod plan_audit;
+pub mod redis_link;
 pub mod scope;
 pub mod throttle;
 pub mod validation;

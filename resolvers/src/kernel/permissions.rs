@@ -119,6 +119,7 @@ pub fn authorize(viewer: &Viewer, permission: Permission) -> Result<(), ApiError
 /// before the resolver runs (before any id is looked up).
 pub struct Requires(pub Permission);
 
+#[async_trait::async_trait]
 impl async_graphql::Guard for Requires {
     async fn check(&self, ctx: &Context<'_>) -> async_graphql::Result<()> {
         require(ctx, self.0)

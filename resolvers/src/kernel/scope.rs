@@ -10,8 +10,9 @@ use roster_entities::{
     activity, company, company_service, contact, contact_company, contact_method, custom_field,
     custom_role, customer, customer_avatar, customer_email, customer_field_value, customer_service,
     denylist_entry, email_template, export_link, group, group_member, import_job, incident,
-    invitation, manager_grant, outbox_message, portal_login, portal_session, product,
-    product_feature, service, session, settings_template, user, user_feature, user_product,
+    invitation, manager_grant, outbox_message, portal_login, portal_session, portal_sign_up,
+    product, product_feature, service, session, settings_template, user, user_feature,
+    user_product,
 };
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DeleteMany, EntityName, EntityTrait, QueryFilter, Select,
@@ -86,7 +87,8 @@ account_owned!(
     export_link,
     outbox_message,
     portal_login,
-    portal_session
+    portal_session,
+    portal_sign_up
 );
 
 /// A table whose rows have a name unique (case-insensitively) per account.

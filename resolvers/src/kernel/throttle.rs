@@ -9,7 +9,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use tokio::sync::Mutex as AsyncMutex;
+use super::redis_link::RedisLink;
 
 /// One limit: at most `limit` hits per `window` for each key.
 #[derive(Clone, Copy, Debug)]
@@ -63,10 +63,7 @@ pub struct Throttle {
     /// Separates the counts of unrelated deployments sharing one Redis.
     namespace: String,
     memory: Mutex<HashMap<String, (Instant, u32)>>,
-    redis: Option<(
-        redis::Client,
-        AsyncMutex<Option<redis::aio::MultiplexedConnection>>,
-    )>,
+    redis: Option<RedisLink>,
 }
 
 impl Default for Throttle {
@@ -89,7 +86,7 @@ impl Throttle {
     /// database share their counts).
     pub fn redis(limits: Limits, url: &str, namespace: &str) -> Result<Self, redis::RedisError> {
         Ok(Throttle {
-            redis: Some((redis::Client::open(url)?, AsyncMutex::new(None))),
+            redis: Some(RedisLink::open(url)?),
             namespace: namespace.to_owned(),
             ..Throttle::in_memory(limits)
         })
@@ -157,17 +154,7 @@ impl Throttle {
 
     /// `None` without Redis or when it does not answer (then memory counts).
     async fn shared(&self, rule: Rule, key: &str, count: bool) -> Option<Result<(), Limited>> {
-        let (client, connection) = self.redis.as_ref()?;
-        let mut slot = connection.lock().await;
-        if slot.is_none() {
-            let connect = client.get_multiplexed_async_connection();
-            match tokio::time::timeout(Duration::from_millis(500), connect).await {
-                Ok(Ok(conn)) => *slot = Some(conn),
-                _ => return None,
-            }
-        }
-        let mut conn = slot.clone()?;
-        drop(slot);
+        let link = self.redis.as_ref()?;
         let window = rule.window.as_secs().max(1);
         let mut pipe = redis::pipe();
         if count {
@@ -183,15 +170,11 @@ impl Throttle {
             pipe.cmd("GET").arg(key);
         }
         pipe.cmd("TTL").arg(key);
-        let reply: redis::RedisResult<(Option<u32>, i64)> =
-            tokio::time::timeout(Duration::from_millis(500), pipe.query_async(&mut conn))
-                .await
-                .unwrap_or_else(|_| {
-                    Err(redis::RedisError::from((
-                        redis::ErrorKind::IoError,
-                        "timeout",
-                    )))
-                });
+        let (n, ttl): (Option<u32>, i64) = link
+            .run("rate limits", |mut conn| async move {
+                pipe.query_async(&mut conn).await
+            })
+            .await?;
         let over = |n: u32| {
             if count {
                 n > rule.limit
@@ -199,16 +182,11 @@ impl Throttle {
                 n >= rule.limit
             }
         };
-        match reply {
-            Ok((Some(n), ttl)) if over(n) => Some(Err(Limited {
+        match n {
+            Some(n) if over(n) => Some(Err(Limited {
                 retry_after: Duration::from_secs(ttl.max(1) as u64),
             })),
-            Ok(_) => Some(Ok(())),
-            Err(err) => {
-                tracing::warn!(%err, "rate limits: Redis does not answer; counting in memory");
-                *connection.lock().await = None;
-                None
-            }
+            _ => Some(Ok(())),
         }
     }
 }

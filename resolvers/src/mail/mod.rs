@@ -50,7 +50,7 @@ pub fn link(state: &AppState, token: &str) -> String {
     )
 }
 
-fn expiry_text(at: DateTime<Utc>) -> String {
+pub fn expiry_text(at: DateTime<Utc>) -> String {
     at.format("%Y-%m-%d %H:%M UTC").to_string()
 }
 
@@ -84,14 +84,32 @@ pub fn compose(
         link: link(state, token),
         expiry: expiry_text(expires_at),
     };
-    let mail = render::render(subject, body, &values).map_err(ApiError::internal)?;
+    message(
+        account_id,
+        Some(to.invitation_id),
+        (to.email, to.name),
+        (subject, body),
+        &values,
+    )
+}
+
+/// Renders a mail (subject and body templates with `values`) into an
+/// outbox message to `to` (address, name), due now.
+pub fn message(
+    account_id: Uuid,
+    invitation_id: Option<Uuid>,
+    to: (&str, &str),
+    (subject, body): (&str, &str),
+    values: &render::Placeholders,
+) -> Result<outbox_message::ActiveModel, ApiError> {
+    let mail = render::render(subject, body, values).map_err(ApiError::internal)?;
     let now = Utc::now();
     Ok(outbox_message::ActiveModel {
         id: Set(Uuid::now_v7()),
         account_id: Set(account_id),
-        invitation_id: Set(Some(to.invitation_id)),
-        to_email: Set(to.email.to_owned()),
-        to_name: Set(to.name.to_owned()),
+        invitation_id: Set(invitation_id),
+        to_email: Set(to.0.to_owned()),
+        to_name: Set(to.1.to_owned()),
         subject: Set(mail.subject.chars().take(255).collect()),
         html: Set(Some(mail.html)),
         text: Set(Some(mail.text)),

@@ -7,6 +7,7 @@ use crate::kernel::{
     ids::{GlobalId, NodeKind},
 };
 
+/// What an invitation is for (and which email template it is sent with).
 #[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
 #[graphql(remote = "roster_entities::invitation::Kind")]
 pub enum InvitationKind {
@@ -22,8 +23,10 @@ pub enum InvitationKind {
 #[derive(Clone, Debug)]
 pub struct EmailTemplate(pub email_template::Model);
 
+/// A custom email template.
 #[Object]
 impl EmailTemplate {
+    /// Globally unique, opaque identifier.
     pub async fn id(&self) -> ID {
         GlobalId {
             kind: NodeKind::EmailTemplate,
@@ -32,14 +35,17 @@ impl EmailTemplate {
         .into()
     }
 
+    /// The kind of invitation the template is for.
     async fn kind(&self) -> ApiResult<InvitationKind> {
         Ok(super::templates::kind_of(&self.0.kind)?.into())
     }
 
+    /// Language of the template: de, en, es, pt, fr or it.
     async fn language(&self) -> &str {
         &self.0.language
     }
 
+    /// Name, for staff choosing a template (at most 255 characters).
     async fn name(&self) -> &str {
         &self.0.name
     }
@@ -55,6 +61,7 @@ impl EmailTemplate {
         &self.0.body
     }
 
+    /// When the template was last changed.
     async fn updated_at(&self) -> DateTime<Utc> {
         self.0.updated_at
     }

@@ -103,28 +103,41 @@ pub async fn resolve(
     }
 }
 
+/// Input of `createEmailTemplate`.
 #[derive(InputObject)]
 pub struct CreateEmailTemplateInput {
+    /// The kind of invitation the template is for.
     pub kind: InvitationKind,
     /// de, en, es, pt, fr or it.
     pub language: String,
+    /// Name, for staff choosing a template (at most 255 characters).
     pub name: String,
+    /// Subject, with the same placeholders as `body` (at most 255 characters).
     pub subject: String,
     /// HTML with `{{ name }}`, `{{ account }}`, `{{ link }}`, `{{ expiry }}`.
     pub body: String,
 }
 
+/// Input of `updateEmailTemplate`: only the fields given change.
 #[derive(InputObject)]
 pub struct UpdateEmailTemplateInput {
+    /// The template to change.
     pub id: ID,
+    /// New language: de, en, es, pt, fr or it.
     pub language: Option<String>,
+    /// New name (at most 255 characters).
     pub name: Option<String>,
+    /// New subject (at most 255 characters).
     pub subject: Option<String>,
+    /// New HTML body with `{{ name }}`, `{{ account }}`, `{{ link }}`,
+    /// `{{ expiry }}` (at most 100,000 characters).
     pub body: Option<String>,
 }
 
+/// Input of `deleteEmailTemplate`.
 #[derive(InputObject)]
 pub struct DeleteEmailTemplateInput {
+    /// The template to delete.
     pub id: ID,
 }
 
@@ -132,31 +145,46 @@ pub struct DeleteEmailTemplateInput {
 /// of a kind and language.
 #[derive(InputObject)]
 pub struct PreviewEmailTemplateInput {
+    /// A custom template of the account; `kind` and `language` are then
+    /// ignored.
     pub template_id: Option<ID>,
+    /// Without `templateId`: the kind whose built-in template to render.
     pub kind: Option<InvitationKind>,
+    /// Language of the built-in template: de, en, es, pt, fr or it
+    /// (default: en).
     #[graphql(default_with = "String::from(\"en\")")]
     pub language: String,
+    /// The name `{{ name }}` stands for (default: Ann Example).
     #[graphql(default_with = "String::from(\"Ann Example\")")]
     pub recipient_name: String,
 }
 
+/// Result of `createEmailTemplate` and `updateEmailTemplate`.
 #[derive(SimpleObject)]
 pub struct EmailTemplatePayload {
+    /// The template as saved; null when `userErrors` is not empty.
     pub template: Option<EmailTemplate>,
+    /// Problems with the input; when not empty, nothing was changed.
     pub user_errors: Vec<UserError>,
 }
 
+/// Result of `deleteEmailTemplate`.
 #[derive(SimpleObject)]
 pub struct DeleteEmailTemplatePayload {
+    /// Id of the deleted template.
     pub deleted_template_id: Option<ID>,
+    /// Problems with the input (none today; kept for a stable payload shape).
     pub user_errors: Vec<UserError>,
 }
 
 /// A rendered email.
 #[derive(SimpleObject)]
 pub struct EmailPreview {
+    /// The subject, on one line.
     pub subject: String,
+    /// The HTML body.
     pub html: String,
+    /// A plain-text version of the body (tags dropped, links written out).
     pub text: String,
 }
 
@@ -193,11 +221,25 @@ impl EmailTemplateQuery {
     async fn email_templates(
         &self,
         ctx: &Context<'_>,
+        #[graphql(
+            desc = "Returns the first n items (at most 100; the first 20 when neither `first` nor `last` is given). Cannot be combined with `last`."
+        )]
         first: Option<i32>,
+        #[graphql(
+            desc = "Returns the items after this cursor (an edge's `cursor` or `pageInfo.endCursor`)."
+        )]
         after: Option<String>,
+        #[graphql(
+            desc = "Returns the last n items (at most 100). Cannot be combined with `first`."
+        )]
         last: Option<i32>,
+        #[graphql(
+            desc = "Returns the items before this cursor (an edge's `cursor` or `pageInfo.startCursor`)."
+        )]
         before: Option<String>,
-        kind: Option<InvitationKind>,
+        #[graphql(desc = "Only templates for this kind of invitation.")] kind: Option<
+            InvitationKind,
+        >,
     ) -> ApiResult<Page<EmailTemplate>> {
         let viewer = crate::kernel::auth::viewer(ctx)?;
         let mut select = email_template::Entity::find().in_account(viewer.account_id);
@@ -225,6 +267,7 @@ impl EmailTemplateQuery {
     async fn preview_email_template(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "The template and the sample recipient.")]
         input: PreviewEmailTemplateInput,
     ) -> ApiResult<EmailPreview> {
         let viewer = crate::kernel::auth::viewer(ctx)?;
@@ -277,7 +320,7 @@ impl EmailTemplateMutation {
     async fn create_email_template(
         &self,
         ctx: &Context<'_>,
-        input: CreateEmailTemplateInput,
+        #[graphql(desc = "The template to add.")] input: CreateEmailTemplateInput,
     ) -> ApiResult<EmailTemplatePayload> {
         let viewer = crate::kernel::auth::viewer(ctx)?;
         let name = match validation::required_text("name", &input.name, 255) {
@@ -321,7 +364,7 @@ impl EmailTemplateMutation {
     async fn update_email_template(
         &self,
         ctx: &Context<'_>,
-        input: UpdateEmailTemplateInput,
+        #[graphql(desc = "The template and what to change.")] input: UpdateEmailTemplateInput,
     ) -> ApiResult<EmailTemplatePayload> {
         let viewer = crate::kernel::auth::viewer(ctx)?;
         let existing = find(ctx, viewer.account_id, &input.id).await?;
@@ -363,7 +406,7 @@ impl EmailTemplateMutation {
     async fn delete_email_template(
         &self,
         ctx: &Context<'_>,
-        input: DeleteEmailTemplateInput,
+        #[graphql(desc = "The template to delete.")] input: DeleteEmailTemplateInput,
     ) -> ApiResult<DeleteEmailTemplatePayload> {
         let viewer = crate::kernel::auth::viewer(ctx)?;
         let existing = find(ctx, viewer.account_id, &input.id).await?;

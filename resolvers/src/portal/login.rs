@@ -1,25 +1,18 @@
-//! `portalLogin`, `portalSignUp` and `portalLogout`.
+//! `portalLogin` and `portalLogout` (sign-up is in `sign_up.rs`).
 
 use async_graphql::{Context, InputObject, Object, SimpleObject, ID};
 use chrono::{DateTime, Utc};
 use roster_entities::{
-    account,
     customer::{self, PortalAccess},
     portal_login,
 };
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set, TransactionTrait};
-use uuid::Uuid;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
 use super::{session, PortalCustomer};
 use crate::{
-    directory::customers::{
-        self,
-        validate::{self, CustomerDraft},
-    },
     kernel::auth::{password, Auth},
     kernel::context::ContextExt,
-    kernel::error::{is_unique_violation, ApiError, ApiResult, UserError, UserErrorCode},
-    kernel::ids::{GlobalId, NodeKind},
+    kernel::error::{ApiError, ApiResult, UserError},
     kernel::validation,
 };
 
@@ -30,37 +23,33 @@ pub struct PortalLoginInput {
     pub account_id: ID,
     /// The customer's primary email (case does not matter).
     pub email: String,
+    /// The customer's portal password.
     pub password: String,
 }
 
-/// Input of `portalSignUp`.
-#[derive(InputObject)]
-pub struct PortalSignUpInput {
-    /// The account whose portal this is (`Account.id`).
-    pub account_id: ID,
-    pub first_name: String,
-    pub last_name: String,
-    pub email: String,
-    /// At least 10 characters.
-    pub password: String,
-}
-
-/// Result of `portalLogin` and `portalSignUp`.
+/// Result of `portalLogin`, `portalSignUp` and `portalConfirmSignUp`.
 #[derive(SimpleObject)]
 pub struct PortalSessionPayload {
     /// Bearer token of the customer session (shown once).
     pub token: Option<String>,
+    /// When the session ends (null without a token).
     pub expires_at: Option<DateTime<Utc>>,
+    /// The signed-in customer (null without a token).
     pub customer: Option<PortalCustomer>,
+    /// True when `portalSignUp` accepted the request: the address gets a
+    /// mail (see `portalSignUp`), and no token is given yet.
+    pub confirmation_sent: bool,
+    /// Problems with the input; when not empty, nothing was changed.
     pub user_errors: Vec<UserError>,
 }
 
 impl PortalSessionPayload {
-    fn failed(user_errors: Vec<UserError>) -> Self {
+    pub(super) fn failed(user_errors: Vec<UserError>) -> Self {
         PortalSessionPayload {
             token: None,
             expires_at: None,
             customer: None,
+            confirmation_sent: false,
             user_errors,
         }
     }
@@ -69,23 +58,14 @@ impl PortalSessionPayload {
 /// Result of `portalLogout`.
 #[derive(SimpleObject)]
 pub struct PortalLogoutPayload {
+    /// Whether a session was ended (false when it had already ended).
     pub ended: bool,
+    /// Problems with the request (none today; kept for a stable payload shape).
     pub user_errors: Vec<UserError>,
 }
 
 fn bad_login() -> ApiError {
     ApiError::Unauthenticated("Invalid email or password".into())
-}
-
-/// The account a portal input names. A malformed or unknown id is
-/// NOT_FOUND.
-async fn account_of(ctx: &Context<'_>, id: &ID) -> Result<account::Model, ApiError> {
-    let uuid =
-        GlobalId::expect(id, NodeKind::Account).map_err(|_| ApiError::not_found("Account"))?;
-    account::Entity::find_by_id(uuid)
-        .one(ctx.db())
-        .await?
-        .ok_or_else(|| ApiError::not_found("Account"))
 }
 
 #[derive(Default)]
@@ -99,13 +79,13 @@ impl PortalAuthMutation {
     async fn portal_login(
         &self,
         ctx: &Context<'_>,
-        input: PortalLoginInput,
+        #[graphql(desc = "The account, email and password.")] input: PortalLoginInput,
     ) -> ApiResult<PortalSessionPayload> {
         if input.email.chars().count() > 256 || input.password.chars().count() > password::MAX_LEN {
             return Err(bad_login().into());
         }
         crate::kernel::auth::check_sign_in(ctx, &input.email).await?;
-        let account = account_of(ctx, &input.account_id).await?;
+        let account = super::sign_up::account_of(ctx.db(), &input.account_id).await?;
         let db = ctx.db();
         let found = customer::Entity::find()
             .filter(customer::Column::AccountId.eq(account.id))
@@ -135,98 +115,7 @@ impl PortalAuthMutation {
             token: Some(token),
             expires_at: Some(session.expires_at),
             customer: Some(PortalCustomer(customer)),
-            user_errors: Vec::new(),
-        })
-    }
-
-    /// Registers a new customer on the account's portal, with STANDARD
-    /// access, and signs them in. FORBIDDEN when the account turned
-    /// self-registration off; a denylisted or already known email is a user
-    /// error.
-    async fn portal_sign_up(
-        &self,
-        ctx: &Context<'_>,
-        input: PortalSignUpInput,
-    ) -> ApiResult<PortalSessionPayload> {
-        let account = account_of(ctx, &input.account_id).await?;
-        if !account.portal_self_registration {
-            return Err(ApiError::Forbidden(
-                "This portal does not accept sign-ups; ask the help desk for access".into(),
-            )
-            .into());
-        }
-        let db = ctx.db();
-        let draft = CustomerDraft {
-            first_name: input.first_name,
-            last_name: input.last_name,
-            email: input.email,
-            ..Default::default()
-        };
-        let mut errors = Vec::new();
-        let clean = validate::validate(&draft)
-            .map_err(|e| errors.extend(e))
-            .ok();
-        if let Err(e) = password::validate("password", &input.password) {
-            errors.push(e);
-        }
-        let Some(clean) = clean else {
-            return Ok(PortalSessionPayload::failed(errors));
-        };
-        errors.extend(customers::rules::check_addresses(db, account.id, &clean, None).await?);
-        if !errors.is_empty() {
-            return Ok(PortalSessionPayload::failed(errors));
-        }
-        let hash = password::hash_blocking(input.password).await?;
-
-        let now = Utc::now();
-        let id = Uuid::now_v7();
-        let mut row = customer::ActiveModel {
-            id: Set(id),
-            account_id: Set(account.id),
-            company_id: Set(None),
-            email_format: Set(customer::EmailFormat::Html),
-            feedback_emails: Set(true),
-            portal_access: Set(PortalAccess::Standard),
-            created_at: Set(now),
-            updated_at: Set(now),
-            ..Default::default()
-        };
-        let addresses = clean.clone();
-        customers::set_values(&mut row, clean);
-        let taken = || {
-            PortalSessionPayload::failed(vec![UserError::new(
-                "email",
-                UserErrorCode::Taken,
-                "is already used by another customer",
-            )])
-        };
-        let txn = db.begin().await?;
-        let customer = match row.insert(&txn).await {
-            Ok(c) => c,
-            Err(err) if is_unique_violation(&err) => return Ok(taken()),
-            Err(err) => return Err(ApiError::from(err).into()),
-        };
-        match customers::write_addresses(&txn, account.id, id, &addresses).await {
-            Ok(()) => {}
-            Err(err) if is_unique_violation(&err) => return Ok(taken()),
-            Err(err) => return Err(ApiError::from(err).into()),
-        }
-        portal_login::ActiveModel {
-            customer_id: Set(id),
-            account_id: Set(account.id),
-            password_hash: Set(hash),
-            created_at: Set(now),
-            updated_at: Set(now),
-        }
-        .insert(&txn)
-        .await?;
-        let (token, session) = session::start(&txn, ctx.state(), &customer).await?;
-        txn.commit().await?;
-        tracing::info!(customer_id = %id, account_id = %account.id, "portal sign-up");
-        Ok(PortalSessionPayload {
-            token: Some(token),
-            expires_at: Some(session.expires_at),
-            customer: Some(PortalCustomer(customer)),
+            confirmation_sent: false,
             user_errors: Vec::new(),
         })
     }

@@ -14,20 +14,25 @@ use crate::{
 #[derive(Clone, Debug)]
 pub struct PortalCustomer(pub customer::Model);
 
+/// The signed-in portal customer.
 #[Object]
 impl PortalCustomer {
+    /// Globally unique, opaque identifier (the same as staff see).
     pub async fn id(&self) -> ID {
         GlobalId::customer(self.0.id).into()
     }
 
+    /// First name.
     async fn first_name(&self) -> &str {
         &self.0.first_name
     }
 
+    /// Last name; may be empty.
     async fn last_name(&self) -> &str {
         &self.0.last_name
     }
 
+    /// Primary email, which the customer signs in with.
     async fn email(&self) -> &str {
         &self.0.email
     }

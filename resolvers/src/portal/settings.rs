@@ -16,7 +16,9 @@ use crate::{
 /// Result of `setPortalSelfRegistration`.
 #[derive(SimpleObject)]
 pub struct PortalSettingsPayload {
+    /// The account, with its settings as changed.
     pub account: Option<Account>,
+    /// Problems with the input (none today; kept for a stable payload shape).
     pub user_errors: Vec<UserError>,
 }
 
@@ -31,7 +33,7 @@ impl PortalSettingsMutation {
     async fn set_portal_self_registration(
         &self,
         ctx: &Context<'_>,
-        enabled: bool,
+        #[graphql(desc = "Whether customers may sign themselves up.")] enabled: bool,
     ) -> ApiResult<PortalSettingsPayload> {
         let viewer = crate::kernel::auth::viewer(ctx)?;
         let db = ctx.db();

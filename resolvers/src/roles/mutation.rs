@@ -24,42 +24,61 @@ use crate::{
 #[derive(Clone, Debug)]
 pub struct CustomRole(pub custom_role::Model);
 
+/// A named set of permissions a member gets on top of the base ones.
 #[Object]
 impl CustomRole {
+    /// Globally unique, opaque identifier.
     pub async fn id(&self) -> ID {
         GlobalId::custom_role(self.0.id).into()
     }
 
+    /// Name, unique in the account (case does not matter).
     async fn name(&self) -> &str {
         &self.0.name
     }
 
+    /// The permissions the role adds to the base member ones.
     async fn permissions(&self) -> Vec<Permission> {
         super::decode(&self.0.permissions)
     }
 }
 
+/// Input of `createCustomRole`.
 #[derive(InputObject)]
 pub struct CreateCustomRoleInput {
+    /// Name, unique in the account (at most 255 characters).
     pub name: String,
+    /// The permissions the role adds (not MANAGE_ROLES or MANAGE_PRODUCTS,
+    /// which are for admins only).
     pub permissions: Vec<Permission>,
 }
 
+/// Input of `updateCustomRole`: only the fields given change.
 #[derive(InputObject)]
 pub struct UpdateCustomRoleInput {
+    /// The role to change.
     pub id: ID,
+    /// New name, unique in the account (at most 255 characters).
     pub name: Option<String>,
+    /// The complete new set of permissions (not MANAGE_ROLES or
+    /// MANAGE_PRODUCTS).
     pub permissions: Option<Vec<Permission>>,
 }
 
+/// Input of `deleteCustomRole`.
 #[derive(InputObject)]
 pub struct DeleteCustomRoleInput {
+    /// The role to delete.
     pub id: ID,
 }
 
+/// Result of `createCustomRole`, `updateCustomRole` and `deleteCustomRole`.
 #[derive(SimpleObject)]
 pub struct CustomRolePayload {
+    /// The role as saved (for `deleteCustomRole`, as it was); null when
+    /// `userErrors` is not empty.
     pub role: Option<CustomRole>,
+    /// Problems with the input; when not empty, nothing was changed.
     pub user_errors: Vec<UserError>,
 }
 
@@ -102,9 +121,21 @@ impl CustomRoleQuery {
     async fn custom_roles(
         &self,
         ctx: &Context<'_>,
+        #[graphql(
+            desc = "Returns the first n items (at most 100; the first 20 when neither `first` nor `last` is given). Cannot be combined with `last`."
+        )]
         first: Option<i32>,
+        #[graphql(
+            desc = "Returns the items after this cursor (an edge's `cursor` or `pageInfo.endCursor`)."
+        )]
         after: Option<String>,
+        #[graphql(
+            desc = "Returns the last n items (at most 100). Cannot be combined with `first`."
+        )]
         last: Option<i32>,
+        #[graphql(
+            desc = "Returns the items before this cursor (an edge's `cursor` or `pageInfo.startCursor`)."
+        )]
         before: Option<String>,
     ) -> ApiResult<Page<CustomRole>> {
         let viewer = crate::kernel::auth::viewer(ctx)?;
@@ -137,7 +168,7 @@ impl CustomRoleMutation {
     async fn create_custom_role(
         &self,
         ctx: &Context<'_>,
-        input: CreateCustomRoleInput,
+        #[graphql(desc = "The role to create.")] input: CreateCustomRoleInput,
     ) -> ApiResult<CustomRolePayload> {
         let viewer = crate::kernel::auth::viewer(ctx)?;
         let db = ctx.db();
@@ -189,7 +220,7 @@ impl CustomRoleMutation {
     async fn update_custom_role(
         &self,
         ctx: &Context<'_>,
-        input: UpdateCustomRoleInput,
+        #[graphql(desc = "The role and what to change.")] input: UpdateCustomRoleInput,
     ) -> ApiResult<CustomRolePayload> {
         let viewer = crate::kernel::auth::viewer(ctx)?;
         let db = ctx.db();
@@ -247,7 +278,7 @@ impl CustomRoleMutation {
     async fn delete_custom_role(
         &self,
         ctx: &Context<'_>,
-        input: DeleteCustomRoleInput,
+        #[graphql(desc = "The role to delete.")] input: DeleteCustomRoleInput,
     ) -> ApiResult<CustomRolePayload> {
         let viewer = crate::kernel::auth::viewer(ctx)?;
         let db = ctx.db();

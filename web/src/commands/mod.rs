@@ -3,6 +3,7 @@
 mod bootstrap;
 
 use migration::MigratorTrait;
+use roster_resolvers::kernel::documents::{Documents, Trusted};
 
 use crate::{
     config::{Cli, Command, Settings},
@@ -52,11 +53,17 @@ async fn serve(settings: &Settings) -> anyhow::Result<()> {
         )
         .map_err(|e| anyhow::anyhow!("REDIS_URL: {e}"))?;
         state = state.with_throttle(throttle);
-        tracing::info!("events and rate limits are shared with other instances through Redis");
+        let documents = Documents::redis(url, &namespace[..16])
+            .map_err(|e| anyhow::anyhow!("REDIS_URL: {e}"))?;
+        state = state.with_documents(trusted_documents(settings, documents)?);
+        tracing::info!(
+            "events, rate limits and persisted queries are shared with other instances through Redis"
+        );
     } else {
         state = state.with_throttle(roster_resolvers::kernel::throttle::Throttle::in_memory(
             settings.limits(),
         ));
+        state = state.with_documents(trusted_documents(settings, Documents::in_memory())?);
     }
     crate::memory::spawn_trimmer();
     let workers = [
@@ -98,4 +105,21 @@ async fn serve(settings: &Settings) -> anyhow::Result<()> {
     }
     tracing::info!("stopped");
     Ok(())
+}
+
+/// `documents` with the trusted documents of `--trusted-documents`, if set.
+fn trusted_documents(settings: &Settings, documents: Documents) -> anyhow::Result<Documents> {
+    let Some(path) = &settings.trusted_documents else {
+        return Ok(documents);
+    };
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        anyhow::anyhow!(
+            "ROSTER_TRUSTED_DOCUMENTS: cannot read {}: {e}",
+            path.display()
+        )
+    })?;
+    let trusted = Trusted::parse(&text)
+        .map_err(|e| anyhow::anyhow!("ROSTER_TRUSTED_DOCUMENTS: {}: {e}", path.display()))?;
+    tracing::info!(documents = trusted.len(), "only trusted documents run");
+    Ok(documents.with_trusted(trusted))
 }

@@ -201,8 +201,11 @@ async fn execute(
     // Every log line of the request carries its id (an ERROR-level span,
     // so that no log filter drops it).
     let span = tracing::error_span!("request", id = %request_id);
-    let resp =
-        tracing::Instrument::instrument(app.schema.execute_batch(batch.data(ctx)), span).await;
+    let resp = tracing::Instrument::instrument(
+        roster_schema::execute_batch(&app.schema, batch.data(ctx)),
+        span,
+    )
+    .await;
     record(&names, &resp, started);
     let retry_after = retry_after(&resp);
     let mut response = graphql_response(resp, format, &request_id);
@@ -370,6 +373,9 @@ pub async fn get(req: &Request, Data(app): Data<&App>) -> Response {
             return resp;
         }
     }
+    // A persisted query's document is only known once it is looked up:
+    // the persisted-query extension checks that it is a query.
+    let request = request.data(roster_schema::QueriesOnly);
     execute(app, req, BatchRequest::Single(request), format, request_id).await
 }
 
@@ -379,10 +385,11 @@ fn operation_type(request: &GqlRequest) -> Option<OperationType> {
     let doc = async_graphql::parser::parse_query(&request.query).ok()?;
     match doc.operations {
         DocumentOperations::Single(op) => Some(op.node.ty),
-        DocumentOperations::Multiple(ops) => {
-            let name = request.operation_name.as_deref()?;
-            ops.get(name).map(|op| op.node.ty)
-        }
+        DocumentOperations::Multiple(ops) => match request.operation_name.as_deref() {
+            Some(name) => ops.get(name).map(|op| op.node.ty),
+            None if ops.len() == 1 => ops.values().next().map(|op| op.node.ty),
+            None => None,
+        },
     }
 }
 

@@ -264,7 +264,7 @@ async fn operation(
     crate::metrics::socket_operations(1);
     let _open = Open;
     let request = request.data(ctx);
-    let mut results = app.schema.execute_stream(request);
+    let mut results = roster_schema::execute_stream(&app.schema, request, None);
     let mut first = true;
     while let Some(response) = results.next().await {
         let refused = first

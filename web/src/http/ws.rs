@@ -40,8 +40,8 @@ pub async fn subscribe(
             if protocol.0 == WebSocketProtocols::GraphQLWS {
                 return super::transport_ws::serve(stream, app, header, client_address).await;
             }
-            let schema = app.schema.clone();
-            GraphQLWebSocket::new(stream, schema, protocol)
+            let executor = roster_schema::Executor(app.schema.clone());
+            GraphQLWebSocket::new(stream, executor, protocol)
                 .on_connection_init(move |payload| async move {
                     let credentials = auth::from_init_payload(&payload).or(header);
                     let request_id = auth::new_request_id();

@@ -11,6 +11,7 @@ pub struct CompanyServicesLoader {
     pub db: DatabaseConnection,
 }
 
+#[async_trait::async_trait]
 impl Loader<Key> for CompanyServicesLoader {
     type Value = Vec<service::Model>;
     type Error = Arc<DbErr>;

@@ -35,7 +35,9 @@ pub struct CreateCompanyInput {
 /// Input of `updateCompany`: only the fields given change.
 #[derive(InputObject)]
 pub struct UpdateCompanyInput {
+    /// The company to change.
     pub id: ID,
+    /// New name, unique in the account (at most 255 characters).
     pub name: Option<String>,
     /// The complete new set of services. Employees lose their access to
     /// services removed from the company.
@@ -45,20 +47,25 @@ pub struct UpdateCompanyInput {
 /// Input of `deleteCompany`.
 #[derive(InputObject)]
 pub struct DeleteCompanyInput {
+    /// The company to delete.
     pub id: ID,
 }
 
 /// Result of `createCompany`.
 #[derive(SimpleObject)]
 pub struct CreateCompanyPayload {
+    /// The new company; null when `userErrors` is not empty.
     pub company: Option<Company>,
+    /// Problems with the input; when not empty, nothing was changed.
     pub user_errors: Vec<UserError>,
 }
 
 /// Result of `updateCompany`.
 #[derive(SimpleObject)]
 pub struct UpdateCompanyPayload {
+    /// The company as saved; null when `userErrors` is not empty.
     pub company: Option<Company>,
+    /// Problems with the input; when not empty, nothing was changed.
     pub user_errors: Vec<UserError>,
 }
 
@@ -67,6 +74,7 @@ pub struct UpdateCompanyPayload {
 pub struct DeleteCompanyPayload {
     /// Id of the deleted company. Its customers stay, without a company.
     pub deleted_company_id: Option<ID>,
+    /// Problems with the input (none today; kept for a stable payload shape).
     pub user_errors: Vec<UserError>,
 }
 
@@ -135,7 +143,7 @@ impl CompanyMutation {
     async fn create_company(
         &self,
         ctx: &Context<'_>,
-        input: CreateCompanyInput,
+        #[graphql(desc = "The company to create.")] input: CreateCompanyInput,
     ) -> ApiResult<CreateCompanyPayload> {
         let viewer = crate::kernel::auth::viewer(ctx)?;
         let db = ctx.db();
@@ -198,7 +206,7 @@ impl CompanyMutation {
     async fn update_company(
         &self,
         ctx: &Context<'_>,
-        input: UpdateCompanyInput,
+        #[graphql(desc = "The company and what to change.")] input: UpdateCompanyInput,
     ) -> ApiResult<UpdateCompanyPayload> {
         let viewer = crate::kernel::auth::viewer(ctx)?;
         let db = ctx.db();
@@ -262,7 +270,7 @@ impl CompanyMutation {
     async fn delete_company(
         &self,
         ctx: &Context<'_>,
-        input: DeleteCompanyInput,
+        #[graphql(desc = "The company to delete.")] input: DeleteCompanyInput,
     ) -> ApiResult<DeleteCompanyPayload> {
         let viewer = crate::kernel::auth::viewer(ctx)?;
         let id = GlobalId::expect(&input.id, NodeKind::Company)?;

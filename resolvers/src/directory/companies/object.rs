@@ -18,6 +18,8 @@ use crate::{
 #[derive(Clone, Debug)]
 pub struct Company(pub company::Model);
 
+/// A company customers work for. Its services are the ones its employees
+/// may be given access to.
 #[Object]
 impl Company {
     /// Globally unique, opaque identifier.
@@ -46,9 +48,21 @@ impl Company {
     async fn employees(
         &self,
         ctx: &Context<'_>,
+        #[graphql(
+            desc = "Returns the first n items (at most 100; the first 20 when neither `first` nor `last` is given). Cannot be combined with `last`."
+        )]
         first: Option<i32>,
+        #[graphql(
+            desc = "Returns the items after this cursor (an edge's `cursor` or `pageInfo.endCursor`)."
+        )]
         after: Option<String>,
+        #[graphql(
+            desc = "Returns the last n items (at most 100). Cannot be combined with `first`."
+        )]
         last: Option<i32>,
+        #[graphql(
+            desc = "Returns the items before this cursor (an edge's `cursor` or `pageInfo.startCursor`)."
+        )]
         before: Option<String>,
     ) -> ApiResult<Page<Customer>> {
         let args = PageArgs {

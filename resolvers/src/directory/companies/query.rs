@@ -60,13 +60,26 @@ impl CompanyQuery {
     async fn companies(
         &self,
         ctx: &Context<'_>,
+        #[graphql(
+            desc = "Returns the first n items (at most 100; the first 20 when neither `first` nor `last` is given). Cannot be combined with `last`."
+        )]
         first: Option<i32>,
+        #[graphql(
+            desc = "Returns the items after this cursor (an edge's `cursor` or `pageInfo.endCursor`)."
+        )]
         after: Option<String>,
+        #[graphql(
+            desc = "Returns the last n items (at most 100). Cannot be combined with `first`."
+        )]
         last: Option<i32>,
+        #[graphql(
+            desc = "Returns the items before this cursor (an edge's `cursor` or `pageInfo.startCursor`)."
+        )]
         before: Option<String>,
         #[graphql(desc = "Only companies whose name contains this text.")] keyword: Option<String>,
-        #[graphql(default)] sort_key: CompanySortKey,
-        #[graphql(default)] reverse: bool,
+        #[graphql(default, desc = "The order of the items (default: NAME).")]
+        sort_key: CompanySortKey,
+        #[graphql(default, desc = "Reverses the order (default: false).")] reverse: bool,
     ) -> ApiResult<Page<Company>> {
         let viewer = crate::kernel::auth::viewer(ctx)?;
         let mut select = company::Entity::find().in_account(viewer.account_id);
@@ -101,7 +114,11 @@ impl CompanyQuery {
 
     /// One company by id; NOT_FOUND when it is not in the account.
     #[graphql(guard = "Requires(Permission::ViewPeople)")]
-    async fn company(&self, ctx: &Context<'_>, id: ID) -> ApiResult<Company> {
+    async fn company(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The company's global id.")] id: ID,
+    ) -> ApiResult<Company> {
         let viewer = crate::kernel::auth::viewer(ctx)?;
         let id = GlobalId::expect(&id, NodeKind::Company)?;
         Ok(Company(super::find(ctx.db(), viewer.account_id, id).await?))

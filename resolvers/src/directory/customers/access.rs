@@ -54,6 +54,7 @@ pub async fn keep_company_services(
 /// Input of `grantServiceAccess`.
 #[derive(InputObject)]
 pub struct GrantServiceAccessInput {
+    /// The customer to give the services to.
     pub customer_id: ID,
     /// Services to give (or whose access level to change).
     pub services: Vec<ServiceAccessInput>,
@@ -62,14 +63,19 @@ pub struct GrantServiceAccessInput {
 /// Input of `revokeServiceAccess`.
 #[derive(InputObject)]
 pub struct RevokeServiceAccessInput {
+    /// The customer to take the services from.
     pub customer_id: ID,
+    /// Services to take away; ones the customer does not have are ignored.
     pub service_ids: Vec<ID>,
 }
 
 /// Result of `grantServiceAccess` and `revokeServiceAccess`.
 #[derive(SimpleObject)]
 pub struct ServiceAccessPayload {
+    /// The customer, with their services as changed; null when `userErrors`
+    /// is not empty.
     pub customer: Option<Customer>,
+    /// Problems with the input; when not empty, nothing was changed.
     pub user_errors: Vec<UserError>,
 }
 
@@ -95,6 +101,7 @@ pub struct SetPortalAccessPayload {
     pub changed_count: u64,
     /// How many customers the ids or filter selected.
     pub matched_count: u64,
+    /// Problems with the input; when not empty, nothing was changed.
     pub user_errors: Vec<UserError>,
 }
 
@@ -109,7 +116,7 @@ impl CustomerAccessMutation {
     async fn grant_service_access(
         &self,
         ctx: &Context<'_>,
-        input: GrantServiceAccessInput,
+        #[graphql(desc = "The customer and the services to give.")] input: GrantServiceAccessInput,
     ) -> ApiResult<ServiceAccessPayload> {
         let viewer = crate::kernel::auth::viewer(ctx)?;
         let db = ctx.db();
@@ -179,6 +186,7 @@ impl CustomerAccessMutation {
     async fn revoke_service_access(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "The customer and the services to take away.")]
         input: RevokeServiceAccessInput,
     ) -> ApiResult<ServiceAccessPayload> {
         let viewer = crate::kernel::auth::viewer(ctx)?;
@@ -223,6 +231,7 @@ impl CustomerAccessMutation {
     async fn set_portal_access(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "The level and the customers to assign it to.")]
         input: SetPortalAccessInput,
     ) -> ApiResult<SetPortalAccessPayload> {
         let viewer = crate::kernel::auth::viewer(ctx)?;

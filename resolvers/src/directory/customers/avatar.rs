@@ -90,7 +90,9 @@ pub async fn load(
 /// Result of `setCustomerAvatar` and `removeCustomerAvatar`.
 #[derive(SimpleObject)]
 pub struct CustomerAvatarPayload {
+    /// The customer as saved; null when `userErrors` is not empty.
     pub customer: Option<Customer>,
+    /// Problems with the input; when not empty, nothing was changed.
     pub user_errors: Vec<UserError>,
 }
 
@@ -111,7 +113,10 @@ impl CustomerAvatarMutation {
     async fn set_customer_avatar(
         &self,
         ctx: &Context<'_>,
-        customer_id: ID,
+        #[graphql(desc = "The customer whose avatar to set.")] customer_id: ID,
+        #[graphql(
+            desc = "The image, as a file of a GraphQL multipart request (GIF, JPEG, PNG or WebP, at most 5 MiB)."
+        )]
         file: Upload,
     ) -> ApiResult<CustomerAvatarPayload> {
         let viewer = crate::kernel::auth::viewer(ctx)?;
@@ -188,7 +193,7 @@ impl CustomerAvatarMutation {
     async fn remove_customer_avatar(
         &self,
         ctx: &Context<'_>,
-        customer_id: ID,
+        #[graphql(desc = "The customer whose avatar to remove.")] customer_id: ID,
     ) -> ApiResult<CustomerAvatarPayload> {
         let viewer = crate::kernel::auth::viewer(ctx)?;
         let db = ctx.db();

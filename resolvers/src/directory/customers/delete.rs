@@ -27,6 +27,7 @@ pub struct DeleteCustomerPayload {
     pub deleted_customer_id: Option<ID>,
     /// Whether the email was put on the denylist.
     pub denylisted: bool,
+    /// Problems with the input (none today; kept for a stable payload shape).
     pub user_errors: Vec<UserError>,
 }
 
@@ -42,7 +43,7 @@ impl CustomerDeleteMutation {
     async fn delete_customer(
         &self,
         ctx: &Context<'_>,
-        id: ID,
+        #[graphql(desc = "The customer to delete.")] id: ID,
         #[graphql(desc = "Also put the email on the denylist (default: false).")] denylist: Option<
             bool,
         >,

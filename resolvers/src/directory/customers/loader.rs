@@ -12,6 +12,7 @@ pub struct CustomerAliasesLoader {
     pub db: DatabaseConnection,
 }
 
+#[async_trait::async_trait]
 impl Loader<Key> for CustomerAliasesLoader {
     type Value = Vec<String>;
     type Error = Arc<DbErr>;
@@ -38,6 +39,7 @@ pub struct CustomerServiceAccessLoader {
     pub db: DatabaseConnection,
 }
 
+#[async_trait::async_trait]
 impl Loader<Key> for CustomerServiceAccessLoader {
     type Value = Vec<(customer_service::ServiceAccess, service::Model)>;
     type Error = Arc<DbErr>;

@@ -26,7 +26,9 @@ use crate::{
 /// A service to give a customer, and how.
 #[derive(InputObject, Clone, Debug)]
 pub struct ServiceAccessInput {
+    /// The service to give.
     pub service_id: ID,
+    /// How the customer may use the service (default: PORTAL_ACCESS).
     #[graphql(default)]
     pub access: ServiceAccessLevel,
 }
@@ -36,30 +38,46 @@ pub struct ServiceAccessInput {
 pub struct CreateCustomerInput {
     /// At most 255 characters.
     pub first_name: String,
+    /// At most 255 characters (default: empty).
     #[graphql(default)]
     pub last_name: String,
     /// Unique in the account, also against other customers' aliases.
     pub email: String,
+    /// Other addresses of the customer, each unique in the account like
+    /// `email` (default: none).
     #[graphql(default)]
     pub email_aliases: Vec<String>,
     /// The customer's company (at most one).
     pub company_id: Option<ID>,
+    /// Office phone number (4 to 20 digits; `+` and a country code for an international number).
     pub office_phone: Option<String>,
+    /// Mobile phone number (4 to 20 digits; `+` and a country code for an international number).
     pub mobile_phone: Option<String>,
+    /// Another phone number (4 to 20 digits; `+` and a country code for an international number).
     pub other_phone: Option<String>,
+    /// Fax number (4 to 20 digits; `+` and a country code for an international number).
     pub fax: Option<String>,
+    /// Postal address (at most 255 characters).
     pub address: Option<String>,
+    /// Job title (at most 255 characters).
     pub job_title: Option<String>,
+    /// Department (at most 255 characters).
     pub department: Option<String>,
+    /// Free-form notes (any length).
     pub notes: Option<String>,
+    /// Format of the emails sent to the customer (default: HTML).
     #[graphql(default)]
     pub email_format: EmailFormat,
+    /// Whether the customer gets feedback requests after an incident closes
+    /// (default: true).
     #[graphql(default = true)]
     pub feedback_emails: bool,
     /// IANA time zone, e.g. `Europe/Berlin`.
     pub time_zone: Option<String>,
     /// One of de, en, es, pt, fr, it.
     pub locale: Option<String>,
+    /// What the customer may do in the customer portal (default: NO_ACCESS);
+    /// other levels need the ASSIGN_PORTAL_ACCESS permission.
     #[graphql(default)]
     pub portal_access: PortalAccessLevel,
     /// Services to give the customer; with a company, only the company's.
@@ -74,27 +92,50 @@ pub struct CreateCustomerInput {
 /// optional field.
 #[derive(InputObject)]
 pub struct UpdateCustomerInput {
+    /// The customer to change.
     pub id: ID,
+    /// New first name (not empty; at most 255 characters).
     pub first_name: Option<String>,
+    /// New last name (at most 255 characters).
     pub last_name: Option<String>,
+    /// New primary email, unique in the account, also against other
+    /// customers' aliases.
     pub email: Option<String>,
     /// The complete new list of aliases.
     pub email_aliases: Option<Vec<String>>,
     /// `null` removes the customer from their company (and from the
     /// company's services).
     pub company_id: MaybeUndefined<ID>,
+    /// Office phone number (4 to 20 digits; `+` and a country code for an international
+    /// number); `null` or empty clears it.
     pub office_phone: MaybeUndefined<String>,
+    /// Mobile phone number (4 to 20 digits; `+` and a country code for an international
+    /// number); `null` or empty clears it.
     pub mobile_phone: MaybeUndefined<String>,
+    /// Another phone number (4 to 20 digits; `+` and a country code for an international
+    /// number); `null` or empty clears it.
     pub other_phone: MaybeUndefined<String>,
+    /// Fax number (4 to 20 digits; `+` and a country code for an international
+    /// number); `null` or empty clears it.
     pub fax: MaybeUndefined<String>,
+    /// Postal address (at most 255 characters); `null` or empty clears it.
     pub address: MaybeUndefined<String>,
+    /// Job title (at most 255 characters); `null` or empty clears it.
     pub job_title: MaybeUndefined<String>,
+    /// Department (at most 255 characters); `null` or empty clears it.
     pub department: MaybeUndefined<String>,
+    /// Free-form notes (any length); `null` or empty clears them.
     pub notes: MaybeUndefined<String>,
+    /// Format of the emails sent to the customer.
     pub email_format: Option<EmailFormat>,
+    /// Whether the customer gets feedback requests after an incident closes.
     pub feedback_emails: Option<bool>,
+    /// IANA time zone, e.g. `Europe/Berlin`; `null` or empty clears it.
     pub time_zone: MaybeUndefined<String>,
+    /// One of de, en, es, pt, fr, it; `null` or empty clears it.
     pub locale: MaybeUndefined<String>,
+    /// What the customer may do in the customer portal; needs the
+    /// ASSIGN_PORTAL_ACCESS permission.
     pub portal_access: Option<PortalAccessLevel>,
     /// Custom field values to set (`value: null` clears one); fields not
     /// listed keep their value.
@@ -105,14 +146,18 @@ pub struct UpdateCustomerInput {
 /// Result of `createCustomer`.
 #[derive(SimpleObject)]
 pub struct CreateCustomerPayload {
+    /// The new customer; null when `userErrors` is not empty.
     pub customer: Option<Customer>,
+    /// Problems with the input; when not empty, nothing was changed.
     pub user_errors: Vec<UserError>,
 }
 
 /// Result of `updateCustomer`.
 #[derive(SimpleObject)]
 pub struct UpdateCustomerPayload {
+    /// The customer as saved; null when `userErrors` is not empty.
     pub customer: Option<Customer>,
+    /// Problems with the input; when not empty, nothing was changed.
     pub user_errors: Vec<UserError>,
 }
 
@@ -195,7 +240,7 @@ impl CustomerMutation {
     async fn create_customer(
         &self,
         ctx: &Context<'_>,
-        input: CreateCustomerInput,
+        #[graphql(desc = "The customer to create.")] input: CreateCustomerInput,
     ) -> ApiResult<CreateCustomerPayload> {
         let viewer = crate::kernel::auth::viewer(ctx)?;
         // Portal access is setPortalAccess's permission, whatever the way in.
@@ -339,7 +384,7 @@ impl CustomerMutation {
     async fn update_customer(
         &self,
         ctx: &Context<'_>,
-        input: UpdateCustomerInput,
+        #[graphql(desc = "The customer and what to change.")] input: UpdateCustomerInput,
     ) -> ApiResult<UpdateCustomerPayload> {
         let viewer = crate::kernel::auth::viewer(ctx)?;
         if input.portal_access.is_some() {

@@ -154,6 +154,7 @@ pub struct CustomerPageLoader {
     pub db: DatabaseConnection,
 }
 
+#[async_trait::async_trait]
 impl Loader<PageKey> for CustomerPageLoader {
     type Value = Vec<customer::Model>;
     type Error = Arc<DbErr>;
@@ -194,6 +195,7 @@ pub struct CustomerCountLoader {
     pub db: DatabaseConnection,
 }
 
+#[async_trait::async_trait]
 impl Loader<CountKey> for CustomerCountLoader {
     type Value = i64;
     type Error = Arc<DbErr>;

@@ -30,8 +30,10 @@ pub enum PortalAccessLevel {
 #[derive(Enum, Clone, Copy, Debug, PartialEq, Eq, Default)]
 #[graphql(remote = "roster_entities::customer::EmailFormat")]
 pub enum EmailFormat {
+    /// HTML emails.
     #[default]
     Html,
+    /// Plain-text emails.
     PlainText,
 }
 
@@ -49,7 +51,9 @@ pub enum ServiceAccessLevel {
 /// A service a customer was given, and how.
 #[derive(SimpleObject, Clone, Debug)]
 pub struct CustomerServiceAccess {
+    /// The service.
     pub service: Service,
+    /// How the customer may use the service.
     pub access: ServiceAccessLevel,
 }
 
@@ -63,6 +67,7 @@ impl Customer {
     }
 }
 
+/// A customer: a person the account serves.
 #[Object]
 impl Customer {
     /// Globally unique, opaque identifier.
@@ -70,10 +75,12 @@ impl Customer {
         GlobalId::customer(self.0.id).into()
     }
 
+    /// First name (never empty).
     async fn first_name(&self) -> &str {
         &self.0.first_name
     }
 
+    /// Last name; may be empty.
     async fn last_name(&self) -> &str {
         &self.0.last_name
     }
@@ -113,30 +120,37 @@ impl Customer {
         Ok(company.map(Company))
     }
 
+    /// Office phone number, as entered; null when not set.
     async fn office_phone(&self) -> Option<&str> {
         self.0.office_phone.as_deref()
     }
 
+    /// Mobile phone number, as entered; null when not set.
     async fn mobile_phone(&self) -> Option<&str> {
         self.0.mobile_phone.as_deref()
     }
 
+    /// Another phone number, as entered; null when not set.
     async fn other_phone(&self) -> Option<&str> {
         self.0.other_phone.as_deref()
     }
 
+    /// Fax number, as entered; null when not set.
     async fn fax(&self) -> Option<&str> {
         self.0.fax.as_deref()
     }
 
+    /// Postal address, free text; null when not set.
     async fn address(&self) -> Option<&str> {
         self.0.address.as_deref()
     }
 
+    /// Job title; null when not set.
     async fn job_title(&self) -> Option<&str> {
         self.0.job_title.as_deref()
     }
 
+    /// Department; null when not set.
     async fn department(&self) -> Option<&str> {
         self.0.department.as_deref()
     }
@@ -212,10 +226,12 @@ impl Customer {
             .collect())
     }
 
+    /// When the customer was created.
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at
     }
 
+    /// When the customer was last changed.
     async fn updated_at(&self) -> DateTime<Utc> {
         self.0.updated_at
     }

@@ -122,14 +122,29 @@ impl CustomerQuery {
     async fn customers(
         &self,
         ctx: &Context<'_>,
+        #[graphql(
+            desc = "Returns the first n items (at most 100; the first 20 when neither `first` nor `last` is given). Cannot be combined with `last`."
+        )]
         first: Option<i32>,
+        #[graphql(
+            desc = "Returns the items after this cursor (an edge's `cursor` or `pageInfo.endCursor`)."
+        )]
         after: Option<String>,
+        #[graphql(
+            desc = "Returns the last n items (at most 100). Cannot be combined with `first`."
+        )]
         last: Option<i32>,
+        #[graphql(
+            desc = "Returns the items before this cursor (an edge's `cursor` or `pageInfo.startCursor`)."
+        )]
         before: Option<String>,
         #[graphql(desc = "Shorthand for `filter: { keyword }`.")] keyword: Option<String>,
-        filter: Option<CustomerFilter>,
-        #[graphql(default)] sort_key: CustomerSortKey,
-        #[graphql(default)] reverse: bool,
+        #[graphql(desc = "Only customers matching all the given conditions.")] filter: Option<
+            CustomerFilter,
+        >,
+        #[graphql(default, desc = "The order of the items (default: NAME).")]
+        sort_key: CustomerSortKey,
+        #[graphql(default, desc = "Reverses the order (default: false).")] reverse: bool,
     ) -> ApiResult<Page<Customer>> {
         let viewer = crate::kernel::auth::viewer(ctx)?;
         let mut filter = filter.unwrap_or_default();
@@ -152,7 +167,11 @@ impl CustomerQuery {
 
     /// One customer by id; NOT_FOUND when it is not in the account.
     #[graphql(guard = "Requires(Permission::ViewPeople)")]
-    async fn customer(&self, ctx: &Context<'_>, id: ID) -> ApiResult<Customer> {
+    async fn customer(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The customer's global id.")] id: ID,
+    ) -> ApiResult<Customer> {
         let viewer = crate::kernel::auth::viewer(ctx)?;
         let id = GlobalId::expect(&id, NodeKind::Customer)?;
         let customer = super::find(ctx.db(), viewer.account_id, id).await?;
@@ -166,7 +185,7 @@ impl CustomerQuery {
     async fn customer_by_email(
         &self,
         ctx: &Context<'_>,
-        email: String,
+        #[graphql(desc = "The email address to look up (case does not matter).")] email: String,
     ) -> ApiResult<Option<Customer>> {
         let viewer = crate::kernel::auth::viewer(ctx)?;
         let owner = Query::select()

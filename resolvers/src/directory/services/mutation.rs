@@ -31,7 +31,9 @@ pub struct CreateServiceInput {
 /// Input of `updateService`: only the fields given change.
 #[derive(InputObject)]
 pub struct UpdateServiceInput {
+    /// The service to change.
     pub id: ID,
+    /// New name, unique in the account (at most 255 characters).
     pub name: Option<String>,
     /// `null` clears the description.
     pub description: MaybeUndefined<String>,
@@ -40,20 +42,25 @@ pub struct UpdateServiceInput {
 /// Input of `deleteService`.
 #[derive(InputObject)]
 pub struct DeleteServiceInput {
+    /// The service to delete.
     pub id: ID,
 }
 
 /// Result of `createService`.
 #[derive(SimpleObject)]
 pub struct CreateServicePayload {
+    /// The new service; null when `userErrors` is not empty.
     pub service: Option<Service>,
+    /// Problems with the input; when not empty, nothing was changed.
     pub user_errors: Vec<UserError>,
 }
 
 /// Result of `updateService`.
 #[derive(SimpleObject)]
 pub struct UpdateServicePayload {
+    /// The service as saved; null when `userErrors` is not empty.
     pub service: Option<Service>,
+    /// Problems with the input; when not empty, nothing was changed.
     pub user_errors: Vec<UserError>,
 }
 
@@ -62,6 +69,7 @@ pub struct UpdateServicePayload {
 pub struct DeleteServicePayload {
     /// Id of the deleted service.
     pub deleted_service_id: Option<ID>,
+    /// Problems with the input (none today; kept for a stable payload shape).
     pub user_errors: Vec<UserError>,
 }
 
@@ -91,7 +99,7 @@ impl ServiceMutation {
     async fn create_service(
         &self,
         ctx: &Context<'_>,
-        input: CreateServiceInput,
+        #[graphql(desc = "The service to create.")] input: CreateServiceInput,
     ) -> ApiResult<CreateServicePayload> {
         let viewer = crate::kernel::auth::viewer(ctx)?;
         let fail = |e| {
@@ -147,7 +155,7 @@ impl ServiceMutation {
     async fn update_service(
         &self,
         ctx: &Context<'_>,
-        input: UpdateServiceInput,
+        #[graphql(desc = "The service and what to change.")] input: UpdateServiceInput,
     ) -> ApiResult<UpdateServicePayload> {
         let viewer = crate::kernel::auth::viewer(ctx)?;
         let id = GlobalId::expect(&input.id, NodeKind::Service)?;
@@ -205,7 +213,7 @@ impl ServiceMutation {
     async fn delete_service(
         &self,
         ctx: &Context<'_>,
-        input: DeleteServiceInput,
+        #[graphql(desc = "The service to delete.")] input: DeleteServiceInput,
     ) -> ApiResult<DeleteServicePayload> {
         let viewer = crate::kernel::auth::viewer(ctx)?;
         let id = GlobalId::expect(&input.id, NodeKind::Service)?;

@@ -16,6 +16,7 @@ use crate::{
 #[derive(Clone, Debug)]
 pub struct Service(pub service::Model);
 
+/// A service customers may raise incidents on.
 #[Object]
 impl Service {
     /// Globally unique, opaque identifier.
@@ -39,9 +40,21 @@ impl Service {
     async fn customers(
         &self,
         ctx: &Context<'_>,
+        #[graphql(
+            desc = "Returns the first n items (at most 100; the first 20 when neither `first` nor `last` is given). Cannot be combined with `last`."
+        )]
         first: Option<i32>,
+        #[graphql(
+            desc = "Returns the items after this cursor (an edge's `cursor` or `pageInfo.endCursor`)."
+        )]
         after: Option<String>,
+        #[graphql(
+            desc = "Returns the last n items (at most 100). Cannot be combined with `first`."
+        )]
         last: Option<i32>,
+        #[graphql(
+            desc = "Returns the items before this cursor (an edge's `cursor` or `pageInfo.startCursor`)."
+        )]
         before: Option<String>,
     ) -> ApiResult<Page<Customer>> {
         let args = PageArgs {

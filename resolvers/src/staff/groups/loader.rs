@@ -28,6 +28,7 @@ pub struct GroupMembersLoader {
     pub db: DatabaseConnection,
 }
 
+#[async_trait::async_trait]
 impl Loader<Key> for GroupMembersLoader {
     type Value = Vec<user::Model>;
     type Error = Arc<DbErr>;
@@ -55,6 +56,7 @@ pub struct UserGroupsLoader {
     pub db: DatabaseConnection,
 }
 
+#[async_trait::async_trait]
 impl Loader<Key> for UserGroupsLoader {
     type Value = Vec<group::Model>;
     type Error = Arc<DbErr>;

@@ -26,38 +26,54 @@ use crate::{
 
 const NAME_MAX: usize = 255;
 
+/// Input of `createGroup`.
 #[derive(InputObject)]
 pub struct CreateGroupInput {
+    /// Name, unique in the account (at most 255 characters).
     pub name: String,
 }
 
+/// Input of `updateGroup`.
 #[derive(InputObject)]
 pub struct UpdateGroupInput {
+    /// The group to rename.
     pub id: ID,
+    /// New name, unique in the account (at most 255 characters).
     pub name: String,
 }
 
+/// Input of `deleteGroup`.
 #[derive(InputObject)]
 pub struct DeleteGroupInput {
+    /// The group to delete.
     pub id: ID,
 }
 
 /// Input of `addGroupMembers` and `removeGroupMembers`.
 #[derive(InputObject)]
 pub struct GroupMembersInput {
+    /// The group to change.
     pub group_id: ID,
+    /// The users to put in or take out.
     pub user_ids: Vec<ID>,
 }
 
+/// Result of `createGroup`, `updateGroup`, `addGroupMembers` and
+/// `removeGroupMembers`.
 #[derive(SimpleObject)]
 pub struct GroupPayload {
+    /// The group as saved; null when `userErrors` is not empty.
     pub group: Option<Group>,
+    /// Problems with the input; when not empty, nothing was changed.
     pub user_errors: Vec<UserError>,
 }
 
+/// Result of `deleteGroup`.
 #[derive(SimpleObject)]
 pub struct DeleteGroupPayload {
+    /// Id of the deleted group.
     pub deleted_group_id: Option<ID>,
+    /// Problems with the input (none today; kept for a stable payload shape).
     pub user_errors: Vec<UserError>,
 }
 
@@ -109,7 +125,7 @@ impl GroupMutation {
     async fn create_group(
         &self,
         ctx: &Context<'_>,
-        input: CreateGroupInput,
+        #[graphql(desc = "The group to create.")] input: CreateGroupInput,
     ) -> ApiResult<GroupPayload> {
         let viewer = crate::kernel::auth::viewer(ctx)?;
         let scope = managers::scope(ctx.db(), viewer, ManagerPermission::AddDeleteGroups).await?;
@@ -162,7 +178,7 @@ impl GroupMutation {
     async fn update_group(
         &self,
         ctx: &Context<'_>,
-        input: UpdateGroupInput,
+        #[graphql(desc = "The group and its new name.")] input: UpdateGroupInput,
     ) -> ApiResult<GroupPayload> {
         let viewer = crate::kernel::auth::viewer(ctx)?;
         let existing = managed(ctx, viewer, &input.id).await?;
@@ -202,7 +218,7 @@ impl GroupMutation {
     async fn delete_group(
         &self,
         ctx: &Context<'_>,
-        input: DeleteGroupInput,
+        #[graphql(desc = "The group to delete.")] input: DeleteGroupInput,
     ) -> ApiResult<DeleteGroupPayload> {
         let viewer = crate::kernel::auth::viewer(ctx)?;
         let existing = managed(ctx, viewer, &input.id).await?;
@@ -234,7 +250,7 @@ impl GroupMutation {
     async fn add_group_members(
         &self,
         ctx: &Context<'_>,
-        input: GroupMembersInput,
+        #[graphql(desc = "The group and the users to put in it.")] input: GroupMembersInput,
     ) -> ApiResult<GroupPayload> {
         let viewer = crate::kernel::auth::viewer(ctx)?;
         let group = managed(ctx, viewer, &input.group_id).await?;
@@ -299,7 +315,7 @@ impl GroupMutation {
     async fn remove_group_members(
         &self,
         ctx: &Context<'_>,
-        input: GroupMembersInput,
+        #[graphql(desc = "The group and the users to take out.")] input: GroupMembersInput,
     ) -> ApiResult<GroupPayload> {
         let viewer = crate::kernel::auth::viewer(ctx)?;
         let group = managed(ctx, viewer, &input.group_id).await?;

@@ -13,8 +13,10 @@ use crate::{
 #[derive(Clone, Debug)]
 pub struct Group(pub group::Model);
 
+/// A group of staff users.
 #[Object]
 impl Group {
+    /// Globally unique, opaque identifier.
     pub async fn id(&self) -> ID {
         GlobalId::group(self.0.id).into()
     }
@@ -29,9 +31,21 @@ impl Group {
     async fn users(
         &self,
         ctx: &Context<'_>,
+        #[graphql(
+            desc = "Returns the first n items (at most 100; the first 20 when neither `first` nor `last` is given). Cannot be combined with `last`."
+        )]
         first: Option<i32>,
+        #[graphql(
+            desc = "Returns the items after this cursor (an edge's `cursor` or `pageInfo.endCursor`)."
+        )]
         after: Option<String>,
+        #[graphql(
+            desc = "Returns the last n items (at most 100). Cannot be combined with `first`."
+        )]
         last: Option<i32>,
+        #[graphql(
+            desc = "Returns the items before this cursor (an edge's `cursor` or `pageInfo.startCursor`)."
+        )]
         before: Option<String>,
     ) -> ApiResult<Page<User>> {
         let members = crate::kernel::loaders::of(ctx)
@@ -54,10 +68,12 @@ impl Group {
         )?)
     }
 
+    /// When the group was created.
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at
     }
 
+    /// When the group was last renamed.
     async fn updated_at(&self) -> DateTime<Utc> {
         self.0.updated_at
     }

@@ -26,9 +26,21 @@ impl GroupQuery {
     async fn groups(
         &self,
         ctx: &Context<'_>,
+        #[graphql(
+            desc = "Returns the first n items (at most 100; the first 20 when neither `first` nor `last` is given). Cannot be combined with `last`."
+        )]
         first: Option<i32>,
+        #[graphql(
+            desc = "Returns the items after this cursor (an edge's `cursor` or `pageInfo.endCursor`)."
+        )]
         after: Option<String>,
+        #[graphql(
+            desc = "Returns the last n items (at most 100). Cannot be combined with `first`."
+        )]
         last: Option<i32>,
+        #[graphql(
+            desc = "Returns the items before this cursor (an edge's `cursor` or `pageInfo.startCursor`)."
+        )]
         before: Option<String>,
         #[graphql(desc = "Only groups whose name contains this text.")] keyword: Option<String>,
     ) -> ApiResult<Page<Group>> {
@@ -68,7 +80,11 @@ impl GroupQuery {
 
     /// One group by id; NOT_FOUND when it is not in the account.
     #[graphql(guard = "Requires(Permission::ViewPeople)")]
-    async fn group(&self, ctx: &Context<'_>, id: ID) -> ApiResult<Group> {
+    async fn group(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The group's global id.")] id: ID,
+    ) -> ApiResult<Group> {
         let viewer = crate::kernel::auth::viewer(ctx)?;
         let id = GlobalId::expect(&id, NodeKind::Group)?;
         Ok(Group(super::find(ctx.db(), viewer.account_id, id).await?))

@@ -17,6 +17,8 @@ use uuid::Uuid;
 
 use crate::{kernel::auth::Viewer, kernel::error::ApiError};
 
+/// A permission admins give to a user, for every user or only for users in
+/// some groups (and some products).
 #[derive(Enum, Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum ManagerPermission {
     /// Add users and delete them.
@@ -87,6 +89,7 @@ pub struct ManagerGrantsLoader {
     pub db: sea_orm::DatabaseConnection,
 }
 
+#[async_trait::async_trait]
 impl async_graphql::dataloader::Loader<crate::kernel::loaders::Key> for ManagerGrantsLoader {
     type Value = Vec<manager_grant::Model>;
     type Error = std::sync::Arc<sea_orm::DbErr>;

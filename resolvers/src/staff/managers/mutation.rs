@@ -24,8 +24,10 @@ use crate::{
 #[derive(Clone, Debug)]
 pub struct ManagerGrant(pub manager_grant::Model);
 
+/// A manager permission held by a user.
 #[Object]
 impl ManagerGrant {
+    /// The permission held.
     async fn permission(&self) -> ApiResult<ManagerPermission> {
         ManagerPermission::parse(&self.0.permission)
             .ok_or_else(|| ApiError::internal("unknown manager permission").into())
@@ -63,7 +65,9 @@ impl ManagerGrant {
 /// Input of `grantManagerPermission`.
 #[derive(InputObject)]
 pub struct GrantManagerPermissionInput {
+    /// The user to give the permission to.
     pub user_id: ID,
+    /// The permission to give.
     pub permission: ManagerPermission,
     /// Limit it to users in these groups (omit for every user).
     pub group_ids: Option<Vec<ID>>,
@@ -74,14 +78,19 @@ pub struct GrantManagerPermissionInput {
 /// Input of `revokeManagerPermission`.
 #[derive(InputObject)]
 pub struct RevokeManagerPermissionInput {
+    /// The user to take the permission from.
     pub user_id: ID,
+    /// The permission to take away.
     pub permission: ManagerPermission,
 }
 
 /// Result of `grantManagerPermission` and `revokeManagerPermission`.
 #[derive(SimpleObject)]
 pub struct ManagerPermissionPayload {
+    /// The grant as saved by `grantManagerPermission`; null after
+    /// `revokeManagerPermission` or when `userErrors` is not empty.
     pub grant: Option<ManagerGrant>,
+    /// Problems with the input; when not empty, nothing was changed.
     pub user_errors: Vec<UserError>,
 }
 
@@ -97,6 +106,7 @@ impl ManagerMutation {
     async fn grant_manager_permission(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "The user, the permission and its limits.")]
         input: GrantManagerPermissionInput,
     ) -> ApiResult<ManagerPermissionPayload> {
         let viewer = crate::kernel::auth::viewer(ctx)?;
@@ -192,6 +202,7 @@ impl ManagerMutation {
     async fn revoke_manager_permission(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "The user and the permission to take away.")]
         input: RevokeManagerPermissionInput,
     ) -> ApiResult<ManagerPermissionPayload> {
         let viewer = crate::kernel::auth::viewer(ctx)?;

@@ -59,6 +59,7 @@ pub struct ProductFeaturesLoader {
     pub db: sea_orm::DatabaseConnection,
 }
 
+#[async_trait::async_trait]
 impl async_graphql::dataloader::Loader<crate::kernel::loaders::Key> for ProductFeaturesLoader {
     type Value = Vec<roster_entities::product_feature::Model>;
     type Error = std::sync::Arc<sea_orm::DbErr>;

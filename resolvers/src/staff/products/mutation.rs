@@ -26,24 +26,35 @@ use crate::{
 /// Most seats of one product.
 pub const SEATS_MAX: i32 = 100_000;
 
+/// A feature of a new product.
 #[derive(InputObject)]
 pub struct ProductFeatureInput {
+    /// The feature's name (at most 255 characters).
     pub name: String,
+    /// Whether a user holding the product has it unless switched off
+    /// (default: true).
     #[graphql(default = true)]
     pub enabled_by_default: bool,
 }
 
+/// Input of `createProduct`.
 #[derive(InputObject)]
 pub struct CreateProductInput {
+    /// Name, unique in the account (at most 255 characters).
     pub name: String,
+    /// Seats bought, 0 to 100,000.
     pub seats: i32,
+    /// The product's features (default: none).
     #[graphql(default)]
     pub features: Vec<ProductFeatureInput>,
 }
 
+/// Input of `updateProduct`: only the fields given change.
 #[derive(InputObject)]
 pub struct UpdateProductInput {
+    /// The product to change.
     pub id: ID,
+    /// New name, unique in the account (at most 255 characters).
     pub name: Option<String>,
     /// At least the seats in use.
     pub seats: Option<i32>,
@@ -52,20 +63,29 @@ pub struct UpdateProductInput {
 /// Input of `assignProducts` and `unassignProducts`.
 #[derive(InputObject)]
 pub struct AssignProductsInput {
+    /// The users whose seats to change.
     pub user_ids: Vec<ID>,
+    /// The products whose seats to give or free.
     pub product_ids: Vec<ID>,
 }
 
+/// Input of `setUserFeature`.
 #[derive(InputObject)]
 pub struct SetUserFeatureInput {
+    /// The user.
     pub user_id: ID,
+    /// The product feature to switch.
     pub feature_id: ID,
+    /// Whether the feature is on for the user.
     pub enabled: bool,
 }
 
+/// Result of `createProduct` and `updateProduct`.
 #[derive(SimpleObject)]
 pub struct ProductPayload {
+    /// The product as saved; null when `userErrors` is not empty.
     pub product: Option<Product>,
+    /// Problems with the input; when not empty, nothing was changed.
     pub user_errors: Vec<UserError>,
 }
 
@@ -78,12 +98,17 @@ pub struct AssignProductsPayload {
     pub products: Vec<Product>,
     /// Seats taken (or freed) by this call.
     pub changed_count: i32,
+    /// Problems with the input, or a product short of seats; when not
+    /// empty, nothing was changed.
     pub user_errors: Vec<UserError>,
 }
 
+/// Result of `setUserFeature`.
 #[derive(SimpleObject)]
 pub struct SetUserFeaturePayload {
+    /// The user, with the feature as switched.
     pub user: Option<User>,
+    /// Problems with the input (none today; kept for a stable payload shape).
     pub user_errors: Vec<UserError>,
 }
 
@@ -114,7 +139,7 @@ impl ProductMutation {
     async fn create_product(
         &self,
         ctx: &Context<'_>,
-        input: CreateProductInput,
+        #[graphql(desc = "The product to add.")] input: CreateProductInput,
     ) -> ApiResult<ProductPayload> {
         let viewer = crate::kernel::auth::viewer(ctx)?;
         let db = ctx.db();
@@ -195,7 +220,7 @@ impl ProductMutation {
     async fn update_product(
         &self,
         ctx: &Context<'_>,
-        input: UpdateProductInput,
+        #[graphql(desc = "The product and what to change.")] input: UpdateProductInput,
     ) -> ApiResult<ProductPayload> {
         let viewer = crate::kernel::auth::viewer(ctx)?;
         let db = ctx.db();
@@ -280,6 +305,7 @@ impl ProductMutation {
     async fn assign_products(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "The users and the products to give them seats of.")]
         input: AssignProductsInput,
     ) -> ApiResult<AssignProductsPayload> {
         change_seats(ctx, input, true).await
@@ -289,6 +315,7 @@ impl ProductMutation {
     async fn unassign_products(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "The users and the products whose seats to free.")]
         input: AssignProductsInput,
     ) -> ApiResult<AssignProductsPayload> {
         change_seats(ctx, input, false).await
@@ -298,7 +325,7 @@ impl ProductMutation {
     async fn set_user_feature(
         &self,
         ctx: &Context<'_>,
-        input: SetUserFeatureInput,
+        #[graphql(desc = "The user, the feature and its new state.")] input: SetUserFeatureInput,
     ) -> ApiResult<SetUserFeaturePayload> {
         let viewer = crate::kernel::auth::viewer(ctx)?;
         let db = ctx.db();

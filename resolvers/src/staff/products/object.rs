@@ -11,12 +11,15 @@ use crate::{
 #[derive(Clone, Debug)]
 pub struct ProductFeature(pub product_feature::Model);
 
+/// A feature of a product, switched on or off per user.
 #[Object]
 impl ProductFeature {
+    /// Globally unique, opaque identifier.
     pub async fn id(&self) -> ID {
         GlobalId::product_feature(self.0.id).into()
     }
 
+    /// The feature's name.
     async fn name(&self) -> &str {
         &self.0.name
     }
@@ -31,12 +34,15 @@ impl ProductFeature {
 #[derive(Clone, Debug)]
 pub struct Product(pub product::Model);
 
+/// A product the account licenses, with its seats.
 #[Object]
 impl Product {
+    /// Globally unique, opaque identifier.
     pub async fn id(&self) -> ID {
         GlobalId::product(self.0.id).into()
     }
 
+    /// Name, unique in the account (case does not matter).
     async fn name(&self) -> &str {
         &self.0.name
     }
@@ -56,6 +62,7 @@ impl Product {
         (self.0.seats - self.0.seats_used).max(0)
     }
 
+    /// The product's features, by name.
     async fn features(&self, ctx: &Context<'_>) -> ApiResult<Vec<ProductFeature>> {
         let rows = crate::kernel::loaders::of(ctx)
             .get::<crate::staff::products::ProductFeaturesLoader>()
@@ -70,7 +77,10 @@ impl Product {
 /// A feature as it is for one user.
 #[derive(SimpleObject)]
 pub struct UserFeature {
+    /// The feature.
     pub feature: ProductFeature,
+    /// Whether the feature is on for the user: as switched for them, else
+    /// the feature's default.
     pub enabled: bool,
 }
 
@@ -82,8 +92,11 @@ pub struct UserProduct {
     pub product: product::Model,
 }
 
+/// A product seat held by a user, with the user's features and the
+/// settings their template gives the product.
 #[Object]
 impl UserProduct {
+    /// The product.
     async fn product(&self) -> Product {
         Product(self.product.clone())
     }

@@ -26,9 +26,21 @@ impl ProductQuery {
     async fn products(
         &self,
         ctx: &Context<'_>,
+        #[graphql(
+            desc = "Returns the first n items (at most 100; the first 20 when neither `first` nor `last` is given). Cannot be combined with `last`."
+        )]
         first: Option<i32>,
+        #[graphql(
+            desc = "Returns the items after this cursor (an edge's `cursor` or `pageInfo.endCursor`)."
+        )]
         after: Option<String>,
+        #[graphql(
+            desc = "Returns the last n items (at most 100). Cannot be combined with `first`."
+        )]
         last: Option<i32>,
+        #[graphql(
+            desc = "Returns the items before this cursor (an edge's `cursor` or `pageInfo.startCursor`)."
+        )]
         before: Option<String>,
     ) -> ApiResult<Page<Product>> {
         let viewer = crate::kernel::auth::viewer(ctx)?;
@@ -52,7 +64,11 @@ impl ProductQuery {
 
     /// One product by id.
     #[graphql(guard = "Requires(Permission::ViewPeople)")]
-    async fn product(&self, ctx: &Context<'_>, id: ID) -> ApiResult<Product> {
+    async fn product(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The product's global id.")] id: ID,
+    ) -> ApiResult<Product> {
         let viewer = crate::kernel::auth::viewer(ctx)?;
         let id = GlobalId::expect(&id, NodeKind::Product)?;
         let found = product::Entity::find_by_id(id)

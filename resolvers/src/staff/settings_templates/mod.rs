@@ -29,8 +29,11 @@ pub struct StoredSetting {
 /// A setting of a product.
 #[derive(SimpleObject, Clone, Debug, PartialEq, Eq)]
 pub struct Setting {
+    /// The product the setting is for.
     pub product_id: ID,
+    /// The setting's name (at most 64 characters).
     pub key: String,
+    /// The setting's value (at most 1,000 characters).
     pub value: String,
 }
 
@@ -97,12 +100,15 @@ pub async fn of_user(
 #[derive(Clone, Debug)]
 pub struct SettingsTemplate(pub settings_template::Model);
 
+/// A named set of per-product settings.
 #[Object]
 impl SettingsTemplate {
+    /// Globally unique, opaque identifier.
     pub async fn id(&self) -> ID {
         GlobalId::settings_template(self.0.id).into()
     }
 
+    /// Name, unique in the account (case does not matter).
     async fn name(&self) -> &str {
         &self.0.name
     }
@@ -112,6 +118,7 @@ impl SettingsTemplate {
         self.0.is_default
     }
 
+    /// The template's settings, for every product.
     async fn settings(&self) -> Vec<Setting> {
         stored(&self.0)
             .into_iter()
@@ -123,10 +130,12 @@ impl SettingsTemplate {
             .collect()
     }
 
+    /// When the template was created.
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at
     }
 
+    /// When the template was last changed.
     async fn updated_at(&self) -> DateTime<Utc> {
         self.0.updated_at
     }
@@ -138,6 +147,7 @@ pub struct DefaultTemplateLoader {
     pub db: sea_orm::DatabaseConnection,
 }
 
+#[async_trait::async_trait]
 impl async_graphql::dataloader::Loader<Uuid> for DefaultTemplateLoader {
     type Value = Option<settings_template::Model>;
     type Error = std::sync::Arc<sea_orm::DbErr>;

@@ -28,8 +28,10 @@ use crate::{
 /// Most settings in one template.
 const SETTINGS_MAX: usize = 500;
 
+/// A setting of a template.
 #[derive(InputObject)]
 pub struct SettingInput {
+    /// The product the setting is for.
     pub product_id: ID,
     /// At most 64 characters.
     pub key: String,
@@ -37,9 +39,13 @@ pub struct SettingInput {
     pub value: String,
 }
 
+/// Input of `createSettingsTemplate`.
 #[derive(InputObject)]
 pub struct CreateSettingsTemplateInput {
+    /// Name, unique in the account (at most 255 characters).
     pub name: String,
+    /// The settings (at most 500; a later setting of the same product and key
+    /// replaces an earlier one; default: none).
     #[graphql(default)]
     pub settings: Vec<SettingInput>,
     /// Make it the account's default template.
@@ -47,9 +53,12 @@ pub struct CreateSettingsTemplateInput {
     pub is_default: bool,
 }
 
+/// Input of `updateSettingsTemplate`: only the fields given change.
 #[derive(InputObject)]
 pub struct UpdateSettingsTemplateInput {
+    /// The template to change.
     pub id: ID,
+    /// New name, unique in the account (at most 255 characters).
     pub name: Option<String>,
     /// The complete new list of settings.
     pub settings: Option<Vec<SettingInput>>,
@@ -57,32 +66,47 @@ pub struct UpdateSettingsTemplateInput {
     pub is_default: Option<bool>,
 }
 
+/// Input of `deleteSettingsTemplate`.
 #[derive(InputObject)]
 pub struct DeleteSettingsTemplateInput {
+    /// The template to delete.
     pub id: ID,
 }
 
+/// Input of `applySettingsTemplate`.
 #[derive(InputObject)]
 pub struct ApplySettingsTemplateInput {
+    /// The template to apply.
     pub template_id: ID,
+    /// The users who follow it from now on.
     pub user_ids: Vec<ID>,
 }
 
+/// Result of `createSettingsTemplate` and `updateSettingsTemplate`.
 #[derive(SimpleObject)]
 pub struct SettingsTemplatePayload {
+    /// The template as saved; null when `userErrors` is not empty.
     pub template: Option<SettingsTemplate>,
+    /// Problems with the input; when not empty, nothing was changed.
     pub user_errors: Vec<UserError>,
 }
 
+/// Result of `deleteSettingsTemplate`.
 #[derive(SimpleObject)]
 pub struct DeleteSettingsTemplatePayload {
+    /// Id of the deleted template.
     pub deleted_template_id: Option<ID>,
+    /// Problems with the input (none today; kept for a stable payload shape).
     pub user_errors: Vec<UserError>,
 }
 
+/// Result of `applySettingsTemplate`.
 #[derive(SimpleObject)]
 pub struct ApplySettingsTemplatePayload {
+    /// The users, now following the template (empty when `userErrors` is not
+    /// empty).
     pub users: Vec<User>,
+    /// Problems with the input; when not empty, nothing was changed.
     pub user_errors: Vec<UserError>,
 }
 
@@ -186,7 +210,7 @@ impl SettingsTemplateMutation {
     async fn create_settings_template(
         &self,
         ctx: &Context<'_>,
-        input: CreateSettingsTemplateInput,
+        #[graphql(desc = "The template to create.")] input: CreateSettingsTemplateInput,
     ) -> ApiResult<SettingsTemplatePayload> {
         let viewer = crate::kernel::auth::viewer(ctx)?;
         let db = ctx.db();
@@ -247,7 +271,7 @@ impl SettingsTemplateMutation {
     async fn update_settings_template(
         &self,
         ctx: &Context<'_>,
-        input: UpdateSettingsTemplateInput,
+        #[graphql(desc = "The template and what to change.")] input: UpdateSettingsTemplateInput,
     ) -> ApiResult<SettingsTemplatePayload> {
         let viewer = crate::kernel::auth::viewer(ctx)?;
         let db = ctx.db();
@@ -311,7 +335,7 @@ impl SettingsTemplateMutation {
     async fn delete_settings_template(
         &self,
         ctx: &Context<'_>,
-        input: DeleteSettingsTemplateInput,
+        #[graphql(desc = "The template to delete.")] input: DeleteSettingsTemplateInput,
     ) -> ApiResult<DeleteSettingsTemplatePayload> {
         let viewer = crate::kernel::auth::viewer(ctx)?;
         let db = ctx.db();
@@ -355,6 +379,7 @@ impl SettingsTemplateMutation {
     async fn apply_settings_template(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "The template and the users to apply it to.")]
         input: ApplySettingsTemplateInput,
     ) -> ApiResult<ApplySettingsTemplatePayload> {
         let viewer = crate::kernel::auth::viewer(ctx)?;

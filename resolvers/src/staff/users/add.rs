@@ -322,6 +322,7 @@ pub async fn add_users(
 pub struct AddUsersInput {
     /// The users (from a form or `parseUserList`).
     pub users: Vec<NewUser>,
+    /// The users' role (default: MEMBER).
     #[graphql(default_with = "UserRole::Member")]
     pub role: UserRole,
     /// A custom role for members (admins only).
@@ -329,6 +330,8 @@ pub struct AddUsersInput {
     /// Products to give every user a seat of: all or nothing.
     #[graphql(default)]
     pub product_ids: Vec<ID>,
+    /// Groups to put every user in (default: none). A manager whose
+    /// permission covers only some groups must name only those.
     #[graphql(default)]
     pub group_ids: Vec<ID>,
     /// Omitted: the account's default template.
@@ -346,7 +349,10 @@ pub struct AddUsersInput {
 pub struct AddUsersPayload {
     /// The added users (empty when anything was wrong: then nobody is added).
     pub users: Vec<User>,
+    /// How many users were added.
     pub added_count: i32,
+    /// Problems with the input, or a product short of seats; when not
+    /// empty, nobody was added.
     pub user_errors: Vec<UserError>,
 }
 
@@ -452,6 +458,9 @@ impl UserListQuery {
     async fn parse_user_list(
         &self,
         ctx: &Context<'_>,
+        #[graphql(
+            desc = "The pasted list: entries separated by `;` or new lines (at most 2,000,000 characters)."
+        )]
         text: String,
     ) -> ApiResult<parse::UserListParse> {
         crate::kernel::auth::viewer(ctx)?;
@@ -477,7 +486,7 @@ impl AddUsersMutation {
     async fn add_users(
         &self,
         ctx: &Context<'_>,
-        input: AddUsersInput,
+        #[graphql(desc = "The users and what each of them gets.")] input: AddUsersInput,
     ) -> ApiResult<AddUsersPayload> {
         let viewer = crate::kernel::auth::viewer(ctx)?;
         let db = ctx.db();

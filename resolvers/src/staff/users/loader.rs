@@ -21,6 +21,7 @@ pub struct UserProductsLoader {
     pub db: DatabaseConnection,
 }
 
+#[async_trait::async_trait]
 impl Loader<Key> for UserProductsLoader {
     type Value = Vec<product::Model>;
     type Error = Arc<DbErr>;
@@ -48,6 +49,7 @@ pub struct UserFeaturesLoader {
     pub db: DatabaseConnection,
 }
 
+#[async_trait::async_trait]
 impl Loader<Key> for UserFeaturesLoader {
     type Value = Vec<user_feature::Model>;
     type Error = Arc<DbErr>;

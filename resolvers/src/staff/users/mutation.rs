@@ -34,42 +34,61 @@ use crate::{
 /// Input of `updateUser`: only the fields given change. The email cannot.
 #[derive(InputObject)]
 pub struct UpdateUserInput {
+    /// The user to change.
     pub id: ID,
+    /// New first name (not empty; at most 32 characters).
     pub first_name: Option<String>,
+    /// New last name (not empty; at most 32 characters).
     pub last_name: Option<String>,
+    /// New phone extension: 2 to 8 digits (10 to 99999999), unique in the
+    /// account.
     pub extension: Option<i32>,
+    /// New language: de, en, es, pt, fr or it.
     pub language: Option<String>,
 }
 
+/// Input of `setUserRole`.
 #[derive(InputObject)]
 pub struct SetUserRoleInput {
+    /// The user whose role to change.
     pub id: ID,
+    /// The new role.
     pub role: UserRole,
     /// A custom role (members only); null removes it.
     pub custom_role_id: Option<ID>,
 }
 
+/// Input of `setUserStatus`.
 #[derive(InputObject)]
 pub struct SetUserStatusInput {
+    /// The user whose status to change.
     pub id: ID,
     /// ACTIVE or SUSPENDED.
     pub status: UserStatus,
 }
 
+/// Input of `deleteUser`.
 #[derive(InputObject)]
 pub struct DeleteUserInput {
+    /// The user to delete.
     pub id: ID,
 }
 
+/// Result of `updateUser`, `setUserRole` and `setUserStatus`.
 #[derive(SimpleObject)]
 pub struct UserPayload {
+    /// The user as saved; null when `userErrors` is not empty.
     pub user: Option<User>,
+    /// Problems with the input; when not empty, nothing was changed.
     pub user_errors: Vec<UserError>,
 }
 
+/// Result of `deleteUser`.
 #[derive(SimpleObject)]
 pub struct DeleteUserPayload {
+    /// Id of the deleted user.
     pub deleted_user_id: Option<ID>,
+    /// Problems with the input (none today; kept for a stable payload shape).
     pub user_errors: Vec<UserError>,
 }
 
@@ -106,7 +125,7 @@ impl UserMutation {
     async fn update_user(
         &self,
         ctx: &Context<'_>,
-        input: UpdateUserInput,
+        #[graphql(desc = "The user and what to change.")] input: UpdateUserInput,
     ) -> ApiResult<UserPayload> {
         let viewer = crate::kernel::auth::viewer(ctx)?;
         let db = ctx.db();
@@ -192,7 +211,7 @@ impl UserMutation {
     async fn set_user_role(
         &self,
         ctx: &Context<'_>,
-        input: SetUserRoleInput,
+        #[graphql(desc = "The user and their new role.")] input: SetUserRoleInput,
     ) -> ApiResult<UserPayload> {
         let viewer = crate::kernel::auth::viewer(ctx)?;
         let db = ctx.db();
@@ -258,7 +277,7 @@ impl UserMutation {
     async fn set_user_status(
         &self,
         ctx: &Context<'_>,
-        input: SetUserStatusInput,
+        #[graphql(desc = "The user and their new status.")] input: SetUserStatusInput,
     ) -> ApiResult<UserPayload> {
         let viewer = crate::kernel::auth::viewer(ctx)?;
         let target = changeable(ctx, viewer, &input.id, ManagerPermission::AddDeleteUsers).await?;
@@ -308,7 +327,7 @@ impl UserMutation {
     async fn delete_user(
         &self,
         ctx: &Context<'_>,
-        input: DeleteUserInput,
+        #[graphql(desc = "The user to delete.")] input: DeleteUserInput,
     ) -> ApiResult<DeleteUserPayload> {
         let viewer = crate::kernel::auth::viewer(ctx)?;
         let target = changeable(ctx, viewer, &input.id, ManagerPermission::AddDeleteUsers).await?;

@@ -42,6 +42,7 @@ pub enum UserStatus {
 #[derive(Clone, Debug)]
 pub struct User(pub user::Model);
 
+/// A staff user: someone who works in the account.
 #[Object]
 impl User {
     /// Globally unique, opaque identifier.
@@ -109,9 +110,21 @@ impl User {
     async fn groups(
         &self,
         ctx: &Context<'_>,
+        #[graphql(
+            desc = "Returns the first n items (at most 100; the first 20 when neither `first` nor `last` is given). Cannot be combined with `last`."
+        )]
         first: Option<i32>,
+        #[graphql(
+            desc = "Returns the items after this cursor (an edge's `cursor` or `pageInfo.endCursor`)."
+        )]
         after: Option<String>,
+        #[graphql(
+            desc = "Returns the last n items (at most 100). Cannot be combined with `first`."
+        )]
         last: Option<i32>,
+        #[graphql(
+            desc = "Returns the items before this cursor (an edge's `cursor` or `pageInfo.startCursor`)."
+        )]
         before: Option<String>,
     ) -> ApiResult<Page<Group>> {
         let groups = crate::kernel::loaders::of(ctx)

@@ -18,6 +18,7 @@ pub const EMAIL_MAX: usize = 128;
 /// Longest text `parseUserList` accepts (25,000 users of ~80 characters).
 pub const TEXT_MAX: usize = 2_000_000;
 
+/// The kinds of problems of a pasted user list.
 #[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum UserListProblemKind {
     /// The entry could not be split into name and email; its text is in
@@ -34,9 +35,11 @@ pub enum UserListProblemKind {
 pub struct UserListProblem {
     /// Position of the entry in the list (0-based).
     pub entry: i32,
+    /// What kind of problem it is.
     pub kind: UserListProblemKind,
     /// The value concerned (`firstName`, `lastName`, `email`), if any.
     pub field: Option<String>,
+    /// Explanation for a person.
     pub message: String,
     /// The entry as pasted.
     pub text: String,
@@ -48,8 +51,11 @@ pub struct UserListProblem {
 pub struct ParsedUser {
     /// Position of the entry in the list (0-based).
     pub entry: i32,
+    /// First name; null when missing.
     pub first_name: Option<String>,
+    /// Last name; null when missing.
     pub last_name: Option<String>,
+    /// Email address; null when missing.
     pub email: Option<String>,
     /// Whether the row can be added as it is.
     pub valid: bool,
@@ -62,6 +68,7 @@ pub struct UserListParse {
     pub rows: Vec<ParsedUser>,
     /// Entries that could not be split, joined by `;`, to fix and parse again.
     pub unparsed: String,
+    /// The problems found, in entry order.
     pub problems: Vec<UserListProblem>,
 }
 

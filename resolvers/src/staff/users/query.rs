@@ -60,7 +60,9 @@ impl UserSortKey {
 pub struct UserFilter {
     /// Every word must appear in the first name, last name or email.
     pub keyword: Option<String>,
+    /// Users with one of these roles.
     pub roles: Option<Vec<UserRole>>,
+    /// Users with one of these statuses.
     pub statuses: Option<Vec<UserStatus>>,
     /// Users in this group.
     pub group_id: Option<ID>,
@@ -122,13 +124,26 @@ impl UserQuery {
     async fn users(
         &self,
         ctx: &Context<'_>,
+        #[graphql(
+            desc = "Returns the first n items (at most 100; the first 20 when neither `first` nor `last` is given). Cannot be combined with `last`."
+        )]
         first: Option<i32>,
+        #[graphql(
+            desc = "Returns the items after this cursor (an edge's `cursor` or `pageInfo.endCursor`)."
+        )]
         after: Option<String>,
+        #[graphql(
+            desc = "Returns the last n items (at most 100). Cannot be combined with `first`."
+        )]
         last: Option<i32>,
+        #[graphql(
+            desc = "Returns the items before this cursor (an edge's `cursor` or `pageInfo.startCursor`)."
+        )]
         before: Option<String>,
-        filter: Option<UserFilter>,
-        #[graphql(default)] sort_key: UserSortKey,
-        #[graphql(default)] reverse: bool,
+        #[graphql(desc = "Only users matching all the given filters.")] filter: Option<UserFilter>,
+        #[graphql(default, desc = "The order of the items (default: EMAIL).")]
+        sort_key: UserSortKey,
+        #[graphql(default, desc = "Reverses the order (default: false).")] reverse: bool,
     ) -> ApiResult<Page<User>> {
         let viewer = crate::kernel::auth::viewer(ctx)?;
         let select = filter
@@ -148,7 +163,11 @@ impl UserQuery {
 
     /// One staff user by id; NOT_FOUND when not in the account.
     #[graphql(guard = "Requires(Permission::ViewPeople)")]
-    async fn user(&self, ctx: &Context<'_>, id: ID) -> ApiResult<User> {
+    async fn user(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The user's global id.")] id: ID,
+    ) -> ApiResult<User> {
         let viewer = crate::kernel::auth::viewer(ctx)?;
         let id = GlobalId::expect(&id, NodeKind::User)?;
         Ok(User(super::find(ctx.db(), viewer.account_id, id).await?))
@@ -157,7 +176,11 @@ impl UserQuery {
     /// The staff user who signs in with `email` (case does not matter), or
     /// null when the account has none.
     #[graphql(guard = "Requires(Permission::ViewPeople)")]
-    async fn user_by_email(&self, ctx: &Context<'_>, email: String) -> ApiResult<Option<User>> {
+    async fn user_by_email(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The email address to look up (case does not matter).")] email: String,
+    ) -> ApiResult<Option<User>> {
         let viewer = crate::kernel::auth::viewer(ctx)?;
         let found = user::Entity::find()
             .filter(user::Column::EmailKey.eq(crate::kernel::validation::email_key(&email)))
