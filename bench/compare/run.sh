@@ -7,6 +7,9 @@
 #   --no-build          do not run `cargo build --release -p roster`; use the
 #                       existing $CARGO_TARGET_DIR/release/roster
 #   --roster-bin PATH   use this roster binary (implies --no-build)
+#   --baseline-bin PATH also run this second roster binary (server
+#                       `rosterbase`, same data, interleaved with the
+#                       others): compares two builds in one run
 #   --duration S        seconds measured per (round, case, server)   [15]
 #   --warmup S          warm-up seconds before each measurement       [2]
 #   --rounds N          interleaved rounds                            [3]
@@ -55,6 +58,7 @@ ROOT=$(cd "$HERE/../.." && pwd)
 
 BUILD=1
 ROSTER_BIN=""
+BASELINE_BIN=""
 DURATION=15
 WARMUP=2
 ROUNDS=3
@@ -100,6 +104,7 @@ while [ $# -gt 0 ]; do
     --no-count) COUNT=0 ;;
     --pg-pool) PG_POOL=$2; shift ;;
     --db) DB=$2; shift ;;
+    --baseline-bin) BASELINE_BIN=$2; shift ;;
     --reuse-db) REUSE_DB=1 ;;
     --keep) KEEP=1 ;;
     --pg-host) PG_HOST=$2; shift ;;
@@ -124,10 +129,14 @@ case "$DB" in postgres|template0|template1|test) die "refusing to use database '
 SEARCH_DB="${DB}_search"
 IFS=, read -r -a CASE_LIST <<<"$CASES"
 IFS=, read -r -a SERVER_LIST <<<"$SERVERS"
+if [ -n "$BASELINE_BIN" ]; then
+  [ -x "$BASELINE_BIN" ] || die "no roster binary at $BASELINE_BIN (--baseline-bin)"
+  SERVER_LIST+=(rosterbase)
+fi
 for c in "${CASE_LIST[@]}"; do case "$c" in a|b|c|d) ;; *) die "unknown case '$c' (a,b,c,d)" ;; esac; done
 HAS_ROSTER=0
 for s in "${SERVER_LIST[@]}"; do
-  case "$s" in roster) HAS_ROSTER=1 ;; pg4|pg4x2|pg5|pg5x2) ;; *) die "unknown server '$s'" ;; esac
+  case "$s" in roster) HAS_ROSTER=1 ;; pg4|pg4x2|pg5|pg5x2|rosterbase) ;; *) die "unknown server '$s'" ;; esac
 done
 NEED_ROSTER=$(( HAS_ROSTER || ! REUSE_DB || SEARCH_ROWS > 0 ))
 
@@ -341,6 +350,7 @@ port_of() {
   case "$1" in
     roster) echo "$PORT_BASE" ;; pg4) echo $((PORT_BASE + 1)) ;; pg4x2) echo $((PORT_BASE + 2)) ;;
     pg5) echo $((PORT_BASE + 3)) ;; pg5x2) echo $((PORT_BASE + 4)) ;; roster_search) echo $((PORT_BASE + 5)) ;;
+    rosterbase) echo $((PORT_BASE + 6)) ;;
   esac
 }
 
@@ -350,12 +360,14 @@ start_server() {
   port=$(port_of "$name")
   log="$WORK/$name.log"
   case "$name" in
-    roster|roster_search)
+    roster|roster_search|rosterbase)
+      local bin=$ROSTER_BIN
+      [ "$name" = rosterbase ] && bin=$BASELINE_BIN
       # sqlx negotiates TLS with a server that offers it (sslmode=prefer);
       # node-pg, under PostGraphile, does not. The same plain connection
       # for every server.
       env DATABASE_URL="$PG_BASE/$db?sslmode=disable" ROSTER_LISTEN="127.0.0.1:$port" ROSTER_DATA_DIR="$WORK/roster-data" \
-        ROSTER_LOG=warn "${ROSTER_EXTRA_ENV[@]}" setsid "$ROSTER_BIN" serve >>"$log" 2>&1 &
+        ROSTER_LOG=warn "${ROSTER_EXTRA_ENV[@]}" setsid "$bin" serve >>"$log" 2>&1 &
       ;;
     pg4|pg4x2)
       # -s public: Roster's tables live in the public schema.
@@ -416,6 +428,7 @@ roster_login() { # NAME EXPECTED_CUSTOMERS -> JSON {token, customerByEmail}
 label_of() {
   case "$1" in
     roster) echo "Roster" ;;
+    rosterbase) echo "Roster, baseline binary ($BASELINE_BIN)" ;;
     pg4) echo "PostGraphile 4.14.1, 1 process" ;;
     pg4x2) echo "PostGraphile 4.14.1, --cluster-workers 2" ;;
     pg5) echo "PostGraphile 5.1.5 amber, 1 process" ;;

@@ -12,11 +12,11 @@ use roster_resolvers::{
     custom_fields::{self, CustomField},
     directory::companies::{self, Company},
     directory::customers::{self, Customer},
-    directory::services::{self, Service},
+    directory::services::{self, PortalService, Service},
     imports::{self, ImportJob},
-    incidents::{self, Incident},
+    incidents::{self, Incident, PortalIncident},
     invitations::Invitation,
-    kernel::auth,
+    kernel::auth::{self, Auth},
     kernel::context::ContextExt,
     kernel::error::{ApiError, ApiResult},
     kernel::ids::{GlobalId, NodeKind},
@@ -59,6 +59,10 @@ pub enum Node {
     Incident(Incident),
     Service(Service),
     User(User),
+    /// What a portal session fetches: its own view of an incident or a
+    /// service (same global id as the staff object).
+    PortalIncident(PortalIncident),
+    PortalService(PortalService),
 }
 
 #[derive(Default)]
@@ -67,7 +71,9 @@ pub struct NodeQuery;
 #[Object]
 impl NodeQuery {
     /// Fetches any object by its global id. NOT_FOUND when it does not exist
-    /// or belongs to another account.
+    /// or belongs to another account. A portal session fetches the
+    /// incidents it may see (as `PortalIncident`) and the services it may
+    /// submit on (as `PortalService`); anything else is NOT_FOUND to it.
     async fn node(
         &self,
         ctx: &Context<'_>,
@@ -103,6 +109,9 @@ impl NodeQuery {
 }
 
 async fn resolve(ctx: &Context<'_>, id: &ID) -> Result<Node, ApiError> {
+    if let Auth::Customer(_) = &ctx.request().auth {
+        return resolve_for_portal(ctx, id).await;
+    }
     let viewer = auth::viewer(ctx)?;
     let gid = GlobalId::decode(id)?;
     match gid.kind {
@@ -206,5 +215,25 @@ async fn resolve(ctx: &Context<'_>, id: &ID) -> Result<Node, ApiError> {
             let user = users::find(ctx.db(), viewer.account_id, gid.id).await?;
             Ok(Node::User(User(user)))
         }
+    }
+}
+
+/// `node` for a portal session: the portal's views, within its reach.
+async fn resolve_for_portal(ctx: &Context<'_>, id: &ID) -> Result<Node, ApiError> {
+    let viewer = auth::portal_viewer(ctx)?;
+    let gid = GlobalId::decode(id)?;
+    match gid.kind {
+        NodeKind::Incident => Ok(Node::PortalIncident(PortalIncident(
+            incidents::visible_incident(ctx, viewer, id).await?,
+        ))),
+        NodeKind::Service => {
+            let service = incidents::access::submittable_services(ctx.db(), viewer)
+                .await?
+                .into_iter()
+                .find(|s| s.id == gid.id)
+                .ok_or_else(|| ApiError::not_found("Service"))?;
+            Ok(Node::PortalService(PortalService(service)))
+        }
+        _ => Err(ApiError::not_found("object")),
     }
 }

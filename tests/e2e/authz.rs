@@ -87,8 +87,8 @@ const CUSTOM_ROLE_PERMISSIONS: &str = "[EXPORT_CUSTOMERS, IMPORT_CUSTOMERS, MANA
 const TABLE: &[&str] = &[
     //                                  SA AD ME CU MA PO AN OT
     "Query.viewer                       Y  Y  Y  Y  Y  -  -  Y",
-    "Query.node                         Y  Y  Y  Y  Y  -  -  Y",
-    "Query.nodes                        Y  Y  Y  Y  Y  -  -  Y",
+    "Query.node                         Y  Y  Y  Y  Y  Y  -  Y",
+    "Query.nodes                        Y  Y  Y  Y  Y  Y  -  Y",
     "Query.companies                    Y  Y  Y  Y  Y  -  -  Y",
     "Query.company                      Y  Y  Y  Y  Y  -  -  Y",
     "Query.customers                    Y  Y  Y  Y  Y  -  -  Y",

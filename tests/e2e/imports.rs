@@ -595,3 +595,45 @@ async fn caught_writing(admin: &Client) -> String {
     }
     panic!("never saw the import writing");
 }
+
+/// Progress updates are throttled (one per 100 ms), but the preview is
+/// not held back: it reaches the subscriber when it is ready, not when the
+/// subscription next re-reads the job (it waited 5 s for that before).
+#[tokio::test]
+async fn the_preview_reaches_subscribers_at_once() {
+    let server = TestServer::start().await;
+    let token = server.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let admin = server.with_token(&token);
+    let mut csv = String::from("first_name,last_name,email\n");
+    for i in 0..30_000 {
+        csv.push_str(&format!("Pat{i},Lee,pat{i}@example.com\n"));
+    }
+    let id = started(&admin, csv.as_bytes(), json!(null)).await;
+    let mut socket = signed_in_socket(&server, &token).await;
+    send_json(
+        &mut socket,
+        json!({ "id": "p", "type": "subscribe", "payload": {
+            "query": "subscription($id: ID!) { importProgress(jobId: $id) { phase updatedAt } }",
+            "variables": { "id": id } } }),
+    )
+    .await;
+    loop {
+        let msg = next_json(&mut socket).await;
+        let progress = &msg["payload"]["data"]["importProgress"];
+        if progress["phase"] != "AWAITING_CONFIRMATION" {
+            assert!(
+                progress["phase"] == "UPLOADED" || progress["phase"] == "VALIDATING",
+                "{msg}"
+            );
+            continue;
+        }
+        let ready =
+            chrono::DateTime::parse_from_rfc3339(progress["updatedAt"].as_str().unwrap()).unwrap();
+        let late = chrono::Utc::now().signed_duration_since(ready);
+        assert!(
+            late < chrono::Duration::milliseconds(2500),
+            "the preview arrived {late} after it was ready"
+        );
+        break;
+    }
+}

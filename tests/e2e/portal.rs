@@ -357,7 +357,6 @@ async fn portal_sessions_reach_only_portal_fields() {
         ("{ contacts(first: 5) { totalCount } }", json!({})),
         ("{ incidents(first: 5) { totalCount } }", json!({})),
         ("{ importJobs(first: 5) { totalCount } }", json!({})),
-        ("query($id: ID!) { node(id: $id) { id } }", json!({ "id": ann_id })),
         ("query($id: ID!) { customer(id: $id) { email } }", json!({ "id": ann_id })),
         (
             "mutation { createCustomer(input: { firstName: \"X\", email: \"x@example.com\" }) { userErrors { code } } }",
@@ -381,6 +380,15 @@ async fn portal_sessions_reach_only_portal_fields() {
         let res = ann.gql(doc, vars).await;
         assert_eq!(error_code(&res), "FORBIDDEN", "{doc}: {res}");
     }
+    // `node` answers a portal session only for its own views: a customer
+    // record (even its own) is not one.
+    let res = ann
+        .gql(
+            "query($id: ID!) { node(id: $id) { id } }",
+            json!({ "id": ann_id }),
+        )
+        .await;
+    assert_eq!(error_code(&res), "NOT_FOUND", "{res}");
     // Staff sessions do not use the portal's fields, and nobody does
     // without signing in.
     let res = admin.gql(ME, json!({})).await;
@@ -685,4 +693,52 @@ async fn incident_pages_are_batched() {
             "{field}: statements grew with the page size: {figures:?}"
         );
     }
+}
+
+#[tokio::test]
+async fn a_portal_session_fetches_its_own_views_through_node() {
+    let server = TestServer::start().await;
+    let admin = server.super_admin().await;
+    let s = setup(&admin).await;
+    let [_, printers, payroll] = &s.services;
+    let (bob, bob_id) = sign_up(&server, &s.account, "Bob", "bob@initech.test").await;
+    join_company(&admin, &bob_id, &s.company, "COMPANY").await;
+    let (carol, carol_id) = sign_up(&server, &s.account, "Carol", "carol@initech.test").await;
+    join_company(&admin, &carol_id, &s.company, "COMPANY").await;
+    let bobs = submit(&bob, printers, "Bob: jammed").await;
+    let bobs_id = bobs["incident"]["id"].as_str().unwrap().to_owned();
+
+    const NODE: &str = "query($id: ID!) { node(id: $id) { __typename id
+      ... on PortalIncident { title mine }
+      ... on PortalService { name } } }";
+    let res = bob.gql(NODE, json!({ "id": bobs_id })).await;
+    assert_eq!(
+        data(&res)["node"],
+        json!({ "__typename": "PortalIncident", "id": bobs_id, "title": "Bob: jammed", "mine": true }),
+        "{res}"
+    );
+    let res = bob.gql(NODE, json!({ "id": payroll })).await;
+    assert_eq!(data(&res)["node"]["__typename"], "PortalService", "{res}");
+    assert_eq!(data(&res)["node"]["name"], "Payroll");
+
+    // Outside its reach, and staff objects: NOT_FOUND, as for another
+    // account's ids.
+    for id in [
+        bobs_id.as_str(),
+        s.company.as_str(),
+        bob_id.as_str(),
+        s.account.as_str(),
+    ] {
+        let res = carol.gql(NODE, json!({ "id": id })).await;
+        assert_eq!(error_code(&res), "NOT_FOUND", "{id}: {res}");
+    }
+    let res = bob.gql(NODE, json!({ "id": s.services[0] })).await;
+    assert_eq!(
+        error_code(&res),
+        "NOT_FOUND",
+        "a service Bob cannot submit on: {res}"
+    );
+    // Staff still get the staff types.
+    let res = admin.gql(NODE, json!({ "id": bobs_id })).await;
+    assert_eq!(data(&res)["node"]["__typename"], "Incident", "{res}");
 }

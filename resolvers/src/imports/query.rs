@@ -106,18 +106,31 @@ impl ImportSubscription {
         let account_id = viewer.account_id;
         let stream = async_stream_lite(move |tx| async move {
             let mut last_sent = std::time::Instant::now();
+            let mut last_phase = current.phase;
             let mut done = ImportPhase::from(current.phase).is_terminal();
             if tx.send(ImportJob(current)).await.is_err() || done {
                 return;
             }
+            // The newest update held back by MIN_INTERVAL: sent when the
+            // interval is over, not dropped (the job may not change again
+            // for a long time, e.g. once its preview is ready).
+            let mut held: Option<import_job::Model> = None;
             while !done {
-                let job = match tokio::time::timeout(Duration::from_secs(5), events.recv()).await {
+                let wait = match held {
+                    Some(_) => MIN_INTERVAL.saturating_sub(last_sent.elapsed()),
+                    None => Duration::from_secs(5),
+                };
+                let job = match tokio::time::timeout(wait, events.recv()).await {
                     Ok(Ok(Event::ImportProgress(job)))
                         if job.id == id && job.account_id == account_id =>
                     {
                         job
                     }
                     Ok(Ok(_)) => continue,
+                    Err(_) if held.is_some() => match held.take() {
+                        Some(job) => job,
+                        None => continue,
+                    },
                     // Lagged, closed or quiet: read the state from the database.
                     _ => match super::find(&state.db, account_id, id).await {
                         Ok(job) => job,
@@ -125,10 +138,14 @@ impl ImportSubscription {
                     },
                 };
                 done = ImportPhase::from(job.phase).is_terminal();
-                if !done && last_sent.elapsed() < MIN_INTERVAL {
+                // Counts are throttled; a new phase goes out at once.
+                if !done && job.phase == last_phase && last_sent.elapsed() < MIN_INTERVAL {
+                    held = Some(job);
                     continue;
                 }
+                held = None;
                 last_sent = std::time::Instant::now();
+                last_phase = job.phase;
                 if tx.send(ImportJob(job)).await.is_err() {
                     return;
                 }

@@ -10,7 +10,7 @@ mod query;
 
 pub use mutation::IncidentMutation;
 pub use object::{Incident, IncidentRequester, IncidentStatus, PortalIncident};
-pub use portal::{PortalIncidentMutation, PortalIncidentQuery};
+pub use portal::{visible_incident, PortalIncidentMutation, PortalIncidentQuery};
 pub use query::IncidentQuery;
 
 use async_graphql::Context;

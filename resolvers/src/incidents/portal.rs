@@ -63,7 +63,7 @@ fn failed(user_errors: Vec<UserError>) -> ApiResult<PortalIncidentPayload> {
 }
 
 /// The incident `id` if `viewer` may see it, else NOT_FOUND.
-async fn visible_incident(
+pub async fn visible_incident(
     ctx: &Context<'_>,
     viewer: &PortalViewer,
     id: &ID,

@@ -2,7 +2,8 @@
 //! (`portalLogin`) or sign themselves up (`portalSignUp`, confirmed by mail
 //! with `portalConfirmSignUp`) and get a customer session on the same
 //! `/graphql` endpoint. A customer session reaches only the `portal…`
-//! fields; every staff field answers FORBIDDEN.
+//! fields and `node`/`nodes` (for the portal's views of its incidents and
+//! services); every staff field answers FORBIDDEN.
 //!
 //! The session carries no rights of its own: the customer's access level and
 //! company are read again on every request, so lowering a level takes effect
