@@ -2,6 +2,12 @@ use std::process::ExitCode;
 
 use roster_web::{commands, config, telemetry};
 
+// Requests allocate many small, short-lived objects (resolver futures,
+// JSON values, rows); mimalloc serves them faster than glibc's malloc.
+// See BENCHMARKS.md, "Allocator".
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = match config::parse() {
         Ok(cli) => cli,

@@ -1,7 +1,8 @@
-//! Giving memory back after load: glibc keeps what freed sockets and their
-//! buffers used in its per-thread arenas, so the process would stay at its
-//! peak after thousands of WebSockets have come and gone. A background task
-//! trims the heap once sockets have closed.
+//! Giving memory back after load: the allocator (mimalloc, see `main.rs`)
+//! keeps what freed sockets and their buffers used for reuse, so the
+//! process would stay near its peak after thousands of WebSockets have come
+//! and gone. A background task asks it to release free memory once sockets
+//! have closed.
 
 use std::{
     sync::atomic::{AtomicU64, Ordering},
@@ -32,13 +33,9 @@ pub fn spawn_trimmer() {
     });
 }
 
-#[cfg(all(target_os = "linux", target_env = "gnu"))]
 fn trim() {
-    // SAFETY: malloc_trim only releases free memory of the allocator.
+    // SAFETY: mi_collect only frees memory the allocator holds unused.
     unsafe {
-        libc::malloc_trim(0);
+        libmimalloc_sys::mi_collect(true);
     }
 }
-
-#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
-fn trim() {}
