@@ -167,7 +167,8 @@ async fn main() {
     for task in closing {
         let _ = task.await;
     }
-    tokio::time::sleep(Duration::from_secs(3)).await;
+    // The server hands memory back within its trim period (5 s).
+    tokio::time::sleep(Duration::from_secs(8)).await;
     let closed = rss_kib(pid);
     let metrics = server.metrics_text().await;
     let still_open = metrics

@@ -16,6 +16,8 @@ fn main() -> ExitCode {
     telemetry::init(&cli.settings);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
+        .on_thread_park(roster_web::memory::on_thread_idle)
+        .on_thread_unpark(roster_web::memory::on_thread_idle)
         .build()
     {
         Ok(rt) => rt,

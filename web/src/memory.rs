@@ -5,11 +5,19 @@
 //! have closed.
 
 use std::{
+    cell::Cell,
     sync::atomic::{AtomicU64, Ordering},
     time::Duration,
 };
 
 static CLOSED: AtomicU64 = AtomicU64::new(0);
+/// Bumped when memory should go back; each runtime thread collects its own
+/// heap (mimalloc's heaps are per thread) the next time it parks or wakes.
+static TRIM: AtomicU64 = AtomicU64::new(0);
+
+thread_local! {
+    static TRIMMED: Cell<u64> = const { Cell::new(0) };
+}
 
 /// A WebSocket connection ended.
 pub fn socket_closed() {
@@ -27,15 +35,25 @@ pub fn spawn_trimmer() {
             let closed = CLOSED.load(Ordering::Relaxed);
             if closed != seen {
                 seen = closed;
-                trim();
+                TRIM.fetch_add(1, Ordering::Relaxed);
+                on_thread_idle();
             }
         }
     });
 }
 
-fn trim() {
-    // SAFETY: mi_collect only frees memory the allocator holds unused.
-    unsafe {
-        libmimalloc_sys::mi_collect(true);
-    }
+/// Runs on every runtime thread as it parks and unparks (see `main.rs`):
+/// one atomic load, and a collection of the thread's heap when a trim was
+/// asked for since its last one.
+pub fn on_thread_idle() {
+    let wanted = TRIM.load(Ordering::Relaxed);
+    TRIMMED.with(|done| {
+        if done.get() != wanted {
+            done.set(wanted);
+            // SAFETY: mi_collect only frees memory the allocator holds unused.
+            unsafe {
+                libmimalloc_sys::mi_collect(true);
+            }
+        }
+    });
 }
