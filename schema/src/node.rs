@@ -83,7 +83,8 @@ impl NodeQuery {
     }
 
     /// Fetches up to 100 objects by global id, in the order given; an id that
-    /// cannot be resolved gives `null` at its place and an error.
+    /// does not exist or is out of the caller's reach gives `null` at its
+    /// place (any other failure fails the whole field).
     async fn nodes(
         &self,
         ctx: &Context<'_>,

@@ -855,3 +855,63 @@ async fn denylists_filters_and_references_stay_within_their_account() {
     let res = acme.gql("{ customers { totalCount } }", json!({})).await;
     assert_eq!(data(&res)["customers"]["totalCount"], 1);
 }
+
+/// A service listed twice keeps its level, and the services after it keep
+/// theirs (levels were paired with the services by position, after the
+/// repeat was dropped: the last service got the repeat's level).
+#[tokio::test]
+async fn a_service_listed_twice_does_not_shift_the_levels() {
+    let server = TestServer::start().await;
+    let admin = server.super_admin().await;
+    let vpn = service(&admin, "VPN").await;
+    let wiki = service(&admin, "Wiki").await;
+    let levels = |res: &Value, path: &str| -> Vec<(String, String)> {
+        let mut out: Vec<(String, String)> = data(res)[path]["customer"]["serviceAccess"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{res}"))
+            .iter()
+            .map(|g| {
+                (
+                    g["service"]["name"].as_str().unwrap().to_owned(),
+                    g["access"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect();
+        out.sort();
+        out
+    };
+    let services = json!([
+        { "serviceId": vpn, "access": "NO_PORTAL_ACCESS" },
+        { "serviceId": vpn, "access": "NO_PORTAL_ACCESS" },
+        { "serviceId": wiki, "access": "PORTAL_ACCESS" },
+    ]);
+    let expected = vec![
+        ("VPN".to_owned(), "NO_PORTAL_ACCESS".to_owned()),
+        ("Wiki".to_owned(), "PORTAL_ACCESS".to_owned()),
+    ];
+    let res = admin
+        .gql(
+            "mutation($s: [ServiceAccessInput!]!) { createCustomer(input: { firstName: \"Ann\", email: \"ann@example.com\", services: $s }) { customer { id serviceAccess { access service { name } } } userErrors { code } } }",
+            json!({ "s": services }),
+        )
+        .await;
+    assert_eq!(levels(&res, "createCustomer"), expected, "{res}");
+    let ann = data(&res)["createCustomer"]["customer"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    let bob = customer_id(
+        &admin,
+        json!({ "firstName": "Bob", "email": "bob@example.com" }),
+    )
+    .await;
+    let res = admin
+        .gql(
+            "mutation($c: ID!, $s: [ServiceAccessInput!]!) { grantServiceAccess(input: { customerId: $c, services: $s }) { customer { serviceAccess { access service { name } } } userErrors { code } } }",
+            json!({ "c": bob, "s": services }),
+        )
+        .await;
+    assert_eq!(levels(&res, "grantServiceAccess"), expected, "{res}");
+    assert_ne!(ann, bob);
+}

@@ -44,6 +44,21 @@ pub struct PortalSessionPayload {
 }
 
 impl PortalSessionPayload {
+    /// A new session of `customer`, with its (only) copy of the token.
+    pub(super) fn signed_in(
+        token: String,
+        session: roster_entities::portal_session::Model,
+        customer: customer::Model,
+    ) -> Self {
+        PortalSessionPayload {
+            token: Some(token),
+            expires_at: Some(session.expires_at),
+            customer: Some(PortalCustomer(customer)),
+            confirmation_sent: false,
+            user_errors: Vec::new(),
+        }
+    }
+
     pub(super) fn failed(user_errors: Vec<UserError>) -> Self {
         PortalSessionPayload {
             token: None,
@@ -111,13 +126,7 @@ impl PortalAuthMutation {
             .into());
         }
         let (token, session) = session::start(db, ctx.state(), &customer).await?;
-        Ok(PortalSessionPayload {
-            token: Some(token),
-            expires_at: Some(session.expires_at),
-            customer: Some(PortalCustomer(customer)),
-            confirmation_sent: false,
-            user_errors: Vec::new(),
-        })
+        Ok(PortalSessionPayload::signed_in(token, session, customer))
     }
 
     /// Ends the portal session whose token authenticates this request.

@@ -20,7 +20,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use super::{login::PortalSessionPayload, session, PortalCustomer};
+use super::{login::PortalSessionPayload, session};
 use crate::{
     directory::customers::{
         self,
@@ -317,12 +317,6 @@ impl PortalSignUpMutation {
         let (token, session) = session::start(&txn, ctx.state(), &customer).await?;
         txn.commit().await?;
         tracing::info!(customer_id = %id, account_id = %account.id, "portal sign-up");
-        Ok(PortalSessionPayload {
-            token: Some(token),
-            expires_at: Some(session.expires_at),
-            customer: Some(PortalCustomer(customer)),
-            confirmation_sent: false,
-            user_errors: Vec::new(),
-        })
+        Ok(PortalSessionPayload::signed_in(token, session, customer))
     }
 }

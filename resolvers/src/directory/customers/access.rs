@@ -143,15 +143,13 @@ impl CustomerAccessMutation {
         {
             return fail(e);
         }
-        let rows: Vec<_> = input
-            .services
-            .iter()
-            .zip(&service_ids)
-            .map(|(s, service_id)| customer_service::ActiveModel {
+        let rows: Vec<_> = super::mutation::with_levels(&input.services, &service_ids)
+            .into_iter()
+            .map(|(service_id, level)| customer_service::ActiveModel {
                 account_id: Set(viewer.account_id),
                 customer_id: Set(id),
-                service_id: Set(*service_id),
-                access: Set(s.access.into()),
+                service_id: Set(service_id),
+                access: Set(level.into()),
             })
             .collect();
         if !rows.is_empty() {

@@ -33,6 +33,26 @@ pub struct ServiceAccessInput {
     pub access: ServiceAccessLevel,
 }
 
+/// Pairs the services of `input` (resolved to `ids`: in input order, each
+/// once) with their access levels. A service listed twice gets the level
+/// it was last listed with.
+pub(crate) fn with_levels(
+    input: &[ServiceAccessInput],
+    ids: &[Uuid],
+) -> Vec<(Uuid, ServiceAccessLevel)> {
+    let levels: std::collections::HashMap<Uuid, ServiceAccessLevel> = input
+        .iter()
+        .filter_map(|s| {
+            GlobalId::expect(&s.service_id, NodeKind::Service)
+                .ok()
+                .map(|id| (id, s.access))
+        })
+        .collect();
+    ids.iter()
+        .filter_map(|id| levels.get(id).map(|level| (*id, *level)))
+        .collect()
+}
+
 /// Input of `createCustomer`.
 #[derive(InputObject)]
 pub struct CreateCustomerInput {
@@ -347,15 +367,13 @@ impl CustomerMutation {
             Err(err) if is_unique_violation(&err) => return fail(vec![taken()]),
             Err(err) => return Err(ApiError::from(err).into()),
         }
-        let grants: Vec<_> = input
-            .services
-            .iter()
-            .zip(&services)
-            .map(|(s, service_id)| customer_service::ActiveModel {
+        let grants: Vec<_> = with_levels(&input.services, &services)
+            .into_iter()
+            .map(|(service_id, level)| customer_service::ActiveModel {
                 account_id: Set(account_id),
                 customer_id: Set(id),
-                service_id: Set(*service_id),
-                access: Set(s.access.into()),
+                service_id: Set(service_id),
+                access: Set(level.into()),
             })
             .collect();
         if !grants.is_empty() {
