@@ -147,6 +147,27 @@ async fn a_staff_incident_names_a_service_the_customer_has() {
             assert!(payload["incident"].is_null());
         }
     }
+
+    // Moving the incident keeps it on the customer's services, as
+    // `createIncident` does (it moved anywhere before).
+    let res = admin
+        .gql(incident, json!({ "c": customer, "s": granted }))
+        .await;
+    let id = data(&res)["createIncident"]["incident"]["id"].clone();
+    let update = "mutation($id: ID!, $s: ID!) { updateIncident(input: { id: $id, serviceId: $s }) {
+        incident { service { name } } userErrors { field code } } }";
+    let res = admin.gql(update, json!({ "id": id, "s": other })).await;
+    assert_eq!(
+        data(&res)["updateIncident"]["userErrors"],
+        json!([{ "field": ["serviceId"], "code": "NOT_ALLOWED" }]),
+        "{res}"
+    );
+    let res = admin.gql(update, json!({ "id": id, "s": companys })).await;
+    assert_eq!(
+        data(&res)["updateIncident"]["incident"]["service"]["name"],
+        "Company's",
+        "{res}"
+    );
 }
 
 #[tokio::test]

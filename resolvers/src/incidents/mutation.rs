@@ -182,7 +182,9 @@ impl IncidentMutation {
         })
     }
 
-    /// Changes an incident (staff).
+    /// Changes an incident (staff). A customer's incident moves only to a
+    /// service the customer has (NOT_ALLOWED otherwise), as in
+    /// `createIncident`.
     #[graphql(guard = "Requires(Permission::ManageIncidents)")]
     async fn update_incident(
         &self,
@@ -192,6 +194,7 @@ impl IncidentMutation {
         let viewer = crate::kernel::auth::viewer(ctx)?;
         let id = GlobalId::expect(&input.id, NodeKind::Incident)?;
         let existing = super::find(ctx.db(), viewer.account_id, id).await?;
+        let customer = existing.customer_id;
         let mut errors = Vec::new();
         let mut row = existing.into_active_model();
         if let Some(t) = &input.title {
@@ -211,7 +214,23 @@ impl IncidentMutation {
         }
         if let Some(sid) = &input.service_id {
             match service_ref(ctx, viewer.account_id, sid).await? {
-                Ok(s) => row.service_id = Set(Some(s)),
+                Ok(s) => {
+                    // As `createIncident`: a customer's incident stays on
+                    // the services the customer has.
+                    let allowed = match customer {
+                        Some(c) => customer_has_service(ctx, viewer.account_id, c, s).await?,
+                        None => true,
+                    };
+                    if allowed {
+                        row.service_id = Set(Some(s));
+                    } else {
+                        errors.push(crate::UserError::new(
+                            "serviceId",
+                            crate::UserErrorCode::NotAllowed,
+                            "the customer has no access to this service (neither given to them nor to their company)",
+                        ));
+                    }
+                }
                 Err(e) => errors.push(e),
             }
         }
