@@ -15,7 +15,7 @@ mod operation_loaders;
 mod persisted;
 
 pub use entry::{execute_batch, execute_stream, Executor};
-pub use persisted::QueriesOnly;
+pub use persisted::{operation_type, QueriesOnly};
 
 use node::NodeQuery;
 

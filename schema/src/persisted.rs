@@ -107,13 +107,12 @@ async fn resolve(docs: &documents::Documents, request: &mut Request) -> ServerRe
     Ok(())
 }
 
-/// Whether the request's operation is something else than a query (when
-/// that can be told; a broken document fails later with its own error).
-fn runs_more_than_a_query(request: &Request) -> bool {
-    let Ok(doc) = async_graphql::parser::parse_query(&request.query) else {
-        return false;
-    };
-    let ty = match doc.operations {
+/// The type of the operation `request` will run, when it can be told: a
+/// broken document, or several operations without `operationName`, give
+/// `None` (and fail later with their own error).
+pub fn operation_type(request: &Request) -> Option<OperationType> {
+    let doc = async_graphql::parser::parse_query(&request.query).ok()?;
+    match doc.operations {
         DocumentOperations::Single(op) => Some(op.node.ty),
         // Named operations: the one asked for, or the only one.
         DocumentOperations::Multiple(ops) => match request.operation_name.as_deref() {
@@ -121,8 +120,7 @@ fn runs_more_than_a_query(request: &Request) -> bool {
             None if ops.len() == 1 => ops.values().next().map(|op| op.node.ty),
             None => None,
         },
-    };
-    ty.is_some_and(|ty| ty != OperationType::Query)
+    }
 }
 
 #[async_trait::async_trait]
@@ -139,7 +137,10 @@ impl Extension for PersistedQueries {
             let get = request
                 .data
                 .contains_key(&std::any::TypeId::of::<QueriesOnly>());
-            if get && referenced && runs_more_than_a_query(&request) {
+            if get
+                && referenced
+                && operation_type(&request).is_some_and(|ty| ty != OperationType::Query)
+            {
                 return Err(error(
                     "BAD_USER_INPUT",
                     "Only queries can be sent with GET; send mutations and subscriptions with POST",
@@ -147,5 +148,34 @@ impl Extension for PersistedQueries {
             }
         }
         next.run(ctx, request).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use async_graphql::{parser::types::OperationType, Request};
+
+    use super::operation_type;
+
+    #[test]
+    fn operation_types() {
+        let q = |s: &str| Request::new(s);
+        assert_eq!(
+            operation_type(&q("{ viewer { id } }")),
+            Some(OperationType::Query)
+        );
+        assert_eq!(
+            operation_type(&q("mutation { logout { ended } }")),
+            Some(OperationType::Mutation)
+        );
+        // Named, without operationName: the only operation.
+        assert_eq!(
+            operation_type(&q("mutation SignOut { logout { ended } }")),
+            Some(OperationType::Mutation)
+        );
+        assert_eq!(operation_type(&q("{ broken")), None);
+        assert_eq!(operation_type(&q("query A { a } mutation B { b }")), None);
+        let multi = q("query A { a } mutation B { b }").operation_name("B");
+        assert_eq!(operation_type(&multi), Some(OperationType::Mutation));
     }
 }

@@ -235,4 +235,15 @@ mod tests {
         docs.put("h", "{ a }").await;
         assert_eq!(docs.get("h").await.as_deref(), Some("{ a }"));
     }
+
+    #[tokio::test]
+    async fn memory_store_stays_bounded() {
+        let docs = Documents::in_memory();
+        for i in 0..MEMORY_ENTRIES * 3 {
+            docs.put(&format!("h{i}"), "{ a }").await;
+            assert!(docs.memory.lock().unwrap().len() <= MEMORY_ENTRIES);
+        }
+        let last = format!("h{}", MEMORY_ENTRIES * 3 - 1);
+        assert!(docs.get(&last).await.is_some(), "the newest stays");
+    }
 }

@@ -7,8 +7,8 @@
 
 use async_graphql::{
     http::{parse_query_string, receive_batch_body, MultipartOptions},
-    parser::types::{DocumentOperations, OperationType},
-    BatchRequest, BatchResponse, Request as GqlRequest,
+    parser::types::OperationType,
+    BatchRequest, BatchResponse,
 };
 use poem::{
     handler,
@@ -359,7 +359,7 @@ pub async fn get(req: &Request, Data(app): Data<&App>) -> Response {
         Ok(request) => request,
         Err(err) => return parse_error(err, format, &request_id),
     };
-    if let Some(kind) = operation_type(&request) {
+    if let Some(kind) = roster_schema::operation_type(&request) {
         if kind != OperationType::Query {
             let mut resp = error_response(
                 StatusCode::METHOD_NOT_ALLOWED,
@@ -377,20 +377,6 @@ pub async fn get(req: &Request, Data(app): Data<&App>) -> Response {
     // the persisted-query extension checks that it is a query.
     let request = request.data(roster_schema::QueriesOnly);
     execute(app, req, BatchRequest::Single(request), format, request_id).await
-}
-
-/// The type of the operation the request will run, when it can be told
-/// (a document that does not parse is left for execution to report).
-fn operation_type(request: &GqlRequest) -> Option<OperationType> {
-    let doc = async_graphql::parser::parse_query(&request.query).ok()?;
-    match doc.operations {
-        DocumentOperations::Single(op) => Some(op.node.ty),
-        DocumentOperations::Multiple(ops) => match request.operation_name.as_deref() {
-            Some(name) => ops.get(name).map(|op| op.node.ty),
-            None if ops.len() == 1 => ops.values().next().map(|op| op.node.ty),
-            None => None,
-        },
-    }
 }
 
 fn accepts_html(headers: &HeaderMap) -> bool {
@@ -453,21 +439,5 @@ mod tests {
             )) == Some(Format::Json)
         );
         assert!(negotiate(&with_accept("text/plain")).is_none());
-    }
-
-    #[test]
-    fn get_operation_types() {
-        let q = |s: &str| GqlRequest::new(s);
-        assert_eq!(
-            operation_type(&q("{ viewer { id } }")),
-            Some(OperationType::Query)
-        );
-        assert_eq!(
-            operation_type(&q("mutation { logout { ended } }")),
-            Some(OperationType::Mutation)
-        );
-        assert_eq!(operation_type(&q("{ broken")), None);
-        let multi = q("query A { a } mutation B { b }").operation_name("B");
-        assert_eq!(operation_type(&multi), Some(OperationType::Mutation));
     }
 }
