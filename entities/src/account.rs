@@ -10,6 +10,11 @@ pub struct Model {
     pub name: String,
     /// Whether customers may sign themselves up on the portal.
     pub portal_self_registration: bool,
+    /// What a SCIM `DELETE /Users/{id}` does: `SUSPEND` (keep the user,
+    /// suspended, out of the directory's sight) or `DELETE` (erase them).
+    pub scim_delete_mode: String,
+    /// Whether users created over SCIM get a welcome mail.
+    pub scim_welcome_mail: bool,
     pub created_at: ChronoDateTimeUtc,
     pub updated_at: ChronoDateTimeUtc,
 }

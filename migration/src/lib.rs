@@ -20,6 +20,7 @@ mod m20261127_000013_customer_reads;
 mod m20261127_000014_list_indexes;
 mod m20261127_000015_search_index_expressions;
 mod m20261127_000016_portal_sign_ups;
+mod m20261127_000017_scim;
 
 pub struct Migrator;
 
@@ -43,6 +44,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000014_list_indexes::Migration),
             Box::new(m20261127_000015_search_index_expressions::Migration),
             Box::new(m20261127_000016_portal_sign_ups::Migration),
+            Box::new(m20261127_000017_scim::Migration),
         ]
     }
 }

@@ -20,6 +20,7 @@ pub mod kernel;
 pub mod mail;
 pub mod portal;
 pub mod roles;
+pub mod scim;
 pub mod sessions;
 pub mod setup;
 pub mod staff;

@@ -41,6 +41,7 @@ use roster_resolvers::{
     mail::{EmailTemplateMutation, EmailTemplateQuery},
     portal::{PortalAuthMutation, PortalQuery, PortalSettingsMutation, PortalSignUpMutation},
     roles::{CustomRoleMutation, CustomRoleQuery},
+    scim::{ScimTokenMutation, ScimTokenQuery},
     sessions::{AuthMutation, AuthQuery},
     staff::groups::{GroupMutation, GroupQuery},
     staff::managers::ManagerMutation,
@@ -75,6 +76,7 @@ pub struct Query(
     ActivityQuery,
     InvitationQuery,
     EmailTemplateQuery,
+    ScimTokenQuery,
 );
 
 /// Every mutation of the API.
@@ -107,6 +109,7 @@ pub struct Mutation(
     InvitationMutation,
     EmailTemplateMutation,
     AcceptInvitationMutation,
+    ScimTokenMutation,
 );
 
 /// Every subscription of the API.

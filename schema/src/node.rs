@@ -24,6 +24,7 @@ use roster_resolvers::{
     kernel::scope::Scoped,
     mail::EmailTemplate,
     roles::CustomRole,
+    scim::{self, ScimToken},
     staff::groups::{self, Group},
     staff::products::Product,
     staff::products::ProductFeature,
@@ -58,6 +59,7 @@ pub enum Node {
     ImportJob(ImportJob),
     Incident(Incident),
     Service(Service),
+    ScimToken(ScimToken),
     User(User),
     /// What a portal session fetches: its own view of an incident or a
     /// service (same global id as the staff object).
@@ -212,6 +214,9 @@ async fn resolve(ctx: &Context<'_>, id: &ID) -> Result<Node, ApiError> {
         NodeKind::Service => Ok(Node::Service(Service(
             services::find(ctx.db(), viewer.account_id, gid.id).await?,
         ))),
+        NodeKind::ScimToken => Ok(Node::ScimToken(
+            scim::tokens::find(ctx.db(), viewer, gid.id).await?,
+        )),
         NodeKind::User => {
             let user = users::find(ctx.db(), viewer.account_id, gid.id).await?;
             Ok(Node::User(User(user)))

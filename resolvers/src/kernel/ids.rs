@@ -24,13 +24,14 @@ pub enum NodeKind {
     Incident,
     Product,
     ProductFeature,
+    ScimToken,
     Service,
     SettingsTemplate,
     User,
 }
 
 impl NodeKind {
-    pub const ALL: [NodeKind; 18] = [
+    pub const ALL: [NodeKind; 19] = [
         NodeKind::Activity,
         NodeKind::EmailTemplate,
         NodeKind::Invitation,
@@ -49,6 +50,7 @@ impl NodeKind {
         NodeKind::Customer,
         NodeKind::Service,
         NodeKind::User,
+        NodeKind::ScimToken,
     ];
 
     /// The kind named `name` (as `as_str` spells it).
@@ -74,6 +76,7 @@ impl NodeKind {
             NodeKind::CustomField => "CustomField",
             NodeKind::Customer => "Customer",
             NodeKind::ImportJob => "ImportJob",
+            NodeKind::ScimToken => "ScimToken",
             NodeKind::Service => "Service",
             NodeKind::User => "User",
         }

@@ -11,8 +11,8 @@ use roster_entities::{
     custom_role, customer, customer_avatar, customer_email, customer_field_value, customer_service,
     denylist_entry, email_template, export_link, group, group_member, import_job, incident,
     invitation, manager_grant, outbox_message, portal_login, portal_session, portal_sign_up,
-    product, product_feature, service, session, settings_template, user, user_feature,
-    user_product,
+    product, product_feature, scim_group, scim_token, scim_user, service, session,
+    settings_template, user, user_feature, user_product,
 };
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DeleteMany, EntityName, EntityTrait, QueryFilter, Select,
@@ -58,6 +58,9 @@ macro_rules! account_owned {
 
 account_owned!(
     activity,
+    scim_group,
+    scim_token,
+    scim_user,
     custom_role,
     email_template,
     invitation,

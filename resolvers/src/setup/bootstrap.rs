@@ -115,6 +115,8 @@ pub async fn bootstrap(
         id: Set(Uuid::now_v7()),
         name: Set(account_name),
         portal_self_registration: Set(true),
+        scim_delete_mode: Set("SUSPEND".into()),
+        scim_welcome_mail: Set(false),
         created_at: Set(now),
         updated_at: Set(now),
     }

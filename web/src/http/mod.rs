@@ -6,6 +6,7 @@ mod cors;
 mod exports;
 mod graphql;
 mod pages;
+mod scim;
 mod transport_ws;
 mod ws;
 
@@ -54,6 +55,8 @@ pub fn routes(app: App) -> impl poem::Endpoint {
         .at("/avatars/:name", get(avatars::avatar))
         .at("/exports/customers.csv", get(exports::customers))
         .at("/exports/customers-sample.csv", get(exports::sample))
+        .at("/scim/v2", scim::endpoint)
+        .at("/scim/v2/*path", scim::endpoint)
         .data(app)
         .with(CatchPanic::new())
         .around(move |ep, req| {

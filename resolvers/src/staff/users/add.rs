@@ -61,6 +61,14 @@ pub struct NewUsers {
     pub language: String,
     /// A custom welcome mail (else the built-in one of the language).
     pub email_template: Option<roster_entities::email_template::Model>,
+    /// The status of new users: INVITED (they get a welcome mail), or
+    /// ACTIVE for users a directory provisions (sign-in by SSO or reset).
+    pub status: Status,
+    /// Whether new users get a welcome mail (a transfer always mails).
+    pub welcome: bool,
+    /// What a directory knows of each user, in the order of `users`
+    /// (`user_id` and `account_id` are filled in); empty otherwise.
+    pub directory: Vec<roster_entities::scim_user::Model>,
 }
 
 struct Clean {
@@ -240,7 +248,11 @@ pub async fn add_users(
                     email: c.email,
                     email_key,
                     role: new.role,
-                    status: Status::Invited,
+                    status: if transfer_from.is_some() {
+                        Status::Invited
+                    } else {
+                        new.status
+                    },
                     password_hash: None,
                     extension: c.extension.or_else(|| free.next()),
                     language: new.language.clone(),
@@ -288,13 +300,41 @@ pub async fn add_users(
             message,
         )]));
     }
-    crate::staff::users::contact::sync(&txn).await?;
+    crate::staff::users::contact::sync_users(&txn, &ids).await?;
+    if !new.directory.is_empty() {
+        let profiles =
+            new.directory
+                .iter()
+                .zip(&ids)
+                .map(|(p, id)| roster_entities::scim_user::ActiveModel {
+                    user_id: Set(*id),
+                    account_id: Set(viewer.account_id),
+                    user_name: Set(p.user_name.clone()),
+                    user_name_key: Set(p.user_name_key.clone()),
+                    external_id: Set(p.external_id.clone()),
+                    department: Set(p.department.clone()),
+                    employee_number: Set(p.employee_number.clone()),
+                    manager_id: Set(p.manager_id),
+                    resource: Set(p.resource.clone()),
+                    deleted_at: Set(None),
+                });
+        for chunk in profiles.collect::<Vec<_>>().chunks(2_000) {
+            roster_entities::scim_user::Entity::insert_many(chunk.to_vec())
+                .exec_without_returning(&txn)
+                .await?;
+        }
+    }
+    let invited: Vec<(user::Model, Option<Uuid>)> = rows
+        .iter()
+        .filter(|(_, from)| new.welcome || from.is_some())
+        .cloned()
+        .collect();
     let invitations = invite(
         &txn,
         state,
         viewer.account_id,
         new.email_template.as_ref(),
-        &rows,
+        &invited,
     )
     .await?;
     history::commit(
@@ -532,6 +572,9 @@ impl AddUsersMutation {
             template_id,
             language: input.language.trim().to_lowercase(),
             email_template,
+            status: Status::Invited,
+            welcome: true,
+            directory: Vec::new(),
         };
         match add_users(ctx.state(), viewer, new).await? {
             Ok(users) => Ok(AddUsersPayload {

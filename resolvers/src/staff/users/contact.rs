@@ -20,6 +20,32 @@ pub async fn sync(db: &impl ConnectionTrait) -> Result<(), DbErr> {
     Ok(())
 }
 
+/// Adds the contact rows of the users `ids` (new users): unlike `sync`,
+/// its cost does not grow with the account.
+pub async fn sync_users(db: &impl ConnectionTrait, ids: &[uuid::Uuid]) -> Result<(), DbErr> {
+    let backend = db.get_database_backend();
+    for chunk in ids.chunks(500) {
+        let list = (1..=chunk.len())
+            .map(|i| match backend {
+                sea_orm::DatabaseBackend::Postgres => format!("${i}"),
+                _ => "?".to_owned(),
+            })
+            .collect::<Vec<_>>()
+            .join(", ");
+        let values: Vec<sea_orm::Value> = chunk.iter().map(|id| (*id).into()).collect();
+        for sql in [USER_CONTACTS, USER_EMAILS] {
+            let sql = format!("{sql} AND u.id IN ({list})");
+            db.execute(sea_orm::Statement::from_sql_and_values(
+                backend,
+                sql,
+                values.clone(),
+            ))
+            .await?;
+        }
+    }
+    Ok(())
+}
+
 /// The display name of a user's contact.
 pub fn name_of(first: &str, last: &str) -> String {
     format!("{first} {last}").trim().to_owned()

@@ -45,6 +45,61 @@ pub async fn find(
         .ok_or_else(|| ApiError::not_found("User"))
 }
 
+/// Suspends `target` (they lose their sessions and, with `free_seats`,
+/// their seats; the last active super admin cannot be suspended) or makes
+/// them ACTIVE again, in the caller's transaction.
+pub async fn set_status(
+    txn: &impl ConnectionTrait,
+    target: user::Model,
+    status: user::Status,
+    free_seats: bool,
+) -> Result<user::Model, ApiError> {
+    use sea_orm::{ActiveModelTrait, IntoActiveModel, Set};
+    let account_id = target.account_id;
+    if status == user::Status::Suspended {
+        crate::roles::rules::keep_a_super_admin(txn, &target).await?;
+    }
+    let mut row = target.into_active_model();
+    row.status = Set(status);
+    row.updated_at = Set(chrono::Utc::now());
+    let updated = row.update(txn).await?;
+    if status == user::Status::Suspended {
+        crate::kernel::scope::Tenant(account_id)
+            .delete_many::<roster_entities::session::Entity>()
+            .filter(roster_entities::session::Column::UserId.eq(updated.id))
+            .exec(txn)
+            .await?;
+        if free_seats {
+            crate::staff::products::seats::free(txn, account_id, &[updated.id], None).await?;
+        }
+    }
+    Ok(updated)
+}
+
+/// Deletes `target` in the caller's transaction: frees their seats, erases
+/// their personal data from what refers to them, removes the row. The last
+/// active super admin cannot be deleted.
+pub async fn remove(txn: &impl ConnectionTrait, target: &user::Model) -> Result<(), ApiError> {
+    crate::roles::rules::keep_a_super_admin(txn, target).await?;
+    crate::staff::products::seats::free(txn, target.account_id, &[target.id], None).await?;
+    crate::erasure::erase(
+        txn,
+        &crate::erasure::Person {
+            account_id: target.account_id,
+            id: target.id,
+            emails: vec![target.email.clone()],
+            name: format!("{} {}", target.first_name, target.last_name),
+        },
+    )
+    .await?;
+    crate::kernel::scope::Tenant(target.account_id)
+        .delete_many::<user::Entity>()
+        .filter(user::Column::Id.eq(target.id))
+        .exec(txn)
+        .await?;
+    Ok(())
+}
+
 /// Inserts user rows, 1,000 per statement (15 columns: well under
 /// SQLite's bound-parameter limit).
 pub async fn insert(db: &impl ConnectionTrait, users: &[user::Model]) -> Result<(), ApiError> {

@@ -28,7 +28,6 @@ use crate::{
     kernel::validation::LOCALES,
     roles::rules,
     staff::managers::{self, ManagerPermission},
-    staff::products::seats,
 };
 
 /// Input of `updateUser`: only the fields given change. The email cannot.
@@ -291,20 +290,7 @@ impl UserMutation {
         }
         let db = ctx.db();
         let txn = db.begin().await?;
-        if status == Status::Suspended {
-            rules::keep_a_super_admin(&txn, &target).await?;
-        }
-        let mut row = target.into_active_model();
-        row.status = Set(status);
-        row.updated_at = Set(Utc::now());
-        let updated = row.update(&txn).await?;
-        if status == Status::Suspended {
-            Tenant(viewer.account_id)
-                .delete_many::<roster_entities::session::Entity>()
-                .filter(roster_entities::session::Column::UserId.eq(updated.id))
-                .exec(&txn)
-                .await?;
-        }
+        let updated = super::set_status(&txn, target, status, false).await?;
         history::commit(
             txn,
             ctx.state(),
@@ -333,23 +319,7 @@ impl UserMutation {
         let target = changeable(ctx, viewer, &input.id, ManagerPermission::AddDeleteUsers).await?;
         let db = ctx.db();
         let txn = db.begin().await?;
-        rules::keep_a_super_admin(&txn, &target).await?;
-        seats::free(&txn, viewer.account_id, &[target.id], None).await?;
-        crate::erasure::erase(
-            &txn,
-            &crate::erasure::Person {
-                account_id: viewer.account_id,
-                id: target.id,
-                emails: vec![target.email.clone()],
-                name: format!("{} {}", target.first_name, target.last_name),
-            },
-        )
-        .await?;
-        Tenant(viewer.account_id)
-            .delete_many::<user::Entity>()
-            .filter(user::Column::Id.eq(target.id))
-            .exec(&txn)
-            .await?;
+        super::remove(&txn, &target).await?;
         history::commit(
             txn,
             ctx.state(),
