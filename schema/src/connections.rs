@@ -19,6 +19,7 @@ use roster_resolvers::{
     kernel::pagination::Page,
     mail::EmailTemplate,
     roles::CustomRole,
+    scim::ScimToken,
     staff::groups::Group,
     staff::products::Product,
     staff::settings_templates::SettingsTemplate,
@@ -50,6 +51,7 @@ pub(crate) fn describe(
         .override_output_type_description::<Page<Invitation>>("A page of invitations, with cursors and the total count.")
         .override_output_type_description::<Page<PortalIncident>>("A page of the portal customer's incidents, with cursors and the total count.")
         .override_output_type_description::<Page<Product>>("A page of products, with cursors and the total count.")
+        .override_output_type_description::<Page<ScimToken>>("A page of SCIM tokens, with cursors and the total count.")
         .override_output_type_description::<Page<Service>>("A page of services, with cursors and the total count.")
         .override_output_type_description::<Page<SettingsTemplate>>("A page of settings templates, with cursors and the total count.")
         .override_output_type_description::<Page<User>>("A page of staff users, with cursors and the total count.")

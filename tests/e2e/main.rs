@@ -32,6 +32,7 @@ mod portal;
 mod production;
 mod reads;
 mod rules;
+mod scim;
 mod subscriptions;
 mod tenancy;
 mod user_imports;

@@ -92,12 +92,32 @@ fn parse(body: &Value) -> ScimResult<(Vec<Operation>, Option<usize>)> {
     Ok((out, fail_on_errors))
 }
 
+/// The bulkIds a string names: all of it (`"bulkId:u1"`), or inside a
+/// PATCH path's filter (`members[value eq "bulkId:u1"]`).
+fn named_in(s: &str) -> Vec<(usize, usize)> {
+    let mut out = Vec::new();
+    let mut from = 0;
+    while let Some(at) = s[from..].find("bulkId:") {
+        let start = from + at;
+        let id_start = start + "bulkId:".len();
+        let end = s[id_start..]
+            .find(|c: char| matches!(c, '"' | ']' | ' ' | '/' | ')'))
+            .map(|e| id_start + e)
+            .unwrap_or(s.len());
+        if end > id_start {
+            out.push((start, end));
+        }
+        from = end.max(id_start);
+    }
+    out
+}
+
 /// The `bulkId:` references in `v`.
 fn references(v: &Value, out: &mut Vec<String>) {
     match v {
         Value::String(s) => {
-            if let Some(id) = s.strip_prefix("bulkId:") {
-                out.push(id.to_owned());
+            for (start, end) in named_in(s) {
+                out.push(s[start + "bulkId:".len()..end].to_owned());
             }
         }
         Value::Array(a) => a.iter().for_each(|i| references(i, out)),
@@ -106,12 +126,45 @@ fn references(v: &Value, out: &mut Vec<String>) {
     }
 }
 
+/// The `bulkId:` references in a path (`/Groups/bulkId:g`).
+fn path_references(path: &str) -> Vec<String> {
+    path.split('/')
+        .filter_map(|s| s.strip_prefix("bulkId:"))
+        .map(str::to_owned)
+        .collect()
+}
+
+fn substitute_path(path: &str, ids: &HashMap<String, String>) -> String {
+    path.split('/')
+        .map(
+            |s| match s.strip_prefix("bulkId:").and_then(|b| ids.get(b)) {
+                Some(id) => id.as_str(),
+                None => s,
+            },
+        )
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
 fn substitute(v: &mut Value, ids: &HashMap<String, String>) {
     match v {
         Value::String(s) => {
-            if let Some(id) = s.strip_prefix("bulkId:").and_then(|b| ids.get(b)) {
-                *s = id.clone();
+            let spans = named_in(s);
+            if spans.is_empty() {
+                return;
             }
+            let mut out = String::with_capacity(s.len());
+            let mut last = 0;
+            for (start, end) in spans {
+                out.push_str(&s[last..start]);
+                match ids.get(&s[start + "bulkId:".len()..end]) {
+                    Some(id) => out.push_str(id),
+                    None => out.push_str(&s[start..end]),
+                }
+                last = end;
+            }
+            out.push_str(&s[last..]);
+            *s = out;
         }
         Value::Array(a) => a.iter_mut().for_each(|i| substitute(i, ids)),
         Value::Object(o) => o.values_mut().for_each(|i| substitute(i, ids)),
@@ -171,8 +224,7 @@ pub async fn run(actor: &Actor, body: &Value) -> ScimResult<Value> {
             }
             let index = pending[i];
             let op = &ops[index];
-            let mut refs = Vec::new();
-            references(&json!(op.path), &mut refs);
+            let mut refs: Vec<String> = path_references(&op.path);
             if let Some(d) = &op.data {
                 references(d, &mut refs);
             }
@@ -224,13 +276,11 @@ pub async fn run(actor: &Actor, body: &Value) -> ScimResult<Value> {
                     continue;
                 }
             }
-            let mut path = json!(op.path);
-            substitute(&mut path, &ids);
+            let path = substitute_path(&op.path, &ids);
             let mut data = op.data.clone();
             if let Some(d) = &mut data {
                 substitute(d, &ids);
             }
-            let path = path.as_str().unwrap_or_default().to_owned();
             match super::one(
                 actor,
                 &op.method,

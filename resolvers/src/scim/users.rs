@@ -134,10 +134,9 @@ fn operand(path: &AttrPath) -> ScimResult<Operand> {
             return match path.key().as_str() {
                 "department" => text(s(scim_user::Column::Department)),
                 "employeenumber" => text(s(scim_user::Column::EmployeeNumber)),
-                "manager" | "manager.value" => Ok(Operand::Text {
-                    expr: Func::cast_as(s(scim_user::Column::ManagerId), Alias::new("TEXT")).into(),
-                    case_exact: false,
-                }),
+                "manager" | "manager.value" => Ok(Operand::Custom(Box::new(|cmp| {
+                    id_condition(cmp, s(scim_user::Column::ManagerId))
+                }))),
                 other => Err(ScimError::invalid_filter(format!(
                     "cannot filter by {urn}:{other}"
                 ))),
@@ -229,7 +228,7 @@ pub fn id_condition(
 ) -> ScimResult<SimpleExpr> {
     use super::filter::Literal;
     match cmp {
-        None => Ok(sql::always()),
+        None => Ok(Expr::expr(column).is_not_null()),
         Some((op @ (Op::Eq | Op::Ne), Literal::Str(v))) => {
             let cond = match Uuid::parse_str(v.trim()) {
                 Ok(id) => Expr::expr(column).eq(id),
@@ -947,14 +946,25 @@ pub async fn create_many(actor: &Actor, users: Vec<Prepared>) -> ScimResult<Vec<
                 .into_iter()
                 .next()
                 .map(|e| {
-                    let mut e = ScimError::from(e);
-                    e.detail = e.detail.replace("users.0.", "");
-                    if e.detail.contains("extension") {
-                        e.detail = e.detail.replace("extension", "phoneNumbers");
+                    // `users.0.email` is this user's `emails`, and so on.
+                    let attribute = match e.field.last().map(String::as_str) {
+                        Some("email") => "emails",
+                        Some("extension") => "phoneNumbers",
+                        Some("firstName") => "name.givenName",
+                        Some("lastName") => "name.familyName",
+                        Some(other) => other,
+                        None => "user",
+                    };
+                    let detail = format!("{attribute}: {}", e.message);
+                    match e.code {
+                        crate::kernel::error::UserErrorCode::Taken => ScimError::uniqueness(detail),
+                        crate::kernel::error::UserErrorCode::LimitExceeded => {
+                            ScimError::too_many(detail)
+                        }
+                        _ => ScimError::invalid_value(detail),
                     }
-                    e
                 })
-                .unwrap_or_else(|| ScimError::invalid_value("the user cannot be added")))
+                .unwrap_or_else(|| ScimError::invalid_value("the user cannot be added")));
         }
     };
     if !suspended.is_empty() {

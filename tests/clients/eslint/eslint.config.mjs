@@ -85,6 +85,9 @@ export default [
               // by its job and row number.
               'DenylistEntry',
               'ImportRowResult',
+              // The account's directory-sync settings, read and changed as
+              // a whole (`scimSettings`, `updateScimSettings`).
+              'ScimSettings',
             ],
             suffixes: ['Connection', 'Edge', 'Payload'],
           },
