@@ -349,33 +349,49 @@ async fn create_users(
     let mut ready = Vec::new();
     let mut one_by_one = Vec::new();
     let mut names = std::collections::HashSet::new();
+    let mut bodies: Vec<(usize, &Value)> = Vec::with_capacity(run.len());
     for &index in run {
+        match &ops[index].data {
+            Some(data) => bodies.push((index, data)),
+            None => {
+                failures += 1;
+                results[index] = Some(failure(
+                    &ops[index],
+                    &ScimError::invalid_syntax("the operation needs data"),
+                ));
+            }
+        }
+    }
+    let checked =
+        match users::prepare_many(actor, &bodies.iter().map(|(_, b)| *b).collect::<Vec<_>>()).await
+        {
+            Ok(c) => c,
+            Err(e) => {
+                for (index, _) in &bodies {
+                    failures += 1;
+                    results[*index] = Some(failure(&ops[*index], &e));
+                }
+                return failures;
+            }
+        };
+    for ((index, _), outcome) in bodies.iter().zip(checked) {
         if budget.is_some_and(|b| failures >= b) {
             return failures;
         }
-        let op = &ops[index];
-        let Some(data) = &op.data else {
-            failures += 1;
-            results[index] = Some(failure(
-                op,
-                &ScimError::invalid_syntax("the operation needs data"),
-            ));
-            continue;
-        };
-        match users::prepare(actor, data).await {
+        match outcome {
             Ok(Ok(p)) => {
                 // Two operations with one userName: the second is refused
                 // by the one-by-one path.
                 if names.insert(p.key()) {
-                    ready.push((index, p));
+                    ready.push((*index, p));
                 } else {
-                    one_by_one.push(index);
+                    one_by_one.push(*index);
                 }
             }
-            Ok(Err(_)) => one_by_one.push(index),
+            Ok(Err(_)) => one_by_one.push(*index),
             Err(e) => {
                 failures += 1;
-                results[index] = Some(failure(op, &e));
+                results[*index] = Some(failure(&ops[*index], &e));
             }
         }
     }

@@ -91,14 +91,23 @@ fn operand(path: &AttrPath) -> ScimResult<Operand> {
         "id" => Ok(Operand::Custom(Box::new(|cmp| {
             id_condition(cmp, g(group::Column::Id))
         }))),
-        "displayname" => Ok(Operand::Text {
-            expr: g(group::Column::Name),
-            case_exact: false,
-        }),
-        "externalid" => Ok(Operand::Text {
-            expr: Expr::col((scim_group::Entity, scim_group::Column::ExternalId)).into(),
-            case_exact: true,
-        }),
+        // `name_key` is the lower-cased name, unique in the account.
+        "displayname" => Ok(sql::indexed(
+            "displayName",
+            |v| Expr::col((group::Entity, group::Column::NameKey)).eq(v.trim().to_lowercase()),
+            || Operand::Text {
+                expr: g(group::Column::Name),
+                case_exact: false,
+            },
+        )),
+        "externalid" => Ok(sql::indexed(
+            "externalId",
+            |v| Expr::col((scim_group::Entity, scim_group::Column::ExternalId)).eq(v),
+            || Operand::Text {
+                expr: Expr::col((scim_group::Entity, scim_group::Column::ExternalId)).into(),
+                case_exact: true,
+            },
+        )),
         "members" | "members.value" => Ok(Operand::Custom(Box::new(|cmp| {
             let mut sub = Query::select();
             sub.expr(Expr::val(1)).from(group_member::Entity).and_where(
@@ -256,6 +265,12 @@ pub async fn search(actor: &Actor, query: &list::Query) -> ScimResult<Value> {
                     expr,
                     case_exact: false,
                 } => Func::lower(expr).into(),
+                Operand::Custom(_) if path.key() == "displayname" => {
+                    Func::lower(g(group::Column::Name)).into()
+                }
+                Operand::Custom(_) if path.key() == "externalid" => {
+                    Expr::col((scim_group::Entity, scim_group::Column::ExternalId)).into()
+                }
                 Operand::Text { expr, .. } | Operand::Time(expr) => expr,
                 _ => g(group::Column::Id),
             };

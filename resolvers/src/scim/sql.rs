@@ -149,6 +149,31 @@ fn present(operand: Operand) -> ScimResult<SimpleExpr> {
     })
 }
 
+/// An attribute whose `eq` has an index of its own (`exact`, given the
+/// value); its other comparisons and `pr` use `general`.
+pub fn indexed(
+    name: &'static str,
+    exact: impl Fn(&str) -> SimpleExpr + Send + Sync + 'static,
+    general: impl Fn() -> Operand + Send + Sync + 'static,
+) -> Operand {
+    Operand::Custom(Box::new(move |cmp| match cmp {
+        Some((Op::Eq, Literal::Str(v))) => Ok(exact(v)),
+        Some((op, literal)) => condition(
+            &Filter::Compare(
+                AttrPath {
+                    urn: None,
+                    attr: name.to_owned(),
+                    sub: None,
+                },
+                op,
+                literal.clone(),
+            ),
+            &|_| Ok(general()),
+        ),
+        None => present(general()),
+    }))
+}
+
 /// The condition of `filter`; `resolve` says what each attribute is (and
 /// refuses unknown ones with `invalidFilter`).
 pub fn condition(

@@ -123,8 +123,8 @@ fn text(expr: SimpleExpr) -> ScimResult<Operand> {
     })
 }
 
-/// What each filterable attribute is in SQL.
-fn operand(path: &AttrPath) -> ScimResult<Operand> {
+/// What each filterable attribute of the account's users is in SQL.
+fn operand(account_id: Uuid, path: &AttrPath) -> ScimResult<Operand> {
     if let Some(urn) = &path.urn {
         let ok = urn.eq_ignore_ascii_case(USER) || urn.eq_ignore_ascii_case(ENTERPRISE);
         if !ok {
@@ -147,38 +147,52 @@ fn operand(path: &AttrPath) -> ScimResult<Operand> {
         "id" => Ok(Operand::Custom(Box::new(|cmp| {
             id_condition(cmp, u(user::Column::Id))
         }))),
-        "username" => Ok(Operand::Custom(Box::new(|cmp| match cmp {
-            None => Ok(sql::always()),
-            // An index serves each side of the OR.
-            Some((Op::Eq, super::filter::Literal::Str(v))) => {
+        "username" => Ok(sql::indexed(
+            "userName",
+            move |v| {
+                // Looked up by key, then matched: the directory's names
+                // (one index), or emails standing in for a name (another).
                 let key = v.trim().to_lowercase();
-                Ok(
-                    Expr::col((scim_user::Entity, scim_user::Column::UserNameKey))
-                        .eq(key.clone())
-                        .or(
-                            Expr::col((scim_user::Entity, scim_user::Column::UserNameKey))
-                                .is_null()
-                                .and(Expr::col((user::Entity, user::Column::EmailKey)).eq(key)),
-                        ),
-                )
-            }
-            Some((op, literal)) => sql::condition(
-                &super::filter::Filter::Compare(
-                    AttrPath {
-                        urn: None,
-                        attr: "k".into(),
-                        sub: None,
-                    },
-                    op,
-                    literal.clone(),
-                ),
-                &|_| text(user_name_key()),
-            ),
-        }))),
-        "externalid" => Ok(Operand::Text {
-            expr: s(scim_user::Column::ExternalId),
-            case_exact: true,
-        }),
+                let mut ids = Query::select();
+                ids.column(scim_user::Column::UserId)
+                    .from(scim_user::Entity)
+                    .and_where(Expr::col(scim_user::Column::AccountId).eq(account_id))
+                    .and_where(Expr::col(scim_user::Column::UserNameKey).eq(key.clone()));
+                let mut by_email = Query::select();
+                by_email
+                    .column(user::Column::Id)
+                    .from(user::Entity)
+                    .and_where(Expr::col(user::Column::AccountId).eq(account_id))
+                    .and_where(Expr::col(user::Column::EmailKey).eq(key.clone()));
+                ids.union(sea_orm::sea_query::UnionType::All, by_email);
+                Expr::col((user::Entity, user::Column::Id))
+                    .in_subquery(ids)
+                    .and(
+                        Expr::col((scim_user::Entity, scim_user::Column::UserNameKey))
+                            .eq(key)
+                            .or(
+                                Expr::col((scim_user::Entity, scim_user::Column::UserNameKey))
+                                    .is_null(),
+                            ),
+                    )
+            },
+            || text(user_name_key()).expect("text"),
+        )),
+        "externalid" => Ok(sql::indexed(
+            "externalId",
+            move |v| {
+                let mut ids = Query::select();
+                ids.column(scim_user::Column::UserId)
+                    .from(scim_user::Entity)
+                    .and_where(Expr::col(scim_user::Column::AccountId).eq(account_id))
+                    .and_where(Expr::col(scim_user::Column::ExternalId).eq(v));
+                Expr::col((user::Entity, user::Column::Id)).in_subquery(ids)
+            },
+            || Operand::Text {
+                expr: s(scim_user::Column::ExternalId),
+                case_exact: true,
+            },
+        )),
         "name.givenname" => text(u(user::Column::FirstName)),
         "name.familyname" => text(u(user::Column::LastName)),
         "displayname" => text(Expr::cust_with_exprs(
@@ -240,13 +254,14 @@ pub fn id_condition(
     }
 }
 
-fn sort_expr(path: &AttrPath) -> ScimResult<SimpleExpr> {
+fn sort_expr(account_id: Uuid, path: &AttrPath) -> ScimResult<SimpleExpr> {
     Ok(
-        match operand(path).map_err(|e| ScimError::invalid_value(e.detail))? {
+        match operand(account_id, path).map_err(|e| ScimError::invalid_value(e.detail))? {
             Operand::Text { expr, case_exact } if !case_exact => Func::lower(expr).into(),
             Operand::Text { expr, .. } | Operand::Time(expr) => expr,
             Operand::Flag(cond) => cond,
             Operand::Custom(_) if path.key() == "username" => user_name_key(),
+            Operand::Custom(_) if path.key() == "externalid" => s(scim_user::Column::ExternalId),
             Operand::Custom(_) => u(user::Column::Id),
         },
     )
@@ -519,7 +534,8 @@ pub async fn search(actor: &Actor, query: &list::Query) -> ScimResult<Value> {
     let db = &actor.state.db;
     let mut q = visible(actor.account_id());
     if let Some(f) = &query.filter {
-        q.and_where(sql::condition(f, &operand)?);
+        let account_id = actor.account_id();
+        q.and_where(sql::condition(f, &|p| operand(account_id, p))?);
     }
     let mut count = q.clone();
     count.expr(Expr::col((user::Entity, user::Column::Id)).count());
@@ -541,7 +557,7 @@ pub async fn search(actor: &Actor, query: &list::Query) -> ScimResult<Value> {
     };
     match &query.sort_by {
         Some(path) => {
-            q.order_by_expr(sort_expr(path)?, order.clone());
+            q.order_by_expr(sort_expr(actor.account_id(), path)?, order.clone());
         }
         None => {
             q.order_by_expr(u(user::Column::CreatedAt), Order::Asc);
@@ -759,43 +775,77 @@ async fn manager_id(
     Ok(Some(row.id))
 }
 
-/// Another visible user holding `key` as user name, or a deleted-by-the-
-/// directory user of this account with that name (who is brought back).
+/// For each user name of `keys` (lower-cased): the user of the account
+/// holding it, and whether the directory deleted that user (who is then
+/// brought back rather than duplicated). Two indexed lookups per 500 keys:
+/// the directory's own names, then emails standing in for a name.
+async fn holders_of(
+    db: &impl ConnectionTrait,
+    account_id: Uuid,
+    keys: &[String],
+) -> ScimResult<HashMap<String, (Uuid, bool)>> {
+    let mut out: HashMap<String, (Uuid, bool)> = HashMap::new();
+    for chunk in keys.chunks(500) {
+        let named: Vec<(Uuid, Option<String>, Option<DateTime<Utc>>)> = scim_user::Entity::find()
+            .select_only()
+            .column(scim_user::Column::UserId)
+            .column(scim_user::Column::UserNameKey)
+            .column(scim_user::Column::DeletedAt)
+            .filter(scim_user::Column::AccountId.eq(account_id))
+            .filter(scim_user::Column::UserNameKey.is_in(chunk.iter().cloned()))
+            .into_tuple()
+            .all(db)
+            .await?;
+        for (id, key, deleted) in named {
+            if let Some(k) = key {
+                out.insert(k, (id, deleted.is_some()));
+            }
+        }
+        let by_email: Vec<(Uuid, String)> = user::Entity::find()
+            .select_only()
+            .column(user::Column::Id)
+            .column(user::Column::EmailKey)
+            .filter(user::Column::AccountId.eq(account_id))
+            .filter(user::Column::EmailKey.is_in(chunk.iter().cloned()))
+            .into_tuple()
+            .all(db)
+            .await?;
+        if by_email.is_empty() {
+            continue;
+        }
+        // An email stands for the name only of users the directory did
+        // not name otherwise.
+        let ids: Vec<Uuid> = by_email.iter().map(|(id, _)| *id).collect();
+        let profiles: HashMap<Uuid, (Option<String>, bool)> = scim_user::Entity::find()
+            .filter(scim_user::Column::UserId.is_in(ids))
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|p| (p.user_id, (p.user_name_key, p.deleted_at.is_some())))
+            .collect();
+        for (id, key) in by_email {
+            match profiles.get(&id) {
+                Some((Some(_), _)) => {}
+                Some((None, deleted)) => {
+                    out.entry(key).or_insert((id, *deleted));
+                }
+                None => {
+                    out.entry(key).or_insert((id, false));
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
 async fn holder_of(
     db: &impl ConnectionTrait,
     account_id: Uuid,
     key: &str,
 ) -> ScimResult<Option<(Uuid, bool)>> {
-    let mut q = Query::select();
-    q.from(user::Entity)
-        .column((user::Entity, user::Column::Id))
-        .column((scim_user::Entity, scim_user::Column::DeletedAt))
-        .join(
-            JoinType::LeftJoin,
-            scim_user::Entity,
-            Expr::col((scim_user::Entity, scim_user::Column::UserId))
-                .equals((user::Entity, user::Column::Id)),
-        )
-        .and_where(Expr::col((user::Entity, user::Column::AccountId)).eq(account_id))
-        .and_where(
-            Expr::col((scim_user::Entity, scim_user::Column::UserNameKey))
-                .eq(key)
-                .or(
-                    Expr::col((scim_user::Entity, scim_user::Column::UserNameKey))
-                        .is_null()
-                        .and(Expr::col((user::Entity, user::Column::EmailKey)).eq(key)),
-                ),
-        );
-    let stmt = db.get_database_backend().build(&q);
-    let mut found: Vec<(Uuid, Option<DateTime<Utc>>)> = Vec::new();
-    for r in db.query_all(stmt).await? {
-        found.push((r.try_get("", "id")?, r.try_get("", "deleted_at")?));
-    }
-    Ok(found
-        .iter()
-        .find(|(_, deleted)| deleted.is_none())
-        .map(|(id, _)| (*id, false))
-        .or_else(|| found.first().map(|(id, _)| (*id, true))))
+    Ok(holders_of(db, account_id, &[key.to_owned()])
+        .await?
+        .remove(key))
 }
 
 fn profile(values: &Values, manager: Option<Uuid>) -> scim_user::Model {
@@ -845,31 +895,70 @@ pub async fn find_many(
     Ok(out)
 }
 
-/// Checks a new user against the account; `Err` is this user's failure.
-/// `Ok(Err(id))`: a user the directory deleted holds the name: it is
-/// brought back by a replace instead.
-pub async fn prepare(actor: &Actor, body: &Value) -> ScimResult<Result<Prepared, Uuid>> {
-    let values = read(body)?;
+/// Checks new users against the account; each `Err` is that user's
+/// failure. `Ok(Err(id))`: a user the directory deleted holds the name:
+/// they are brought back by a replace instead.
+pub async fn prepare_many(
+    actor: &Actor,
+    bodies: &[&Value],
+) -> ScimResult<Vec<ScimResult<Result<Prepared, Uuid>>>> {
     let db = &actor.state.db;
-    if values.email.is_none()
-        && validation::email("userName", &values.user_name, EMAIL_MAX).is_err()
-    {
-        return Err(ScimError::invalid_value(
-            "a user needs an email: send emails, or a userName that is an email address",
-        ));
-    }
-    match holder_of(db, actor.account_id(), &values.user_name.to_lowercase()).await? {
-        Some((_, false)) => {
-            return Err(ScimError::uniqueness(format!(
-                "userName {:?} is taken",
-                values.user_name
-            )))
+    let read: Vec<ScimResult<Values>> = bodies
+        .iter()
+        .map(|body| {
+            let values = read(body)?;
+            if values.email.is_none()
+                && validation::email("userName", &values.user_name, EMAIL_MAX).is_err()
+            {
+                return Err(ScimError::invalid_value(
+                    "a user needs an email: send emails, or a userName that is an email address",
+                ));
+            }
+            Ok(values)
+        })
+        .collect();
+    let keys: Vec<String> = read
+        .iter()
+        .flatten()
+        .map(|v| v.user_name.to_lowercase())
+        .collect();
+    let holders = holders_of(db, actor.account_id(), &keys).await?;
+    let mut out = Vec::with_capacity(read.len());
+    for values in read {
+        let values = match values {
+            Ok(v) => v,
+            Err(e) => {
+                out.push(Err(e));
+                continue;
+            }
+        };
+        match holders.get(&values.user_name.to_lowercase()) {
+            Some((_, false)) => {
+                out.push(Err(ScimError::uniqueness(format!(
+                    "userName {:?} is taken",
+                    values.user_name
+                ))));
+                continue;
+            }
+            Some((id, true)) => {
+                out.push(Ok(Err(*id)));
+                continue;
+            }
+            None => {}
         }
-        Some((id, true)) => return Ok(Err(id)),
-        None => {}
+        match manager_id(db, actor.account_id(), values.manager.as_deref(), None).await {
+            Ok(manager) => out.push(Ok(Ok(Prepared { values, manager }))),
+            Err(e) => out.push(Err(e)),
+        }
     }
-    let manager = manager_id(db, actor.account_id(), values.manager.as_deref(), None).await?;
-    Ok(Ok(Prepared { values, manager }))
+    Ok(out)
+}
+
+pub async fn prepare(actor: &Actor, body: &Value) -> ScimResult<Result<Prepared, Uuid>> {
+    prepare_many(actor, &[body])
+        .await?
+        .pop()
+        .unwrap_or_else(|| Err(ScimError::internal("no result")))
 }
 
 /// Adds checked users in one transaction (through the users feature, with
