@@ -282,7 +282,7 @@ mod tests {
             )
             .to_string(PostgresQueryBuilder);
         assert!(
-            pg.contains(r#""created_at" > '2026-01-01 00:00:00 +00:00'"#),
+            pg.contains(r#""created_at" > '2026-01-01 00:00:00"#),
             "{pg}"
         );
     }
