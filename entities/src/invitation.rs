@@ -24,6 +24,8 @@ pub enum Kind {
     PortalActivation,
     #[sea_orm(string_value = "TRANSFER")]
     Transfer,
+    #[sea_orm(string_value = "PASSWORD_RESET")]
+    PasswordReset,
 }
 
 #[derive(

@@ -42,7 +42,7 @@ use roster_resolvers::{
     portal::{PortalAuthMutation, PortalQuery, PortalSettingsMutation, PortalSignUpMutation},
     roles::{CustomRoleMutation, CustomRoleQuery},
     scim::{ScimTokenMutation, ScimTokenQuery},
-    sessions::{AuthMutation, AuthQuery},
+    sessions::{AuthMutation, AuthQuery, PasswordResetMutation},
     staff::groups::{GroupMutation, GroupQuery},
     staff::managers::ManagerMutation,
     staff::products::{ProductMutation, ProductQuery},
@@ -110,6 +110,7 @@ pub struct Mutation(
     EmailTemplateMutation,
     AcceptInvitationMutation,
     ScimTokenMutation,
+    PasswordResetMutation,
 );
 
 /// Every subscription of the API.

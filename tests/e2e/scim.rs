@@ -752,7 +752,20 @@ async fn tenants_roles_and_the_activity_history() {
     let server = TestServer::start().await;
     let admin = server.super_admin().await;
     let client = scim(&server, &admin).await;
+    let mut feed = crate::harness::subscribed(
+        &server,
+        admin.token.as_deref().unwrap(),
+        "subscription { activityAdded { action actorName targetName } }",
+    )
+    .await;
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     let id = client.user("mia", json!({})).await;
+    let event = crate::harness::next_json(&mut feed).await;
+    assert_eq!(
+        event["payload"]["data"]["activityAdded"],
+        json!({"action": "user.add", "actorName": "SCIM token \"Okta\"", "targetName": "mia@corp.test"}),
+        "{event}"
+    );
     let other = server.other_account().await;
     let theirs = scim(&server, &other).await;
     assert_eq!(theirs.get(&format!("/Users/{id}")).await.status, 404);
@@ -829,5 +842,70 @@ async fn tenants_roles_and_the_activity_history() {
             .iter()
             .any(|e| e["actorName"].as_str().unwrap().contains("SCIM")
                 && e["action"] == "user.status")
+    );
+}
+
+#[tokio::test]
+async fn a_directory_user_sets_a_password_through_a_reset() {
+    let server = TestServer::start().await;
+    let admin = server.super_admin().await;
+    let client = scim(&server, &admin).await;
+    client.user("nora", json!({})).await;
+    let anonymous = server.anonymous();
+    let no_password = anonymous
+        .gql(
+            "mutation { login(email: \"nora@corp.test\", password: \"whatever-it-is\") { token } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(error_code(&no_password), "UNAUTHENTICATED");
+
+    let request = "mutation($e: String!) { requestPasswordReset(email: $e) { requested userErrors { code } } }";
+    // The same answer for an address nobody has: it reveals no users.
+    for email in ["nobody@corp.test", "NORA@corp.test"] {
+        let res = anonymous.gql(request, json!({"e": email})).await;
+        assert_eq!(
+            data(&res)["requestPasswordReset"],
+            json!({"requested": true, "userErrors": []}),
+            "{email}"
+        );
+    }
+    let bad = anonymous.gql(request, json!({"e": "not an email"})).await;
+    assert_eq!(
+        data(&bad)["requestPasswordReset"]["userErrors"][0]["code"],
+        "INVALID"
+    );
+
+    let outbox = server.db.dir.path().join("outbox");
+    let mails = crate::mail::wait_for_mail_to(&outbox, "nora@corp.test", 1).await;
+    let token = mails[0].token();
+    let all = crate::mail::wait_for_mail(&outbox, 1).await;
+    assert!(all.iter().all(|m| !m.to.contains("nobody@")));
+    let accepted = anonymous
+        .gql(
+            "mutation($t: String!) { acceptInvitation(input: {token: $t, password: \"a new long password\"}) { kind email userErrors { message } } }",
+            json!({"t": token}),
+        )
+        .await;
+    assert_eq!(
+        data(&accepted)["acceptInvitation"]["kind"],
+        "PASSWORD_RESET",
+        "{accepted}"
+    );
+    let signed_in = server.login("nora@corp.test", "a new long password").await;
+    assert!(!signed_in.is_empty());
+    // The link works once.
+    let again = anonymous
+        .gql(
+            "mutation($t: String!) { acceptInvitation(input: {token: $t, password: \"another long password\"}) { userErrors { code } } }",
+            json!({"t": token}),
+        )
+        .await;
+    assert_eq!(
+        data(&again)["acceptInvitation"]["userErrors"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
     );
 }

@@ -312,6 +312,29 @@ impl AcceptInvitationMutation {
                 .await?;
             }
             Kind::Transfer => transfer(&txn, &found, hash).await?,
+            Kind::PasswordReset => {
+                let changed = Tenant(found.account_id)
+                    .update_many::<user::Entity>()
+                    .col_expr(user::Column::PasswordHash, Expr::value(Some(hash)))
+                    .col_expr(user::Column::UpdatedAt, Expr::value(Utc::now()))
+                    .filter(user::Column::Id.eq(found.user_id))
+                    .filter(user::Column::Status.eq(user::Status::Active))
+                    .exec(&txn)
+                    .await?;
+                if changed.rows_affected == 0 {
+                    txn.rollback().await?;
+                    return refused(
+                        UserErrorCode::NotAllowed,
+                        "this user was removed or suspended; ask an administrator",
+                    );
+                }
+                // Sessions opened with the old password end.
+                Tenant(found.account_id)
+                    .delete_many::<session::Entity>()
+                    .filter(session::Column::UserId.eq(found.user_id))
+                    .exec(&txn)
+                    .await?;
+            }
         }
         txn.commit().await?;
         let account = account::Entity::find_by_id(found.account_id)

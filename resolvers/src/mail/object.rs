@@ -17,6 +17,8 @@ pub enum InvitationKind {
     PortalActivation,
     /// A user of another account moves to this one.
     Transfer,
+    /// An active staff user sets a new password (`requestPasswordReset`).
+    PasswordReset,
 }
 
 /// A custom email template.

@@ -161,7 +161,12 @@ mod tests {
     #[test]
     fn every_builtin_renders() {
         use roster_entities::invitation::Kind;
-        for kind in [Kind::Welcome, Kind::PortalActivation, Kind::Transfer] {
+        for kind in [
+            Kind::Welcome,
+            Kind::PortalActivation,
+            Kind::Transfer,
+            Kind::PasswordReset,
+        ] {
             for language in crate::kernel::validation::LOCALES {
                 let (subject, body) = super::super::builtin::template(kind, language);
                 let r = render(subject, body, &values("Ann")).unwrap();

@@ -26,6 +26,7 @@ pub fn kind_of(name: &str) -> Result<Kind, ApiError> {
         "WELCOME" => Ok(Kind::Welcome),
         "PORTAL_ACTIVATION" => Ok(Kind::PortalActivation),
         "TRANSFER" => Ok(Kind::Transfer),
+        "PASSWORD_RESET" => Ok(Kind::PasswordReset),
         other => Err(ApiError::internal(format!("unknown template kind {other}"))),
     }
 }
@@ -35,6 +36,7 @@ fn kind_name(kind: InvitationKind) -> &'static str {
         InvitationKind::Welcome => "WELCOME",
         InvitationKind::PortalActivation => "PORTAL_ACTIVATION",
         InvitationKind::Transfer => "TRANSFER",
+        InvitationKind::PasswordReset => "PASSWORD_RESET",
     }
 }
 

@@ -101,7 +101,7 @@ fn named_in(s: &str) -> Vec<(usize, usize)> {
         let start = from + at;
         let id_start = start + "bulkId:".len();
         let end = s[id_start..]
-            .find(|c: char| matches!(c, '"' | ']' | ' ' | '/' | ')'))
+            .find(['"', ']', ' ', '/', ')'])
             .map(|e| id_start + e)
             .unwrap_or(s.len());
         if end > id_start {
@@ -317,7 +317,7 @@ pub async fn run(actor: &Actor, body: &Value) -> ScimResult<Value> {
         }
     }
     // What still waits names a bulkId that failed, or a cycle.
-    if !fail_on_errors.is_some_and(|n| errors >= n) {
+    if fail_on_errors.is_none_or(|n| errors < n) {
         for index in pending {
             results[index] = Some(failure(
                 &ops[index],

@@ -16,10 +16,10 @@ use uuid::Uuid;
 use super::discovery::GROUP;
 use super::error::{ScimError, ScimResult};
 use super::filter::{field, AttrPath};
-use super::list::{self, Projection};
+use super::list;
 use super::sql::{self, Operand};
 use super::users::id_condition;
-use super::{etag, Actor};
+use super::{check_version, etag, Actor};
 use crate::kernel::history::{self, Entry};
 use crate::kernel::validation;
 
@@ -229,10 +229,9 @@ pub async fn load(db: &impl ConnectionTrait, base: &str, row: &Row) -> ScimResul
     ))
 }
 
-pub async fn get(actor: &Actor, id: &str, projection: &Projection) -> ScimResult<Value> {
+pub async fn get(actor: &Actor, id: &str) -> ScimResult<Value> {
     let row = find(&actor.state.db, actor.account_id(), id).await?;
-    let v = load(&actor.state.db, &actor.base, &row).await?;
-    Ok(projection.apply(v, &[]))
+    load(&actor.state.db, &actor.base, &row).await
 }
 
 pub async fn search(actor: &Actor, query: &list::Query) -> ScimResult<Value> {
@@ -241,16 +240,9 @@ pub async fn search(actor: &Actor, query: &list::Query) -> ScimResult<Value> {
     if let Some(f) = &query.filter {
         q.and_where(sql::condition(f, &operand)?);
     }
-    let mut count = q.clone();
-    count.expr(Expr::col((group::Entity, group::Column::Id)).count());
-    let total: i64 = db
-        .query_one(db.get_database_backend().build(&count))
-        .await?
-        .map(|r| r.try_get_by_index::<i64>(0))
-        .transpose()?
-        .unwrap_or(0);
+    let total = list::count(db, &q, Expr::col((group::Entity, group::Column::Id))).await?;
     if query.count == 0 {
-        return Ok(list::response(total as u64, query.start_index, Vec::new()));
+        return Ok(list::response(total, query.start_index, Vec::new()));
     }
     with_columns(&mut q);
     let order = if query.descending {
@@ -298,7 +290,7 @@ pub async fn search(actor: &Actor, query: &list::Query) -> ScimResult<Value> {
             query.projection.apply(render(&actor.base, r, m), &[])
         })
         .collect();
-    Ok(list::response(total as u64, query.start_index, resources))
+    Ok(list::response(total, query.start_index, resources))
 }
 
 struct Values {
@@ -573,20 +565,6 @@ pub async fn create(actor: &Actor, body: &Value) -> ScimResult<Value> {
     history::commit(txn, &actor.state, &actor.viewer, entries).await?;
     let row = find(db, actor.account_id(), &model.id.to_string()).await?;
     load(db, &actor.base, &row).await
-}
-
-fn check_version(current: &Value, if_match: Option<&str>) -> ScimResult<()> {
-    if let Some(wanted) = if_match {
-        let version = current["meta"]["version"].as_str().unwrap_or_default();
-        if !wanted
-            .split(',')
-            .map(str::trim)
-            .any(|w| w == "*" || w == version)
-        {
-            return Err(ScimError::precondition_failed());
-        }
-    }
-    Ok(())
 }
 
 async fn save(actor: &Actor, row: Row, current: &Value, body: &Value) -> ScimResult<Value> {

@@ -84,7 +84,7 @@ impl Projection {
                                 .then(|| (k.clone(), self.trim_sub(&path, v)))
                         })
                         .collect();
-                    if !kept.is_empty() || self.only.iter().any(|p| *p == lower) {
+                    if !kept.is_empty() || self.only.contains(&lower) {
                         out.insert(key, Value::Object(kept));
                     }
                 }
@@ -275,6 +275,23 @@ impl Query {
             ),
         )
     }
+}
+
+/// How many rows `query` (a SELECT without columns) finds.
+pub async fn count(
+    db: &impl sea_orm::ConnectionTrait,
+    query: &sea_orm::sea_query::SelectStatement,
+    id: sea_orm::sea_query::Expr,
+) -> ScimResult<u64> {
+    let mut count = query.clone();
+    count.expr(id.count());
+    let total: i64 = db
+        .query_one(db.get_database_backend().build(&count))
+        .await?
+        .map(|r| r.try_get_by_index::<i64>(0))
+        .transpose()?
+        .unwrap_or(0);
+    Ok(total.max(0) as u64)
 }
 
 /// A ListResponse.

@@ -174,87 +174,44 @@ async fn route(state: &AppState, req: &Request) -> ScimResult<Response> {
             Ok(Response::json(200, discovery::schemas(&req.base, id)?))
         }
         ("ServiceProviderConfig" | "ResourceTypes" | "Schemas", _, _) => not_allowed(),
-        ("Users", None, 1) => match method {
-            "GET" => Ok(Response::json(
-                200,
-                users::search(&actor, &list::Query::from_params(&req.query)?).await?,
-            )),
-            "POST" => Ok(Response::json(
-                201,
-                users::create(&actor, &body_json(req)?).await?,
-            )),
-            _ => not_allowed(),
-        },
-        ("Users", Some(".search"), 2) if method == "POST" => {
+        (kind @ ("Users" | "Groups"), Some(".search"), 2) if method == "POST" => {
             let query = list::Query::from_search(&body_json(req)?)?;
-            Ok(Response::json(200, users::search(&actor, &query).await?))
+            let found = match kind {
+                "Users" => users::search(&actor, &query).await?,
+                _ => groups::search(&actor, &query).await?,
+            };
+            Ok(Response::json(200, found))
         }
-        ("Users", Some(id), 2) => match method {
-            "GET" => Ok(Response::json(
-                200,
-                users::get(&actor, id, &projection).await?,
-            )),
-            "PUT" => Ok(Response::json(
-                200,
-                users::replace(&actor, id, &body_json(req)?, if_match).await?,
-            )),
-            "PATCH" => {
-                let v = users::patch(&actor, id, &body_json(req)?, if_match).await?;
-                Ok(Response::json(
-                    200,
-                    projection.apply(v, &[discovery::ENTERPRISE]),
-                ))
-            }
-            "DELETE" => {
-                users::delete(&actor, id, if_match).await?;
-                Ok(Response {
-                    status: 204,
+        ("Users" | "Groups", None, 1) if method == "GET" => {
+            let query = list::Query::from_params(&req.query)?;
+            let found = match first {
+                "Users" => users::search(&actor, &query).await?,
+                _ => groups::search(&actor, &query).await?,
+            };
+            Ok(Response::json(200, found))
+        }
+        ("Users" | "Groups", id, n) if n <= 2 => {
+            let body = match method {
+                "POST" | "PUT" | "PATCH" => Some(body_json(req)?),
+                _ => None,
+            };
+            let (status, resource) =
+                one(&actor, method, &req.path, body.as_ref(), if_match).await?;
+            let extensions: &[&str] = if first == "Users" {
+                &[discovery::ENTERPRISE]
+            } else {
+                &[]
+            };
+            Ok(match (resource, id) {
+                (Some(v), _) => Response::json(status, projection.apply(v, extensions)),
+                (None, _) => Response {
+                    status,
                     body: None,
                     etag: None,
                     location: None,
-                })
-            }
-            _ => not_allowed(),
-        },
-        ("Groups", None, 1) => match method {
-            "GET" => Ok(Response::json(
-                200,
-                groups::search(&actor, &list::Query::from_params(&req.query)?).await?,
-            )),
-            "POST" => Ok(Response::json(
-                201,
-                groups::create(&actor, &body_json(req)?).await?,
-            )),
-            _ => not_allowed(),
-        },
-        ("Groups", Some(".search"), 2) if method == "POST" => {
-            let query = list::Query::from_search(&body_json(req)?)?;
-            Ok(Response::json(200, groups::search(&actor, &query).await?))
+                },
+            })
         }
-        ("Groups", Some(id), 2) => match method {
-            "GET" => Ok(Response::json(
-                200,
-                groups::get(&actor, id, &projection).await?,
-            )),
-            "PUT" => Ok(Response::json(
-                200,
-                groups::replace(&actor, id, &body_json(req)?, if_match).await?,
-            )),
-            "PATCH" => {
-                let v = groups::patch(&actor, id, &body_json(req)?, if_match).await?;
-                Ok(Response::json(200, projection.apply(v, &[])))
-            }
-            "DELETE" => {
-                groups::delete(&actor, id, if_match).await?;
-                Ok(Response {
-                    status: 204,
-                    body: None,
-                    etag: None,
-                    location: None,
-                })
-            }
-            _ => not_allowed(),
-        },
         (".search", None, 1) if method == "POST" => {
             let query = list::Query::from_search(&body_json(req)?)?;
             Ok(Response::json(200, search_all(&actor, &query).await?))
@@ -328,8 +285,8 @@ async fn search_all(actor: &Actor, query: &list::Query) -> ScimResult<Value> {
     ))
 }
 
-/// Runs one operation of a bulk request (or of the router): the method,
-/// path and body as a client would send them on their own.
+/// Runs one operation on a resource, as the router and `/Bulk` receive
+/// it: the method, the path (`/Users/{id}`) and the body.
 pub(crate) async fn one(
     actor: &Actor,
     method: &str,
@@ -338,33 +295,59 @@ pub(crate) async fn one(
     if_match: Option<&str>,
 ) -> ScimResult<(u16, Option<Value>)> {
     let parts: Vec<&str> = path.trim_matches('/').split('/').collect();
-    let body = || body.ok_or_else(|| ScimError::invalid_syntax("the operation needs data"));
-    match (method, parts.as_slice()) {
-        ("POST", ["Users"]) => Ok((201, Some(users::create(actor, body()?).await?))),
-        ("PUT", ["Users", id]) => Ok((
+    let body = || body.ok_or_else(|| ScimError::invalid_syntax("the request needs a body"));
+    let not_allowed = || {
+        Err(ScimError::new(
+            405,
+            None,
+            format!("{method} is not supported on {path}"),
+        ))
+    };
+    match (parts.as_slice(), method) {
+        (["Users"], "POST") => Ok((201, Some(users::create(actor, body()?).await?))),
+        (["Users", id], "GET") => Ok((200, Some(users::get(actor, id).await?))),
+        (["Users", id], "PUT") => Ok((
             200,
             Some(users::replace(actor, id, body()?, if_match).await?),
         )),
-        ("PATCH", ["Users", id]) => {
+        (["Users", id], "PATCH") => {
             Ok((200, Some(users::patch(actor, id, body()?, if_match).await?)))
         }
-        ("DELETE", ["Users", id]) => users::delete(actor, id, if_match)
+        (["Users", id], "DELETE") => users::delete(actor, id, if_match)
             .await
             .map(|_| (204, None)),
-        ("POST", ["Groups"]) => Ok((201, Some(groups::create(actor, body()?).await?))),
-        ("PUT", ["Groups", id]) => Ok((
+        (["Groups"], "POST") => Ok((201, Some(groups::create(actor, body()?).await?))),
+        (["Groups", id], "GET") => Ok((200, Some(groups::get(actor, id).await?))),
+        (["Groups", id], "PUT") => Ok((
             200,
             Some(groups::replace(actor, id, body()?, if_match).await?),
         )),
-        ("PATCH", ["Groups", id]) => Ok((
+        (["Groups", id], "PATCH") => Ok((
             200,
             Some(groups::patch(actor, id, body()?, if_match).await?),
         )),
-        ("DELETE", ["Groups", id]) => groups::delete(actor, id, if_match)
+        (["Groups", id], "DELETE") => groups::delete(actor, id, if_match)
             .await
             .map(|_| (204, None)),
-        _ => Err(ScimError::invalid_value(format!(
-            "a bulk operation cannot {method} {path}"
-        ))),
+        (["Users" | "Groups"] | ["Users" | "Groups", _], _) => not_allowed(),
+        _ => Err(ScimError::not_found(format!("no SCIM endpoint {path}"))),
+    }
+}
+
+/// Refuses a stale `If-Match` (RFC 7644 §3.14): none of its versions is
+/// the resource's current one.
+pub(crate) fn check_version(current: &Value, if_match: Option<&str>) -> ScimResult<()> {
+    let Some(wanted) = if_match else {
+        return Ok(());
+    };
+    let version = current["meta"]["version"].as_str().unwrap_or_default();
+    let weak = |v: &str| v.trim().trim_start_matches("W/").to_owned();
+    if wanted
+        .split(',')
+        .any(|w| w.trim() == "*" || weak(w) == weak(version))
+    {
+        Ok(())
+    } else {
+        Err(ScimError::precondition_failed())
     }
 }

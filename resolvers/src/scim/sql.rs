@@ -8,6 +8,10 @@ use sea_orm::sea_query::{BinOper, Expr, Func, LikeExpr, SimpleExpr};
 use super::error::{ScimError, ScimResult};
 use super::filter::{AttrPath, Filter, Literal, Op};
 
+/// Builds the condition of an attribute with its own comparison, for one
+/// operator and value (`None` is `pr`).
+pub type Compare = Box<dyn Fn(Option<(Op, &Literal)>) -> ScimResult<SimpleExpr> + Send + Sync>;
+
 /// What an attribute is in SQL.
 pub enum Operand {
     /// A string column (or expression); compared ignoring case unless
@@ -19,7 +23,7 @@ pub enum Operand {
     Time(SimpleExpr),
     /// An attribute with its own comparison (members, groups): builds the
     /// condition for one operator and value; `None` is `pr`.
-    Custom(Box<dyn Fn(Option<(Op, &Literal)>) -> ScimResult<SimpleExpr> + Send + Sync>),
+    Custom(Compare),
 }
 
 pub fn always() -> SimpleExpr {

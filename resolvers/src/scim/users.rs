@@ -21,9 +21,9 @@ use uuid::Uuid;
 use super::discovery::{ENTERPRISE, LANGUAGES, USER};
 use super::error::{ScimError, ScimResult};
 use super::filter::{field, AttrPath, Op};
-use super::list::{self, Projection};
+use super::list;
 use super::sql::{self, Operand};
-use super::{etag, Actor};
+use super::{check_version, etag, Actor};
 use crate::kernel::history::{self, Entry};
 use crate::kernel::validation;
 use crate::staff::users::{parse::EMAIL_MAX, parse::NAME_MAX};
@@ -399,20 +399,19 @@ pub fn render(base: &str, row: &Row, groups: Option<&[(Uuid, String)]>) -> Value
     match field(&v, "phoneNumbers").and_then(Value::as_array).cloned() {
         // What the directory wrote stands unless its work number says
         // another extension than the user's.
-        Some(phones) => {
-            if extension_of(&phones).is_some_and(|e| Some(e) != row.extension) {
-                match row.extension {
-                    Some(ext) => {
-                        v["phoneNumbers"] = json!([{"value": ext.to_string(), "type": "work"}])
-                    }
-                    None => {
-                        if let Some(o) = v.as_object_mut() {
-                            o.retain(|k, _| !k.eq_ignore_ascii_case("phoneNumbers"));
-                        }
+        Some(phones) if extension_of(&phones).is_some_and(|e| Some(e) != row.extension) => {
+            match row.extension {
+                Some(ext) => {
+                    v["phoneNumbers"] = json!([{"value": ext.to_string(), "type": "work"}])
+                }
+                None => {
+                    if let Some(o) = v.as_object_mut() {
+                        o.retain(|k, _| !k.eq_ignore_ascii_case("phoneNumbers"));
                     }
                 }
             }
         }
+        Some(_) => {}
         None if !written => {
             if let Some(ext) = row.extension {
                 v["phoneNumbers"] = json!([{"value": ext.to_string(), "type": "work"}]);
@@ -523,10 +522,9 @@ pub async fn load(db: &impl ConnectionTrait, base: &str, row: &Row) -> ScimResul
     ))
 }
 
-pub async fn get(actor: &Actor, id: &str, projection: &Projection) -> ScimResult<Value> {
+pub async fn get(actor: &Actor, id: &str) -> ScimResult<Value> {
     let row = find(&actor.state.db, actor.account_id(), id).await?;
-    let v = load(&actor.state.db, &actor.base, &row).await?;
-    Ok(projection.apply(v, &[ENTERPRISE]))
+    load(&actor.state.db, &actor.base, &row).await
 }
 
 /// A page of users matching the query.
@@ -537,17 +535,9 @@ pub async fn search(actor: &Actor, query: &list::Query) -> ScimResult<Value> {
         let account_id = actor.account_id();
         q.and_where(sql::condition(f, &|p| operand(account_id, p))?);
     }
-    let mut count = q.clone();
-    count.expr(Expr::col((user::Entity, user::Column::Id)).count());
-    let stmt = db.get_database_backend().build(&count);
-    let total: i64 = db
-        .query_one(stmt)
-        .await?
-        .map(|r| r.try_get_by_index::<i64>(0))
-        .transpose()?
-        .unwrap_or(0);
+    let total = list::count(db, &q, Expr::col((user::Entity, user::Column::Id))).await?;
     if query.count == 0 {
-        return Ok(list::response(total as u64, query.start_index, Vec::new()));
+        return Ok(list::response(total, query.start_index, Vec::new()));
     }
     with_columns(&mut q);
     let order = if query.descending {
@@ -585,7 +575,7 @@ pub async fn search(actor: &Actor, query: &list::Query) -> ScimResult<Value> {
             query.projection.apply(v, &[ENTERPRISE])
         })
         .collect();
-    Ok(list::response(total as u64, query.start_index, resources))
+    Ok(list::response(total, query.start_index, resources))
 }
 
 /// What a representation (from POST, PUT, or a patched resource) says.
@@ -660,7 +650,7 @@ fn chosen(items: &[Value]) -> Option<&Value> {
         .or_else(|| items.first())
 }
 
-fn multi<'a>(v: &'a Value, name: &str) -> ScimResult<Vec<Value>> {
+fn multi(v: &Value, name: &str) -> ScimResult<Vec<Value>> {
     match field(v, name) {
         None | Some(Value::Null) => Ok(Vec::new()),
         Some(Value::Array(a)) => Ok(a.clone()),
@@ -1104,21 +1094,6 @@ async fn find_any(db: &impl ConnectionTrait, account_id: Uuid, id: Uuid) -> Scim
         .into_iter()
         .next()
         .ok_or_else(|| ScimError::not_found(format!("no user {id}")))
-}
-
-fn check_version(current: &Value, if_match: Option<&str>) -> ScimResult<()> {
-    if let Some(wanted) = if_match {
-        let version = current["meta"]["version"].as_str().unwrap_or_default();
-        let ok = wanted.split(',').map(str::trim).any(|w| {
-            w == "*"
-                || w == version
-                || w.trim_start_matches("W/") == version.trim_start_matches("W/")
-        });
-        if !ok {
-            return Err(ScimError::precondition_failed());
-        }
-    }
-    Ok(())
 }
 
 /// Refuses changes to users the token's creator could not change by hand.
