@@ -909,3 +909,43 @@ async fn a_directory_user_sets_a_password_through_a_reset() {
         1
     );
 }
+
+#[tokio::test]
+async fn the_user_limit_holds_for_directories_too() {
+    let server = TestServer::start().await;
+    let admin = server.super_admin().await;
+    // 24,997 users and the super admin: room for 2 more.
+    let people: Vec<Value> = (0..24_997)
+        .map(|i| json!({ "firstName": "L", "lastName": "T", "email": format!("l{i}@acme.test") }))
+        .collect();
+    let res = admin
+        .gql(
+            "mutation($u: [NewUser!]!) { addUsers(input: { users: $u }) { addedCount } }",
+            json!({ "u": people }),
+        )
+        .await;
+    assert_eq!(data(&res)["addUsers"]["addedCount"], 24_997);
+    let client = scim(&server, &admin).await;
+    let ops: Vec<Value> = (0..3)
+        .map(|i| {
+            json!({"method": "POST", "path": "/Users", "bulkId": format!("u{i}"), "data": {
+                "schemas": [USER], "userName": format!("late{i}@corp.test"),
+                "name": {"givenName": "Late", "familyName": format!("{i}")},
+                "emails": [{"value": format!("late{i}@corp.test")}]
+            }})
+        })
+        .collect();
+    let a = client
+        .post("/Bulk", json!({"schemas": [BULK], "Operations": ops}))
+        .await;
+    let statuses: Vec<&str> = a.body["Operations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(statuses, vec!["201", "201", "400"], "{}", a.body);
+    assert_eq!(a.body["Operations"][2]["response"]["scimType"], "tooMany");
+    let res = admin.gql("{ users { totalCount } }", json!({})).await;
+    assert_eq!(data(&res)["users"]["totalCount"], 25_000);
+}
