@@ -11,7 +11,8 @@ pub struct Model {
     pub name: String,
     #[sea_orm(unique)]
     pub token_hash: String,
-    /// The admin who created it (null once they are deleted).
+    /// The admin who created it; the token works while they are an active
+    /// admin.
     pub created_by: Option<Uuid>,
     /// Their role then: the token changes only users that role may change.
     pub creator_role: String,

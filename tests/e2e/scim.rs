@@ -949,3 +949,171 @@ async fn the_user_limit_holds_for_directories_too() {
     let res = admin.gql("{ users { totalCount } }", json!({})).await;
     assert_eq!(data(&res)["users"]["totalCount"], 25_000);
 }
+
+#[tokio::test]
+async fn a_changed_email_voids_links_sent_to_the_old_one() {
+    let server = TestServer::start().await;
+    let admin = server.super_admin().await;
+    let client = scim(&server, &admin).await;
+    admin
+        .gql("mutation { updateScimSettings(input: {welcomeMail: true}) { userErrors { message } } }", json!({}))
+        .await;
+    let id = client.user("typo", json!({})).await;
+    let outbox = server.db.dir.path().join("outbox");
+    let old = crate::mail::wait_for_mail_to(&outbox, "typo@corp.test", 1).await[0].token();
+    let a = client
+        .patch(&format!("/Users/{id}"), json!([{"op": "replace", "path": "emails[type eq \"work\"].value", "value": "fixed@corp.test"}]))
+        .await;
+    assert_eq!(a.status, 200, "{}", a.body);
+    assert_eq!(a.body["emails"][0]["value"], "fixed@corp.test");
+    let accept = "mutation($t: String!) { acceptInvitation(input: {token: $t, password: \"a long password here\"}) { email userErrors { code } } }";
+    let stale = server.anonymous().gql(accept, json!({"t": old})).await;
+    assert_eq!(
+        data(&stale)["acceptInvitation"]["userErrors"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1,
+        "{stale}"
+    );
+    let new = crate::mail::wait_for_mail_to(&outbox, "fixed@corp.test", 1).await[0].token();
+    let fresh = server.anonymous().gql(accept, json!({"t": new})).await;
+    assert_eq!(
+        data(&fresh)["acceptInvitation"]["email"],
+        "fixed@corp.test",
+        "{fresh}"
+    );
+    // Another user's address is refused without saying whose it is.
+    let taken = client
+        .patch(&format!("/Users/{id}"), json!([{"op": "replace", "path": "emails", "value": [{"value": ADMIN_EMAIL, "type": "work"}]}]))
+        .await;
+    assert_eq!(
+        (taken.status, taken.body["scimType"].as_str()),
+        (409, Some("uniqueness"))
+    );
+    assert!(!taken.body["detail"].as_str().unwrap().contains(ADMIN_EMAIL));
+}
+
+#[tokio::test]
+async fn a_token_stops_when_its_creator_is_no_longer_an_admin() {
+    let server = TestServer::start().await;
+    let owner = server.super_admin().await;
+    let admin = server.staff("ADMIN", "it@acme.test").await;
+    let client = scim(&server, &admin).await;
+    assert_eq!(client.get("/Users").await.status, 200);
+    let id = user_id(&owner, "it@acme.test").await;
+    let res = owner
+        .gql("mutation($id: ID!) { setUserRole(input: {id: $id, role: MEMBER}) { userErrors { message } } }", json!({"id": id}))
+        .await;
+    assert_eq!(data(&res)["setUserRole"]["userErrors"], json!([]));
+    let refused = client.get("/Users").await;
+    assert_eq!(refused.status, 401, "{}", refused.body);
+}
+
+#[tokio::test]
+async fn a_bulk_of_mixed_languages_and_future_hires_is_one_write() {
+    let server = TestServer::start().await;
+    let admin = server.super_admin().await;
+    let client = scim(&server, &admin).await;
+    admin
+        .gql("mutation { updateScimSettings(input: {welcomeMail: true}) { userErrors { message } } }", json!({}))
+        .await;
+    let user = |i: usize, language: &str, active: bool| {
+        json!({"method": "POST", "path": "/Users", "bulkId": format!("u{i}"), "data": {
+            "schemas": [USER], "userName": format!("mix{i}@corp.test"), "preferredLanguage": language, "active": active,
+            "name": {"givenName": "Mix", "familyName": format!("{i}")}, "emails": [{"value": format!("mix{i}@corp.test")}]
+        }})
+    };
+    let a = client
+        .post("/Bulk", json!({"schemas": [BULK], "Operations": [user(0, "de-DE", true), user(1, "fr", false), user(2, "en-US", true)]}))
+        .await;
+    let statuses: Vec<&str> = a.body["Operations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(statuses, vec!["201", "201", "201"], "{}", a.body);
+    let q = "query($e: String!) { userByEmail(email: $e) { status language } }";
+    for (email, status, language) in [
+        ("mix0@corp.test", "INVITED", "de"),
+        ("mix1@corp.test", "SUSPENDED", "fr"),
+        ("mix2@corp.test", "INVITED", "en"),
+    ] {
+        let r = admin.gql(q, json!({"e": email})).await;
+        assert_eq!(
+            data(&r)["userByEmail"],
+            json!({"status": status, "language": language}),
+            "{email}"
+        );
+    }
+    // The future hire got no welcome: its link could not be used.
+    let outbox = server.db.dir.path().join("outbox");
+    crate::mail::wait_for_mail_to(&outbox, "mix2@corp.test", 1).await;
+    let all = crate::mail::wait_for_mail(&outbox, 1).await;
+    assert!(
+        all.iter().all(|m| !m.to.contains("mix1@")),
+        "{:?}",
+        all.iter().map(|m| &m.to).collect::<Vec<_>>()
+    );
+}
+
+#[tokio::test]
+async fn parallel_patches_of_one_user_lose_nothing() {
+    let server = TestServer::start().await;
+    let admin = server.super_admin().await;
+    let client = std::sync::Arc::new(scim(&server, &admin).await);
+    let id = client.user("race", json!({})).await;
+    let mut tasks = Vec::new();
+    for i in 0..8 {
+        let client = client.clone();
+        let id = id.clone();
+        tasks.push(tokio::spawn(async move {
+            let path = match i % 2 {
+                0 => format!("{ENTERPRISE}:department"),
+                _ => format!("{ENTERPRISE}:employeeNumber"),
+            };
+            client
+                .patch(
+                    &format!("/Users/{id}"),
+                    json!([{"op": "replace", "path": path, "value": format!("v{}", i % 2)}]),
+                )
+                .await
+                .status
+        }));
+    }
+    for t in tasks {
+        assert_eq!(t.await.unwrap(), 200);
+    }
+    let user = client.get(&format!("/Users/{id}")).await;
+    assert_eq!(
+        user.body[ENTERPRISE],
+        json!({"department": "v0", "employeeNumber": "v1"}),
+        "{}",
+        user.body
+    );
+}
+
+#[tokio::test]
+async fn the_same_person_under_a_new_user_name_comes_back() {
+    let server = TestServer::start().await;
+    let admin = server.super_admin().await;
+    let client = scim(&server, &admin).await;
+    let id = client.user("olga", json!({})).await;
+    assert_eq!(client.delete(&format!("/Users/{id}")).await.status, 204);
+    let back = client
+        .post("/Users", json!({"schemas": [USER], "userName": "o.new", "name": {"givenName": "Olga", "familyName": "N"}, "emails": [{"value": "olga@corp.test"}]}))
+        .await;
+    assert_eq!(back.status, 201, "{}", back.body);
+    assert_eq!(back.body["id"], id.as_str());
+    assert_eq!(back.body["userName"], "o.new");
+    assert_eq!(gql_user(&admin, "olga@corp.test").await["status"], "ACTIVE");
+    // Roster bringing a deleted user back shows them to the directory again.
+    assert_eq!(client.delete(&format!("/Users/{id}")).await.status, 204);
+    let gid = user_id(&admin, "olga@corp.test").await;
+    let res = admin
+        .gql("mutation($id: ID!) { setUserStatus(input: {id: $id, status: ACTIVE}) { userErrors { message } } }", json!({"id": gid}))
+        .await;
+    assert_eq!(data(&res)["setUserStatus"]["userErrors"], json!([]));
+    assert_eq!(client.get(&format!("/Users/{id}")).await.status, 200);
+}

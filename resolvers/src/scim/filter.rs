@@ -186,10 +186,21 @@ pub fn attr_path(word: &str) -> ScimResult<AttrPath> {
     Ok(AttrPath { urn, attr, sub })
 }
 
+/// Longest filter or path accepted, in characters.
+pub const MAX_LENGTH: usize = 4_096;
+/// Most comparisons in one filter.
+pub const MAX_TERMS: usize = 100;
+/// Deepest nesting of `( )` and `[ ]`.
+pub const MAX_DEPTH: usize = 16;
+
+// The tree is walked recursively (into SQL, in memory, when dropped), so
+// its size is bounded: a client cannot grow it until the stack runs out.
 struct Parser {
     tokens: Vec<Token>,
     pos: usize,
     error: fn(String) -> ScimError,
+    terms: usize,
+    depth: usize,
 }
 
 impl Parser {
@@ -239,11 +250,21 @@ impl Parser {
         self.expression()
     }
 
+    fn nest(&mut self) -> ScimResult<()> {
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            return self.fail(format!("a filter nests at most {MAX_DEPTH} levels"));
+        }
+        Ok(())
+    }
+
     fn group(&mut self) -> ScimResult<Filter> {
         if self.next() != Some(Token::Open) {
             return self.fail("expected (");
         }
+        self.nest()?;
         let inner = self.or()?;
+        self.depth -= 1;
         if self.next() != Some(Token::Close) {
             return self.fail("a ( is not closed");
         }
@@ -251,6 +272,10 @@ impl Parser {
     }
 
     fn expression(&mut self) -> ScimResult<Filter> {
+        self.terms += 1;
+        if self.terms > MAX_TERMS {
+            return self.fail(format!("a filter has at most {MAX_TERMS} comparisons"));
+        }
         let word = match self.next() {
             Some(Token::Word(w)) => w,
             Some(other) => return self.fail(format!("expected an attribute, found {other:?}")),
@@ -259,7 +284,9 @@ impl Parser {
         let path = attr_path(&word).map_err(|e| (self.error)(e.detail))?;
         if matches!(self.peek(), Some(Token::BracketOpen)) {
             self.pos += 1;
+            self.nest()?;
             let inner = self.or()?;
+            self.depth -= 1;
             if self.next() != Some(Token::BracketClose) {
                 return self.fail("a [ is not closed");
             }
@@ -297,10 +324,17 @@ impl Parser {
 
 /// Parses a `filter` query parameter.
 pub fn parse(input: &str) -> ScimResult<Filter> {
+    if input.chars().count() > MAX_LENGTH {
+        return Err(ScimError::invalid_filter(format!(
+            "a filter has at most {MAX_LENGTH} characters"
+        )));
+    }
     let mut parser = Parser {
         tokens: lex(input, ScimError::invalid_filter)?,
         pos: 0,
         error: ScimError::invalid_filter,
+        terms: 0,
+        depth: 0,
     };
     let filter = parser.or()?;
     if parser.pos != parser.tokens.len() {
@@ -311,11 +345,18 @@ pub fn parse(input: &str) -> ScimResult<Filter> {
 
 /// Parses a PATCH operation's `path`.
 pub fn parse_path(input: &str) -> ScimResult<PatchPath> {
+    if input.chars().count() > MAX_LENGTH {
+        return Err(ScimError::invalid_path(format!(
+            "a path has at most {MAX_LENGTH} characters"
+        )));
+    }
     let tokens = lex(input, ScimError::invalid_path)?;
     let mut parser = Parser {
         tokens,
         pos: 0,
         error: ScimError::invalid_path,
+        terms: 0,
+        depth: 0,
     };
     let attr = match parser.next() {
         Some(Token::Word(w)) => attr_path(&w).map_err(|e| ScimError::invalid_path(e.detail))?,
@@ -331,6 +372,7 @@ pub fn parse_path(input: &str) -> ScimResult<PatchPath> {
             return Err(ScimError::invalid_path("a filter follows a sub-attribute"));
         }
         parser.pos += 1;
+        parser.nest()?;
         path.filter = Some(parser.or()?);
         if parser.next() != Some(Token::BracketClose) {
             return Err(ScimError::invalid_path("a [ is not closed"));
@@ -539,6 +581,31 @@ mod tests {
             assert_eq!(err.scim_type, Some("invalidFilter"), "{bad}");
         }
         assert_eq!(parse_path("a[").unwrap_err().scim_type, Some("invalidPath"));
+    }
+
+    #[test]
+    fn filters_are_bounded() {
+        // Long chains and deep nesting would be walked recursively: they are
+        // refused before they are built.
+        let chain = vec![r#"userName eq "a""#; 5_000].join(" and ");
+        let deep = format!(
+            "{}userName eq \"a\"{}",
+            "(".repeat(2_000),
+            ")".repeat(2_000)
+        );
+        let many = vec![r#"a eq 1"#; MAX_TERMS + 1].join(" or ");
+        for bad in [chain.as_str(), deep.as_str(), many.as_str()] {
+            let err = parse(bad).unwrap_err();
+            assert_eq!(err.scim_type, Some("invalidFilter"), "{}", err.detail);
+        }
+        assert!(parse(&vec![r#"a eq 1"#; MAX_TERMS].join(" or ")).is_ok());
+        let nested = format!("{}a eq 1{}", "(".repeat(MAX_DEPTH), ")".repeat(MAX_DEPTH));
+        assert!(parse(&nested).is_ok());
+        let path = format!("members[{}]", vec![r#"value eq "x""#; 1_000].join(" or "));
+        assert_eq!(
+            parse_path(&path).unwrap_err().scim_type,
+            Some("invalidPath")
+        );
     }
 
     #[test]

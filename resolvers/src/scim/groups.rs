@@ -406,9 +406,9 @@ async fn resolve_members(
     Ok(found)
 }
 
-async fn values(actor: &Actor, body: &Value) -> ScimResult<Values> {
+async fn values(db: &impl ConnectionTrait, actor: &Actor, body: &Value) -> ScimResult<Values> {
     let (name, external_id, members) = read(body)?;
-    let members = resolve_members(&actor.state.db, actor.account_id(), &members).await?;
+    let members = resolve_members(db, actor.account_id(), &members).await?;
     Ok(Values {
         name,
         external_id,
@@ -517,8 +517,8 @@ async fn change_members(
 }
 
 pub async fn create(actor: &Actor, body: &Value) -> ScimResult<Value> {
-    let values = values(actor, body).await?;
     let db = &actor.state.db;
+    let values = values(db, actor, body).await?;
     name_taken(db, actor.account_id(), &values.name, None).await?;
     let now = Utc::now();
     let txn = db.begin().await?;
@@ -567,12 +567,36 @@ pub async fn create(actor: &Actor, body: &Value) -> ScimResult<Value> {
     load(db, &actor.base, &row).await
 }
 
-async fn save(actor: &Actor, row: Row, current: &Value, body: &Value) -> ScimResult<Value> {
-    let values = values(actor, body).await?;
+/// Makes the group what the change says. Writers of the account take
+/// turns: what is read, checked against `If-Match` and patched here is what
+/// is written.
+async fn save(
+    actor: &Actor,
+    id: &str,
+    change: super::users::Change<'_>,
+    if_match: Option<&str>,
+) -> ScimResult<Value> {
     let db = &actor.state.db;
+    let txn = db.begin().await?;
+    crate::kernel::locks::account(&txn, actor.account_id()).await?;
+    let row = find(&txn, actor.account_id(), id).await?;
+    let current = load(&txn, &actor.base, &row).await?;
+    check_version(&current, if_match)?;
+    let patched;
+    let body = match change {
+        super::users::Change::Put(body) => body,
+        super::users::Change::Patch(ops) => {
+            patched = super::patch::apply(current.clone(), ops, &[])?;
+            if patched == current {
+                return Ok(current);
+            }
+            &patched
+        }
+    };
+    let values = values(&txn, actor, body).await?;
     let renamed = values.name != row.group.name;
     if renamed {
-        name_taken(db, actor.account_id(), &values.name, Some(row.group.id)).await?;
+        name_taken(&txn, actor.account_id(), &values.name, Some(row.group.id)).await?;
     }
     let before: BTreeSet<Uuid> = current
         .get("members")
@@ -585,7 +609,6 @@ async fn save(actor: &Actor, row: Row, current: &Value, body: &Value) -> ScimRes
         .unwrap_or_default();
     let add: Vec<Uuid> = values.members.difference(&before).copied().collect();
     let remove: Vec<Uuid> = before.difference(&values.members).copied().collect();
-    let txn = db.begin().await?;
     let mut entries = Vec::new();
     let mut model = row.group.clone();
     model.updated_at = Utc::now();
@@ -599,10 +622,14 @@ async fn save(actor: &Actor, row: Row, current: &Value, body: &Value) -> ScimRes
             model.name.clone(),
         ));
     }
-    let updated = crate::kernel::scope::Tenant(actor.account_id())
-        .update_many::<group::Entity>()
-        .col_expr(group::Column::Name, Expr::value(model.name.clone()))
-        .col_expr(group::Column::NameKey, Expr::value(model.name_key.clone()))
+    let mut update =
+        crate::kernel::scope::Tenant(actor.account_id()).update_many::<group::Entity>();
+    if renamed {
+        update = update
+            .col_expr(group::Column::Name, Expr::value(model.name.clone()))
+            .col_expr(group::Column::NameKey, Expr::value(model.name_key.clone()));
+    }
+    let updated = update
         .col_expr(group::Column::UpdatedAt, Expr::value(model.updated_at))
         .filter(group::Column::Id.eq(model.id))
         .exec(&txn)
@@ -639,11 +666,7 @@ pub async fn replace(
     body: &Value,
     if_match: Option<&str>,
 ) -> ScimResult<Value> {
-    let db = &actor.state.db;
-    let row = find(db, actor.account_id(), id).await?;
-    let current = load(db, &actor.base, &row).await?;
-    check_version(&current, if_match)?;
-    save(actor, row, &current, body).await
+    save(actor, id, super::users::Change::Put(body), if_match).await
 }
 
 pub async fn patch(
@@ -652,15 +675,7 @@ pub async fn patch(
     body: &Value,
     if_match: Option<&str>,
 ) -> ScimResult<Value> {
-    let db = &actor.state.db;
-    let row = find(db, actor.account_id(), id).await?;
-    let current = load(db, &actor.base, &row).await?;
-    check_version(&current, if_match)?;
-    let patched = super::patch::apply(current.clone(), body, &[])?;
-    if patched == current {
-        return Ok(current);
-    }
-    save(actor, row, &current, &patched).await
+    save(actor, id, super::users::Change::Patch(body), if_match).await
 }
 
 pub async fn delete(actor: &Actor, id: &str, if_match: Option<&str>) -> ScimResult<()> {

@@ -67,7 +67,9 @@ impl ScimToken {
     }
 
     /// The role of the admin who created it: a token changes only the users
-    /// that role may change (admins only through a super admin's token).
+    /// that role may change (admins only through a super admin's token). It
+    /// stops working when its creator is no longer an active admin, and
+    /// acts as an admin once a super admin creator is demoted to admin.
     async fn role(&self) -> crate::staff::users::UserRole {
         match self.0.creator_role.as_str() {
             "SUPER_ADMIN" => Role::SuperAdmin.into(),
@@ -397,6 +399,12 @@ impl ScimTokenMutation {
     }
 }
 
+fn stale() -> ScimError {
+    ScimError::unauthorized(
+        "the admin who created this SCIM token is no longer an active admin: an admin creates a new token",
+    )
+}
+
 /// The caller of a SCIM request, from its bearer token.
 pub async fn authenticate(state: &AppState, req: &Request) -> ScimResult<Actor> {
     let refused = || {
@@ -429,10 +437,24 @@ pub async fn authenticate(state: &AppState, req: &Request) -> ScimResult<Actor> 
             .exec(&state.db)
             .await?;
     }
-    let role = if found.creator_role == "SUPER_ADMIN" {
-        Role::SuperAdmin
-    } else {
-        Role::Admin
+    // A token acts with its creator's role as it is now: a creator who was
+    // demoted, suspended or removed no longer lends it their rights.
+    let creator = match found.created_by {
+        Some(id) => {
+            roster_entities::user::Entity::find_by_id(id)
+                .filter(roster_entities::user::Column::AccountId.eq(found.account_id))
+                .one(&state.db)
+                .await?
+        }
+        None => None,
+    };
+    let role = match creator {
+        Some(u) if u.status == roster_entities::user::Status::Active => match u.role {
+            Role::SuperAdmin if found.creator_role == "SUPER_ADMIN" => Role::SuperAdmin,
+            Role::SuperAdmin | Role::Admin => Role::Admin,
+            Role::Member => return Err(stale()),
+        },
+        _ => return Err(stale()),
     };
     Ok(Actor {
         state: state.clone(),

@@ -828,6 +828,44 @@ async fn holders_of(
     Ok(out)
 }
 
+/// Users of the account the directory deleted, by email key.
+async fn deleted_by_email(
+    db: &impl ConnectionTrait,
+    account_id: Uuid,
+    keys: &[String],
+) -> ScimResult<HashMap<String, Uuid>> {
+    let mut out = HashMap::new();
+    for chunk in keys.chunks(500) {
+        let found: Vec<(Uuid, String)> = user::Entity::find()
+            .select_only()
+            .column(user::Column::Id)
+            .column(user::Column::EmailKey)
+            .filter(user::Column::AccountId.eq(account_id))
+            .filter(user::Column::EmailKey.is_in(chunk.iter().cloned()))
+            .into_tuple()
+            .all(db)
+            .await?;
+        if found.is_empty() {
+            continue;
+        }
+        let deleted: std::collections::HashSet<Uuid> = scim_user::Entity::find()
+            .filter(scim_user::Column::UserId.is_in(found.iter().map(|(id, _)| *id)))
+            .filter(scim_user::Column::DeletedAt.is_not_null())
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|p| p.user_id)
+            .collect();
+        out.extend(
+            found
+                .into_iter()
+                .filter(|(id, _)| deleted.contains(id))
+                .map(|(id, key)| (key, id)),
+        );
+    }
+    Ok(out)
+}
+
 async fn holder_of(
     db: &impl ConnectionTrait,
     account_id: Uuid,
@@ -913,6 +951,12 @@ pub async fn prepare_many(
         .map(|v| v.user_name.to_lowercase())
         .collect();
     let holders = holders_of(db, actor.account_id(), &keys).await?;
+    let emails: Vec<String> = read
+        .iter()
+        .flatten()
+        .filter_map(|v| v.email.as_deref().map(validation::email_key))
+        .collect();
+    let hidden = deleted_by_email(db, actor.account_id(), &emails).await?;
     let mut out = Vec::with_capacity(read.len());
     for values in read {
         let values = match values {
@@ -936,6 +980,15 @@ pub async fn prepare_many(
             }
             None => {}
         }
+        // The same person again under another userName: brought back too.
+        if let Some(id) = values
+            .email
+            .as_deref()
+            .and_then(|e| hidden.get(&validation::email_key(e)))
+        {
+            out.push(Ok(Err(*id)));
+            continue;
+        }
         match manager_id(db, actor.account_id(), values.manager.as_deref(), None).await {
             Ok(manager) => out.push(Ok(Ok(Prepared { values, manager }))),
             Err(e) => out.push(Err(e)),
@@ -955,36 +1008,16 @@ pub async fn prepare(actor: &Actor, body: &Value) -> ScimResult<Result<Prepared,
 /// its limit, extensions, contacts and history). Returns them in order.
 pub async fn create_many(actor: &Actor, users: Vec<Prepared>) -> ScimResult<Vec<Uuid>> {
     use crate::staff::users::{add_users, NewUser, NewUsers};
-    let language = users
-        .first()
-        .and_then(|p| p.values.language.clone())
-        .unwrap_or_else(|| "en".into());
-    if users
-        .iter()
-        .any(|p| p.values.language.clone().unwrap_or_else(|| "en".into()) != language)
-    {
-        // One language per call of add_users: split by language.
-        let mut ids = Vec::with_capacity(users.len());
-        let mut run: Vec<Prepared> = Vec::new();
-        for p in users {
-            let lang = p.values.language.clone().unwrap_or_else(|| "en".into());
-            if run
-                .first()
-                .is_some_and(|f| f.values.language.clone().unwrap_or_else(|| "en".into()) != lang)
-            {
-                ids.extend(Box::pin(create_many(actor, std::mem::take(&mut run))).await?);
-            }
-            run.push(p);
-        }
-        if !run.is_empty() {
-            ids.extend(Box::pin(create_many(actor, run)).await?);
-        }
-        return Ok(ids);
-    }
     let mut new_users = Vec::with_capacity(users.len());
     let mut directory = Vec::with_capacity(users.len());
-    let mut suspended = Vec::new();
-    for (i, p) in users.iter().enumerate() {
+    let mut languages = Vec::with_capacity(users.len());
+    let mut statuses = Vec::with_capacity(users.len());
+    let arriving = if actor.welcome {
+        Status::Invited
+    } else {
+        Status::Active
+    };
+    for p in &users {
         let email = p
             .values
             .email
@@ -997,9 +1030,13 @@ pub async fn create_many(actor: &Actor, users: Vec<Prepared>) -> ScimResult<Vec<
             extension: p.values.extension,
         });
         directory.push(profile(&p.values, p.manager));
-        if p.values.active == Some(false) {
-            suspended.push(i);
-        }
+        languages.push(p.values.language.clone().unwrap_or_else(|| "en".into()));
+        // Created inactive (before a start date, say): suspended, no mail.
+        statuses.push(if p.values.active == Some(false) {
+            Status::Suspended
+        } else {
+            arriving
+        });
     }
     let new = NewUsers {
         users: new_users,
@@ -1008,57 +1045,40 @@ pub async fn create_many(actor: &Actor, users: Vec<Prepared>) -> ScimResult<Vec<
         products: Vec::new(),
         groups: Vec::new(),
         template_id: None,
-        language,
+        language: "en".into(),
         email_template: None,
-        status: if actor.welcome {
-            Status::Invited
-        } else {
-            Status::Active
-        },
+        status: arriving,
         welcome: actor.welcome,
+        languages,
+        statuses,
         directory,
     };
-    let added = match add_users(&actor.state, &actor.viewer, new).await? {
-        Ok(users) => users,
-        Err(errors) => {
-            return Err(errors
-                .into_iter()
-                .next()
-                .map(|e| {
-                    // `users.0.email` is this user's `emails`, and so on.
-                    let attribute = match e.field.last().map(String::as_str) {
-                        Some("email") => "emails",
-                        Some("extension") => "phoneNumbers",
-                        Some("firstName") => "name.givenName",
-                        Some("lastName") => "name.familyName",
-                        Some(other) => other,
-                        None => "user",
-                    };
-                    let detail = format!("{attribute}: {}", e.message);
-                    match e.code {
-                        crate::kernel::error::UserErrorCode::Taken => ScimError::uniqueness(detail),
-                        crate::kernel::error::UserErrorCode::LimitExceeded => {
-                            ScimError::too_many(detail)
-                        }
-                        _ => ScimError::invalid_value(detail),
+    match add_users(&actor.state, &actor.viewer, new).await? {
+        Ok(users) => Ok(users.into_iter().map(|u| u.id).collect()),
+        Err(errors) => Err(errors
+            .into_iter()
+            .next()
+            .map(|e| {
+                // `users.0.email` is this user's `emails`, and so on.
+                let attribute = match e.field.last().map(String::as_str) {
+                    Some("email") => "emails",
+                    Some("extension") => "phoneNumbers",
+                    Some("firstName") => "name.givenName",
+                    Some("lastName") => "name.familyName",
+                    Some(other) => other,
+                    None => "user",
+                };
+                let detail = format!("{attribute}: {}", e.message);
+                match e.code {
+                    crate::kernel::error::UserErrorCode::Taken => ScimError::uniqueness(detail),
+                    crate::kernel::error::UserErrorCode::LimitExceeded => {
+                        ScimError::too_many(detail)
                     }
-                })
-                .unwrap_or_else(|| ScimError::invalid_value("the user cannot be added")));
-        }
-    };
-    if !suspended.is_empty() {
-        let txn = actor.state.db.begin().await?;
-        let mut entries = Vec::new();
-        for i in &suspended {
-            let u = added[*i].clone();
-            let email = u.email.clone();
-            let id = u.id;
-            crate::staff::users::set_status(&txn, u, Status::Suspended, true).await?;
-            entries.push(Entry::ok("user.status", "User", id, email).with_detail("Suspended"));
-        }
-        history::commit(txn, &actor.state, &actor.viewer, entries).await?;
+                    _ => ScimError::invalid_value(detail),
+                }
+            })
+            .unwrap_or_else(|| ScimError::invalid_value("the user cannot be added"))),
     }
-    Ok(added.into_iter().map(|u| u.id).collect())
 }
 
 pub async fn create(actor: &Actor, body: &Value) -> ScimResult<Value> {
@@ -1069,10 +1089,7 @@ pub async fn create(actor: &Actor, body: &Value) -> ScimResult<Value> {
             load(&actor.state.db, &actor.base, &row).await
         }
         // The directory creates a user it deleted (re-hire): bring them back.
-        Err(id) => {
-            let row = find_any(&actor.state.db, actor.account_id(), id).await?;
-            replace_row(actor, row, body, None, true).await
-        }
+        Err(id) => replace_row(actor, id, Change::Put(body), None, true).await,
     }
 }
 
@@ -1112,7 +1129,14 @@ pub async fn replace(
     if_match: Option<&str>,
 ) -> ScimResult<Value> {
     let row = find(&actor.state.db, actor.account_id(), id).await?;
-    replace_row(actor, row, body, if_match, false).await
+    replace_row(actor, row.id, Change::Put(body), if_match, false).await
+}
+
+/// What a write asks: a whole new representation, or PATCH operations to
+/// apply to the current one.
+pub enum Change<'a> {
+    Put(&'a Value),
+    Patch(&'a Value),
 }
 
 /// Makes `row` what `body` says (PUT semantics: what is absent is cleared,
@@ -1120,15 +1144,34 @@ pub async fn replace(
 /// directory deleted.
 pub async fn replace_row(
     actor: &Actor,
-    row: Row,
-    body: &Value,
+    id: Uuid,
+    change: Change<'_>,
     if_match: Option<&str>,
     revive: bool,
 ) -> ScimResult<Value> {
     let db = &actor.state.db;
+    // Writers of the account's users take turns: what is read, checked
+    // against `If-Match` and patched here is what is written.
+    let txn = db.begin().await?;
+    crate::kernel::locks::account(&txn, actor.account_id()).await?;
+    let row = find_any(&txn, actor.account_id(), id).await?;
+    if !revive && is_deleted(&txn, row.id).await? {
+        return Err(ScimError::not_found(format!("no user {id}")));
+    }
     may_change(actor, &row)?;
-    let current = load(db, &actor.base, &row).await?;
+    let current = load(&txn, &actor.base, &row).await?;
     check_version(&current, if_match)?;
+    let patched;
+    let body = match change {
+        Change::Put(body) => body,
+        Change::Patch(ops) => {
+            patched = super::patch::apply(current.clone(), ops, &[ENTERPRISE])?;
+            if patched == current && !revive {
+                return Ok(current);
+            }
+            &patched
+        }
+    };
     let values = read(body)?;
     // The directory is the source of truth: it may change the sign-in
     // email (Roster's own UI never does), if no other user has it.
@@ -1139,17 +1182,17 @@ pub async fn replace_row(
     if let Some(email) = &new_email {
         let taken = user::Entity::find()
             .filter(user::Column::EmailKey.eq(validation::email_key(email)))
-            .one(db)
+            .one(&txn)
             .await?;
         if taken.is_some() {
-            return Err(ScimError::uniqueness(format!(
-                "emails: {email} is another user's email"
-            )));
+            return Err(ScimError::uniqueness(
+                "emails: this address cannot be used (it is taken)",
+            ));
         }
     }
     let key = values.user_name.to_lowercase();
     if key != row.user_name().to_lowercase() {
-        if let Some((other, _)) = holder_of(db, actor.account_id(), &key).await? {
+        if let Some((other, _)) = holder_of(&txn, actor.account_id(), &key).await? {
             if other != row.id {
                 return Err(ScimError::uniqueness(format!(
                     "userName {:?} is taken",
@@ -1159,20 +1202,20 @@ pub async fn replace_row(
         }
     }
     let manager = manager_id(
-        db,
+        &txn,
         actor.account_id(),
         values.manager.as_deref(),
         Some(row.id),
     )
     .await?;
-    let txn = db.begin().await?;
-    crate::kernel::locks::account(&txn, actor.account_id()).await?;
     let target = user::Entity::find_by_id(row.id)
         .filter(user::Column::AccountId.eq(actor.account_id()))
         .one(&txn)
         .await?
         .ok_or_else(|| ScimError::not_found(format!("no user {}", row.id)))?;
     let mut entries = Vec::new();
+    let mut invitations = Vec::new();
+    let mut sessions_changed = false;
     let mut changed = target.clone();
     changed.first_name = values.given_name.clone();
     changed.last_name = values.family_name.clone();
@@ -1221,6 +1264,8 @@ pub async fn replace_row(
                     format!("email changed by the directory (was {})", target.email),
                 ),
             );
+            invitations = readdressed(&txn, actor, &target, &changed).await?;
+            sessions_changed = true;
         }
         am.first_name = Set(changed.first_name.clone());
         am.last_name = Set(changed.last_name.clone());
@@ -1270,9 +1315,10 @@ pub async fn replace_row(
     let wanted_status = match values.active {
         Some(false) => Some(Status::Suspended),
         Some(true) if target.status == Status::Suspended => Some(Status::Active),
+        // Created again after a delete: back as active unless said otherwise.
+        None if revive && target.status == Status::Suspended => Some(Status::Active),
         _ => None,
     };
-    let mut sessions_changed = false;
     if let Some(status) = wanted_status.filter(|s| *s != target.status) {
         let fresh = user::Entity::find_by_id(target.id)
             .one(&txn)
@@ -1296,6 +1342,7 @@ pub async fn replace_row(
         ));
     }
     history::commit(txn, &actor.state, &actor.viewer, entries).await?;
+    crate::mail::announce(&actor.state, invitations);
     if sessions_changed {
         actor
             .state
@@ -1304,6 +1351,57 @@ pub async fn replace_row(
     }
     let row = find(db, actor.account_id(), &target.id.to_string()).await?;
     load(db, &actor.base, &row).await
+}
+
+/// After the directory changed a user's email: links mailed to the old
+/// address stop working (welcome, password reset), sessions end, and a
+/// user who has not accepted their welcome gets it at the new address.
+async fn readdressed(
+    txn: &impl ConnectionTrait,
+    actor: &Actor,
+    before: &user::Model,
+    after: &user::Model,
+) -> ScimResult<Vec<roster_entities::invitation::Model>> {
+    use roster_entities::invitation::{self, Kind, Status as Sent};
+    crate::kernel::scope::Tenant(actor.account_id())
+        .update_many::<invitation::Entity>()
+        .col_expr(invitation::Column::Status, Expr::value(Sent::Revoked))
+        .col_expr(invitation::Column::UpdatedAt, Expr::value(Utc::now()))
+        .filter(invitation::Column::UserId.eq(before.id))
+        .filter(invitation::Column::Kind.is_in([Kind::Welcome, Kind::PasswordReset]))
+        .filter(invitation::Column::Status.is_in([Sent::Pending, Sent::Sent]))
+        .exec(txn)
+        .await?;
+    crate::kernel::scope::Tenant(actor.account_id())
+        .delete_many::<roster_entities::session::Entity>()
+        .filter(roster_entities::session::Column::UserId.eq(before.id))
+        .exec(txn)
+        .await?;
+    if before.status != Status::Invited {
+        return Ok(Vec::new());
+    }
+    let account_name = roster_entities::account::Entity::find_by_id(actor.account_id())
+        .one(txn)
+        .await?
+        .map(|a| a.name)
+        .unwrap_or_default();
+    Ok(crate::mail::create(
+        txn,
+        &actor.state,
+        actor.account_id(),
+        &account_name,
+        None,
+        vec![crate::mail::NewInvitation {
+            kind: Kind::Welcome,
+            email: after.email.clone(),
+            name: crate::staff::users::contact::name_of(&after.first_name, &after.last_name),
+            language: after.language.clone(),
+            user_id: Some(after.id),
+            customer_id: None,
+            transfer_user_id: None,
+        }],
+    )
+    .await?)
 }
 
 async fn upsert_profile(txn: &impl ConnectionTrait, p: scim_user::Model) -> ScimResult<()> {
@@ -1352,15 +1450,16 @@ pub async fn patch(
     body: &Value,
     if_match: Option<&str>,
 ) -> ScimResult<Value> {
-    let db = &actor.state.db;
-    let row = find(db, actor.account_id(), id).await?;
-    let current = load(db, &actor.base, &row).await?;
-    check_version(&current, if_match)?;
-    let patched = super::patch::apply(current.clone(), body, &[ENTERPRISE])?;
-    if patched == current {
-        return Ok(current);
-    }
-    replace_row(actor, row, &patched, None, false).await
+    let row = find(&actor.state.db, actor.account_id(), id).await?;
+    replace_row(actor, row.id, Change::Patch(body), if_match, false).await
+}
+
+/// Whether the directory deleted the user (hidden, kept suspended).
+async fn is_deleted(db: &impl ConnectionTrait, user_id: Uuid) -> ScimResult<bool> {
+    Ok(scim_user::Entity::find_by_id(user_id)
+        .one(db)
+        .await?
+        .is_some_and(|p| p.deleted_at.is_some()))
 }
 
 /// Deletes a user as the account chose: suspended and hidden from the

@@ -90,8 +90,10 @@ fn percent_decode(s: &str) -> String {
     let mut i = 0;
     while i < bytes.len() {
         if bytes[i] == b'%' && i + 2 < bytes.len() {
-            if let Ok(b) = u8::from_str_radix(&s[i + 1..i + 3], 16) {
-                out.push(b);
+            // Hex digits from the bytes: `%` may be followed by any UTF-8.
+            let hex = |b: u8| (b as char).to_digit(16);
+            if let (Some(h), Some(l)) = (hex(bytes[i + 1]), hex(bytes[i + 2])) {
+                out.push((h * 16 + l) as u8);
                 i += 3;
                 continue;
             }
@@ -138,5 +140,8 @@ mod tests {
         );
         assert_eq!(percent_decode("/Schemas/urn%3Aietf"), "/Schemas/urn:ietf");
         assert_eq!(percent_decode("100%"), "100%");
+        // A `%` before a multi-byte character is kept as it is.
+        assert_eq!(percent_decode("%Aé"), "%Aé");
+        assert_eq!(percent_decode("%é%41"), "%éA");
     }
 }

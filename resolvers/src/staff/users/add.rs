@@ -64,8 +64,14 @@ pub struct NewUsers {
     /// The status of new users: INVITED (they get a welcome mail), or
     /// ACTIVE for users a directory provisions (sign-in by SSO or reset).
     pub status: Status,
-    /// Whether new users get a welcome mail (a transfer always mails).
+    /// Whether new users get a welcome mail (a transfer always mails);
+    /// users added SUSPENDED get none.
     pub welcome: bool,
+    /// Per user, in the order of `users`, when they differ (a directory's
+    /// users): their language and status; empty means `language` and
+    /// `status` for all.
+    pub languages: Vec<String>,
+    pub statuses: Vec<Status>,
     /// What a directory knows of each user, in the order of `users`
     /// (`user_id` and `account_id` are filled in); empty otherwise.
     pub directory: Vec<roster_entities::scim_user::Model>,
@@ -235,7 +241,8 @@ pub async fn add_users(
     // (user, the user of another account they would transfer from)
     let rows: Vec<(user::Model, Option<Uuid>)> = clean
         .into_iter()
-        .map(|c| {
+        .enumerate()
+        .map(|(i, c)| {
             let id = Uuid::now_v7();
             let transfer_from = existing.get(&c.email_key).map(|(_, u)| *u);
             let email_key = place_key(id, c.email_key, transfer_from);
@@ -251,11 +258,15 @@ pub async fn add_users(
                     status: if transfer_from.is_some() {
                         Status::Invited
                     } else {
-                        new.status
+                        new.statuses.get(i).copied().unwrap_or(new.status)
                     },
                     password_hash: None,
                     extension: c.extension.or_else(|| free.next()),
-                    language: new.language.clone(),
+                    language: new
+                        .languages
+                        .get(i)
+                        .cloned()
+                        .unwrap_or_else(|| new.language.clone()),
                     custom_role_id: new.custom_role_id,
                     settings_template_id: new.template_id,
                     created_at: now,
@@ -266,7 +277,17 @@ pub async fn add_users(
         })
         .collect();
     let users: Vec<user::Model> = rows.iter().map(|(u, _)| u.clone()).collect();
-    super::insert(&txn, &users).await?;
+    let raced = || {
+        Ok(Err(vec![UserError::new(
+            "users",
+            UserErrorCode::Taken,
+            "a request that ran at the same time took one of these emails or extensions; try again",
+        )]))
+    };
+    match super::insert(&txn, &users).await {
+        Err(e) if crate::kernel::error::is_unique_violation(&e) => return raced(),
+        other => other?,
+    }
     let ids: Vec<Uuid> = rows.iter().map(|(u, _)| u.id).collect();
     for group in &new.groups {
         for chunk in ids.chunks(5_000) {
@@ -319,14 +340,20 @@ pub async fn add_users(
                     deleted_at: Set(None),
                 });
         for chunk in profiles.collect::<Vec<_>>().chunks(2_000) {
-            roster_entities::scim_user::Entity::insert_many(chunk.to_vec())
+            match roster_entities::scim_user::Entity::insert_many(chunk.to_vec())
                 .exec_without_returning(&txn)
-                .await?;
+                .await
+            {
+                Err(e) if crate::kernel::error::is_unique_violation(&e) => return raced(),
+                other => {
+                    other?;
+                }
+            }
         }
     }
     let invited: Vec<(user::Model, Option<Uuid>)> = rows
         .iter()
-        .filter(|(_, from)| new.welcome || from.is_some())
+        .filter(|(u, from)| (new.welcome && u.status == Status::Invited) || from.is_some())
         .cloned()
         .collect();
     let invitations = invite(
@@ -574,6 +601,8 @@ impl AddUsersMutation {
             email_template,
             status: Status::Invited,
             welcome: true,
+            languages: Vec::new(),
+            statuses: Vec::new(),
             directory: Vec::new(),
         };
         match add_users(ctx.state(), viewer, new).await? {

@@ -63,6 +63,19 @@ pub async fn set_status(
     row.status = Set(status);
     row.updated_at = Set(chrono::Utc::now());
     let updated = row.update(txn).await?;
+    if status == user::Status::Active {
+        // A user a directory deleted and Roster brings back is the
+        // directory's to see again.
+        crate::kernel::scope::Tenant(account_id)
+            .update_many::<roster_entities::scim_user::Entity>()
+            .col_expr(
+                roster_entities::scim_user::Column::DeletedAt,
+                sea_orm::sea_query::Expr::value(Option::<chrono::DateTime<chrono::Utc>>::None),
+            )
+            .filter(roster_entities::scim_user::Column::UserId.eq(updated.id))
+            .exec(txn)
+            .await?;
+    }
     if status == user::Status::Suspended {
         crate::kernel::scope::Tenant(account_id)
             .delete_many::<roster_entities::session::Entity>()
@@ -102,7 +115,10 @@ pub async fn remove(txn: &impl ConnectionTrait, target: &user::Model) -> Result<
 
 /// Inserts user rows, 1,000 per statement (15 columns: well under
 /// SQLite's bound-parameter limit).
-pub async fn insert(db: &impl ConnectionTrait, users: &[user::Model]) -> Result<(), ApiError> {
+pub async fn insert(
+    db: &impl ConnectionTrait,
+    users: &[user::Model],
+) -> Result<(), sea_orm::DbErr> {
     use sea_orm::Set;
     for chunk in users.chunks(1_000) {
         let models = chunk.iter().cloned().map(|u| user::ActiveModel {
