@@ -1117,3 +1117,81 @@ async fn the_same_person_under_a_new_user_name_comes_back() {
     assert_eq!(data(&res)["setUserStatus"]["userErrors"], json!([]));
     assert_eq!(client.get(&format!("/Users/{id}")).await.status, 200);
 }
+
+#[tokio::test]
+async fn filters_keep_users_without_the_attribute_and_any_letters() {
+    let server = TestServer::start().await;
+    let admin = server.super_admin().await;
+    let client = scim(&server, &admin).await;
+    let u1 = client
+        .user("pia", json!({ENTERPRISE: {"department": "Sales"}}))
+        .await;
+    client
+        .user(
+            "quinn",
+            json!({"name": {"givenName": "Quinn", "familyName": "Öztürk"}}),
+        )
+        .await;
+    client
+        .user("ray", json!({ENTERPRISE: {"manager": {"value": u1}}}))
+        .await;
+    let names = |a: &Answer| -> Vec<String> {
+        let mut n: Vec<String> = a.body["Resources"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| {
+                r["userName"]
+                    .as_str()
+                    .unwrap()
+                    .trim_end_matches("@corp.test")
+                    .to_owned()
+            })
+            .collect();
+        n.sort();
+        n
+    };
+    for (filter, expected) in [
+        (
+            format!(r#"userName ew "@corp.test" and not ({ENTERPRISE}:department eq "Sales")"#),
+            vec!["quinn", "ray"],
+        ),
+        (
+            format!(r#"userName ew "@corp.test" and {ENTERPRISE}:manager.value ne "{u1}""#),
+            vec!["pia", "quinn"],
+        ),
+        (r#"name.familyName eq "Öztürk""#.to_owned(), vec!["quinn"]),
+        (r#"name.familyName co "ztü""#.to_owned(), vec!["quinn"]),
+        (r#"emails.value eq "PIA@CORP.TEST""#.to_owned(), vec!["pia"]),
+    ] {
+        let a = client
+            .get(&format!("/Users?filter={}", url_encode(&filter)))
+            .await;
+        assert_eq!(a.status, 200, "{filter}: {}", a.body);
+        assert_eq!(names(&a), expected, "{filter}");
+    }
+    // A list that leaves out groups gives no version; one with them, the
+    // version a GET gives.
+    let lean = client
+        .get(&format!(
+            "/Users?filter={}&excludedAttributes=groups",
+            url_encode(r#"userName eq "pia@corp.test""#)
+        ))
+        .await;
+    assert!(
+        lean.body["Resources"][0]["meta"].get("version").is_none(),
+        "{}",
+        lean.body
+    );
+    let full = client
+        .get(&format!(
+            "/Users?filter={}",
+            url_encode(r#"userName eq "pia@corp.test""#)
+        ))
+        .await;
+    let one = client.get(&format!("/Users/{u1}")).await;
+    assert_eq!(
+        full.body["Resources"][0]["meta"]["version"],
+        one.body["meta"]["version"]
+    );
+}

@@ -337,6 +337,14 @@ impl AcceptInvitationMutation {
             }
         }
         txn.commit().await?;
+        if found.kind == Kind::PasswordReset {
+            if let Some(user_id) = found.user_id {
+                // Open sockets check their session again (it is gone).
+                ctx.state()
+                    .events
+                    .publish(Event::SessionsChanged { user_id });
+            }
+        }
         let account = account::Entity::find_by_id(found.account_id)
             .one(db)
             .await?;
@@ -379,6 +387,14 @@ impl AcceptInvitationMutation {
                 .await?;
         }
         txn.commit().await?;
+        if found.kind == Kind::PasswordReset {
+            if let Some(user_id) = found.user_id {
+                // Open sockets check their session again (it is gone).
+                ctx.state()
+                    .events
+                    .publish(Event::SessionsChanged { user_id });
+            }
+        }
         let account = account::Entity::find_by_id(found.account_id)
             .one(db)
             .await?;

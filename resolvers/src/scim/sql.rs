@@ -34,7 +34,7 @@ pub fn never() -> SimpleExpr {
     Expr::cust("1 = 0")
 }
 
-fn like_pattern(s: &str, prefix: bool, suffix: bool) -> LikeExpr {
+fn like_pattern(s: &str, prefix: bool, suffix: bool) -> String {
     let mut p = String::with_capacity(s.len() + 2);
     if prefix {
         p.push('%');
@@ -48,7 +48,7 @@ fn like_pattern(s: &str, prefix: bool, suffix: bool) -> LikeExpr {
     if suffix {
         p.push('%');
     }
-    LikeExpr::new(p).escape('\\')
+    p
 }
 
 fn text(
@@ -78,22 +78,42 @@ fn text(
             )))
         }
     };
-    let (lhs, rhs): (SimpleExpr, String) = if case_exact {
-        (expr.clone(), s)
-    } else {
-        (Func::lower(expr.clone()).into(), s.to_lowercase())
+    if case_exact {
+        let lhs = Expr::expr(expr.clone());
+        return Ok(match op {
+            Op::Eq => lhs.eq(s),
+            Op::Ne => lhs.ne(s).or(Expr::expr(expr).is_null()),
+            Op::Co => lhs.like(LikeExpr::new(like_pattern(&s, true, true)).escape('\\')),
+            Op::Sw => lhs.like(LikeExpr::new(like_pattern(&s, false, true)).escape('\\')),
+            Op::Ew => lhs.like(LikeExpr::new(like_pattern(&s, true, false)).escape('\\')),
+            Op::Gt => lhs.gt(s),
+            Op::Ge => lhs.gte(s),
+            Op::Lt => lhs.lt(s),
+            Op::Le => lhs.lte(s),
+        });
+    }
+    // Both sides go through the database's LOWER, so they fold alike on
+    // every database (SQLite folds ASCII only; PostgreSQL all of Unicode).
+    let lhs = Expr::expr(Func::lower(expr.clone()));
+    let rhs = |v: String| -> SimpleExpr { Func::lower(Expr::val(v)).into() };
+    let like = |pattern: String| {
+        let pattern = SimpleExpr::Binary(
+            Box::new(Func::lower(Expr::val(pattern)).into()),
+            BinOper::Escape,
+            Box::new(SimpleExpr::Constant('\\'.into())),
+        );
+        Expr::expr(Func::lower(expr.clone())).binary(BinOper::Like, pattern)
     };
-    let lhs = Expr::expr(lhs);
     Ok(match op {
-        Op::Eq => lhs.eq(rhs),
-        Op::Ne => lhs.ne(rhs).or(Expr::expr(expr).is_null()),
-        Op::Co => lhs.like(like_pattern(&rhs, true, true)),
-        Op::Sw => lhs.like(like_pattern(&rhs, false, true)),
-        Op::Ew => lhs.like(like_pattern(&rhs, true, false)),
-        Op::Gt => lhs.gt(rhs),
-        Op::Ge => lhs.gte(rhs),
-        Op::Lt => lhs.lt(rhs),
-        Op::Le => lhs.lte(rhs),
+        Op::Eq => lhs.eq(rhs(s)),
+        Op::Ne => lhs.ne(rhs(s)).or(Expr::expr(expr.clone()).is_null()),
+        Op::Co => like(like_pattern(&s, true, true)),
+        Op::Sw => like(like_pattern(&s, false, true)),
+        Op::Ew => like(like_pattern(&s, true, false)),
+        Op::Gt => lhs.gt(rhs(s)),
+        Op::Ge => lhs.gte(rhs(s)),
+        Op::Lt => lhs.lt(rhs(s)),
+        Op::Le => lhs.lte(rhs(s)),
     })
 }
 
@@ -187,7 +207,13 @@ pub fn condition(
     Ok(match filter {
         Filter::And(a, b) => condition(a, resolve)?.and(condition(b, resolve)?),
         Filter::Or(a, b) => condition(a, resolve)?.or(condition(b, resolve)?),
-        Filter::Not(f) => condition(f, resolve)?.not(),
+        // A comparison with NULL is unknown, and NOT unknown drops the row:
+        // `not (department eq "x")` must keep users without a department.
+        Filter::Not(f) => Expr::expr(Func::coalesce([
+            condition(f, resolve)?,
+            Expr::val(false).into(),
+        ]))
+        .not(),
         Filter::Present(path) => present(resolve(path)?)?,
         Filter::Compare(path, op, literal) => {
             let name = path.key();
@@ -264,15 +290,15 @@ mod tests {
     fn builds_conditions() {
         assert_eq!(
             sql(r#"userName eq "BJensen""#),
-            r#"SELECT "id" FROM "users" WHERE LOWER("user_name") = 'bjensen'"#
+            r#"SELECT "id" FROM "users" WHERE LOWER("user_name") = LOWER('BJensen')"#
         );
         assert_eq!(
             sql(r#"emails[type eq "work" and value co "50%"]"#),
-            r#"SELECT "id" FROM "users" WHERE LOWER('work') = 'work' AND LOWER("email") LIKE '%50\%%' ESCAPE '\'"#
+            r#"SELECT "id" FROM "users" WHERE LOWER('work') = LOWER('work') AND LOWER("email") LIKE LOWER('%50\%%') ESCAPE '\'"#
         );
         assert_eq!(
             sql(r#"active eq false or not (externalId pr)"#),
-            r#"SELECT "id" FROM "users" WHERE (NOT "status" <> 'SUSPENDED') OR (NOT ("external_id" IS NOT NULL AND "external_id" <> ''))"#
+            r#"SELECT "id" FROM "users" WHERE (NOT "status" <> 'SUSPENDED') OR (NOT COALESCE("external_id" IS NOT NULL AND "external_id" <> '', FALSE))"#
         );
         let pg = Query::select()
             .column(Alias::new("id"))

@@ -11,7 +11,7 @@ use roster_entities::{
     user::{self, Role, Status},
 };
 use sea_orm::{
-    sea_query::{Alias, Expr, Func, JoinType, Order, Query, SelectStatement, SimpleExpr},
+    sea_query::{Alias, BinOper, Expr, Func, JoinType, Order, Query, SelectStatement, SimpleExpr},
     ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter, QuerySelect, Set,
     TransactionTrait,
 };
@@ -195,11 +195,20 @@ fn operand(account_id: Uuid, path: &AttrPath) -> ScimResult<Operand> {
         )),
         "name.givenname" => text(u(user::Column::FirstName)),
         "name.familyname" => text(u(user::Column::LastName)),
-        "displayname" => text(Expr::cust_with_exprs(
-            "TRIM($1 || ' ' || $2)",
-            [u(user::Column::FirstName), u(user::Column::LastName)],
+        "displayname" => text(
+            Func::cust(Alias::new("TRIM"))
+                .arg(
+                    Expr::expr(u(user::Column::FirstName))
+                        .binary(BinOper::Custom("||"), Expr::val(" "))
+                        .binary(BinOper::Custom("||"), u(user::Column::LastName)),
+                )
+                .into(),
+        ),
+        "emails" | "emails.value" => Ok(sql::indexed(
+            "emails.value",
+            |v| Expr::col((user::Entity, user::Column::EmailKey)).eq(validation::email_key(v)),
+            || text(u(user::Column::Email)).expect("text"),
         )),
-        "emails" | "emails.value" => text(u(user::Column::Email)),
         "emails.type" => text(Expr::val("work").into()),
         "emails.primary" | "active" if path.key() == "emails.primary" => {
             Ok(Operand::Flag(sql::always()))
@@ -245,10 +254,15 @@ pub fn id_condition(
         None => Ok(Expr::expr(column).is_not_null()),
         Some((op @ (Op::Eq | Op::Ne), Literal::Str(v))) => {
             let cond = match Uuid::parse_str(v.trim()) {
-                Ok(id) => Expr::expr(column).eq(id),
+                Ok(id) => Expr::expr(column.clone()).eq(id),
                 Err(_) => sql::never(),
             };
-            Ok(if op == Op::Eq { cond } else { cond.not() })
+            Ok(if op == Op::Eq {
+                cond
+            } else {
+                // No manager is not this manager.
+                cond.not().or(Expr::expr(column).is_null())
+            })
         }
         Some(_) => Err(ScimError::invalid_filter("ids compare with eq or ne")),
     }
@@ -501,14 +515,18 @@ pub fn render(base: &str, row: &Row, groups: Option<&[(Uuid, String)]>) -> Value
     }
     v["schemas"] = Value::Array(schemas);
     v["id"] = json!(row.id.to_string());
-    let version = etag(&v);
+    // The version covers the groups: without them it would not be the one
+    // a GET answers, so a list that leaves them out gives none.
+    let version = groups.map(|_| etag(&v));
     v["meta"] = json!({
         "resourceType": "User",
         "created": row.created_at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
         "lastModified": row.updated_at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
         "location": format!("{base}/Users/{}", row.id),
-        "version": version,
     });
+    if let Some(version) = version {
+        v["meta"]["version"] = json!(version);
+    }
     v
 }
 
