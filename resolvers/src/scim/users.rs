@@ -809,33 +809,13 @@ async fn holders_of(
                 out.insert(k, (id, deleted.is_some()));
             }
         }
-        let by_email: Vec<(Uuid, String)> = user::Entity::find()
-            .select_only()
-            .column(user::Column::Id)
-            .column(user::Column::EmailKey)
-            .filter(user::Column::AccountId.eq(account_id))
-            .filter(user::Column::EmailKey.is_in(chunk.iter().cloned()))
-            .into_tuple()
-            .all(db)
-            .await?;
-        if by_email.is_empty() {
-            continue;
-        }
         // An email stands for the name only of users the directory did
         // not name otherwise.
-        let ids: Vec<Uuid> = by_email.iter().map(|(id, _)| *id).collect();
-        let profiles: HashMap<Uuid, (Option<String>, bool)> = scim_user::Entity::find()
-            .filter(scim_user::Column::UserId.is_in(ids))
-            .all(db)
-            .await?
-            .into_iter()
-            .map(|p| (p.user_id, (p.user_name_key, p.deleted_at.is_some())))
-            .collect();
-        for (id, key) in by_email {
-            match profiles.get(&id) {
-                Some((Some(_), _)) => {}
-                Some((None, deleted)) => {
-                    out.entry(key).or_insert((id, *deleted));
+        for (id, key, profile) in by_email(db, account_id, chunk).await? {
+            match profile {
+                Some(p) if p.user_name_key.is_some() => {}
+                Some(p) => {
+                    out.entry(key).or_insert((id, p.deleted_at.is_some()));
                 }
                 None => {
                     out.entry(key).or_insert((id, false));
@@ -846,6 +826,38 @@ async fn holders_of(
     Ok(out)
 }
 
+/// The account's users whose email key is one of `keys` (at most 500),
+/// with what the directory knows of them.
+async fn by_email(
+    db: &impl ConnectionTrait,
+    account_id: Uuid,
+    keys: &[String],
+) -> ScimResult<Vec<(Uuid, String, Option<scim_user::Model>)>> {
+    let found: Vec<(Uuid, String)> = user::Entity::find()
+        .select_only()
+        .column(user::Column::Id)
+        .column(user::Column::EmailKey)
+        .filter(user::Column::AccountId.eq(account_id))
+        .filter(user::Column::EmailKey.is_in(keys.iter().cloned()))
+        .into_tuple()
+        .all(db)
+        .await?;
+    if found.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut profiles: HashMap<Uuid, scim_user::Model> = scim_user::Entity::find()
+        .filter(scim_user::Column::UserId.is_in(found.iter().map(|(id, _)| *id)))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|p| (p.user_id, p))
+        .collect();
+    Ok(found
+        .into_iter()
+        .map(|(id, key)| (id, key, profiles.remove(&id)))
+        .collect())
+}
+
 /// Users of the account the directory deleted, by email key.
 async fn deleted_by_email(
     db: &impl ConnectionTrait,
@@ -854,32 +866,11 @@ async fn deleted_by_email(
 ) -> ScimResult<HashMap<String, Uuid>> {
     let mut out = HashMap::new();
     for chunk in keys.chunks(500) {
-        let found: Vec<(Uuid, String)> = user::Entity::find()
-            .select_only()
-            .column(user::Column::Id)
-            .column(user::Column::EmailKey)
-            .filter(user::Column::AccountId.eq(account_id))
-            .filter(user::Column::EmailKey.is_in(chunk.iter().cloned()))
-            .into_tuple()
-            .all(db)
-            .await?;
-        if found.is_empty() {
-            continue;
+        for (id, key, profile) in by_email(db, account_id, chunk).await? {
+            if profile.is_some_and(|p| p.deleted_at.is_some()) {
+                out.insert(key, id);
+            }
         }
-        let deleted: std::collections::HashSet<Uuid> = scim_user::Entity::find()
-            .filter(scim_user::Column::UserId.is_in(found.iter().map(|(id, _)| *id)))
-            .filter(scim_user::Column::DeletedAt.is_not_null())
-            .all(db)
-            .await?
-            .into_iter()
-            .map(|p| p.user_id)
-            .collect();
-        out.extend(
-            found
-                .into_iter()
-                .filter(|(id, _)| deleted.contains(id))
-                .map(|(id, key)| (key, id)),
-        );
     }
     Ok(out)
 }
