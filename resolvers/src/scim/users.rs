@@ -833,15 +833,22 @@ async fn by_email(
     account_id: Uuid,
     keys: &[String],
 ) -> ScimResult<Vec<(Uuid, String, Option<scim_user::Model>)>> {
+    // By the unique email key alone, then the account: PostgreSQL picked
+    // the account's index for both together (a scan, 100-190 ms per 500
+    // keys on a freshly filled account).
     let found: Vec<(Uuid, String)> = user::Entity::find()
         .select_only()
         .column(user::Column::Id)
         .column(user::Column::EmailKey)
-        .filter(user::Column::AccountId.eq(account_id))
+        .column(user::Column::AccountId)
         .filter(user::Column::EmailKey.is_in(keys.iter().cloned()))
-        .into_tuple()
+        .into_tuple::<(Uuid, String, Uuid)>()
         .all(db)
-        .await?;
+        .await?
+        .into_iter()
+        .filter(|(_, _, account)| *account == account_id)
+        .map(|(id, key, _)| (id, key))
+        .collect();
     if found.is_empty() {
         return Ok(Vec::new());
     }
