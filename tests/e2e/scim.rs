@@ -611,6 +611,20 @@ async fn bulk_resolves_bulk_ids_and_stops_after_failures() {
     assert_eq!(a.status, 413, "{}", a.body);
     let config = client.get("/ServiceProviderConfig").await;
     assert_eq!(config.body["bulk"]["maxOperations"], 10_000);
+    // The advertised payload limit holds: one byte more is refused.
+    let limit = config.body["bulk"]["maxPayloadSize"].as_u64().unwrap() as usize;
+    let padding = "x".repeat(limit);
+    let big = client
+        .post(
+            "/Bulk",
+            json!({"schemas": [BULK], "Operations": [], "padding": padding}),
+        )
+        .await;
+    assert_eq!(big.status, 413, "{}", big.body);
+    assert_eq!(
+        big.body["schemas"][0],
+        "urn:ietf:params:scim:api:messages:2.0:Error"
+    );
 }
 
 #[tokio::test]

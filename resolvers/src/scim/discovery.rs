@@ -79,7 +79,6 @@ struct Attr {
     kind: &'static str,
     multi: bool,
     required: bool,
-    case_exact: bool,
     mutability: &'static str,
     returned: &'static str,
     uniqueness: &'static str,
@@ -95,7 +94,6 @@ fn attr(name: &'static str, kind: &'static str, description: &'static str) -> At
         kind,
         multi: false,
         required: false,
-        case_exact: false,
         mutability: "readWrite",
         returned: "default",
         uniqueness: "none",
@@ -146,7 +144,9 @@ impl Attr {
             "multiValued": self.multi,
             "description": self.description,
             "required": self.required,
-            "caseExact": self.case_exact,
+            // Every advertised string compares ignoring case (ids and
+            // externalId are common attributes, not listed here).
+            "caseExact": false,
             "mutability": self.mutability,
             "returned": self.returned,
             "uniqueness": self.uniqueness,

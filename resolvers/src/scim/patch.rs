@@ -394,12 +394,7 @@ fn at_path(
                         }
                     }
                 }
-                (Kind::Replace, None) => {
-                    for i in hits {
-                        merge(&mut items[i], value.clone().unwrap_or(Value::Null));
-                    }
-                }
-                (Kind::Add, None) => {
+                (Kind::Add | Kind::Replace, None) => {
                     for i in hits {
                         merge(&mut items[i], value.clone().unwrap_or(Value::Null));
                     }

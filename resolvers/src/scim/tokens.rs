@@ -165,13 +165,18 @@ pub struct ScimSettingsPayload {
 }
 
 /// Directory sync is the business of admins and super admins.
-fn admin<'a>(ctx: &'a Context<'_>) -> Result<&'a Viewer, ApiError> {
-    let viewer = crate::kernel::auth::viewer(ctx)?;
+fn require_admin(viewer: &Viewer) -> Result<(), ApiError> {
     if !matches!(viewer.role, Role::Admin | Role::SuperAdmin) {
         return Err(ApiError::Forbidden(
             "Only admins and super admins manage directory sync (SCIM tokens and settings)".into(),
         ));
     }
+    Ok(())
+}
+
+fn admin<'a>(ctx: &'a Context<'_>) -> Result<&'a Viewer, ApiError> {
+    let viewer = crate::kernel::auth::viewer(ctx)?;
+    require_admin(viewer)?;
     Ok(viewer)
 }
 
@@ -181,11 +186,7 @@ pub async fn find(
     viewer: &Viewer,
     id: Uuid,
 ) -> Result<ScimToken, ApiError> {
-    if !matches!(viewer.role, Role::Admin | Role::SuperAdmin) {
-        return Err(ApiError::Forbidden(
-            "Only admins and super admins manage directory sync (SCIM tokens and settings)".into(),
-        ));
-    }
+    require_admin(viewer)?;
     scim_token::Entity::find_by_id(id)
         .in_account(viewer.account_id)
         .one(db)
