@@ -25,6 +25,7 @@ mod http_protocol;
 mod imports;
 mod invariants;
 mod invitations;
+mod languages;
 mod nodes;
 mod persisted;
 mod plans;

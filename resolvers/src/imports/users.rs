@@ -29,6 +29,7 @@ use super::{
     object::ImportIssue,
     worker::{issue, Checked, Kind, RowCheck, Written},
 };
+use crate::kernel::language::{self, Language};
 use crate::kernel::scope::Scoped;
 use crate::kernel::scope::Tenant;
 use crate::{
@@ -61,9 +62,13 @@ pub struct UserImportOptions {
     pub group_ids: Vec<ID>,
     /// The users' settings template; omitted, the account's default applies.
     pub settings_template_id: Option<ID>,
+    /// The users' language (default: EN).
+    pub preferred_language: Option<Language>,
     /// The users' language: de, en, es, pt, fr or it (default: en).
-    #[graphql(default_with = "String::from(\"en\")")]
-    pub language: String,
+    #[graphql(
+        deprecation = "Use `preferredLanguage`: the same language as a `Language` enum value."
+    )]
+    pub language: Option<String>,
 }
 
 impl Default for UserImportOptions {
@@ -74,7 +79,8 @@ impl Default for UserImportOptions {
             product_ids: Vec::new(),
             group_ids: Vec::new(),
             settings_template_id: None,
-            language: "en".into(),
+            preferred_language: None,
+            language: None,
         }
     }
 }
@@ -573,17 +579,27 @@ impl UserImportMutation {
                 })
             }
         };
-        let language = options.language.trim().to_lowercase();
-        if !crate::directory::customers::validate::LOCALES.contains(&language.as_str()) {
-            return Ok(ImportJobPayload {
-                job: None,
-                user_errors: vec![UserError::new(
-                    "options.language",
-                    UserErrorCode::Invalid,
-                    "must be one of de, en, es, pt, fr, it",
-                )],
-            });
-        }
+        let picked = language::pick(
+            "options.preferredLanguage",
+            options.preferred_language,
+            "language",
+            options.language.clone(),
+        )
+        .and_then(
+            |l| match Language::from_code(l.as_deref().unwrap_or("en")) {
+                Some(l) => Ok(l),
+                None => Err(language::unknown("options.language")),
+            },
+        );
+        let language = match picked {
+            Ok(l) => l.code().to_owned(),
+            Err(e) => {
+                return Ok(ImportJobPayload {
+                    job: None,
+                    user_errors: vec![e],
+                })
+            }
+        };
         let stored = StoredUserOptions {
             role: async_graphql::resolver_utils::enum_value(options.role).to_string(),
             custom_role_id,

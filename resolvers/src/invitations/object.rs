@@ -2,6 +2,7 @@ use async_graphql::{Context, Enum, Object, ID};
 use chrono::{DateTime, Utc};
 use roster_entities::invitation;
 
+use crate::kernel::language::Language;
 use crate::mail::InvitationKind;
 
 use crate::{
@@ -65,7 +66,13 @@ impl Invitation {
         &self.0.recipient_name
     }
 
+    /// Language of the mail.
+    async fn mail_language(&self) -> Language {
+        Language::from_code(&self.0.language).unwrap_or(Language::En)
+    }
+
     /// Language of the mail: de, en, es, pt, fr or it.
+    #[graphql(deprecation = "Use `mailLanguage`: the same language as a `Language` enum value.")]
     async fn language(&self) -> &str {
         &self.0.language
     }

@@ -15,6 +15,7 @@ pub mod error;
 pub mod events;
 pub mod history;
 pub mod ids;
+pub mod language;
 pub mod loaders;
 pub mod locks;
 pub mod pagination;

@@ -2,6 +2,7 @@ use async_graphql::{Enum, Object, ID};
 use chrono::{DateTime, Utc};
 use roster_entities::email_template;
 
+use crate::kernel::language::Language;
 use crate::kernel::{
     error::ApiResult,
     ids::{GlobalId, NodeKind},
@@ -42,7 +43,15 @@ impl EmailTemplate {
         Ok(super::templates::kind_of(&self.0.kind)?.into())
     }
 
+    /// Language of the template.
+    async fn template_language(&self) -> Language {
+        Language::from_code(&self.0.language).unwrap_or(Language::En)
+    }
+
     /// Language of the template: de, en, es, pt, fr or it.
+    #[graphql(
+        deprecation = "Use `templateLanguage`: the same language as a `Language` enum value."
+    )]
     async fn language(&self) -> &str {
         &self.0.language
     }

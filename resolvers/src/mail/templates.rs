@@ -14,6 +14,7 @@ use crate::{
     kernel::context::ContextExt,
     kernel::error::{ApiError, ApiResult, UserError, UserErrorCode},
     kernel::ids::{GlobalId, NodeKind},
+    kernel::language::{self, Language},
     kernel::pagination::{self, Page, PageArgs, Sort, SortValue},
     kernel::permissions::Permission,
     kernel::scope::Scoped,
@@ -110,8 +111,14 @@ pub async fn resolve(
 pub struct CreateEmailTemplateInput {
     /// The kind of invitation the template is for.
     pub kind: InvitationKind,
+    /// Language of the template (required, unless the deprecated `language`
+    /// is given).
+    pub template_language: Option<Language>,
     /// de, en, es, pt, fr or it.
-    pub language: String,
+    #[graphql(
+        deprecation = "Use `templateLanguage`: the same language as a `Language` enum value."
+    )]
+    pub language: Option<String>,
     /// Name, for staff choosing a template (at most 255 characters).
     pub name: String,
     /// Subject, with the same placeholders as `body` (at most 255 characters).
@@ -125,7 +132,12 @@ pub struct CreateEmailTemplateInput {
 pub struct UpdateEmailTemplateInput {
     /// The template to change.
     pub id: ID,
+    /// New language of the template.
+    pub template_language: Option<Language>,
     /// New language: de, en, es, pt, fr or it.
+    #[graphql(
+        deprecation = "Use `templateLanguage`: the same language as a `Language` enum value."
+    )]
     pub language: Option<String>,
     /// New name (at most 255 characters).
     pub name: Option<String>,
@@ -152,10 +164,14 @@ pub struct PreviewEmailTemplateInput {
     pub template_id: Option<ID>,
     /// Without `templateId`: the kind whose built-in template to render.
     pub kind: Option<InvitationKind>,
+    /// Language of the built-in template (default: EN).
+    pub template_language: Option<Language>,
     /// Language of the built-in template: de, en, es, pt, fr or it
     /// (default: en).
-    #[graphql(default_with = "String::from(\"en\")")]
-    pub language: String,
+    #[graphql(
+        deprecation = "Use `templateLanguage`: the same language as a `Language` enum value."
+    )]
+    pub language: Option<String>,
     /// The name `{{ name }}` stands for (default: Ann Example).
     #[graphql(default_with = "String::from(\"Ann Example\")")]
     pub recipient_name: String,
@@ -285,7 +301,16 @@ impl EmailTemplateQuery {
                 (t.subject, t.body)
             }
             (None, Some(kind)) => {
-                let language = input.language.trim().to_lowercase();
+                let language = language::pick(
+                    "templateLanguage",
+                    input.template_language,
+                    "language",
+                    input.language,
+                )
+                .map_err(|e| ApiError::BadUserInput(format!("templateLanguage {}", e.message)))?
+                .unwrap_or_else(|| "en".into())
+                .trim()
+                .to_lowercase();
                 if !LOCALES.contains(&language.as_str()) {
                     return Err(ApiError::BadUserInput(format!(
                         "language must be one of {}",
@@ -329,7 +354,23 @@ impl EmailTemplateMutation {
             Ok(n) => n,
             Err(e) => return failed(e),
         };
-        let language = match check(&input.language, &input.subject, &input.body) {
+        let language = match language::pick(
+            "templateLanguage",
+            input.template_language,
+            "language",
+            input.language,
+        ) {
+            Ok(Some(l)) => l,
+            Ok(None) => {
+                return failed(UserError::new(
+                    "templateLanguage",
+                    UserErrorCode::Blank,
+                    "can't be blank",
+                ))
+            }
+            Err(e) => return failed(e),
+        };
+        let language = match check(&language, &input.subject, &input.body) {
             Ok(l) => l,
             Err(e) => return failed(e),
         };
@@ -372,7 +413,15 @@ impl EmailTemplateMutation {
         let existing = find(ctx, viewer.account_id, &input.id).await?;
         let subject = input.subject.unwrap_or_else(|| existing.subject.clone());
         let body = input.body.unwrap_or_else(|| existing.body.clone());
-        let language = input.language.unwrap_or_else(|| existing.language.clone());
+        let language = match language::pick(
+            "templateLanguage",
+            input.template_language,
+            "language",
+            input.language,
+        ) {
+            Ok(l) => l.unwrap_or_else(|| existing.language.clone()),
+            Err(e) => return failed(e),
+        };
         let language = match check(&language, &subject, &body) {
             Ok(l) => l,
             Err(e) => return failed(e),

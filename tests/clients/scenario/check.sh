@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs scenario.mjs (a customer-directory app's session through Apollo
-# Client, graphql-ws and apollo-upload-client) against the debug `roster`:
+# Client, graphql-ws and apollo-upload-client), then ../graphiql/check.mjs
+# (the GraphiQL page in headless Chromium), against the debug `roster`:
 #   1. one instance on a fresh SQLite database;
 #   2. when DATABASE_URL is a PostgreSQL URL (CI's second run, which also
 #      sets REDIS_URL): two instances on a fresh database
@@ -33,6 +34,10 @@ cleanup() {
 trap cleanup EXIT
 
 (cd "$HERE" && { [ -d node_modules ] || npm ci --no-audit --no-fund --silent; })
+GRAPHIQL="$HERE/../graphiql"
+(cd "$GRAPHIQL" && { [ -d node_modules ] || npm ci --no-audit --no-fund --silent; })
+CHROMIUM=${CHROMIUM:-$(command -v chromium || true)}
+[ -n "$CHROMIUM" ] || { echo "Chromium is not installed (Debian: apt-get install chromium); the GraphiQL check needs it" >&2; exit 1; }
 
 # The server refuses unknown ROSTER_* settings (the scenario's ROSTER_URL,
 # ROSTER_EMAIL, ...), so it runs with none from the caller's environment,
@@ -77,6 +82,18 @@ scenario() {
   local log
   ROSTER_URL="$1" ROSTER_WS_URL="$2" ROSTER_OUTBOX="$3" \
     ROSTER_EMAIL="$EMAIL" ROSTER_PASSWORD="$PASSWORD" node "$HERE/scenario.mjs" && return 0
+  for log in "$WORK"/*.err; do
+    [ -s "$log" ] && { echo "--- $(basename "$log" .err) server log (last lines)"; tail -n 40 "$log"; }
+  done
+  return 1
+}
+
+# graphiql HTTP_URL: the GraphiQL page in headless Chromium (sign in, a
+# query, a subscription, a CSV import followed live).
+graphiql() {
+  local log
+  ROSTER_URL="$1" ROSTER_EMAIL="$EMAIL" ROSTER_PASSWORD="$PASSWORD" CHROMIUM="$CHROMIUM" \
+    node "$GRAPHIQL/check.mjs" && return 0
   for log in "$WORK"/*.err; do
     [ -s "$log" ] && { echo "--- $(basename "$log" .err) server log (last lines)"; tail -n 40 "$log"; }
   done
@@ -146,6 +163,7 @@ SQLITE_URL="sqlite://$WORK/sqlite/roster.db?mode=rwc"
 setup "$SQLITE_URL" "$WORK/sqlite"
 serve sqlite DATABASE_URL="$SQLITE_URL" ROSTER_DATA_DIR="$WORK/sqlite"
 scenario "$URL" "${URL/http/ws}/graphql/ws" "$WORK/sqlite/outbox" || FAILED+=("SQLite")
+graphiql "$URL" || FAILED+=("GraphiQL on SQLite")
 stop_servers
 
 if [ -n "$PG_MODE" ]; then
@@ -160,6 +178,7 @@ if [ -n "$PG_MODE" ]; then
   serve pg-b DATABASE_URL="$PG_URL" REDIS_URL="$REDIS_URL" ROSTER_DATA_DIR="$WORK/pg-b" ROSTER_MAIL_DIR="$WORK/pg-mail"
   URL_B=$URL
   scenario "$URL_A" "${URL_B/http/ws}/graphql/ws" "$WORK/pg-mail" || FAILED+=("PostgreSQL + Redis")
+  graphiql "$URL_B" || FAILED+=("GraphiQL on PostgreSQL + Redis")
   stop_servers
 else
   echo "(DATABASE_URL is not a PostgreSQL URL: the two-instance run on PostgreSQL + Redis is not part of this check)"

@@ -12,6 +12,7 @@ use super::{
     validate::{self, CleanCustomer, CustomerDraft},
     Customer, EmailFormat, PortalAccessLevel, ServiceAccessLevel,
 };
+use crate::kernel::language::{self, Language};
 use crate::kernel::permissions::Requires;
 use crate::kernel::scope::Tenant;
 use crate::{
@@ -94,7 +95,12 @@ pub struct CreateCustomerInput {
     pub feedback_emails: bool,
     /// IANA time zone, e.g. `Europe/Berlin`.
     pub time_zone: Option<String>,
+    /// Language of the customer's mails and portal.
+    pub preferred_language: Option<Language>,
     /// One of de, en, es, pt, fr, it.
+    #[graphql(
+        deprecation = "Use `preferredLanguage`: the same language as a `Language` enum value."
+    )]
     pub locale: Option<String>,
     /// What the customer may do in the customer portal (default: NO_ACCESS);
     /// other levels need the ASSIGN_PORTAL_ACCESS permission.
@@ -152,7 +158,12 @@ pub struct UpdateCustomerInput {
     pub feedback_emails: Option<bool>,
     /// IANA time zone, e.g. `Europe/Berlin`; `null` or empty clears it.
     pub time_zone: MaybeUndefined<String>,
+    /// Language of the customer's mails and portal; `null` clears it.
+    pub preferred_language: MaybeUndefined<Language>,
     /// One of de, en, es, pt, fr, it; `null` or empty clears it.
+    #[graphql(
+        deprecation = "Use `preferredLanguage`: the same language as a `Language` enum value."
+    )]
     pub locale: MaybeUndefined<String>,
     /// What the customer may do in the customer portal; needs the
     /// ASSIGN_PORTAL_ACCESS permission.
@@ -269,6 +280,20 @@ impl CustomerMutation {
         }
         let db = ctx.db();
         let account_id = viewer.account_id;
+        let locale = match language::pick(
+            "preferredLanguage",
+            input.preferred_language,
+            "locale",
+            input.locale,
+        ) {
+            Ok(locale) => locale,
+            Err(e) => {
+                return Ok(CreateCustomerPayload {
+                    customer: None,
+                    user_errors: vec![e],
+                })
+            }
+        };
         let draft = CustomerDraft {
             first_name: input.first_name,
             last_name: input.last_name,
@@ -283,7 +308,7 @@ impl CustomerMutation {
             department: input.department,
             notes: input.notes,
             time_zone: input.time_zone,
-            locale: input.locale,
+            locale,
         };
         let fail = |errors| {
             Ok(CreateCustomerPayload {
@@ -427,6 +452,15 @@ impl CustomerMutation {
             None if addresses_change => super::loader::aliases_of(db, id).await?,
             None => Vec::new(),
         };
+        let locale = match language::pick_update(
+            "preferredLanguage",
+            input.preferred_language,
+            "locale",
+            input.locale,
+        ) {
+            Ok(locale) => locale,
+            Err(e) => return fail(vec![e]),
+        };
         let mut draft = CustomerDraft {
             first_name: input
                 .first_name
@@ -456,7 +490,7 @@ impl CustomerMutation {
         apply(&mut draft.department, input.department);
         apply(&mut draft.notes, input.notes);
         apply(&mut draft.time_zone, input.time_zone);
-        apply(&mut draft.locale, input.locale);
+        apply(&mut draft.locale, locale);
 
         let mut errors = Vec::new();
         let clean = match validate::validate(&draft) {

@@ -2,6 +2,7 @@ use async_graphql::{Context, Enum, Object, SimpleObject, ID};
 use chrono::{DateTime, Utc};
 use roster_entities::customer;
 
+use crate::kernel::language::Language;
 use crate::{
     custom_fields::{CustomField, CustomFieldValue},
     directory::companies::Company,
@@ -181,7 +182,15 @@ impl Customer {
         self.0.time_zone.as_deref()
     }
 
+    /// Language of the customer's mails and portal; null when not set.
+    async fn preferred_language(&self) -> Option<Language> {
+        self.0.locale.as_deref().and_then(Language::from_code)
+    }
+
     /// Language of the customer: de, en, es, pt, fr or it.
+    #[graphql(
+        deprecation = "Use `preferredLanguage`: the same language as a `Language` enum value."
+    )]
     async fn locale(&self) -> Option<&str> {
         self.0.locale.as_deref()
     }

@@ -26,6 +26,7 @@ use crate::{
     kernel::error::{ApiError, ApiResult, UserError, UserErrorCode},
     kernel::history::{self, Entry},
     kernel::ids::{GlobalId, NodeKind},
+    kernel::language::{self, Language},
     kernel::permissions::{self, Permission},
     kernel::scope::Scoped,
     kernel::validation,
@@ -403,9 +404,13 @@ pub struct AddUsersInput {
     pub group_ids: Vec<ID>,
     /// Omitted: the account's default template.
     pub settings_template_id: Option<ID>,
-    /// de, en, es, pt, fr or it.
-    #[graphql(default_with = "String::from(\"en\")")]
-    pub language: String,
+    /// The users' language (default: EN).
+    pub preferred_language: Option<Language>,
+    /// de, en, es, pt, fr or it (default: en).
+    #[graphql(
+        deprecation = "Use `preferredLanguage`: the same language as a `Language` enum value."
+    )]
+    pub language: Option<String>,
     /// A custom WELCOME email template; omitted, the built-in one in the
     /// users' language.
     pub email_template_id: Option<ID>,
@@ -590,6 +595,15 @@ impl AddUsersMutation {
             }
             None => None,
         };
+        let language = match language::pick(
+            "preferredLanguage",
+            input.preferred_language,
+            "language",
+            input.language,
+        ) {
+            Ok(language) => language.unwrap_or_else(|| "en".into()),
+            Err(e) => return refused(vec![e]),
+        };
         let new = NewUsers {
             users: input.users,
             role,
@@ -597,7 +611,7 @@ impl AddUsersMutation {
             products,
             groups,
             template_id,
-            language: input.language.trim().to_lowercase(),
+            language: language.trim().to_lowercase(),
             email_template,
             status: Status::Invited,
             welcome: true,

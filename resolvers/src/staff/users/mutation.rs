@@ -23,9 +23,9 @@ use crate::{
     kernel::error::{is_unique_violation, ApiError, ApiResult, UserError, UserErrorCode},
     kernel::history::{self, Entry},
     kernel::ids::{GlobalId, NodeKind},
+    kernel::language::{self, Language},
     kernel::permissions::Permission,
     kernel::validation,
-    kernel::validation::LOCALES,
     roles::rules,
     staff::managers::{self, ManagerPermission},
 };
@@ -42,7 +42,12 @@ pub struct UpdateUserInput {
     /// New phone extension: 2 to 8 digits (10 to 99999999), unique in the
     /// account.
     pub extension: Option<i32>,
+    /// New primary language.
+    pub preferred_language: Option<Language>,
     /// New language: de, en, es, pt, fr or it.
+    #[graphql(
+        deprecation = "Use `preferredLanguage`: the same language as a `Language` enum value."
+    )]
     pub language: Option<String>,
 }
 
@@ -153,16 +158,20 @@ impl UserMutation {
                 Err(e) => return failed(e),
             }
         }
-        if let Some(language) = &input.language {
-            let language = language.trim().to_lowercase();
-            if !LOCALES.contains(&language.as_str()) {
-                return failed(UserError::new(
-                    "language",
-                    UserErrorCode::Invalid,
-                    format!("must be one of {}", LOCALES.join(", ")),
-                ));
+        let language = match language::pick(
+            "preferredLanguage",
+            input.preferred_language,
+            "language",
+            input.language,
+        ) {
+            Ok(language) => language,
+            Err(e) => return failed(e),
+        };
+        if let Some(language) = language {
+            match Language::from_code(&language) {
+                Some(l) => row.language = Set(l.code().to_owned()),
+                None => return failed(language::unknown("language")),
             }
-            row.language = Set(language);
         }
         let now = Utc::now();
         row.updated_at = Set(now);

@@ -2,6 +2,7 @@ use async_graphql::{Context, Enum, Object, ID};
 use chrono::{DateTime, Utc};
 use roster_entities::user;
 
+use crate::kernel::language::Language;
 use crate::{
     accounts::Account,
     kernel::error::{ApiError, ApiResult},
@@ -87,7 +88,15 @@ impl User {
         self.0.extension
     }
 
+    /// Primary language: the language of the user's mails and interface.
+    async fn preferred_language(&self) -> Language {
+        Language::from_code(&self.0.language).unwrap_or(Language::En)
+    }
+
     /// Primary language (de, en, es, pt, fr, it).
+    #[graphql(
+        deprecation = "Use `preferredLanguage`: the same language as a `Language` enum value."
+    )]
     async fn language(&self) -> &str {
         &self.0.language
     }
