@@ -36,5 +36,6 @@ mod rules;
 mod scim;
 mod subscriptions;
 mod tenancy;
+mod traces;
 mod user_imports;
 mod users;

@@ -142,6 +142,14 @@ pub struct Settings {
     #[arg(long, env = "ROSTER_SHUTDOWN_DELAY", default_value = "0s", value_parser = parse_threshold, global = true)]
     pub shutdown_delay: Duration,
 
+    /// Sends traces (a span per GraphQL request and per subscription
+    /// operation, carrying the request id) to an OpenTelemetry collector
+    /// over OTLP/HTTP with JSON bodies: the collector's base URL, e.g.
+    /// `http://otel-collector:4318` (spans go to `/v1/traces`). Unset, and
+    /// without `OTEL_EXPORTER_OTLP_ENDPOINT` / `_TRACES_ENDPOINT`: no traces.
+    #[arg(long, env = "ROSTER_OTLP_ENDPOINT", value_parser = parse_public_url, global = true)]
+    pub otlp_endpoint: Option<String>,
+
     /// SQL statements slower than this are logged as warnings
     /// (`roster::slow_statement`, without their values).
     #[arg(long, env = "ROSTER_SLOW_STATEMENT", default_value = "500ms", value_parser = parse_threshold, global = true)]

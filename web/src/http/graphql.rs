@@ -200,12 +200,22 @@ async fn execute(
     };
     // Every log line of the request carries its id (an ERROR-level span,
     // so that no log filter drops it).
-    let span = tracing::error_span!("request", id = %request_id);
+    let span = tracing::error_span!(
+        "request",
+        id = %request_id,
+        otel.name = %span_name(&names),
+        otel.kind = "server",
+        otel.status_code = tracing::field::Empty,
+    );
+    crate::telemetry::continue_trace(&span, headers);
     let resp = tracing::Instrument::instrument(
         roster_schema::execute_batch(&app.schema, batch.data(ctx)),
-        span,
+        span.clone(),
     )
     .await;
+    if !resp.is_ok() {
+        span.record("otel.status_code", "ERROR");
+    }
     record(&names, &resp, started);
     let retry_after = retry_after(&resp);
     let mut response = graphql_response(resp, format, &request_id);
@@ -215,6 +225,16 @@ async fn execute(
         }
     }
     response
+}
+
+/// A trace's name for the request: its operation names, as tracing
+/// backends group by them.
+fn span_name(names: &[Option<String>]) -> String {
+    let named: Vec<&str> = names
+        .iter()
+        .map(|n| n.as_deref().unwrap_or("anonymous"))
+        .collect();
+    format!("graphql {}", named.join(", "))
 }
 
 /// Counts each operation by name and outcome, and the request's latency.

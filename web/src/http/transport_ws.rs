@@ -203,7 +203,12 @@ pub async fn serve(
                             Err(_) => break Some(Close(4400, "Invalid message received".into())),
                         };
                         // Every log line of the operation carries the socket's id.
-                        let span = tracing::error_span!("operation", id = %ctx.request_id, operation = %id);
+                        let span = tracing::error_span!(
+                            "operation",
+                            id = %ctx.request_id,
+                            operation = %id,
+                            otel.name = %format!("graphql {}", request.operation_name.as_deref().unwrap_or("anonymous")),
+                        );
                         let task = tokio::spawn(tracing::Instrument::instrument(
                             operation(app.clone(), ctx.clone(), id.to_owned(), request, out_tx.clone()),
                             span,
