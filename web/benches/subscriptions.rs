@@ -73,15 +73,19 @@ async fn main() {
             let token = token.clone();
             opening.push(tokio::spawn(async move {
                 let mut request = url.into_client_request().unwrap();
-                request
-                    .headers_mut()
-                    .insert("Sec-WebSocket-Protocol", "graphql-transport-ws".parse().unwrap());
+                request.headers_mut().insert(
+                    "Sec-WebSocket-Protocol",
+                    "graphql-transport-ws".parse().unwrap(),
+                );
                 let (mut socket, _) =
                     tokio_tungstenite::connect_async_with_config(request, Some(config), false)
                         .await
                         .expect("connect");
                 let init = json!({ "type": "connection_init", "payload": { "token": token } });
-                socket.send(Message::Text(init.to_string().into())).await.unwrap();
+                socket
+                    .send(Message::Text(init.to_string().into()))
+                    .await
+                    .unwrap();
                 loop {
                     match socket.next().await {
                         Some(Ok(Message::Text(t))) if t.contains("connection_ack") => break,
@@ -89,8 +93,6 @@ async fn main() {
                         other => panic!("no ack: {other:?}"),
                     }
                 }
-                let sub = json!({ "id": "1", "type": "subscribe", "payload": { "query": "subscription { activityAdded { action targetName } }" } });
-                socket.send(Message::Text(sub.to_string().into())).await.unwrap();
                 socket
             }));
         }
@@ -98,15 +100,35 @@ async fn main() {
             sockets.push(task.await.expect("socket"));
         }
     }
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let connected = rss_kib(pid);
+    // Then each socket subscribes (the memory of a subscription apart from
+    // that of a signed-in socket).
+    let query = std::env::args()
+        .skip_while(|a| a != "--subscription")
+        .nth(1)
+        .unwrap_or_else(|| "subscription { activityAdded { action targetName } }".into());
+    let sub = json!({ "id": "1", "type": "subscribe", "payload": { "query": query } }).to_string();
+    for chunk in sockets.chunks_mut(250) {
+        let sends = chunk
+            .iter_mut()
+            .map(|socket| socket.send(Message::Text(sub.clone().into())));
+        for sent in futures_util::future::join_all(sends).await {
+            sent.unwrap();
+        }
+    }
     // Let every subscription reach the event bus.
     tokio::time::sleep(Duration::from_secs(2)).await;
     let open = rss_kib(pid);
+    let per_socket = |kib: u64| kib.saturating_sub(idle) as f64 / n as f64;
     println!(
-        "{n} sockets opened and subscribed in {:.1} s; server memory {:.1} MiB idle, {:.1} MiB with them: {:.1} KiB per socket",
+        "{n} sockets opened and subscribed in {:.1} s; server memory {:.1} MiB idle, {:.1} MiB with them: {:.1} KiB per socket ({:.1} KiB signed in, {:.1} KiB more for the subscription)",
         started.elapsed().as_secs_f64(),
         idle as f64 / 1024.0,
         open as f64 / 1024.0,
-        (open.saturating_sub(idle)) as f64 / n as f64
+        per_socket(open),
+        per_socket(connected),
+        per_socket(open) - per_socket(connected),
     );
 
     // One event, fanned out to every socket.

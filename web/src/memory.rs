@@ -37,6 +37,12 @@ pub fn spawn_trimmer() {
                 seen = closed;
                 TRIM.fetch_add(1, Ordering::Relaxed);
                 on_thread_idle();
+                // A worker parked with nothing to do would keep its heap
+                // until its next task: give every worker one.
+                let workers = tokio::runtime::Handle::current().metrics().num_workers();
+                for _ in 0..workers * 2 {
+                    tokio::spawn(async { tokio::task::yield_now().await });
+                }
             }
         }
     });

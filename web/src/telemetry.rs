@@ -70,9 +70,11 @@ fn tracer_provider(endpoint: Option<String>) -> Result<SdkTracerProvider, String
 /// Installs logging, and tracing when configured. Call before the async
 /// runtime starts (the exporter runs on a thread of its own).
 pub fn init(settings: &Settings) -> Telemetry {
-    // The filter was validated while parsing the settings; it applies to
-    // traces as to logs (request spans are ERROR-level so none drops them).
-    let filter = || EnvFilter::try_new(&settings.log).unwrap_or_else(|_| EnvFilter::new("info"));
+    // The filter was validated while parsing the settings. One global
+    // filter serves logs and traces (request spans are ERROR-level so none
+    // drops them); per-layer filters would cost a lookup on every poll of
+    // an instrumented task.
+    let filter = EnvFilter::try_new(&settings.log).unwrap_or_else(|_| EnvFilter::new("info"));
     let logs = match settings.log_format {
         LogFormat::Text => tracing_subscriber::fmt::layer()
             .with_writer(std::io::stderr)
@@ -90,13 +92,12 @@ pub fn init(settings: &Settings) -> Telemetry {
             None
         }
     });
-    let otel = traces.as_ref().map(|provider| {
-        tracing_opentelemetry::layer()
-            .with_tracer(provider.tracer("roster"))
-            .with_filter(filter())
-    });
+    let otel = traces
+        .as_ref()
+        .map(|provider| tracing_opentelemetry::layer().with_tracer(provider.tracer("roster")));
     let _ = tracing_subscriber::registry()
-        .with(logs.with_filter(filter()))
+        .with(filter)
+        .with(logs)
         .with(otel)
         .try_init();
     if let Some(err) = problem {

@@ -181,9 +181,14 @@ impl ActivitySubscription {
         let account_id = viewer.account_id;
         let filter = filter.unwrap_or_default();
         let events = state.events.subscribe();
+        // What each waiting subscriber keeps: a connection handle and one
+        // shared copy of its scope and filter.
+        let db = state.db.clone();
+        let rules = std::sync::Arc::new((scope, filter));
         let stream = futures_util::stream::unfold(events, move |mut events| {
-            let (state, scope, filter) = (state.clone(), scope.clone(), filter.clone());
+            let (db, rules) = (db.clone(), rules.clone());
             async move {
+                let (scope, filter) = &*rules;
                 loop {
                     let row = match events.recv().await {
                         Ok(Event::Activity(row)) if row.account_id == account_id => row,
@@ -196,8 +201,10 @@ impl ActivitySubscription {
                     }
                     if let Some(groups) = &scope.groups {
                         let visible = match (row.target_kind.as_str(), row.target_id) {
+                            // Boxed: every subscriber's waiting stream would
+                            // otherwise hold room for the query's future.
                             ("User", Some(user)) => {
-                                managers::users_in_groups(&state.db, groups, &[user])
+                                Box::pin(managers::users_in_groups(&db, groups, &[user]))
                                     .await
                                     .unwrap_or(false)
                             }

@@ -132,7 +132,7 @@ impl ImportSubscription {
                         None => continue,
                     },
                     // Lagged, closed or quiet: read the state from the database.
-                    _ => match super::find(&state.db, account_id, id).await {
+                    _ => match Box::pin(super::find(&state.db, account_id, id)).await {
                         Ok(job) => job,
                         Err(_) => return,
                     },

@@ -392,7 +392,8 @@ impl InvitationSubscription {
                 loop {
                     match events.recv().await {
                         Ok(Event::Invitation(i)) if i.account_id == account_id => {
-                            if in_reach(&db, &reach, &i).await {
+                            // Boxed: a waiting subscriber holds no room for the query.
+                            if Box::pin(in_reach(&db, &reach, &i)).await {
                                 return Some((Invitation(i), events));
                             }
                         }

@@ -28,7 +28,11 @@ use roster_resolvers::{
     RequestContext,
 };
 use serde_json::{json, Value};
-use tokio::{sync::mpsc, task::JoinHandle};
+// futures' channel rather than tokio's: tokio's preallocates a block of 32
+// messages (about 1.5 KiB with its padding) for each of 10,000 sockets,
+// where this one allocates per message in flight.
+use futures_channel::mpsc;
+use tokio::task::JoinHandle;
 
 use super::{auth, App};
 
@@ -107,14 +111,14 @@ pub async fn serve(
                 };
                 if recheck {
                     let before = context.as_ref().map(|c| &c.auth);
-                    let now = auth::resolve(&app.state, credentials.as_deref()).await;
+                    let now = Box::pin(auth::resolve(&app.state, credentials.as_deref())).await;
                     let unchanged = matches!((before, &now), (Some(Auth::Staff(a)), Ok(Auth::Staff(b))) if same_rights(a, b));
                     if !unchanged {
                         break Some(Close(4403, "Forbidden: the session ended or changed".into()));
                     }
                 }
             }
-            Some(out) = out_rx.recv() => match out {
+            Some(out) = out_rx.next() => match out {
                 Out::Text(text) => {
                     if sink.send(Message::Text(text)).await.is_err() {
                         break None;
@@ -145,7 +149,9 @@ pub async fn serve(
                         let payload = message.get("payload").cloned().unwrap_or(Value::Null);
                         credentials = auth::from_init_payload(&payload).or_else(|| header.clone());
                         let request_id = auth::new_request_id();
-                        let auth = match auth::resolve(&app.state, credentials.as_deref()).await {
+                        // Boxed, as below: a session lookup is rare, and inline its
+                        // future would triple the size of every socket's task.
+                        let auth = match Box::pin(auth::resolve(&app.state, credentials.as_deref())).await {
                             Ok(auth) => auth,
                             Err(err) => {
                                 tracing::error!(%err, request_id, "cannot resolve a socket's session");
@@ -209,8 +215,11 @@ pub async fn serve(
                             operation = %id,
                             otel.name = %format!("graphql {}", request.operation_name.as_deref().unwrap_or("anonymous")),
                         );
+                        // The operation starts here; its task only forwards results,
+                        // so that it holds little while a subscription waits.
+                        let results = span.in_scope(|| roster_schema::execute_stream(&app.schema, request.data(ctx.clone()), None));
                         let task = tokio::spawn(tracing::Instrument::instrument(
-                            operation(app.clone(), ctx.clone(), id.to_owned(), request, out_tx.clone()),
+                            forward(id.to_owned(), results, out_tx.clone()),
                             span,
                         ));
                         running.insert(id.to_owned(), task);
@@ -250,14 +259,12 @@ fn same_rights(before: &Viewer, now: &Viewer) -> bool {
         && before.granted == now.granted
 }
 
-/// Runs one operation and forwards its results as `next` messages, then
-/// `complete`; a request that fails before it runs gets an `error` message.
-async fn operation(
-    app: App,
-    ctx: RequestContext,
+/// Forwards one operation's results as `next` messages, then `complete`;
+/// a request that fails before it runs gets an `error` message.
+async fn forward(
     id: String,
-    request: async_graphql::Request,
-    out: mpsc::Sender<Out>,
+    mut results: futures_util::stream::BoxStream<'static, async_graphql::Response>,
+    mut out: mpsc::Sender<Out>,
 ) {
     /// Counts the operation as open until it ends or is aborted.
     struct Open;
@@ -268,8 +275,6 @@ async fn operation(
     }
     crate::metrics::socket_operations(1);
     let _open = Open;
-    let request = request.data(ctx);
-    let mut results = roster_schema::execute_stream(&app.schema, request, None);
     let mut first = true;
     while let Some(response) = results.next().await {
         let refused = first
