@@ -58,23 +58,6 @@ async fn customer_id(client: &Client, input: Value) -> String {
         .to_owned()
 }
 
-fn user_errors(payload: &Value) -> Vec<(String, String)> {
-    payload["userErrors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| {
-            let field: Vec<&str> = e["field"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|f| f.as_str().unwrap())
-                .collect();
-            (field.join("."), e["code"].as_str().unwrap().to_owned())
-        })
-        .collect()
-}
-
 #[tokio::test]
 async fn the_newcomer_scenario() {
     let server = TestServer::start().await;

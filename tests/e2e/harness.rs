@@ -595,3 +595,21 @@ pub fn data(res: &Value) -> &Value {
     assert!(res.get("errors").is_none(), "unexpected errors: {res}");
     &res["data"]
 }
+
+/// A payload's `userErrors` as (dotted field path, code) pairs.
+pub fn user_errors(payload: &Value) -> Vec<(String, String)> {
+    payload["userErrors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            let field: Vec<&str> = e["field"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|f| f.as_str().unwrap())
+                .collect();
+            (field.join("."), e["code"].as_str().unwrap().to_owned())
+        })
+        .collect()
+}

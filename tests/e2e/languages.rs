@@ -2,26 +2,9 @@
 //! returned a language as a string has a typed twin; the string fields
 //! still work (deprecated) and the two must agree when both are given.
 
-use serde_json::{json, Value};
+use serde_json::json;
 
 use crate::harness::*;
-
-fn codes(payload: &Value) -> Vec<(String, String)> {
-    payload["userErrors"]
-        .as_array()
-        .unwrap_or_else(|| panic!("{payload}"))
-        .iter()
-        .map(|e| {
-            let field: Vec<&str> = e["field"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|f| f.as_str().unwrap())
-                .collect();
-            (field.join("."), e["code"].as_str().unwrap().to_owned())
-        })
-        .collect()
-}
 
 #[tokio::test]
 async fn customers_take_and_return_their_language_as_an_enum() {
@@ -58,7 +41,7 @@ async fn customers_take_and_return_their_language_as_an_enum() {
     let payload = &data(&res)["createCustomer"];
     assert!(payload["customer"].is_null(), "{res}");
     assert_eq!(
-        codes(payload),
+        user_errors(payload),
         vec![("preferredLanguage".into(), "INVALID".into())]
     );
     let res = admin
@@ -88,7 +71,7 @@ async fn customers_take_and_return_their_language_as_an_enum() {
         )
         .await;
     assert_eq!(
-        codes(&data(&res)["updateCustomer"]),
+        user_errors(&data(&res)["updateCustomer"]),
         vec![("preferredLanguage".into(), "INVALID".into())],
         "{res}"
     );
@@ -144,7 +127,7 @@ async fn users_invitations_and_templates_speak_the_enum_too() {
         )
         .await;
     assert_eq!(
-        codes(&data(&res)["addUsers"]),
+        user_errors(&data(&res)["addUsers"]),
         vec![("preferredLanguage".into(), "INVALID".into())],
         "{res}"
     );
@@ -193,7 +176,7 @@ async fn users_invitations_and_templates_speak_the_enum_too() {
     // A template needs a language, from one field or the other.
     let res = admin.gql(create, json!({ "input": template })).await;
     assert_eq!(
-        codes(&data(&res)["createEmailTemplate"]),
+        user_errors(&data(&res)["createEmailTemplate"]),
         vec![("templateLanguage".into(), "BLANK".into())],
         "{res}"
     );
