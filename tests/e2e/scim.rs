@@ -627,20 +627,21 @@ async fn bulk_resolves_bulk_ids_and_stops_after_failures() {
     );
 }
 
+/// A /Bulk operation creating user `<prefix><i>@corp.test` (bulkId `u<i>`).
+fn bulk_post_user(prefix: &str, given_name: &str, i: usize) -> Value {
+    json!({"method": "POST", "path": "/Users", "bulkId": format!("u{i}"), "data": {
+        "schemas": [USER], "userName": format!("{prefix}{i}@corp.test"),
+        "name": {"givenName": given_name, "familyName": format!("{i}")},
+        "emails": [{"value": format!("{prefix}{i}@corp.test")}]
+    }})
+}
+
 #[tokio::test]
 async fn group_members_change_by_the_thousand() {
     let server = TestServer::start().await;
     let admin = server.super_admin().await;
     let client = scim(&server, &admin).await;
-    let ops: Vec<Value> = (0..1_500)
-        .map(|i| {
-            json!({"method": "POST", "path": "/Users", "bulkId": format!("u{i}"), "data": {
-                "schemas": [USER], "userName": format!("m{i}@corp.test"),
-                "name": {"givenName": "M", "familyName": format!("{i}")},
-                "emails": [{"value": format!("m{i}@corp.test")}]
-            }})
-        })
-        .collect();
+    let ops: Vec<Value> = (0..1_500).map(|i| bulk_post_user("m", "M", i)).collect();
     let a = client
         .post("/Bulk", json!({"schemas": [BULK], "Operations": ops}))
         .await;
@@ -940,15 +941,7 @@ async fn the_user_limit_holds_for_directories_too() {
         .await;
     assert_eq!(data(&res)["addUsers"]["addedCount"], 24_997);
     let client = scim(&server, &admin).await;
-    let ops: Vec<Value> = (0..3)
-        .map(|i| {
-            json!({"method": "POST", "path": "/Users", "bulkId": format!("u{i}"), "data": {
-                "schemas": [USER], "userName": format!("late{i}@corp.test"),
-                "name": {"givenName": "Late", "familyName": format!("{i}")},
-                "emails": [{"value": format!("late{i}@corp.test")}]
-            }})
-        })
-        .collect();
+    let ops: Vec<Value> = (0..3).map(|i| bulk_post_user("late", "Late", i)).collect();
     let a = client
         .post("/Bulk", json!({"schemas": [BULK], "Operations": ops}))
         .await;

@@ -68,7 +68,7 @@ impl Invitation {
 
     /// Language of the mail.
     async fn mail_language(&self) -> Language {
-        Language::from_code(&self.0.language).unwrap_or(Language::En)
+        Language::stored(&self.0.language)
     }
 
     /// Language of the mail: de, en, es, pt, fr or it.

@@ -38,6 +38,12 @@ impl Language {
         }
     }
 
+    /// The language of a code the database holds; rows written before the
+    /// codes were checked fall back to English, as their mail does.
+    pub fn stored(code: &str) -> Language {
+        Language::from_code(code).unwrap_or(Language::En)
+    }
+
     /// The language of a stored or given code, in any case, trimmed.
     pub fn from_code(code: &str) -> Option<Language> {
         match code.trim().to_ascii_lowercase().as_str() {

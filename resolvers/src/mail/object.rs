@@ -45,7 +45,7 @@ impl EmailTemplate {
 
     /// Language of the template.
     async fn template_language(&self) -> Language {
-        Language::from_code(&self.0.language).unwrap_or(Language::En)
+        Language::stored(&self.0.language)
     }
 
     /// Language of the template: de, en, es, pt, fr or it.

@@ -19,7 +19,6 @@ use crate::{
     kernel::permissions::Permission,
     kernel::scope::Scoped,
     kernel::validation,
-    kernel::validation::LOCALES,
 };
 
 pub fn kind_of(name: &str) -> Result<Kind, ApiError> {
@@ -54,14 +53,9 @@ fn sample() -> render::Placeholders {
 
 /// Checks language, subject and body (they must render).
 fn check(language: &str, subject: &str, body: &str) -> Result<String, UserError> {
-    let language = language.trim().to_lowercase();
-    if !LOCALES.contains(&language.as_str()) {
-        return Err(UserError::new(
-            "language",
-            UserErrorCode::Invalid,
-            format!("must be one of {}", LOCALES.join(", ")),
-        ));
-    }
+    let Some(language) = Language::from_code(language) else {
+        return Err(language::unknown("language"));
+    };
     validation::required_text("subject", subject, 255)?;
     validation::required_text("body", body, 100_000)?;
     if let Err(why) = render::render(subject, body, &sample()) {
@@ -71,7 +65,7 @@ fn check(language: &str, subject: &str, body: &str) -> Result<String, UserError>
             format!("does not render: {why} (placeholders: name, account, link, expiry)"),
         ));
     }
-    Ok(language)
+    Ok(language.code().to_owned())
 }
 
 /// A custom template of the account, for `field`.
@@ -307,18 +301,13 @@ impl EmailTemplateQuery {
                     "language",
                     input.language,
                 )
-                .map_err(|e| ApiError::BadUserInput(format!("templateLanguage {}", e.message)))?
-                .unwrap_or_else(|| "en".into())
-                .trim()
-                .to_lowercase();
-                if !LOCALES.contains(&language.as_str()) {
-                    return Err(ApiError::BadUserInput(format!(
-                        "language must be one of {}",
-                        LOCALES.join(", ")
-                    ))
-                    .into());
-                }
-                let (s, b) = builtin::template(kind.into(), &language);
+                .map_err(|e| ApiError::BadUserInput(format!("templateLanguage {}", e.message)))?;
+                let Some(language) = Language::from_code(language.as_deref().unwrap_or("en"))
+                else {
+                    let e = language::unknown("language");
+                    return Err(ApiError::BadUserInput(format!("language {}", e.message)).into());
+                };
+                let (s, b) = builtin::template(kind.into(), language.code());
                 (s.to_owned(), b.to_owned())
             }
             (None, None) => {

@@ -148,12 +148,9 @@ pub async fn add_users(
 ) -> Result<Result<Vec<user::Model>, Vec<UserError>>, ApiError> {
     let db = &state.db;
     let (clean, mut errors) = check(&new.users);
+    // Callers pass stored codes (lower case, trimmed).
     if !LOCALES.contains(&new.language.as_str()) {
-        errors.push(UserError::new(
-            "language",
-            UserErrorCode::Invalid,
-            format!("must be one of {}", LOCALES.join(", ")),
-        ));
+        errors.push(language::unknown("language"));
     }
     if new.users.is_empty() {
         errors.push(UserError::new(

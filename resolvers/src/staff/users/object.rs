@@ -90,7 +90,7 @@ impl User {
 
     /// Primary language: the language of the user's mails and interface.
     async fn preferred_language(&self) -> Language {
-        Language::from_code(&self.0.language).unwrap_or(Language::En)
+        Language::stored(&self.0.language)
     }
 
     /// Primary language (de, en, es, pt, fr, it).
