@@ -1,8 +1,9 @@
 //! Tenancy by construction (issue 14): every table with an `account_id` is
-//! registered as account-owned, and rows of account-owned tables are
-//! updated and deleted only through the kernel's `Tenant` handle (which
-//! adds the account filter), except where a line says why a statement spans
-//! accounts (`// all accounts: …`).
+//! registered as account-owned, and rows of account-owned tables are read,
+//! inserted, updated and deleted only through the kernel's `Tenant` handle
+//! (which adds the account filter, and sets the account of inserted rows),
+//! except where a line says why a statement spans accounts
+//! (`// all accounts: …`).
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -74,8 +75,23 @@ fn sources(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
     }
 }
 
-#[test]
-fn account_owned_rows_are_updated_and_deleted_through_the_tenant_handle() {
+/// Statements of an account-owned table's entity that must go through
+/// `Tenant` (`Tenant(account).find::<E>()`, `.find_by_id::<E>(id)`,
+/// `.insert(model)`, `.insert_many(models)`, `.update_many::<E>()`,
+/// `.delete_many::<E>()`).
+const UNSCOPED: [&str; 7] = [
+    "find()",
+    "find_by_id(",
+    "insert(",
+    "insert_many(",
+    "update_many()",
+    "delete_many()",
+    "delete_by_id(",
+];
+
+/// The lines of the project's sources that touch an account-owned table
+/// without the handle and without saying why.
+fn unscoped_statements() -> Vec<String> {
     let owned: BTreeSet<&str> = account_owned_tables().into_iter().collect();
     let modules: Vec<String> = entity_tables()
         .into_iter()
@@ -83,9 +99,12 @@ fn account_owned_rows_are_updated_and_deleted_through_the_tenant_handle() {
         .map(|(module, _)| module)
         .collect();
     assert!(modules.len() > 20, "{modules:?}");
-    let src = std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/src"));
+    let root = std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/.."));
     let mut files = Vec::new();
-    sources(src, &mut files);
+    for crate_dir in ["resolvers/src", "schema/src", "web/src"] {
+        sources(&root.join(crate_dir), &mut files);
+    }
+    assert!(files.len() > 50, "{} source files", files.len());
     let mut unscoped = Vec::new();
     for file in files {
         if file.ends_with("kernel/scope.rs") {
@@ -94,33 +113,49 @@ fn account_owned_rows_are_updated_and_deleted_through_the_tenant_handle() {
         let text = std::fs::read_to_string(&file).unwrap();
         let lines: Vec<&str> = text.lines().collect();
         for (i, line) in lines.iter().enumerate() {
+            let explained = line.contains("// all accounts:")
+                || (1..=2).any(|back| {
+                    i >= back && lines[i - back].trim_start().starts_with("// all accounts:")
+                });
+            if explained {
+                continue;
+            }
+            // Rows get their account from the handle only.
+            let sets_account = line.contains("account_id: Set(") || line.contains(".account_id = Set(");
+            let mut found = sets_account;
             for module in &modules {
-                for write in ["update_many()", "delete_many()", "delete_by_id("] {
-                    let raw = format!("{module}::Entity::{write}");
-                    let found = line.match_indices(&raw).any(|(at, _)| {
+                for statement in UNSCOPED {
+                    let raw = format!("{module}::Entity::{statement}");
+                    found |= line.match_indices(&raw).any(|(at, _)| {
                         // `customer::Entity` but not `group_customer::Entity`.
                         at == 0
                             || !line[..at]
                                 .ends_with(|c: char| c.is_ascii_alphanumeric() || c == '_')
                     });
-                    let explained = line.contains("// all accounts:")
-                        || i > 0 && lines[i - 1].trim_start().starts_with("// all accounts:");
-                    if found && !explained {
-                        unscoped.push(format!(
-                            "{}:{}: {}",
-                            file.strip_prefix(src).unwrap().display(),
-                            i + 1,
-                            line.trim()
-                        ));
-                    }
                 }
+            }
+            if found {
+                unscoped.push(format!(
+                    "{}:{}: {}",
+                    file.strip_prefix(root).unwrap().display(),
+                    i + 1,
+                    line.trim()
+                ));
             }
         }
     }
+    unscoped
+}
+
+#[test]
+fn account_owned_rows_are_read_and_written_through_the_tenant_handle() {
+    let unscoped = unscoped_statements();
     assert!(
         unscoped.is_empty(),
-        "account-owned rows written without `Tenant(account).update_many/delete_many` \
-         (or a `// all accounts: <why>` comment):\n{}",
+        "account-owned rows read or written without the `Tenant(account)` handle \
+         (find, find_by_id, insert, insert_many, update_many, delete_many; rows get \
+         their account_id from `Tenant::row`/`insert`), or without a \
+         `// all accounts: <why>` comment on the line or the two above:\n{}",
         unscoped.join("\n")
     );
 }

@@ -1,10 +1,12 @@
-//! Tenancy: rows of account-owned tables are read through `in_account` and
-//! updated or deleted through a `Tenant` handle, so that every statement
-//! carries its account filter by construction and no resolver, loader or
-//! worker can touch another account's rows by accident. A test
-//! (`resolvers/tests/tenancy.rs`) fails when a table with an `account_id`
-//! is not registered here, and when an account-owned table is updated or
-//! deleted from without the handle.
+//! Tenancy: rows of account-owned tables are read, inserted, updated and
+//! deleted through a `Tenant` handle, so that every statement carries its
+//! account by construction and no resolver, loader or worker can touch
+//! another account's rows by accident: reads and writes get the account
+//! filter, inserted rows get the account id (models never set it
+//! themselves). A test (`resolvers/tests/tenancy.rs`) fails when a table
+//! with an `account_id` is not registered here, and when an account-owned
+//! table is read, inserted, updated or deleted from without the handle
+//! (except on a line that says why it spans accounts: `// all accounts: …`).
 
 use roster_entities::{
     activity, company, company_service, contact, contact_company, contact_method, custom_field,
@@ -15,8 +17,8 @@ use roster_entities::{
     settings_template, user, user_feature, user_product,
 };
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DeleteMany, EntityName, EntityTrait, QueryFilter, Select,
-    UpdateMany,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DeleteMany, EntityName, EntityTrait, Insert,
+    PrimaryKeyTrait, QueryFilter, Select, UpdateMany,
 };
 use uuid::Uuid;
 
@@ -139,24 +141,55 @@ pub async fn name_taken<E: Named>(
     Ok(select.one(db).await?.is_some())
 }
 
-pub trait Scoped {
-    /// Restricts the select to rows of `account_id`.
-    fn in_account(self, account_id: Uuid) -> Self;
-}
-
-impl<E: AccountOwned> Scoped for Select<E> {
-    fn in_account(self, account_id: Uuid) -> Self {
-        self.filter(E::account_column().eq(account_id))
-    }
-}
-
-/// One account's rows: updates and deletes of account-owned tables start
-/// here, so each statement is limited to the account whatever else it
-/// filters on. (Reads use `Scoped::in_account`.)
+/// One account's rows: every statement on an account-owned table starts
+/// here, so it is limited to the account whatever else it filters on, and
+/// every row it inserts belongs to the account.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Tenant(pub Uuid);
 
 impl Tenant {
+    /// A SELECT of the account's rows of `E`.
+    pub fn find<E: AccountOwned>(self) -> Select<E> {
+        E::find().filter(E::account_column().eq(self.0))
+    }
+
+    /// The account's row of `E` with this primary key, if any.
+    pub fn find_by_id<E: AccountOwned>(
+        self,
+        id: impl Into<<E::PrimaryKey as PrimaryKeyTrait>::ValueType>,
+    ) -> Select<E> {
+        E::find_by_id(id).filter(E::account_column().eq(self.0))
+    }
+
+    /// The row, made the account's (for `bulk::insert` and other batches).
+    pub fn row<A>(self, mut model: A) -> A
+    where
+        A: ActiveModelTrait,
+        A::Entity: AccountOwned,
+    {
+        model.set(<A::Entity as AccountOwned>::account_column(), self.0.into());
+        model
+    }
+
+    /// An INSERT of one row of the account (`.exec(db)`, or
+    /// `.exec_with_returning(db)` for the inserted model).
+    pub fn insert<A>(self, model: A) -> Insert<A>
+    where
+        A: ActiveModelTrait,
+        A::Entity: AccountOwned,
+    {
+        <A::Entity as EntityTrait>::insert(self.row(model))
+    }
+
+    /// An INSERT of several rows of the account.
+    pub fn insert_many<A>(self, models: impl IntoIterator<Item = A>) -> Insert<A>
+    where
+        A: ActiveModelTrait,
+        A::Entity: AccountOwned,
+    {
+        <A::Entity as EntityTrait>::insert_many(models.into_iter().map(|m| self.row(m)))
+    }
+
     /// An UPDATE limited to the account's rows of `E`.
     pub fn update_many<E: AccountOwned>(self) -> UpdateMany<E> {
         E::update_many().filter(E::account_column().eq(self.0))
