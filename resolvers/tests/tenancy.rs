@@ -121,7 +121,8 @@ fn unscoped_statements() -> Vec<String> {
                 continue;
             }
             // Rows get their account from the handle only.
-            let sets_account = line.contains("account_id: Set(") || line.contains(".account_id = Set(");
+            let sets_account =
+                line.contains("account_id: Set(") || line.contains(".account_id = Set(");
             let mut found = sets_account;
             for module in &modules {
                 for statement in UNSCOPED {

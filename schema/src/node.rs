@@ -21,7 +21,7 @@ use roster_resolvers::{
     kernel::error::{ApiError, ApiResult},
     kernel::ids::{GlobalId, NodeKind},
     kernel::permissions::{self, Permission},
-    kernel::scope::Scoped,
+    kernel::scope::Tenant,
     mail::EmailTemplate,
     roles::CustomRole,
     scim::{self, ScimToken},
@@ -31,7 +31,6 @@ use roster_resolvers::{
     staff::settings_templates::SettingsTemplate,
     staff::users::{self, User},
 };
-use sea_orm::EntityTrait;
 
 /// Most ids one `nodes` call accepts.
 pub const MAX_NODES: usize = 100;
@@ -137,24 +136,24 @@ async fn resolve(ctx: &Context<'_>, id: &ID) -> Result<Node, ApiError> {
             groups::find(ctx.db(), viewer.account_id, gid.id).await?,
         ))),
         NodeKind::Product => {
-            let row = roster_entities::product::Entity::find_by_id(gid.id)
-                .in_account(viewer.account_id)
+            let row = Tenant(viewer.account_id)
+                .find_by_id::<roster_entities::product::Entity>(gid.id)
                 .one(ctx.db())
                 .await?
                 .ok_or_else(|| ApiError::not_found("Product"))?;
             Ok(Node::Product(Product(row)))
         }
         NodeKind::CustomRole => {
-            let row = roster_entities::custom_role::Entity::find_by_id(gid.id)
-                .in_account(viewer.account_id)
+            let row = Tenant(viewer.account_id)
+                .find_by_id::<roster_entities::custom_role::Entity>(gid.id)
                 .one(ctx.db())
                 .await?
                 .ok_or_else(|| ApiError::not_found("CustomRole"))?;
             Ok(Node::CustomRole(CustomRole(row)))
         }
         NodeKind::SettingsTemplate => {
-            let row = roster_entities::settings_template::Entity::find_by_id(gid.id)
-                .in_account(viewer.account_id)
+            let row = Tenant(viewer.account_id)
+                .find_by_id::<roster_entities::settings_template::Entity>(gid.id)
                 .one(ctx.db())
                 .await?
                 .ok_or_else(|| ApiError::not_found("SettingsTemplate"))?;
@@ -167,16 +166,16 @@ async fn resolve(ctx: &Context<'_>, id: &ID) -> Result<Node, ApiError> {
             roster_resolvers::invitations::find_visible(ctx, id).await?,
         ))),
         NodeKind::EmailTemplate => {
-            let row = roster_entities::email_template::Entity::find_by_id(gid.id)
-                .in_account(viewer.account_id)
+            let row = Tenant(viewer.account_id)
+                .find_by_id::<roster_entities::email_template::Entity>(gid.id)
                 .one(ctx.db())
                 .await?
                 .ok_or_else(|| ApiError::not_found("EmailTemplate"))?;
             Ok(Node::EmailTemplate(EmailTemplate(row)))
         }
         NodeKind::ProductFeature => {
-            let row = roster_entities::product_feature::Entity::find_by_id(gid.id)
-                .in_account(viewer.account_id)
+            let row = Tenant(viewer.account_id)
+                .find_by_id::<roster_entities::product_feature::Entity>(gid.id)
                 .one(ctx.db())
                 .await?
                 .ok_or_else(|| ApiError::not_found("ProductFeature"))?;
@@ -186,8 +185,8 @@ async fn resolve(ctx: &Context<'_>, id: &ID) -> Result<Node, ApiError> {
             contacts::find(ctx.db(), viewer.account_id, gid.id).await?,
         ))),
         NodeKind::ContactMethod => {
-            let method = roster_entities::contact_method::Entity::find_by_id(gid.id)
-                .in_account(viewer.account_id)
+            let method = Tenant(viewer.account_id)
+                .find_by_id::<roster_entities::contact_method::Entity>(gid.id)
                 .one(ctx.db())
                 .await?
                 .ok_or_else(|| ApiError::not_found("ContactMethod"))?;

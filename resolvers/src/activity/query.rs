@@ -2,7 +2,7 @@ use async_graphql::{Context, InputObject, Object, Subscription, ID};
 use chrono::{DateTime, Utc};
 use futures_util::Stream;
 use roster_entities::{activity, group_member};
-use sea_orm::{sea_query::Query, ColumnTrait, Condition, EntityTrait, QueryFilter};
+use sea_orm::{sea_query::Query, ColumnTrait, Condition, QueryFilter};
 use uuid::Uuid;
 
 use super::Activity;
@@ -12,7 +12,7 @@ use crate::{
     kernel::events::Event,
     kernel::ids::{GlobalId, NodeKind},
     kernel::pagination::{self, Page, PageArgs, Sort, SortValue},
-    kernel::scope::Scoped,
+    kernel::scope::Tenant,
     staff::managers::{self, ManagerPermission},
 };
 
@@ -120,8 +120,8 @@ impl ActivityQuery {
     ) -> ApiResult<Page<Activity>> {
         let viewer = crate::kernel::auth::viewer(ctx)?;
         let scope = managers::scope(ctx.db(), viewer, ManagerPermission::CreateReports).await?;
-        let mut select = activity::Entity::find()
-            .in_account(viewer.account_id)
+        let mut select = Tenant(viewer.account_id)
+            .find::<activity::Entity>()
             .filter(filter.unwrap_or_default().condition());
         if let Some(groups) = &scope.groups {
             select = select.filter(in_groups(groups));
@@ -151,7 +151,7 @@ pub async fn find(
 ) -> Result<activity::Model, crate::kernel::error::ApiError> {
     let viewer = crate::kernel::auth::viewer(ctx)?;
     let scope = managers::scope(ctx.db(), viewer, ManagerPermission::CreateReports).await?;
-    let mut select = activity::Entity::find_by_id(id).in_account(viewer.account_id);
+    let mut select = Tenant(viewer.account_id).find_by_id::<activity::Entity>(id);
     if let Some(groups) = &scope.groups {
         select = select.filter(in_groups(groups));
     }

@@ -2,9 +2,13 @@ use std::{collections::HashMap, sync::Arc};
 
 use async_graphql::dataloader::Loader;
 use roster_entities::{company, contact_company, contact_method};
-use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, QueryFilter, QueryOrder};
+use uuid::Uuid;
 
-use crate::kernel::loaders::Key;
+use crate::kernel::{
+    loaders::{by_account, Key},
+    scope::Tenant,
+};
 
 /// Each contact's methods: the primary one first, then in the order added.
 pub struct ContactMethodsLoader {
@@ -17,13 +21,19 @@ impl Loader<Key> for ContactMethodsLoader {
     type Error = Arc<DbErr>;
 
     async fn load(&self, keys: &[Key]) -> Result<HashMap<Key, Self::Value>, Self::Error> {
-        let rows = contact_method::Entity::find()
-            .filter(contact_method::Column::ContactId.is_in(keys.iter().map(|k| k.1)))
-            .order_by_desc(contact_method::Column::IsPrimary)
-            .order_by_asc(contact_method::Column::CreatedAt)
-            .order_by_asc(contact_method::Column::Id)
-            .all(&self.db)
-            .await?;
+        let mut rows = Vec::new();
+        for (account_id, ids) in by_account(keys) {
+            rows.extend(
+                Tenant(account_id)
+                    .find::<contact_method::Entity>()
+                    .filter(contact_method::Column::ContactId.is_in(ids))
+                    .order_by_desc(contact_method::Column::IsPrimary)
+                    .order_by_asc(contact_method::Column::CreatedAt)
+                    .order_by_asc(contact_method::Column::Id)
+                    .all(&self.db)
+                    .await?,
+            );
+        }
         let mut out: HashMap<Key, Self::Value> = keys.iter().map(|k| (*k, Vec::new())).collect();
         for row in rows {
             if let Some(list) = out.get_mut(&(row.account_id, row.contact_id)) {
@@ -45,12 +55,18 @@ impl Loader<Key> for ContactCompaniesLoader {
     type Error = Arc<DbErr>;
 
     async fn load(&self, keys: &[Key]) -> Result<HashMap<Key, Self::Value>, Self::Error> {
-        let rows = contact_company::Entity::find()
-            .filter(contact_company::Column::ContactId.is_in(keys.iter().map(|k| k.1)))
-            .find_also_related(company::Entity)
-            .order_by_asc(company::Column::NameKey)
-            .all(&self.db)
-            .await?;
+        let mut rows = Vec::new();
+        for (account_id, ids) in by_account(keys) {
+            rows.extend(
+                Tenant(account_id)
+                    .find::<contact_company::Entity>()
+                    .filter(contact_company::Column::ContactId.is_in(ids))
+                    .find_also_related(company::Entity)
+                    .order_by_asc(company::Column::NameKey)
+                    .all(&self.db)
+                    .await?,
+            );
+        }
         let mut out: HashMap<Key, Self::Value> = keys.iter().map(|k| (*k, Vec::new())).collect();
         for (link, company) in rows {
             if let (Some(list), Some(company)) =

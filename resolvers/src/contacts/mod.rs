@@ -15,10 +15,10 @@ pub use object::{Contact, ContactMethod, ContactMethodKind};
 pub use query::ContactQuery;
 
 use roster_entities::contact;
-use sea_orm::{ConnectionTrait, EntityTrait};
+use sea_orm::ConnectionTrait;
 use uuid::Uuid;
 
-use crate::{kernel::error::ApiError, kernel::scope::Scoped};
+use crate::{kernel::error::ApiError, kernel::scope::Tenant};
 
 /// Most contact methods one contact may have.
 pub const METHODS_MAX: usize = 50;
@@ -31,8 +31,8 @@ pub async fn find(
     account_id: Uuid,
     id: Uuid,
 ) -> Result<contact::Model, ApiError> {
-    contact::Entity::find_by_id(id)
-        .in_account(account_id)
+    Tenant(account_id)
+        .find_by_id::<contact::Entity>(id)
         .one(db)
         .await?
         .ok_or_else(|| ApiError::not_found("Contact"))

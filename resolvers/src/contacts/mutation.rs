@@ -8,7 +8,7 @@ use async_graphql::{Context, InputObject, Object, SimpleObject, ID};
 use chrono::Utc;
 use roster_entities::{company, contact, contact_company, contact_method, user};
 use sea_orm::{
-    sea_query::Expr, ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel,
+    sea_query::Expr, ActiveModelTrait, ColumnTrait, ConnectionTrait, IntoActiveModel, NotSet,
     PaginatorTrait, QueryFilter, Set, TransactionTrait,
 };
 use uuid::Uuid;
@@ -22,7 +22,6 @@ use crate::{
     kernel::error::{ApiError, ApiResult, UserError, UserErrorCode},
     kernel::ids::{GlobalId, NodeKind},
     kernel::permissions::{self, Permission},
-    kernel::scope::Scoped,
     kernel::validation,
 };
 
@@ -169,8 +168,8 @@ async fn resolve_companies(
             Err(_) => unknown.push(id.to_string()),
         }
     }
-    let found: Vec<Uuid> = company::Entity::find()
-        .in_account(account_id)
+    let found: Vec<Uuid> = Tenant(account_id)
+        .find::<company::Entity>()
         .filter(company::Column::Id.is_in(wanted.clone()))
         .all(db)
         .await?
@@ -206,13 +205,13 @@ async fn set_companies(
     let rows: Vec<_> = companies
         .iter()
         .map(|c| contact_company::ActiveModel {
-            account_id: Set(account_id),
+            account_id: NotSet,
             contact_id: Set(contact_id),
             company_id: Set(*c),
         })
         .collect();
     if !rows.is_empty() {
-        contact_company::Entity::insert_many(rows).exec(db).await?;
+        Tenant(account_id).insert_many(rows).exec(db).await?;
     }
     Ok(())
 }
@@ -231,7 +230,7 @@ fn user_names(name: &str) -> Result<(String, String), UserError> {
 /// A method's value, cleaned; also refuses a second identical method.
 async fn check_method(
     db: &impl ConnectionTrait,
-    contact_id: Uuid,
+    contact: &contact::Model,
     except: Option<Uuid>,
     field: &str,
     kind: contact_method::MethodKind,
@@ -241,8 +240,9 @@ async fn check_method(
         Ok(v) => v,
         Err(e) => return Ok(Err(e)),
     };
-    let mut same = contact_method::Entity::find()
-        .filter(contact_method::Column::ContactId.eq(contact_id))
+    let mut same = Tenant(contact.account_id)
+        .find::<contact_method::Entity>()
+        .filter(contact_method::Column::ContactId.eq(contact.id))
         .filter(contact_method::Column::Kind.eq(kind))
         .filter(contact_method::Column::Value.eq(value.clone()));
     if let Some(id) = except {
@@ -264,8 +264,8 @@ async fn method_in_account(
     id: &ID,
 ) -> Result<(contact_method::Model, contact::Model), ApiError> {
     let id = GlobalId::expect(id, NodeKind::ContactMethod)?;
-    let method = contact_method::Entity::find_by_id(id)
-        .in_account(account_id)
+    let method = Tenant(account_id)
+        .find_by_id::<contact_method::Entity>(id)
         .one(ctx.db())
         .await?
         .ok_or_else(|| ApiError::not_found("Contact method"))?;
@@ -328,23 +328,24 @@ impl ContactMutation {
         let now = Utc::now();
         let id = Uuid::now_v7();
         let txn = db.begin().await?;
-        let contact = contact::ActiveModel {
-            id: Set(id),
-            account_id: Set(viewer.account_id),
-            user_id: Set(None),
-            name_key: Set(name.to_lowercase()),
-            name: Set(name),
-            created_at: Set(now),
-            updated_at: Set(now),
-        }
-        .insert(&txn)
-        .await?;
+        let contact = Tenant(viewer.account_id)
+            .insert(contact::ActiveModel {
+                id: Set(id),
+                account_id: NotSet,
+                user_id: Set(None),
+                name_key: Set(name.to_lowercase()),
+                name: Set(name),
+                created_at: Set(now),
+                updated_at: Set(now),
+            })
+            .exec_with_returning(&txn)
+            .await?;
         set_companies(&txn, viewer.account_id, id, &companies).await?;
         let rows: Vec<_> = clean
             .into_iter()
             .map(|(kind, value)| contact_method::ActiveModel {
                 id: Set(Uuid::now_v7()),
-                account_id: Set(viewer.account_id),
+                account_id: NotSet,
                 contact_id: Set(id),
                 kind: Set(kind.into()),
                 value: Set(value),
@@ -353,7 +354,10 @@ impl ContactMutation {
             })
             .collect();
         if !rows.is_empty() {
-            contact_method::Entity::insert_many(rows).exec(&txn).await?;
+            Tenant(viewer.account_id)
+                .insert_many(rows)
+                .exec(&txn)
+                .await?;
         }
         txn.commit().await?;
         Ok(ContactPayload {
@@ -488,7 +492,8 @@ impl ContactMutation {
                 user_errors: vec![e],
             })
         };
-        let count = contact_method::Entity::find()
+        let count = Tenant(viewer.account_id)
+            .find::<contact_method::Entity>()
             .filter(contact_method::Column::ContactId.eq(contact_id))
             .count(db)
             .await?;
@@ -500,21 +505,22 @@ impl ContactMutation {
             ));
         }
         let kind = input.kind.into();
-        let value = match check_method(db, contact_id, None, "value", kind, &input.value).await? {
+        let value = match check_method(db, &contact, None, "value", kind, &input.value).await? {
             Ok(v) => v,
             Err(e) => return fail(e),
         };
-        let method = contact_method::ActiveModel {
-            id: Set(Uuid::now_v7()),
-            account_id: Set(viewer.account_id),
-            contact_id: Set(contact_id),
-            kind: Set(kind),
-            value: Set(value),
-            is_primary: Set(false),
-            created_at: Set(Utc::now()),
-        }
-        .insert(db)
-        .await?;
+        let method = Tenant(viewer.account_id)
+            .insert(contact_method::ActiveModel {
+                id: Set(Uuid::now_v7()),
+                account_id: NotSet,
+                contact_id: Set(contact_id),
+                kind: Set(kind),
+                value: Set(value),
+                is_primary: Set(false),
+                created_at: Set(Utc::now()),
+            })
+            .exec_with_returning(db)
+            .await?;
         Ok(ContactMethodPayload {
             method: Some(ContactMethod(method)),
             contact: Some(Contact(contact)),
@@ -552,11 +558,11 @@ impl ContactMutation {
             ));
         }
         let value = input.value.unwrap_or_else(|| method.value.clone());
-        let value =
-            match check_method(db, contact.id, Some(method.id), "value", kind, &value).await? {
-                Ok(v) => v,
-                Err(e) => return fail(e),
-            };
+        let value = match check_method(db, &contact, Some(method.id), "value", kind, &value).await?
+        {
+            Ok(v) => v,
+            Err(e) => return fail(e),
+        };
         let txn = db.begin().await?;
         if let (true, Some(user_id)) = (method.is_primary, contact.user_id) {
             // A user's primary email is their sign-in email: both change.

@@ -1,6 +1,6 @@
 use async_graphql::{Context, Enum, Object, ID};
 use roster_entities::{contact, contact_company, contact_method};
-use sea_orm::{sea_query::Query, ColumnTrait, Condition, EntityTrait, QueryFilter};
+use sea_orm::{sea_query::Query, ColumnTrait, Condition, QueryFilter};
 use uuid::Uuid;
 
 use super::Contact;
@@ -11,7 +11,7 @@ use crate::{
     kernel::ids::{GlobalId, NodeKind},
     kernel::pagination::{self, Page, PageArgs, Sort, SortValue},
     kernel::permissions::Permission,
-    kernel::scope::Scoped,
+    kernel::scope::Tenant,
 };
 
 /// Orders of the `contacts` connection.
@@ -86,7 +86,7 @@ impl ContactQuery {
         #[graphql(default, desc = "Reverses the order (default: false).")] reverse: bool,
     ) -> ApiResult<Page<Contact>> {
         let viewer = crate::kernel::auth::viewer(ctx)?;
-        let mut select = contact::Entity::find().in_account(viewer.account_id);
+        let mut select = Tenant(viewer.account_id).find::<contact::Entity>();
         for word in keyword.iter().flat_map(|k| k.split_whitespace()) {
             let in_methods = Query::select()
                 .column(contact_method::Column::ContactId)

@@ -12,10 +12,10 @@ pub use object::{CustomField, CustomFieldKind, CustomFieldValue};
 pub use query::CustomFieldQuery;
 
 use roster_entities::custom_field::{self, Kind};
-use sea_orm::{ConnectionTrait, EntityTrait};
+use sea_orm::ConnectionTrait;
 use uuid::Uuid;
 
-use crate::{kernel::error::ApiError, kernel::scope::Scoped};
+use crate::{kernel::error::ApiError, kernel::scope::Tenant};
 
 /// Longest TEXT value and longest choice.
 pub const TEXT_MAX: usize = 255;
@@ -28,8 +28,8 @@ pub async fn find(
     account_id: Uuid,
     id: Uuid,
 ) -> Result<custom_field::Model, ApiError> {
-    custom_field::Entity::find_by_id(id)
-        .in_account(account_id)
+    Tenant(account_id)
+        .find_by_id::<custom_field::Entity>(id)
         .one(db)
         .await?
         .ok_or_else(|| ApiError::not_found("Custom field"))

@@ -5,7 +5,7 @@ use roster_entities::{
     customer_field_value,
 };
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter, Set,
+    ActiveModelTrait, ColumnTrait, IntoActiveModel, NotSet, PaginatorTrait, QueryFilter, Set,
     TransactionTrait,
 };
 use uuid::Uuid;
@@ -18,7 +18,7 @@ use crate::{
     kernel::error::{is_unique_violation, ApiError, ApiResult, UserError, UserErrorCode},
     kernel::ids::{GlobalId, NodeKind},
     kernel::permissions::Permission,
-    kernel::scope::{name_taken, Scoped},
+    kernel::scope::name_taken,
     kernel::validation,
 };
 
@@ -146,8 +146,8 @@ impl CustomFieldMutation {
         if name_taken::<custom_field::Entity>(db, viewer.account_id, &key, None).await? {
             return fail(taken());
         }
-        let count = custom_field::Entity::find()
-            .in_account(viewer.account_id)
+        let count = Tenant(viewer.account_id)
+            .find::<custom_field::Entity>()
             .count(db)
             .await?;
         if count >= MAX_FIELDS {
@@ -160,7 +160,7 @@ impl CustomFieldMutation {
         let now = Utc::now();
         let row = custom_field::ActiveModel {
             id: Set(Uuid::now_v7()),
-            account_id: Set(viewer.account_id),
+            account_id: NotSet,
             name: Set(name),
             name_key: Set(key),
             kind: Set(kind),
@@ -168,7 +168,11 @@ impl CustomFieldMutation {
             created_at: Set(now),
             updated_at: Set(now),
         };
-        match row.insert(db).await {
+        match Tenant(viewer.account_id)
+            .insert(row)
+            .exec_with_returning(db)
+            .await
+        {
             Ok(field) => {
                 crate::kernel::history::note(
                     ctx,

@@ -1,6 +1,5 @@
 use async_graphql::{Context, Object};
 use roster_entities::custom_field;
-use sea_orm::EntityTrait;
 
 use super::CustomField;
 use crate::kernel::permissions::Requires;
@@ -9,7 +8,7 @@ use crate::{
     kernel::error::ApiResult,
     kernel::pagination::{self, Page, PageArgs, Sort, SortValue},
     kernel::permissions::Permission,
-    kernel::scope::Scoped,
+    kernel::scope::Tenant,
 };
 
 #[derive(Default)]
@@ -43,7 +42,7 @@ impl CustomFieldQuery {
         before: Option<String>,
     ) -> ApiResult<Page<CustomField>> {
         let viewer = crate::kernel::auth::viewer(ctx)?;
-        let select = custom_field::Entity::find().in_account(viewer.account_id);
+        let select = Tenant(viewer.account_id).find::<custom_field::Entity>();
         let sort = Sort {
             column: custom_field::Column::NameKey,
             id: custom_field::Column::Id,

@@ -6,7 +6,7 @@ use std::{collections::HashMap, sync::Arc};
 use async_graphql::{dataloader::Loader, InputObject, ID};
 use roster_entities::{custom_field, customer_field_value};
 use sea_orm::{
-    sea_query::OnConflict, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait,
+    sea_query::OnConflict, ColumnTrait, ConnectionTrait, DatabaseConnection, DbErr, NotSet,
     QueryFilter, QueryOrder, Set,
 };
 use uuid::Uuid;
@@ -15,8 +15,7 @@ use crate::kernel::scope::Tenant;
 use crate::{
     kernel::error::{ApiError, UserError, UserErrorCode},
     kernel::ids::{GlobalId, NodeKind},
-    kernel::loaders::Key,
-    kernel::scope::Scoped,
+    kernel::loaders::{by_account, Key},
 };
 
 /// A value to set for a custom field.
@@ -45,8 +44,8 @@ pub async fn resolve(
     if inputs.is_empty() {
         return Ok(Ok(Vec::new()));
     }
-    let fields: HashMap<Uuid, custom_field::Model> = custom_field::Entity::find()
-        .in_account(account_id)
+    let fields: HashMap<Uuid, custom_field::Model> = Tenant(account_id)
+        .find::<custom_field::Entity>()
         .all(db)
         .await?
         .into_iter()
@@ -123,7 +122,7 @@ pub async fn write(
         .iter()
         .filter_map(|c| {
             c.value.as_ref().map(|v| customer_field_value::ActiveModel {
-                account_id: Set(account_id),
+                account_id: NotSet,
                 customer_id: Set(customer_id),
                 field_id: Set(c.field_id),
                 value: Set(v.clone()),
@@ -131,7 +130,8 @@ pub async fn write(
         })
         .collect();
     if !set.is_empty() {
-        customer_field_value::Entity::insert_many(set)
+        Tenant(account_id)
+            .insert_many(set)
             .on_conflict(
                 OnConflict::columns([
                     customer_field_value::Column::CustomerId,
@@ -157,12 +157,18 @@ impl Loader<Key> for CustomerFieldValuesLoader {
     type Error = Arc<DbErr>;
 
     async fn load(&self, keys: &[Key]) -> Result<HashMap<Key, Self::Value>, Self::Error> {
-        let rows = customer_field_value::Entity::find()
-            .filter(customer_field_value::Column::CustomerId.is_in(keys.iter().map(|k| k.1)))
-            .find_also_related(custom_field::Entity)
-            .order_by_asc(custom_field::Column::NameKey)
-            .all(&self.db)
-            .await?;
+        let mut rows = Vec::new();
+        for (account_id, ids) in by_account(keys) {
+            rows.extend(
+                Tenant(account_id)
+                    .find::<customer_field_value::Entity>()
+                    .filter(customer_field_value::Column::CustomerId.is_in(ids))
+                    .find_also_related(custom_field::Entity)
+                    .order_by_asc(custom_field::Column::NameKey)
+                    .all(&self.db)
+                    .await?,
+            );
+        }
         let mut out: HashMap<Key, Self::Value> = keys.iter().map(|k| (*k, Vec::new())).collect();
         for (value, field) in rows {
             if let (Some(list), Some(field)) =

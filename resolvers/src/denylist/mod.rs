@@ -4,7 +4,7 @@
 use async_graphql::{Context, InputObject, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 use roster_entities::denylist_entry;
-use sea_orm::{sea_query::OnConflict, ColumnTrait, EntityTrait, QueryFilter, Set};
+use sea_orm::{sea_query::OnConflict, ColumnTrait, NotSet, QueryFilter, Set};
 use uuid::Uuid;
 
 use crate::kernel::permissions::Requires;
@@ -14,7 +14,6 @@ use crate::{
     kernel::error::{ApiError, ApiResult, UserError},
     kernel::pagination::{self, Page, PageArgs, Sort, SortValue},
     kernel::permissions::Permission,
-    kernel::scope::Scoped,
     kernel::validation,
 };
 
@@ -86,7 +85,7 @@ impl DenylistQuery {
         #[graphql(desc = "Only addresses containing this text.")] keyword: Option<String>,
     ) -> ApiResult<Page<DenylistEntry>> {
         let viewer = crate::kernel::auth::viewer(ctx)?;
-        let mut select = denylist_entry::Entity::find().in_account(viewer.account_id);
+        let mut select = Tenant(viewer.account_id).find::<denylist_entry::Entity>();
         if let Some(keyword) = keyword.filter(|k| !k.trim().is_empty()) {
             select = select.filter(pagination::contains(
                 denylist_entry::Column::EmailKey,
@@ -136,12 +135,13 @@ impl DenylistMutation {
         };
         let entry = denylist_entry::ActiveModel {
             id: Set(Uuid::now_v7()),
-            account_id: Set(viewer.account_id),
+            account_id: NotSet,
             email_key: Set(validation::email_key(&email)),
             email: Set(email.clone()),
             created_at: Set(Utc::now()),
         };
-        let changed = match denylist_entry::Entity::insert(entry)
+        let changed = match Tenant(viewer.account_id)
+            .insert(entry)
             .on_conflict(
                 OnConflict::columns([
                     denylist_entry::Column::AccountId,

@@ -5,7 +5,7 @@
 use async_graphql::{Context, Object, SimpleObject};
 use chrono::{DateTime, Duration, Utc};
 use roster_entities::export_link;
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, NotSet, QueryFilter, Set};
 use uuid::Uuid;
 
 use crate::kernel::permissions::Requires;
@@ -52,16 +52,17 @@ impl ExportQuery {
         let keyword = keyword
             .map(|k| k.trim().to_owned())
             .filter(|k| !k.is_empty());
-        export_link::Entity::insert(export_link::ActiveModel {
-            token_hash: Set(token::digest(&raw)),
-            account_id: Set(viewer.account_id),
-            user_id: Set(viewer.user_id),
-            keyword: Set(keyword),
-            expires_at: Set(expires_at),
-        })
-        .exec(ctx.db())
-        .await
-        .map_err(ApiError::from)?;
+        Tenant(viewer.account_id)
+            .insert(export_link::ActiveModel {
+                token_hash: Set(token::digest(&raw)),
+                account_id: NotSet,
+                user_id: Set(viewer.user_id),
+                keyword: Set(keyword),
+                expires_at: Set(expires_at),
+            })
+            .exec(ctx.db())
+            .await
+            .map_err(ApiError::from)?;
         // Housekeeping: expired links go when new ones are made.
         Tenant(viewer.account_id)
             .delete_many::<export_link::Entity>()
@@ -84,6 +85,7 @@ pub async fn resolve_link(
     if !token::looks_valid(raw) {
         return Ok(None);
     }
+    // all accounts: a download link is found by its token hash, which names its account.
     Ok(export_link::Entity::find_by_id(token::digest(raw))
         .filter(export_link::Column::ExpiresAt.gt(Utc::now()))
         .one(db)

@@ -18,6 +18,7 @@ use sea_orm::{
 use uuid::Uuid;
 
 use crate::directory::customers::CustomerFilter;
+use crate::kernel::scope::Tenant;
 
 /// Columns of the customer CSV, in the order of seed 000.
 pub const HEADER: [&str; 13] = [
@@ -155,6 +156,7 @@ pub fn customers_csv(
                 (Some(first), Some(last)) => (first.id, last.id),
                 _ => (Uuid::nil(), Uuid::nil()),
             };
+            // all accounts: a customer id range (see above); only the chunk's aliases are used.
             let aliases: Vec<(Uuid, String)> = customer_email::Entity::find()
                 .select_only()
                 .columns([
@@ -171,7 +173,8 @@ pub fn customers_csv(
             let mut company_ids: Vec<Uuid> = rows.iter().filter_map(|c| c.company_id).collect();
             company_ids.sort_unstable();
             company_ids.dedup();
-            let companies: HashMap<Uuid, String> = company::Entity::find()
+            let companies: HashMap<Uuid, String> = Tenant(account_id)
+                .find::<company::Entity>()
                 .filter(company::Column::Id.is_in(company_ids))
                 .all(&db)
                 .await

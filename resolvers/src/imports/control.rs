@@ -4,7 +4,8 @@ use async_graphql::{Context, Object, SimpleObject, Upload, ID};
 use chrono::Utc;
 use roster_entities::{import_file_chunk, import_job, import_row};
 use sea_orm::{
-    sea_query::Expr, ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set, TransactionTrait,
+    sea_query::Expr, ActiveModelTrait, ColumnTrait, EntityTrait, NotSet, QueryFilter, Set,
+    TransactionTrait,
 };
 use std::io::{Read, Seek, SeekFrom};
 use uuid::Uuid;
@@ -147,38 +148,39 @@ pub(super) async fn start(
     let now = Utc::now();
     let id = Uuid::now_v7();
     let txn = db.begin().await?;
-    let job = import_job::ActiveModel {
-        id: Set(id),
-        account_id: Set(viewer.account_id),
-        user_id: Set(Some(viewer.user_id)),
-        kind: Set(kind.into()),
-        phase: Set(import_job::Phase::Uploaded),
-        file_name: Set(if file_name.is_empty() {
-            "upload.csv".into()
-        } else {
-            file_name
-        }),
-        options: Set(stored_options),
-        unknown_columns: Set(serde_json::to_string(&unknown).map_err(ApiError::internal)?),
-        total_rows: Set(rows),
-        validated_rows: Set(0),
-        written_through: Set(0),
-        to_create: Set(0),
-        to_update: Set(0),
-        to_skip: Set(0),
-        error_count: Set(0),
-        created: Set(0),
-        updated: Set(0),
-        skipped: Set(0),
-        failed: Set(0),
-        failure: Set(None),
-        claimed_by: Set(None),
-        heartbeat_at: Set(None),
-        created_at: Set(now),
-        updated_at: Set(now),
-    }
-    .insert(&txn)
-    .await?;
+    let job = Tenant(viewer.account_id)
+        .insert(import_job::ActiveModel {
+            id: Set(id),
+            account_id: NotSet,
+            user_id: Set(Some(viewer.user_id)),
+            kind: Set(kind.into()),
+            phase: Set(import_job::Phase::Uploaded),
+            file_name: Set(if file_name.is_empty() {
+                "upload.csv".into()
+            } else {
+                file_name
+            }),
+            options: Set(stored_options),
+            unknown_columns: Set(serde_json::to_string(&unknown).map_err(ApiError::internal)?),
+            total_rows: Set(rows),
+            validated_rows: Set(0),
+            written_through: Set(0),
+            to_create: Set(0),
+            to_update: Set(0),
+            to_skip: Set(0),
+            error_count: Set(0),
+            created: Set(0),
+            updated: Set(0),
+            skipped: Set(0),
+            failed: Set(0),
+            failure: Set(None),
+            claimed_by: Set(None),
+            heartbeat_at: Set(None),
+            created_at: Set(now),
+            updated_at: Set(now),
+        })
+        .exec_with_returning(&txn)
+        .await?;
     content
         .seek(SeekFrom::Start(0))
         .map_err(ApiError::internal)?;

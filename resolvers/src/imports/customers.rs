@@ -12,7 +12,7 @@ use roster_entities::{
 };
 use sea_orm::{
     sea_query::Expr, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction,
-    EntityTrait, QueryFilter, QuerySelect, Set,
+    EntityTrait, NotSet, QueryFilter, QuerySelect, Set,
 };
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -242,8 +242,8 @@ impl Kind for Customers {
     ) -> Result<(Self, CustomerRowCheck), ApiError> {
         let options: StoredOptions =
             serde_json::from_str(&job.options).map_err(ApiError::internal)?;
-        let companies: HashMap<String, Uuid> = company::Entity::find()
-            .filter(company::Column::AccountId.eq(job.account_id))
+        let companies: HashMap<String, Uuid> = Tenant(job.account_id)
+            .find::<company::Entity>()
             .all(&state.db)
             .await?
             .into_iter()
@@ -282,8 +282,8 @@ impl Kind for Customers {
         let mut denied: HashSet<String> = HashSet::new();
         for keys in keys.chunks(KEYS_PER_LOOKUP) {
             used.extend(
-                customer_email::Entity::find()
-                    .filter(customer_email::Column::AccountId.eq(account_id))
+                Tenant(account_id)
+                    .find::<customer_email::Entity>()
                     .filter(customer_email::Column::EmailKey.is_in(keys.iter().cloned()))
                     .all(db)
                     .await?
@@ -291,8 +291,8 @@ impl Kind for Customers {
                     .map(|e| (e.email_key, (e.customer_id, e.is_primary))),
             );
             denied.extend(
-                denylist_entry::Entity::find()
-                    .filter(denylist_entry::Column::AccountId.eq(account_id))
+                Tenant(account_id)
+                    .find::<denylist_entry::Entity>()
                     .filter(denylist_entry::Column::EmailKey.is_in(keys.iter().cloned()))
                     .all(db)
                     .await?
@@ -456,6 +456,7 @@ async fn write_batch(
     options: &StoredOptions,
     rows: Vec<import_row::Model>,
 ) -> Result<(i64, i64, i64, Vec<Uuid>), ApiError> {
+    let tenant = Tenant(account_id);
     let now = Utc::now();
     let mut parsed: Vec<(i64, RowData)> = Vec::with_capacity(rows.len());
     for row in rows {
@@ -479,8 +480,8 @@ async fn write_batch(
     let companies: HashMap<String, Uuid> = if keys.is_empty() {
         HashMap::new()
     } else {
-        company::Entity::find()
-            .filter(company::Column::AccountId.eq(account_id))
+        tenant
+            .find::<company::Entity>()
             .filter(company::Column::NameKey.is_in(keys))
             .all(txn)
             .await?
@@ -490,7 +491,8 @@ async fn write_batch(
     };
     let mut company_services: HashMap<Uuid, Vec<Uuid>> = HashMap::new();
     if !companies.is_empty() {
-        for link in company_service::Entity::find()
+        for link in tenant
+            .find::<company_service::Entity>()
             .filter(company_service::Column::CompanyId.is_in(companies.values().copied()))
             .all(txn)
             .await?
@@ -515,18 +517,18 @@ async fn write_batch(
     let mut denied: HashSet<String> = HashSet::new();
     for keys in keys.chunks(KEYS_PER_LOOKUP) {
         denied.extend(
-            denylist_entry::Entity::find()
+            tenant
+                .find::<denylist_entry::Entity>()
                 .select_only()
                 .column(denylist_entry::Column::EmailKey)
-                .filter(denylist_entry::Column::AccountId.eq(account_id))
                 .filter(denylist_entry::Column::EmailKey.is_in(keys.iter().cloned()))
                 .into_tuple::<String>()
                 .all(txn)
                 .await?,
         );
         taken.extend(
-            customer_email::Entity::find()
-                .filter(customer_email::Column::AccountId.eq(account_id))
+            tenant
+                .find::<customer_email::Entity>()
                 .filter(customer_email::Column::EmailKey.is_in(keys.iter().cloned()))
                 .all(txn)
                 .await?
@@ -612,9 +614,9 @@ async fn write_batch(
             None => {
                 let customer_id = Uuid::now_v7();
                 new_ids.push(customer_id);
-                customers.push(customer::ActiveModel {
+                customers.push(tenant.row(customer::ActiveModel {
                     id: Set(customer_id),
-                    account_id: Set(account_id),
+                    account_id: NotSet,
                     sort_name: Set(v.sort_name()),
                     first_name: Set(v.first_name.clone()),
                     last_name: Set(v.last_name.clone()),
@@ -637,7 +639,7 @@ async fn write_batch(
                     avatar_token: Set(None),
                     created_at: Set(now),
                     updated_at: Set(now),
-                });
+                }));
                 for (position, (email, key, primary)) in
                     std::iter::once((v.email.clone(), v.email_key.clone(), true))
                         .chain(
@@ -647,26 +649,26 @@ async fn write_batch(
                         )
                         .enumerate()
                 {
-                    emails.push(customer_email::ActiveModel {
-                        account_id: Set(account_id),
+                    emails.push(tenant.row(customer_email::ActiveModel {
+                        account_id: NotSet,
                         email_key: Set(key),
                         customer_id: Set(customer_id),
                         email: Set(email),
                         is_primary: Set(primary),
                         position: Set(position as i32),
-                    });
+                    }));
                 }
                 created += 1;
                 customer_id
             }
         };
         for service_id in services {
-            grants.push(customer_service::ActiveModel {
-                account_id: Set(account_id),
+            grants.push(tenant.row(customer_service::ActiveModel {
+                account_id: NotSet,
                 customer_id: Set(customer_id),
                 service_id: Set(service_id),
                 access: Set(customer_service::ServiceAccess::PortalAccess),
-            });
+            }));
         }
     }
     bulk::insert(txn, customers, OnDuplicate::Fail).await?;
@@ -699,8 +701,8 @@ async fn create_companies(
     }
     names.sort();
     names.dedup_by(|a, b| a.0 == b.0);
-    let existing: HashSet<String> = company::Entity::find()
-        .filter(company::Column::AccountId.eq(account_id))
+    let existing: HashSet<String> = Tenant(account_id)
+        .find::<company::Entity>()
         .filter(company::Column::NameKey.is_in(names.iter().map(|(k, _)| k.clone())))
         .all(db)
         .await?
@@ -711,13 +713,15 @@ async fn create_companies(
     let missing: Vec<_> = names
         .into_iter()
         .filter(|(k, _)| !existing.contains(k))
-        .map(|(key, name)| company::ActiveModel {
-            id: Set(Uuid::now_v7()),
-            account_id: Set(account_id),
-            name: Set(name),
-            name_key: Set(key),
-            created_at: Set(now),
-            updated_at: Set(now),
+        .map(|(key, name)| {
+            Tenant(account_id).row(company::ActiveModel {
+                id: Set(Uuid::now_v7()),
+                account_id: NotSet,
+                name: Set(name),
+                name_key: Set(key),
+                created_at: Set(now),
+                updated_at: Set(now),
+            })
         })
         .collect();
     bulk::insert(db, missing, OnDuplicate::Skip).await?;
@@ -789,7 +793,7 @@ async fn update_existing(
             .iter()
             .enumerate()
             .map(|(i, (alias, key))| customer_email::ActiveModel {
-                account_id: Set(account_id),
+                account_id: NotSet,
                 email_key: Set(key.clone()),
                 customer_id: Set(customer_id),
                 email: Set(alias.clone()),
@@ -798,9 +802,7 @@ async fn update_existing(
             })
             .collect();
         if !aliases.is_empty() {
-            customer_email::Entity::insert_many(aliases)
-                .exec(txn)
-                .await?;
+            Tenant(account_id).insert_many(aliases).exec(txn).await?;
         }
     }
     Ok(())

@@ -19,10 +19,10 @@ pub use query::{ImportQuery, ImportSubscription};
 pub use users::UserImportMutation;
 
 use roster_entities::import_job;
-use sea_orm::{ConnectionTrait, EntityTrait};
+use sea_orm::ConnectionTrait;
 use uuid::Uuid;
 
-use crate::{kernel::error::ApiError, kernel::scope::Scoped};
+use crate::{kernel::error::ApiError, kernel::scope::Tenant};
 
 /// Largest file accepted.
 pub const MAX_FILE_BYTES: u64 = 256 * 1024 * 1024;
@@ -100,8 +100,8 @@ pub async fn find(
     account_id: Uuid,
     id: Uuid,
 ) -> Result<import_job::Model, ApiError> {
-    import_job::Entity::find_by_id(id)
-        .in_account(account_id)
+    Tenant(account_id)
+        .find_by_id::<import_job::Entity>(id)
         .one(db)
         .await?
         .ok_or_else(|| ApiError::not_found("Import job"))

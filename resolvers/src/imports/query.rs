@@ -3,7 +3,7 @@ use std::time::Duration;
 use async_graphql::{Context, Object, Subscription, ID};
 use futures_util::{Stream, StreamExt};
 use roster_entities::import_job;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, QueryFilter};
 
 use super::{ImportJob, ImportPhase};
 use crate::{
@@ -12,7 +12,7 @@ use crate::{
     kernel::events::Event,
     kernel::ids::{GlobalId, NodeKind},
     kernel::pagination::{self, Page, PageArgs, Sort, SortValue},
-    kernel::scope::Scoped,
+    kernel::scope::Tenant,
 };
 
 #[derive(Default)]
@@ -60,8 +60,8 @@ impl ImportQuery {
     ) -> ApiResult<Page<ImportJob>> {
         let viewer = crate::kernel::auth::viewer(ctx)?;
         let kinds = super::visible_kinds(ctx.db(), viewer).await?;
-        let select = import_job::Entity::find()
-            .in_account(viewer.account_id)
+        let select = Tenant(viewer.account_id)
+            .find::<import_job::Entity>()
             .filter(import_job::Column::Kind.is_in(kinds));
         let sort = Sort {
             column: import_job::Column::CreatedAt,

@@ -17,7 +17,7 @@ use roster_entities::{
     user_product,
 };
 use sea_orm::{
-    sea_query::Expr, ColumnTrait, DatabaseConnection, DatabaseTransaction, EntityTrait,
+    sea_query::Expr, ColumnTrait, DatabaseConnection, DatabaseTransaction, EntityTrait, NotSet,
     PaginatorTrait, QueryFilter, QuerySelect, Set,
 };
 use serde::{Deserialize, Serialize};
@@ -30,7 +30,6 @@ use super::{
     worker::{issue, Checked, Kind, RowCheck, Written},
 };
 use crate::kernel::language::{self, Language};
-use crate::kernel::scope::Scoped;
 use crate::kernel::scope::Tenant;
 use crate::{
     kernel::bulk::{self, OnDuplicate},
@@ -200,8 +199,8 @@ impl Kind for Users {
         state: &AppState,
         job: &import_job::Model,
     ) -> Result<(Self, UserRowCheck), ApiError> {
-        let count = user::Entity::find()
-            .filter(user::Column::AccountId.eq(job.account_id))
+        let count = Tenant(job.account_id)
+            .find::<user::Entity>()
             .count(&state.db)
             .await?;
         let taken_extensions = extension::taken(&state.db, job.account_id).await?;
@@ -228,6 +227,7 @@ impl Kind for Users {
             .map(|r| r.email_key.clone())
             .collect();
         // Emails sign in: unique across accounts.
+        // all accounts: emails sign in, so an address is unique across accounts.
         let existing: HashMap<String, Uuid> = user::Entity::find()
             .select_only()
             .column(user::Column::EmailKey)
@@ -323,8 +323,8 @@ impl Kind for Users {
             serde_json::from_str(&job.options).map_err(ApiError::internal)?;
         // The limit as `addUsers` holds it: under the account's lock.
         crate::kernel::locks::account(txn, job.account_id).await?;
-        let count = user::Entity::find()
-            .in_account(job.account_id)
+        let count = Tenant(job.account_id)
+            .find::<user::Entity>()
             .count(txn)
             .await?;
         if count + job.to_create.max(0) as u64 > USERS_MAX {
@@ -338,8 +338,8 @@ impl Kind for Users {
             return Ok(Ok(()));
         }
         let wanted = job.to_create as i32;
-        let products = product::Entity::find()
-            .filter(product::Column::AccountId.eq(job.account_id))
+        let products = Tenant(job.account_id)
+            .find::<product::Entity>()
             .filter(product::Column::Id.is_in(options.product_ids.clone()))
             .all(txn)
             .await?;
@@ -407,6 +407,7 @@ impl Kind for Users {
         let keys: Vec<String> = parsed.iter().map(|r| r.email_key.clone()).collect();
         // Emails sign in, so they are unique across accounts: a user of
         // another account gets a transfer invitation (as with addUsers).
+        // all accounts: a user of another account with the email gets a transfer invitation.
         let existing: HashMap<String, (Uuid, Uuid)> = user::Entity::find()
             .select_only()
             .column(user::Column::EmailKey)
@@ -422,8 +423,8 @@ impl Kind for Users {
         // Every batch checks the limit again under the account's lock:
         // users added by hand since the import started count too.
         crate::kernel::locks::account(txn, job.account_id).await?;
-        let count = user::Entity::find()
-            .in_account(job.account_id)
+        let count = Tenant(job.account_id)
+            .find::<user::Entity>()
             .count(txn)
             .await?;
         let mut room = USERS_MAX.saturating_sub(count) as usize;
@@ -475,19 +476,23 @@ impl Kind for Users {
         if !users.is_empty() {
             crate::staff::users::insert(txn, &users).await?;
             for group in &options.group_ids {
-                let links = users.iter().map(|u| group_member::ActiveModel {
-                    account_id: Set(job.account_id),
-                    group_id: Set(*group),
-                    user_id: Set(u.id),
+                let links = users.iter().map(|u| {
+                    Tenant(job.account_id).row(group_member::ActiveModel {
+                        account_id: NotSet,
+                        group_id: Set(*group),
+                        user_id: Set(u.id),
+                    })
                 });
                 bulk::insert(txn, links.collect(), OnDuplicate::Fail).await?;
             }
             for product_id in &options.product_ids {
-                let seats = users.iter().map(|u| user_product::ActiveModel {
-                    account_id: Set(job.account_id),
-                    user_id: Set(u.id),
-                    product_id: Set(*product_id),
-                    assigned_at: Set(now),
+                let seats = users.iter().map(|u| {
+                    Tenant(job.account_id).row(user_product::ActiveModel {
+                        account_id: NotSet,
+                        user_id: Set(u.id),
+                        product_id: Set(*product_id),
+                        assigned_at: Set(now),
+                    })
                 });
                 bulk::insert(txn, seats.collect(), OnDuplicate::Fail).await?;
             }

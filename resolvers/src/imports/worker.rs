@@ -33,6 +33,7 @@ use crate::{
     kernel::context::AppState,
     kernel::error::{ApiError, UserErrorCode},
     kernel::events::Event,
+    kernel::scope::Tenant,
 };
 
 /// Rows validated per chunk (and per multi-row insert of results).
@@ -182,6 +183,7 @@ fn claimable(me: Uuid) -> Condition {
 async fn claim(state: &AppState) -> Result<Option<import_job::Model>, ApiError> {
     let me = state.instance_id;
     let working = [Phase::Uploaded, Phase::Validating, Phase::Importing];
+    // all accounts: the worker claims the next job of any account.
     let Some(job) = import_job::Entity::find()
         .filter(import_job::Column::Phase.is_in(working))
         .filter(claimable(me))
@@ -191,8 +193,8 @@ async fn claim(state: &AppState) -> Result<Option<import_job::Model>, ApiError> 
     else {
         return Ok(None);
     };
-    // all accounts: the worker serves every account; a job is addressed by its id.
-    let claimed = import_job::Entity::update_many()
+    let claimed = Tenant(job.account_id)
+        .update_many::<import_job::Entity>()
         .col_expr(import_job::Column::ClaimedBy, Expr::value(me))
         .col_expr(import_job::Column::HeartbeatAt, Expr::value(Utc::now()))
         .filter(import_job::Column::Id.eq(job.id))
@@ -241,6 +243,7 @@ async fn run(state: &AppState, job: import_job::Model) {
 /// theirs: it is left alone (`false`).
 async fn fail<K: Kind>(state: &AppState, id: Uuid, message: String) -> Result<bool, ApiError> {
     let txn = state.db.begin().await?;
+    // all accounts: the worker serves every account; a job is addressed by its id.
     let before = import_job::Entity::find_by_id(id).one(&txn).await?;
     // all accounts: the worker serves every account; a job is addressed by its id.
     let marked = import_job::Entity::update_many()
@@ -283,6 +286,7 @@ async fn publish(state: &AppState, id: Uuid, last: &mut Option<Instant>) {
             return;
         }
     }
+    // all accounts: the worker serves every account; a job is addressed by its id.
     if let Ok(Some(job)) = import_job::Entity::find_by_id(id).one(&state.db).await {
         state.events.publish(Event::ImportProgress(job));
         *last = Some(Instant::now());
@@ -290,6 +294,7 @@ async fn publish(state: &AppState, id: Uuid, last: &mut Option<Instant>) {
 }
 
 async fn phase_of(db: &DatabaseConnection, id: Uuid) -> Result<Option<Phase>, ApiError> {
+    // all accounts: the worker serves every account; a job is addressed by its id.
     Ok(import_job::Entity::find_by_id(id)
         .one(db)
         .await?
@@ -442,8 +447,8 @@ async fn validate_job<K: Kind>(state: &AppState, job: import_job::Model) -> Resu
         .filter(import_row::Column::JobId.eq(id))
         .exec(db)
         .await?;
-    // all accounts: the worker serves every account; a job is addressed by its id.
-    import_job::Entity::update_many()
+    Tenant(job.account_id)
+        .update_many::<import_job::Entity>()
         .col_expr(import_job::Column::Phase, Expr::value(Phase::Validating))
         .col_expr(import_job::Column::ValidatedRows, Expr::value(0i64))
         .col_expr(import_job::Column::ToCreate, Expr::value(0i64))
@@ -507,8 +512,8 @@ async fn validate_job<K: Kind>(state: &AppState, job: import_job::Model) -> Resu
         previous.await.map_err(ApiError::internal)??;
     }
 
-    // all accounts: the worker serves every account; a job is addressed by its id.
-    import_job::Entity::update_many()
+    Tenant(job.account_id)
+        .update_many::<import_job::Entity>()
         .col_expr(
             import_job::Column::Phase,
             Expr::value(Phase::AwaitingConfirmation),
@@ -604,8 +609,8 @@ async fn write_job<K: Kind>(state: &AppState, job: import_job::Model) -> Result<
             if let Some(task) = staged.take() {
                 commit(state, id, task, &mut last_progress).await?;
             }
-            // all accounts: the worker serves every account; a job is addressed by its id.
-            import_job::Entity::update_many()
+            Tenant(job.account_id)
+                .update_many::<import_job::Entity>()
                 .col_expr(
                     import_job::Column::ClaimedBy,
                     Expr::value(Option::<Uuid>::None),
@@ -617,7 +622,8 @@ async fn write_job<K: Kind>(state: &AppState, job: import_job::Model) -> Result<
             tracing::info!(job_id = %id, written_through = cursor, "import paused for shutdown");
             return Ok(());
         }
-        let current = import_job::Entity::find_by_id(id)
+        let current = Tenant(job.account_id)
+            .find_by_id::<import_job::Entity>(id)
             .one(db)
             .await?
             .ok_or_else(|| ApiError::not_found("Import job"))?;
@@ -656,12 +662,13 @@ async fn write_job<K: Kind>(state: &AppState, job: import_job::Model) -> Result<
     if let Some(task) = staged.take() {
         commit(state, id, task, &mut last_progress).await?;
     }
-    let done = import_job::Entity::find_by_id(id)
+    let done = Tenant(job.account_id)
+        .find_by_id::<import_job::Entity>(id)
         .one(db)
         .await?
         .ok_or_else(|| ApiError::not_found("Import job"))?;
-    // all accounts: the worker serves every account; a job is addressed by its id.
-    import_job::Entity::update_many()
+    Tenant(job.account_id)
+        .update_many::<import_job::Entity>()
         .col_expr(import_job::Column::Phase, Expr::value(Phase::Completed))
         .col_expr(
             import_job::Column::WrittenThrough,

@@ -13,12 +13,10 @@ use roster_entities::{
     customer_service::{self, ServiceAccess},
     incident, service,
 };
-use sea_orm::{
-    sea_query::Query, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
-};
+use sea_orm::{sea_query::Query, ColumnTrait, Condition, ConnectionTrait, QueryFilter, QueryOrder};
 use uuid::Uuid;
 
-use crate::kernel::{auth::PortalViewer, error::ApiError};
+use crate::kernel::{auth::PortalViewer, error::ApiError, scope::Tenant};
 
 /// Where a customer's services come from.
 #[derive(Debug, PartialEq, Eq)]
@@ -59,8 +57,8 @@ pub async fn submittable_services(
             .to_owned(),
         ServiceSource::Company(None) | ServiceSource::None => return Ok(Vec::new()),
     };
-    Ok(service::Entity::find()
-        .filter(service::Column::AccountId.eq(viewer.account_id))
+    Ok(Tenant(viewer.account_id)
+        .find::<service::Entity>()
         .filter(service::Column::Id.in_subquery(ids))
         .order_by_asc(service::Column::NameKey)
         .all(db)

@@ -15,13 +15,13 @@ pub use query::IncidentQuery;
 
 use async_graphql::Context;
 use roster_entities::incident;
-use sea_orm::{ConnectionTrait, EntityTrait};
+use sea_orm::ConnectionTrait;
 use uuid::Uuid;
 
 use crate::{
     kernel::error::{ApiError, UserError},
     kernel::pagination::Page,
-    kernel::scope::Scoped,
+    kernel::scope::Tenant,
     kernel::validation,
 };
 
@@ -34,8 +34,8 @@ pub async fn find(
     account_id: Uuid,
     id: Uuid,
 ) -> Result<incident::Model, ApiError> {
-    incident::Entity::find_by_id(id)
-        .in_account(account_id)
+    Tenant(account_id)
+        .find_by_id::<incident::Entity>(id)
         .one(db)
         .await?
         .ok_or_else(|| ApiError::not_found("Incident"))

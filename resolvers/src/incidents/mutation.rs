@@ -3,7 +3,7 @@
 use async_graphql::{Context, InputObject, Object, SimpleObject, ID};
 use chrono::Utc;
 use roster_entities::incident;
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, Set};
+use sea_orm::{ActiveModelTrait, ColumnTrait, IntoActiveModel, NotSet, QueryFilter, Set};
 use uuid::Uuid;
 
 use super::{Incident, IncidentStatus};
@@ -163,19 +163,20 @@ impl IncidentMutation {
             });
         };
         let now = Utc::now();
-        let row = incident::ActiveModel {
-            id: Set(Uuid::now_v7()),
-            account_id: Set(account_id),
-            title: Set(title),
-            description: Set(description),
-            status: Set(input.status.into()),
-            service_id: Set(service_id),
-            customer_id: Set(customer_id),
-            created_at: Set(now),
-            updated_at: Set(now),
-        }
-        .insert(ctx.db())
-        .await?;
+        let row = Tenant(account_id)
+            .insert(incident::ActiveModel {
+                id: Set(Uuid::now_v7()),
+                account_id: NotSet,
+                title: Set(title),
+                description: Set(description),
+                status: Set(input.status.into()),
+                service_id: Set(service_id),
+                customer_id: Set(customer_id),
+                created_at: Set(now),
+                updated_at: Set(now),
+            })
+            .exec_with_returning(ctx.db())
+            .await?;
         Ok(IncidentPayload {
             incident: Some(Incident(row)),
             user_errors: Vec::new(),
@@ -279,8 +280,8 @@ async fn customer_has_service(
 ) -> Result<bool, crate::ApiError> {
     use roster_entities::{company_service, customer_service};
     let db = ctx.db();
-    let granted = customer_service::Entity::find()
-        .filter(customer_service::Column::AccountId.eq(account_id))
+    let granted = Tenant(account_id)
+        .find::<customer_service::Entity>()
         .filter(customer_service::Column::CustomerId.eq(customer))
         .filter(customer_service::Column::ServiceId.eq(service))
         .one(db)
@@ -295,8 +296,8 @@ async fn customer_has_service(
     else {
         return Ok(false);
     };
-    Ok(company_service::Entity::find()
-        .filter(company_service::Column::AccountId.eq(account_id))
+    Ok(Tenant(account_id)
+        .find::<company_service::Entity>()
         .filter(company_service::Column::CompanyId.eq(company))
         .filter(company_service::Column::ServiceId.eq(service))
         .one(db)

@@ -5,7 +5,7 @@
 use async_graphql::{Context, InputObject, Object, SimpleObject, ID};
 use chrono::Utc;
 use roster_entities::incident;
-use sea_orm::{ActiveModelTrait, EntityTrait, IntoActiveModel, QueryFilter, Set};
+use sea_orm::{ActiveModelTrait, IntoActiveModel, NotSet, QueryFilter, Set};
 use uuid::Uuid;
 
 use super::{
@@ -19,6 +19,7 @@ use crate::{
     kernel::error::{ApiError, ApiResult, UserError, UserErrorCode},
     kernel::ids::{GlobalId, NodeKind},
     kernel::pagination::{self, Page, PageArgs},
+    kernel::scope::Tenant,
 };
 
 /// Input of `submitIncident`.
@@ -69,7 +70,8 @@ pub async fn visible_incident(
     id: &ID,
 ) -> Result<incident::Model, ApiError> {
     let id = GlobalId::expect(id, NodeKind::Incident)?;
-    incident::Entity::find_by_id(id)
+    Tenant(viewer.account_id)
+        .find_by_id::<incident::Entity>(id)
         .filter(access::visible(viewer))
         .one(ctx.db())
         .await?
@@ -112,9 +114,10 @@ impl PortalIncidentQuery {
         #[graphql(default, desc = "Reverses the order (default: false).")] reverse: bool,
     ) -> ApiResult<Page<PortalIncident>> {
         let viewer = crate::kernel::auth::portal_viewer(ctx)?;
-        let select = filter
-            .unwrap_or_default()
-            .apply(incident::Entity::find().filter(access::visible(viewer)));
+        let visible = Tenant(viewer.account_id)
+            .find::<incident::Entity>()
+            .filter(access::visible(viewer));
+        let select = filter.unwrap_or_default().apply(visible);
         let args = PageArgs {
             first,
             after,
@@ -196,19 +199,20 @@ impl PortalIncidentMutation {
             return failed(errors);
         }
         let now = Utc::now();
-        let row = incident::ActiveModel {
-            id: Set(Uuid::now_v7()),
-            account_id: Set(viewer.account_id),
-            title: Set(title),
-            description: Set(description),
-            status: Set(incident::Status::Open),
-            service_id: Set(Some(service_id)),
-            customer_id: Set(Some(viewer.customer_id)),
-            created_at: Set(now),
-            updated_at: Set(now),
-        }
-        .insert(db)
-        .await?;
+        let row = Tenant(viewer.account_id)
+            .insert(incident::ActiveModel {
+                id: Set(Uuid::now_v7()),
+                account_id: NotSet,
+                title: Set(title),
+                description: Set(description),
+                status: Set(incident::Status::Open),
+                service_id: Set(Some(service_id)),
+                customer_id: Set(Some(viewer.customer_id)),
+                created_at: Set(now),
+                updated_at: Set(now),
+            })
+            .exec_with_returning(db)
+            .await?;
         Ok(PortalIncidentPayload {
             incident: Some(PortalIncident(row)),
             user_errors: Vec::new(),

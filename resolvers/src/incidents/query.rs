@@ -1,6 +1,6 @@
 use async_graphql::{Context, Enum, InputObject, Object, ID};
 use roster_entities::incident;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Select};
+use sea_orm::{ColumnTrait, QueryFilter, Select};
 use uuid::Uuid;
 
 use super::{Incident, IncidentStatus};
@@ -11,7 +11,7 @@ use crate::{
     kernel::ids::{GlobalId, NodeKind},
     kernel::pagination::{self, Page, PageArgs, Sort, SortValue},
     kernel::permissions::Permission,
-    kernel::scope::Scoped,
+    kernel::scope::Tenant,
 };
 
 /// Orders of incident connections.
@@ -125,7 +125,7 @@ impl IncidentQuery {
         let viewer = crate::kernel::auth::viewer(ctx)?;
         let select = filter
             .unwrap_or_default()
-            .apply(incident::Entity::find().in_account(viewer.account_id));
+            .apply(Tenant(viewer.account_id).find::<incident::Entity>());
         let args = PageArgs {
             first,
             after,

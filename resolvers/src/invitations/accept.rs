@@ -14,7 +14,7 @@ use roster_entities::{
 };
 use sea_orm::{
     sea_query::{Expr, OnConflict},
-    ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter, Set,
+    ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, NotSet, QueryFilter, Set,
     TransactionTrait,
 };
 
@@ -79,6 +79,7 @@ async fn usable(
             "this invitation link is not valid",
         )));
     }
+    // all accounts: an invitation is found by its token hash, which names its account.
     let found = invitation::Entity::find()
         .filter(invitation::Column::TokenHash.eq(token::digest(token_text)))
         .one(db)
@@ -131,12 +132,14 @@ async fn transfer(
     let (Some(placeholder_id), Some(user_id)) = (i.user_id, i.transfer_user_id) else {
         return Err(ApiError::internal("transfer without users"));
     };
-    let placeholder = user::Entity::find_by_id(placeholder_id)
+    let placeholder = Tenant(i.account_id)
+        .find_by_id::<user::Entity>(placeholder_id)
         .one(txn)
         .await?
         .ok_or_else(|| {
             ApiError::BadUserInput("the invitation's place in the account was removed".into())
         })?;
+    // all accounts: the transferring user is still in their old account.
     let moving = user::Entity::find_by_id(user_id)
         .one(txn)
         .await?
@@ -284,32 +287,33 @@ impl AcceptInvitationMutation {
                 }
             }
             Kind::PortalActivation => {
-                let customer = customer::Entity::find_by_id(found.customer_id.unwrap_or_default())
+                let customer = Tenant(found.account_id)
+                    .find_by_id::<customer::Entity>(found.customer_id.unwrap_or_default())
                     .one(&txn)
-                    .await?
-                    .filter(|c| c.account_id == found.account_id);
+                    .await?;
                 let Some(customer) = customer else {
                     txn.rollback().await?;
                     return refused(UserErrorCode::NotAllowed, "this customer no longer exists");
                 };
                 let now = Utc::now();
-                portal_login::Entity::insert(portal_login::ActiveModel {
-                    customer_id: Set(customer.id),
-                    account_id: Set(customer.account_id),
-                    password_hash: Set(hash),
-                    created_at: Set(now),
-                    updated_at: Set(now),
-                })
-                .on_conflict(
-                    OnConflict::column(portal_login::Column::CustomerId)
-                        .update_columns([
-                            portal_login::Column::PasswordHash,
-                            portal_login::Column::UpdatedAt,
-                        ])
-                        .to_owned(),
-                )
-                .exec_without_returning(&txn)
-                .await?;
+                Tenant(customer.account_id)
+                    .insert(portal_login::ActiveModel {
+                        customer_id: Set(customer.id),
+                        account_id: NotSet,
+                        password_hash: Set(hash),
+                        created_at: Set(now),
+                        updated_at: Set(now),
+                    })
+                    .on_conflict(
+                        OnConflict::column(portal_login::Column::CustomerId)
+                            .update_columns([
+                                portal_login::Column::PasswordHash,
+                                portal_login::Column::UpdatedAt,
+                            ])
+                            .to_owned(),
+                    )
+                    .exec_without_returning(&txn)
+                    .await?;
             }
             Kind::Transfer => transfer(&txn, &found, hash).await?,
             Kind::PasswordReset => {

@@ -4,11 +4,8 @@ use futures_util::Stream;
 use roster_entities::{
     email_template, group_member,
     invitation::{self, Status},
-    outbox_message,
 };
-use sea_orm::{
-    sea_query::Expr, ColumnTrait, Condition, EntityTrait, QueryFilter, TransactionTrait,
-};
+use sea_orm::{sea_query::Expr, ColumnTrait, Condition, QueryFilter, TransactionTrait};
 use uuid::Uuid;
 
 use super::{Invitation, InvitationKind, InvitationStatus};
@@ -21,7 +18,6 @@ use crate::{
     kernel::ids::{GlobalId, NodeKind},
     kernel::pagination::{self, Page, PageArgs, Sort, SortValue},
     kernel::permissions::{self, Permission},
-    kernel::scope::Scoped,
     staff::managers::{self, ManagerPermission},
 };
 
@@ -126,8 +122,8 @@ impl InvitationQuery {
     ) -> ApiResult<Page<Invitation>> {
         let (viewer, reach) = require(ctx).await?;
         let filter = filter.unwrap_or_default();
-        let mut select = invitation::Entity::find()
-            .in_account(viewer.account_id)
+        let mut select = Tenant(viewer.account_id)
+            .find::<invitation::Entity>()
             .filter(reach.condition());
         if let Some(statuses) = &filter.statuses {
             // Expiry is read live: a pending invitation past its time is EXPIRED.
@@ -201,8 +197,8 @@ async fn find(
     id: &ID,
 ) -> Result<invitation::Model, ApiError> {
     let id = GlobalId::expect(id, NodeKind::Invitation)?;
-    invitation::Entity::find_by_id(id)
-        .in_account(account_id)
+    Tenant(account_id)
+        .find_by_id::<invitation::Entity>(id)
         .filter(reach.condition())
         .one(ctx.db())
         .await?
@@ -265,7 +261,12 @@ impl InvitationMutation {
             .map_err(ApiError::internal)?
             .ok_or_else(|| ApiError::not_found("Account"))?;
         let template = match existing.template_id {
-            Some(t) => email_template::Entity::find_by_id(t).one(ctx.db()).await?,
+            Some(t) => {
+                Tenant(viewer.account_id)
+                    .find_by_id::<email_template::Entity>(t)
+                    .one(ctx.db())
+                    .await?
+            }
             None => None,
         };
         let token = token::generate();
@@ -308,11 +309,13 @@ impl InvitationMutation {
         if changed.rows_affected == 0 {
             return refused("this invitation changed meanwhile; reload it".into());
         }
-        outbox_message::Entity::insert(message)
+        Tenant(viewer.account_id)
+            .insert(message)
             .exec_without_returning(&txn)
             .await?;
         txn.commit().await?;
-        let updated = invitation::Entity::find_by_id(existing.id)
+        let updated = Tenant(viewer.account_id)
+            .find_by_id::<invitation::Entity>(existing.id)
             .one(ctx.db())
             .await?
             .ok_or_else(|| ApiError::not_found("Invitation"))?;
@@ -414,7 +417,8 @@ async fn in_reach(db: &sea_orm::DatabaseConnection, reach: &Reach, i: &invitatio
         (_, invitation::Kind::PortalActivation) => reach.portal,
         (StaffReach::All, _) => true,
         (StaffReach::None, _) => false,
-        (StaffReach::Groups(_), _) => invitation::Entity::find_by_id(i.id)
+        (StaffReach::Groups(_), _) => Tenant(i.account_id)
+            .find_by_id::<invitation::Entity>(i.id)
             .filter(reach.condition())
             .one(db)
             .await

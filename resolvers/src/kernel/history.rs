@@ -7,11 +7,12 @@
 
 use chrono::Utc;
 use roster_entities::{activity, user};
-use sea_orm::{ConnectionTrait, EntityTrait, Set};
+use sea_orm::{ConnectionTrait, NotSet, Set};
 use uuid::Uuid;
 
 use crate::{
-    kernel::auth::Viewer, kernel::context::AppState, kernel::error::ApiError, kernel::events::Event,
+    kernel::auth::Viewer, kernel::context::AppState, kernel::error::ApiError,
+    kernel::events::Event, kernel::scope::Tenant,
 };
 
 /// What happened, to what.
@@ -65,7 +66,8 @@ async fn actor_name(db: &impl ConnectionTrait, viewer: &Viewer) -> Result<String
     if let Some(name) = &viewer.name {
         return Ok(name.clone());
     }
-    Ok(user::Entity::find_by_id(viewer.user_id)
+    Ok(Tenant(viewer.account_id)
+        .find_by_id::<user::Entity>(viewer.user_id)
         .one(db)
         .await?
         .map(|u| {
@@ -108,7 +110,7 @@ pub async fn insert(
     for chunk in rows.chunks(2_000) {
         let models = chunk.iter().cloned().map(|m| activity::ActiveModel {
             id: Set(m.id),
-            account_id: Set(m.account_id),
+            account_id: NotSet,
             actor_id: Set(m.actor_id),
             actor_name: Set(m.actor_name),
             action: Set(m.action),
@@ -119,7 +121,10 @@ pub async fn insert(
             detail: Set(m.detail),
             created_at: Set(m.created_at),
         });
-        activity::Entity::insert_many(models).exec(db).await?;
+        Tenant(viewer.account_id)
+            .insert_many(models)
+            .exec(db)
+            .await?;
     }
     Ok(rows)
 }

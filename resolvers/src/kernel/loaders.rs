@@ -47,6 +47,7 @@ macro_rules! by_id {
                 keys: &[Key],
             ) -> Result<std::collections::HashMap<Key, Self::Value>, Self::Error> {
                 use roster_entities::$module::{Column, Entity};
+                // all accounts: keys may name several accounts; rows are keyed by their own
                 let rows = Entity::find()
                     .filter(Column::Id.is_in(keys.iter().map(|k| k.1)))
                     .all(&self.db)
@@ -160,4 +161,18 @@ pub fn of(ctx: &Context<'_>) -> Arc<Loaders> {
         Some(loaders) if !subscription => loaders.clone(),
         _ => Loaders::new(ctx.db()),
     }
+}
+
+/// A loader batch's keys by account (account, ids), in the order the
+/// accounts first appear: each account's rows are read through its own
+/// `Tenant`, one statement per account.
+pub fn by_account(keys: &[Key]) -> Vec<(uuid::Uuid, Vec<uuid::Uuid>)> {
+    let mut out: Vec<(uuid::Uuid, Vec<uuid::Uuid>)> = Vec::new();
+    for &(account, id) in keys {
+        match out.iter_mut().find(|(a, _)| *a == account) {
+            Some((_, ids)) => ids.push(id),
+            None => out.push((account, vec![id])),
+        }
+    }
+    out
 }

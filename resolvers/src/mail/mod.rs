@@ -22,7 +22,9 @@ use roster_entities::{
     invitation::{self, Kind, Status},
     outbox_message,
 };
-use sea_orm::{sea_query::Expr, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
+use sea_orm::{
+    sea_query::Expr, ColumnTrait, ConnectionTrait, EntityTrait, NotSet, QueryFilter, Set,
+};
 use uuid::Uuid;
 
 use crate::kernel::scope::Tenant;
@@ -104,9 +106,9 @@ pub fn message(
 ) -> Result<outbox_message::ActiveModel, ApiError> {
     let mail = render::render(subject, body, values).map_err(ApiError::internal)?;
     let now = Utc::now();
-    Ok(outbox_message::ActiveModel {
+    Ok(Tenant(account_id).row(outbox_message::ActiveModel {
         id: Set(Uuid::now_v7()),
-        account_id: Set(account_id),
+        account_id: NotSet,
         invitation_id: Set(invitation_id),
         to_email: Set(to.0.to_owned()),
         to_name: Set(to.1.to_owned()),
@@ -119,7 +121,7 @@ pub fn message(
         sent_at: Set(None),
         last_error: Set(None),
         created_at: Set(now),
-    })
+    }))
 }
 
 /// Creates invitations and queues their mail, in the caller's transaction.
@@ -178,7 +180,7 @@ pub async fn create(
     for chunk in invitations.chunks(1_000) {
         let rows = chunk.iter().cloned().map(|i| invitation::ActiveModel {
             id: Set(i.id),
-            account_id: Set(i.account_id),
+            account_id: NotSet,
             kind: Set(i.kind),
             status: Set(i.status),
             token_hash: Set(i.token_hash),
@@ -195,14 +197,16 @@ pub async fn create(
             created_at: Set(i.created_at),
             updated_at: Set(i.updated_at),
         });
-        invitation::Entity::insert_many(rows)
+        Tenant(account_id)
+            .insert_many(rows)
             .exec_without_returning(db)
             .await?;
     }
     let mut messages = messages.into_iter().peekable();
     while messages.peek().is_some() {
         let chunk: Vec<_> = messages.by_ref().take(1_000).collect();
-        outbox_message::Entity::insert_many(chunk)
+        Tenant(account_id)
+            .insert_many(chunk)
             .exec_without_returning(db)
             .await?;
     }
@@ -248,7 +252,10 @@ pub async fn transition(
     if changed.rows_affected == 0 {
         return Ok(None);
     }
-    Ok(invitation::Entity::find_by_id(id).one(db).await?)
+    Ok(Tenant(account_id)
+        .find_by_id::<invitation::Entity>(id)
+        .one(db)
+        .await?)
 }
 
 /// The status as it stands now: a pending or sent invitation past its
@@ -262,6 +269,7 @@ pub fn current_status(i: &invitation::Model) -> Status {
 
 /// Records expired invitations (and tells subscribers).
 pub async fn expire_due(state: &AppState) -> Result<(), ApiError> {
+    // all accounts: the sweeper expires every account's due invitations.
     let due = invitation::Entity::find()
         .filter(invitation::Column::Status.is_in([Status::Pending, Status::Sent]))
         .filter(invitation::Column::ExpiresAt.lte(Utc::now()))
@@ -304,8 +312,8 @@ pub async fn activate_customers(
         .and_where(invitation::Column::Status.is_in([Status::Pending, Status::Sent]))
         .and_where(invitation::Column::CustomerId.is_not_null())
         .to_owned();
-    let targets = customer::Entity::find()
-        .filter(customer::Column::AccountId.eq(account_id))
+    let targets = Tenant(account_id)
+        .find::<customer::Entity>()
         .filter(customer::Column::Id.in_subquery(customers))
         .filter(customer::Column::PortalAccess.ne(customer::PortalAccess::NoAccess))
         .filter(customer::Column::Id.not_in_subquery(with_login))

@@ -62,6 +62,7 @@ pub async fn deliver_due(state: &AppState) -> Result<usize, ApiError> {
     let free = Condition::any()
         .add(outbox_message::Column::ClaimedUntil.is_null())
         .add(outbox_message::Column::ClaimedUntil.lt(now));
+    // all accounts: the mail worker delivers every account's due messages.
     let due = outbox_message::Entity::find()
         .filter(outbox_message::Column::SentAt.is_null())
         .filter(outbox_message::Column::NextAttemptAt.lte(now))

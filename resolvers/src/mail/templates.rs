@@ -4,7 +4,7 @@
 use async_graphql::{Context, InputObject, Object, SimpleObject, ID};
 use chrono::Utc;
 use roster_entities::{email_template, invitation::Kind};
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, Set};
+use sea_orm::{ActiveModelTrait, ColumnTrait, IntoActiveModel, NotSet, QueryFilter, Set};
 use uuid::Uuid;
 
 use super::{builtin, render, EmailTemplate, InvitationKind};
@@ -17,7 +17,6 @@ use crate::{
     kernel::language::{self, Language},
     kernel::pagination::{self, Page, PageArgs, Sort, SortValue},
     kernel::permissions::Permission,
-    kernel::scope::Scoped,
     kernel::validation,
 };
 
@@ -85,8 +84,8 @@ pub async fn resolve(
     let Ok(uuid) = GlobalId::expect(id, NodeKind::EmailTemplate) else {
         return Ok(Err(not_found()));
     };
-    let found = email_template::Entity::find_by_id(uuid)
-        .in_account(account_id)
+    let found = Tenant(account_id)
+        .find_by_id::<email_template::Entity>(uuid)
         .one(ctx.db())
         .await?;
     match found {
@@ -213,8 +212,8 @@ async fn find(
     id: &ID,
 ) -> Result<email_template::Model, ApiError> {
     let id = GlobalId::expect(id, NodeKind::EmailTemplate)?;
-    email_template::Entity::find_by_id(id)
-        .in_account(account_id)
+    Tenant(account_id)
+        .find_by_id::<email_template::Entity>(id)
         .one(ctx.db())
         .await?
         .ok_or_else(|| ApiError::not_found("EmailTemplate"))
@@ -254,7 +253,7 @@ impl EmailTemplateQuery {
         >,
     ) -> ApiResult<Page<EmailTemplate>> {
         let viewer = crate::kernel::auth::viewer(ctx)?;
-        let mut select = email_template::Entity::find().in_account(viewer.account_id);
+        let mut select = Tenant(viewer.account_id).find::<email_template::Entity>();
         if let Some(kind) = kind {
             select = select.filter(email_template::Column::Kind.eq(kind_name(kind)));
         }
@@ -364,19 +363,20 @@ impl EmailTemplateMutation {
             Err(e) => return failed(e),
         };
         let now = Utc::now();
-        let template = email_template::ActiveModel {
-            id: Set(Uuid::now_v7()),
-            account_id: Set(viewer.account_id),
-            kind: Set(kind_name(input.kind).into()),
-            language: Set(language),
-            name: Set(name.clone()),
-            subject: Set(input.subject.trim().to_owned()),
-            body: Set(input.body),
-            created_at: Set(now),
-            updated_at: Set(now),
-        }
-        .insert(ctx.db())
-        .await?;
+        let template = Tenant(viewer.account_id)
+            .insert(email_template::ActiveModel {
+                id: Set(Uuid::now_v7()),
+                account_id: NotSet,
+                kind: Set(kind_name(input.kind).into()),
+                language: Set(language),
+                name: Set(name.clone()),
+                subject: Set(input.subject.trim().to_owned()),
+                body: Set(input.body),
+                created_at: Set(now),
+                updated_at: Set(now),
+            })
+            .exec_with_returning(ctx.db())
+            .await?;
         crate::kernel::history::note(
             ctx,
             "email_template.create",

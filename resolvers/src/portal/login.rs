@@ -6,13 +6,14 @@ use roster_entities::{
     customer::{self, PortalAccess},
     portal_login,
 };
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, QueryFilter};
 
 use super::{session, PortalCustomer};
 use crate::{
     kernel::auth::{password, Auth},
     kernel::context::ContextExt,
     kernel::error::{ApiError, ApiResult, UserError},
+    kernel::scope::Tenant,
     kernel::validation,
 };
 
@@ -102,13 +103,14 @@ impl PortalAuthMutation {
         crate::kernel::auth::check_sign_in(ctx, &input.email).await?;
         let account = super::sign_up::account_of(ctx.db(), &input.account_id).await?;
         let db = ctx.db();
-        let found = customer::Entity::find()
-            .filter(customer::Column::AccountId.eq(account.id))
+        let found = Tenant(account.id)
+            .find::<customer::Entity>()
             .filter(customer::Column::EmailKey.eq(validation::email_key(&input.email)))
             .one(db)
             .await?;
         let stored = match &found {
-            Some(c) => portal_login::Entity::find_by_id(c.id)
+            Some(c) => Tenant(account.id)
+                .find_by_id::<portal_login::Entity>(c.id)
                 .one(db)
                 .await?
                 .map(|l| l.password_hash),

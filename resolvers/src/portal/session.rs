@@ -3,7 +3,7 @@
 
 use chrono::Utc;
 use roster_entities::{customer, portal_session};
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, NotSet, QueryFilter, Set};
 use uuid::Uuid;
 
 use super::PortalViewer;
@@ -12,6 +12,7 @@ use crate::{kernel::auth::token, kernel::context::AppState, kernel::error::ApiEr
 
 /// The portal customer a (well-formed) token belongs to, if it is current.
 pub async fn authenticate(state: &AppState, token: &str) -> Result<Option<PortalViewer>, ApiError> {
+    // all accounts: the token hash alone identifies the portal session
     let found = portal_session::Entity::find()
         .filter(portal_session::Column::TokenHash.eq(token::digest(token)))
         .filter(portal_session::Column::ExpiresAt.gt(Utc::now()))
@@ -33,16 +34,17 @@ pub async fn start(
     let now = Utc::now();
     let ttl = chrono::Duration::from_std(state.session_ttl).map_err(ApiError::internal)?;
     let token = token::generate();
-    let row = portal_session::ActiveModel {
-        id: Set(Uuid::now_v7()),
-        token_hash: Set(token::digest(&token)),
-        customer_id: Set(customer.id),
-        account_id: Set(customer.account_id),
-        created_at: Set(now),
-        expires_at: Set(now + ttl),
-    }
-    .insert(db)
-    .await?;
+    let row = Tenant(customer.account_id)
+        .insert(portal_session::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            token_hash: Set(token::digest(&token)),
+            customer_id: Set(customer.id),
+            account_id: NotSet,
+            created_at: Set(now),
+            expires_at: Set(now + ttl),
+        })
+        .exec_with_returning(db)
+        .await?;
     Tenant(customer.account_id)
         .delete_many::<portal_session::Entity>()
         .filter(portal_session::Column::CustomerId.eq(customer.id))

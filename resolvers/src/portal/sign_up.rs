@@ -16,7 +16,7 @@ use roster_entities::{
     portal_login, portal_sign_up,
 };
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set, TransactionTrait,
+    ColumnTrait, ConnectionTrait, EntityTrait, NotSet, QueryFilter, Set, TransactionTrait,
 };
 use uuid::Uuid;
 
@@ -133,20 +133,21 @@ async fn answer_request(
                 .filter(portal_sign_up::Column::EmailKey.eq(clean.email_key.as_str()))
                 .exec(db)
                 .await?;
-            portal_sign_up::ActiveModel {
-                id: Set(Uuid::now_v7()),
-                account_id: Set(account.id),
-                token_hash: Set(token::digest(&secret)),
-                email: Set(clean.email.clone()),
-                email_key: Set(clean.email_key.clone()),
-                first_name: Set(clean.first_name.clone()),
-                last_name: Set(clean.last_name.clone()),
-                password_hash: Set(password_hash),
-                expires_at: Set(now + ttl),
-                created_at: Set(now),
-            }
-            .insert(db)
-            .await?;
+            tenant
+                .insert(portal_sign_up::ActiveModel {
+                    id: Set(Uuid::now_v7()),
+                    account_id: NotSet,
+                    token_hash: Set(token::digest(&secret)),
+                    email: Set(clean.email.clone()),
+                    email_key: Set(clean.email_key.clone()),
+                    first_name: Set(clean.first_name.clone()),
+                    last_name: Set(clean.last_name.clone()),
+                    password_hash: Set(password_hash),
+                    expires_at: Set(now + ttl),
+                    created_at: Set(now),
+                })
+                .exec(db)
+                .await?;
             values.link = format!("{}?token={secret}", portal_link(state, "confirm-sign-up"));
             mail::message(
                 account.id,
@@ -157,7 +158,7 @@ async fn answer_request(
             )?
         }
     };
-    message.insert(db).await?;
+    tenant.insert(message).exec(db).await?;
     Ok(())
 }
 
@@ -235,6 +236,7 @@ impl PortalSignUpMutation {
         }
         let db = ctx.db();
         let txn = db.begin().await?;
+        // all accounts: the token hash alone identifies the pending sign-up
         let Some(pending) = portal_sign_up::Entity::find()
             .filter(portal_sign_up::Column::TokenHash.eq(token::digest(&input.token)))
             .one(&txn)
@@ -277,7 +279,6 @@ impl PortalSignUpMutation {
         let id = Uuid::now_v7();
         let mut row = customer::ActiveModel {
             id: Set(id),
-            account_id: Set(account.id),
             company_id: Set(None),
             email_format: Set(customer::EmailFormat::Html),
             feedback_emails: Set(true),
@@ -295,7 +296,7 @@ impl PortalSignUpMutation {
                 "is already used by another customer",
             )])
         };
-        let customer = match row.insert(&txn).await {
+        let customer = match tenant.insert(row).exec_with_returning(&txn).await {
             Ok(c) => c,
             Err(err) if is_unique_violation(&err) => return Ok(taken()),
             Err(err) => return Err(ApiError::from(err).into()),
@@ -305,15 +306,16 @@ impl PortalSignUpMutation {
             Err(err) if is_unique_violation(&err) => return Ok(taken()),
             Err(err) => return Err(ApiError::from(err).into()),
         }
-        portal_login::ActiveModel {
-            customer_id: Set(id),
-            account_id: Set(account.id),
-            password_hash: Set(pending.password_hash),
-            created_at: Set(now),
-            updated_at: Set(now),
-        }
-        .insert(&txn)
-        .await?;
+        tenant
+            .insert(portal_login::ActiveModel {
+                customer_id: Set(id),
+                account_id: NotSet,
+                password_hash: Set(pending.password_hash),
+                created_at: Set(now),
+                updated_at: Set(now),
+            })
+            .exec(&txn)
+            .await?;
         let (token, session) = session::start(&txn, ctx.state(), &customer).await?;
         txn.commit().await?;
         tracing::info!(customer_id = %id, account_id = %account.id, "portal sign-up");

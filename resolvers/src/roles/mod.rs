@@ -8,10 +8,10 @@ pub mod rules;
 pub use mutation::{CustomRole, CustomRoleMutation, CustomRoleQuery};
 
 use roster_entities::custom_role;
-use sea_orm::{ConnectionTrait, EntityTrait};
+use sea_orm::ConnectionTrait;
 use uuid::Uuid;
 
-use crate::{kernel::error::ApiError, kernel::permissions::Permission, kernel::scope::Scoped};
+use crate::{kernel::error::ApiError, kernel::permissions::Permission, kernel::scope::Tenant};
 
 /// The permissions a custom role gives (none if it is gone).
 pub async fn permissions_of(
@@ -19,8 +19,8 @@ pub async fn permissions_of(
     account_id: Uuid,
     role_id: Uuid,
 ) -> Result<Vec<Permission>, ApiError> {
-    let role = custom_role::Entity::find_by_id(role_id)
-        .in_account(account_id)
+    let role = Tenant(account_id)
+        .find_by_id::<custom_role::Entity>(role_id)
         .one(db)
         .await?;
     Ok(role.map(|r| decode(&r.permissions)).unwrap_or_default())
@@ -32,8 +32,8 @@ pub async fn exists(
     account_id: Uuid,
     id: Uuid,
 ) -> Result<bool, ApiError> {
-    Ok(custom_role::Entity::find_by_id(id)
-        .in_account(account_id)
+    Ok(Tenant(account_id)
+        .find_by_id::<custom_role::Entity>(id)
         .one(db)
         .await?
         .is_some())

@@ -2,7 +2,7 @@ use async_graphql::{Context, InputObject, Object, SimpleObject, ID};
 use chrono::Utc;
 use roster_entities::{custom_role, user};
 use sea_orm::{
-    sea_query::Expr, ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, Set,
+    sea_query::Expr, ActiveModelTrait, ColumnTrait, IntoActiveModel, NotSet, QueryFilter, Set,
     TransactionTrait,
 };
 use uuid::Uuid;
@@ -16,7 +16,7 @@ use crate::{
     kernel::ids::{GlobalId, NodeKind},
     kernel::pagination::{self, Page, PageArgs, Sort, SortValue},
     kernel::permissions::Permission,
-    kernel::scope::{name_taken, Scoped},
+    kernel::scope::name_taken,
     kernel::validation,
 };
 
@@ -139,7 +139,7 @@ impl CustomRoleQuery {
         before: Option<String>,
     ) -> ApiResult<Page<CustomRole>> {
         let viewer = crate::kernel::auth::viewer(ctx)?;
-        let select = custom_role::Entity::find().in_account(viewer.account_id);
+        let select = Tenant(viewer.account_id).find::<custom_role::Entity>();
         let sort = Sort {
             column: custom_role::Column::NameKey,
             id: custom_role::Column::Id,
@@ -185,17 +185,18 @@ impl CustomRoleMutation {
         }
         let now = Utc::now();
         let txn = db.begin().await?;
-        let inserted = custom_role::ActiveModel {
-            id: Set(Uuid::now_v7()),
-            account_id: Set(viewer.account_id),
-            name: Set(name.clone()),
-            name_key: Set(key),
-            permissions: Set(super::encode(&input.permissions)),
-            created_at: Set(now),
-            updated_at: Set(now),
-        }
-        .insert(&txn)
-        .await;
+        let inserted = Tenant(viewer.account_id)
+            .insert(custom_role::ActiveModel {
+                id: Set(Uuid::now_v7()),
+                account_id: NotSet,
+                name: Set(name.clone()),
+                name_key: Set(key),
+                permissions: Set(super::encode(&input.permissions)),
+                created_at: Set(now),
+                updated_at: Set(now),
+            })
+            .exec_with_returning(&txn)
+            .await;
         let role = match inserted {
             Ok(r) => r,
             Err(err) if is_unique_violation(&err) => return failed(taken()),
@@ -225,8 +226,8 @@ impl CustomRoleMutation {
         let viewer = crate::kernel::auth::viewer(ctx)?;
         let db = ctx.db();
         let id = GlobalId::expect(&input.id, NodeKind::CustomRole)?;
-        let existing = custom_role::Entity::find_by_id(id)
-            .in_account(viewer.account_id)
+        let existing = Tenant(viewer.account_id)
+            .find_by_id::<custom_role::Entity>(id)
             .one(db)
             .await?
             .ok_or_else(|| ApiError::not_found("CustomRole"))?;
@@ -283,8 +284,8 @@ impl CustomRoleMutation {
         let viewer = crate::kernel::auth::viewer(ctx)?;
         let db = ctx.db();
         let id = GlobalId::expect(&input.id, NodeKind::CustomRole)?;
-        let existing = custom_role::Entity::find_by_id(id)
-            .in_account(viewer.account_id)
+        let existing = Tenant(viewer.account_id)
+            .find_by_id::<custom_role::Entity>(id)
             .one(db)
             .await?
             .ok_or_else(|| ApiError::not_found("CustomRole"))?;

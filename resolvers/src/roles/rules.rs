@@ -3,10 +3,10 @@
 //! create members only; the last super admin of an account stays one.
 
 use roster_entities::user::{self, Role, Status};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter};
+use sea_orm::{ColumnTrait, ConnectionTrait, PaginatorTrait, QueryFilter};
 use uuid::Uuid;
 
-use crate::{kernel::auth::Viewer, kernel::error::ApiError};
+use crate::{kernel::auth::Viewer, kernel::error::ApiError, kernel::scope::Tenant};
 
 fn admin_level(role: Role) -> bool {
     matches!(role, Role::SuperAdmin | Role::Admin)
@@ -45,8 +45,8 @@ pub async fn keep_a_super_admin(
     // first (in its transaction), so two super admins demoting each other at
     // once are serialised and the second sees the first's change.
     crate::kernel::locks::account(db, target.account_id).await?;
-    let others = user::Entity::find()
-        .filter(user::Column::AccountId.eq(target.account_id))
+    let others = Tenant(target.account_id)
+        .find::<user::Entity>()
         .filter(user::Column::Role.eq(Role::SuperAdmin))
         .filter(user::Column::Status.eq(Status::Active))
         .filter(user::Column::Id.ne(target.id))

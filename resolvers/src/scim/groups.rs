@@ -8,7 +8,8 @@ use chrono::Utc;
 use roster_entities::{group, group_member, scim_group, scim_user, user};
 use sea_orm::{
     sea_query::{Expr, Func, JoinType, OnConflict, Order, Query, SelectStatement, SimpleExpr},
-    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, Set, TransactionTrait,
+    ColumnTrait, ConnectionTrait, EntityTrait, NotSet, QueryFilter, QuerySelect, Set,
+    TransactionTrait,
 };
 use serde_json::{json, Value};
 use uuid::Uuid;
@@ -21,6 +22,7 @@ use super::sql::{self, Operand};
 use super::users::id_condition;
 use super::{check_version, etag, Actor};
 use crate::kernel::history::{self, Entry};
+use crate::kernel::scope::Tenant;
 use crate::kernel::validation;
 
 const NAME_MAX: usize = 255;
@@ -151,7 +153,8 @@ async fn members_of(
 ) -> ScimResult<HashMap<Uuid, Vec<Uuid>>> {
     let mut out: HashMap<Uuid, Vec<Uuid>> = HashMap::new();
     for chunk in groups.chunks(500) {
-        let rows: Vec<(Uuid, Uuid)> = group_member::Entity::find()
+        let rows: Vec<(Uuid, Uuid)> = Tenant(account_id)
+            .find::<group_member::Entity>()
             .select_only()
             .column(group_member::Column::GroupId)
             .column(group_member::Column::UserId)
@@ -162,7 +165,6 @@ async fn members_of(
                     .to(scim_user::Column::UserId)
                     .into(),
             )
-            .filter(group_member::Column::AccountId.eq(account_id))
             .filter(group_member::Column::GroupId.is_in(chunk.iter().copied()))
             .filter(Expr::col((scim_user::Entity, scim_user::Column::DeletedAt)).is_null())
             .into_tuple()
@@ -371,7 +373,8 @@ async fn resolve_members(
     let list: Vec<Uuid> = wanted.iter().copied().collect();
     let mut found = BTreeSet::new();
     for chunk in list.chunks(1_000) {
-        let rows: Vec<Uuid> = user::Entity::find()
+        let rows: Vec<Uuid> = Tenant(account_id)
+            .find::<user::Entity>()
             .select_only()
             .column(user::Column::Id)
             .join(
@@ -381,7 +384,6 @@ async fn resolve_members(
                     .to(roster_entities::scim_user::Column::UserId)
                     .into(),
             )
-            .filter(user::Column::AccountId.eq(account_id))
             .filter(user::Column::Id.is_in(chunk.iter().copied()))
             .filter(
                 Expr::col((
@@ -443,18 +445,19 @@ async fn set_external_id(
     group_id: Uuid,
     external_id: Option<String>,
 ) -> ScimResult<()> {
-    scim_group::Entity::insert(scim_group::ActiveModel {
-        group_id: Set(group_id),
-        account_id: Set(account_id),
-        external_id: Set(external_id),
-    })
-    .on_conflict(
-        OnConflict::column(scim_group::Column::GroupId)
-            .update_column(scim_group::Column::ExternalId)
-            .to_owned(),
-    )
-    .exec_without_returning(txn)
-    .await?;
+    Tenant(account_id)
+        .insert(scim_group::ActiveModel {
+            group_id: Set(group_id),
+            account_id: NotSet,
+            external_id: Set(external_id),
+        })
+        .on_conflict(
+            OnConflict::column(scim_group::Column::GroupId)
+                .update_column(scim_group::Column::ExternalId)
+                .to_owned(),
+        )
+        .exec_without_returning(txn)
+        .await?;
     Ok(())
 }
 
@@ -469,11 +472,12 @@ async fn change_members(
     let mut entries = Vec::new();
     for chunk in add.chunks(5_000) {
         let rows = chunk.iter().map(|u| group_member::ActiveModel {
-            account_id: Set(account_id),
+            account_id: NotSet,
             group_id: Set(group.id),
             user_id: Set(*u),
         });
-        group_member::Entity::insert_many(rows)
+        Tenant(account_id)
+            .insert_many(rows)
             .on_conflict(
                 OnConflict::columns([group_member::Column::GroupId, group_member::Column::UserId])
                     .do_nothing()
@@ -493,11 +497,11 @@ async fn change_members(
     let mut emails: HashMap<Uuid, String> = HashMap::new();
     let all: Vec<Uuid> = add.iter().chain(remove).copied().collect();
     for chunk in all.chunks(1_000) {
-        let rows: Vec<(Uuid, String)> = user::Entity::find()
+        let rows: Vec<(Uuid, String)> = Tenant(account_id)
+            .find::<user::Entity>()
             .select_only()
             .column(user::Column::Id)
             .column(user::Column::Email)
-            .filter(user::Column::AccountId.eq(account_id))
             .filter(user::Column::Id.is_in(chunk.iter().copied()))
             .into_tuple()
             .all(txn)
@@ -530,16 +534,17 @@ pub async fn create(actor: &Actor, body: &Value) -> ScimResult<Value> {
         created_at: now,
         updated_at: now,
     };
-    let inserted = group::Entity::insert(group::ActiveModel {
-        id: Set(model.id),
-        account_id: Set(model.account_id),
-        name: Set(model.name.clone()),
-        name_key: Set(model.name_key.clone()),
-        created_at: Set(now),
-        updated_at: Set(now),
-    })
-    .exec_without_returning(&txn)
-    .await;
+    let inserted = Tenant(model.account_id)
+        .insert(group::ActiveModel {
+            id: Set(model.id),
+            account_id: NotSet,
+            name: Set(model.name.clone()),
+            name_key: Set(model.name_key.clone()),
+            created_at: Set(now),
+            updated_at: Set(now),
+        })
+        .exec_without_returning(&txn)
+        .await;
     if let Err(e) = inserted {
         return Err(if crate::kernel::error::is_unique_violation(&e) {
             ScimError::uniqueness(format!("a group named {:?} exists", values.name))

@@ -7,7 +7,8 @@ use async_graphql::{Context, Enum, InputObject, Object, SimpleObject, ID};
 use chrono::{DateTime, Utc};
 use roster_entities::{account, scim_token, user::Role};
 use sea_orm::{
-    sea_query::Expr, ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, Set,
+    sea_query::Expr, ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, NotSet,
+    QueryFilter, Set,
 };
 use uuid::Uuid;
 
@@ -19,7 +20,7 @@ use crate::kernel::error::{ApiError, ApiResult, UserError};
 use crate::kernel::history::{self, Entry};
 use crate::kernel::ids::{GlobalId, NodeKind};
 use crate::kernel::pagination::{self, Page, PageArgs, Sort, SortValue};
-use crate::kernel::scope::{Scoped, Tenant};
+use crate::kernel::scope::Tenant;
 
 const PREFIX: &str = "rscim_";
 const NAME_MAX: usize = 255;
@@ -187,8 +188,8 @@ pub async fn find(
     id: Uuid,
 ) -> Result<ScimToken, ApiError> {
     require_admin(viewer)?;
-    scim_token::Entity::find_by_id(id)
-        .in_account(viewer.account_id)
+    Tenant(viewer.account_id)
+        .find_by_id::<scim_token::Entity>(id)
         .one(db)
         .await?
         .map(ScimToken)
@@ -234,7 +235,7 @@ impl ScimTokenQuery {
         before: Option<String>,
     ) -> ApiResult<Page<ScimToken>> {
         let viewer = admin(ctx)?;
-        let select = scim_token::Entity::find().in_account(viewer.account_id);
+        let select = Tenant(viewer.account_id).find::<scim_token::Entity>();
         let sort = Sort {
             column: scim_token::Column::CreatedAt,
             id: scim_token::Column::Id,
@@ -286,7 +287,7 @@ impl ScimTokenMutation {
         let secret = generate();
         let model = scim_token::ActiveModel {
             id: Set(Uuid::now_v7()),
-            account_id: Set(viewer.account_id),
+            account_id: NotSet,
             name: Set(name.clone()),
             token_hash: Set(token::digest(&secret)),
             created_by: Set(Some(viewer.user_id)),
@@ -299,7 +300,10 @@ impl ScimTokenMutation {
             revoked_at: Set(None),
         };
         let txn = sea_orm::TransactionTrait::begin(ctx.db()).await?;
-        let saved = model.insert(&txn).await?;
+        let saved = Tenant(viewer.account_id)
+            .insert(model)
+            .exec_with_returning(&txn)
+            .await?;
         history::commit(
             txn,
             ctx.state(),
@@ -323,8 +327,8 @@ impl ScimTokenMutation {
     ) -> ApiResult<RevokeScimTokenPayload> {
         let viewer = admin(ctx)?;
         let id = GlobalId::expect(&input.id, NodeKind::ScimToken)?;
-        let found = scim_token::Entity::find_by_id(id)
-            .in_account(viewer.account_id)
+        let found = Tenant(viewer.account_id)
+            .find_by_id::<scim_token::Entity>(id)
             .one(ctx.db())
             .await?
             .ok_or_else(|| ApiError::not_found("ScimToken"))?;
@@ -419,6 +423,7 @@ pub async fn authenticate(state: &AppState, req: &Request) -> ScimResult<Actor> 
     if !scheme.eq_ignore_ascii_case("bearer") || !secret.starts_with(PREFIX) || secret.len() > 128 {
         return Err(refused());
     }
+    // all accounts: the token hash alone identifies the SCIM token
     let found = scim_token::Entity::find()
         .filter(scim_token::Column::TokenHash.eq(token::digest(secret)))
         .filter(scim_token::Column::RevokedAt.is_null())
@@ -442,8 +447,8 @@ pub async fn authenticate(state: &AppState, req: &Request) -> ScimResult<Actor> 
     // demoted, suspended or removed no longer lends it their rights.
     let creator = match found.created_by {
         Some(id) => {
-            roster_entities::user::Entity::find_by_id(id)
-                .filter(roster_entities::user::Column::AccountId.eq(found.account_id))
+            Tenant(found.account_id)
+                .find_by_id::<roster_entities::user::Entity>(id)
                 .one(&state.db)
                 .await?
         }

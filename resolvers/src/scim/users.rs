@@ -12,8 +12,8 @@ use roster_entities::{
 };
 use sea_orm::{
     sea_query::{Alias, BinOper, Expr, Func, JoinType, Order, Query, SelectStatement, SimpleExpr},
-    ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter, QuerySelect, Set,
-    TransactionTrait,
+    ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, NotSet, QueryFilter, QuerySelect,
+    Set, TransactionTrait,
 };
 use serde_json::{json, Value};
 use uuid::Uuid;
@@ -25,6 +25,7 @@ use super::list;
 use super::sql::{self, Operand};
 use super::{check_version, etag, Actor};
 use crate::kernel::history::{self, Entry};
+use crate::kernel::scope::Tenant;
 use crate::kernel::validation;
 use crate::staff::users::{parse::EMAIL_MAX, parse::NAME_MAX};
 
@@ -304,11 +305,11 @@ async fn groups_of(
 ) -> ScimResult<HashMap<Uuid, Vec<(Uuid, String)>>> {
     let mut out: HashMap<Uuid, Vec<(Uuid, String)>> = HashMap::new();
     for chunk in users.chunks(1_000) {
-        let links: Vec<(Uuid, Uuid)> = group_member::Entity::find()
+        let links: Vec<(Uuid, Uuid)> = Tenant(account_id)
+            .find::<group_member::Entity>()
             .select_only()
             .column(group_member::Column::UserId)
             .column(group_member::Column::GroupId)
-            .filter(group_member::Column::AccountId.eq(account_id))
             .filter(group_member::Column::UserId.is_in(chunk.iter().copied()))
             .into_tuple()
             .all(db)
@@ -316,8 +317,8 @@ async fn groups_of(
         let mut ids: Vec<Uuid> = links.iter().map(|(_, g)| *g).collect();
         ids.sort();
         ids.dedup();
-        let names: HashMap<Uuid, String> = group::Entity::find()
-            .filter(group::Column::AccountId.eq(account_id))
+        let names: HashMap<Uuid, String> = Tenant(account_id)
+            .find::<group::Entity>()
             .filter(group::Column::Id.is_in(ids))
             .all(db)
             .await?
@@ -794,12 +795,12 @@ async fn holders_of(
 ) -> ScimResult<HashMap<String, (Uuid, bool)>> {
     let mut out: HashMap<String, (Uuid, bool)> = HashMap::new();
     for chunk in keys.chunks(500) {
-        let named: Vec<(Uuid, Option<String>, Option<DateTime<Utc>>)> = scim_user::Entity::find()
+        let named: Vec<(Uuid, Option<String>, Option<DateTime<Utc>>)> = Tenant(account_id)
+            .find::<scim_user::Entity>()
             .select_only()
             .column(scim_user::Column::UserId)
             .column(scim_user::Column::UserNameKey)
             .column(scim_user::Column::DeletedAt)
-            .filter(scim_user::Column::AccountId.eq(account_id))
             .filter(scim_user::Column::UserNameKey.is_in(chunk.iter().cloned()))
             .into_tuple()
             .all(db)
@@ -836,6 +837,7 @@ async fn by_email(
     // By the unique email key alone, then the account: PostgreSQL picked
     // the account's index for both together (a scan, 100-190 ms per 500
     // keys on a freshly filled account).
+    // all accounts: by email key only (planner); rows of other accounts dropped below
     let found: Vec<(Uuid, String)> = user::Entity::find()
         .select_only()
         .column(user::Column::Id)
@@ -852,7 +854,8 @@ async fn by_email(
     if found.is_empty() {
         return Ok(Vec::new());
     }
-    let mut profiles: HashMap<Uuid, scim_user::Model> = scim_user::Entity::find()
+    let mut profiles: HashMap<Uuid, scim_user::Model> = Tenant(account_id)
+        .find::<scim_user::Entity>()
         .filter(scim_user::Column::UserId.is_in(found.iter().map(|(id, _)| *id)))
         .all(db)
         .await?
@@ -1171,7 +1174,7 @@ pub async fn replace_row(
     let txn = db.begin().await?;
     crate::kernel::locks::account(&txn, actor.account_id()).await?;
     let row = find_any(&txn, actor.account_id(), id).await?;
-    if !revive && is_deleted(&txn, row.id).await? {
+    if !revive && is_deleted(&txn, actor.account_id(), row.id).await? {
         return Err(ScimError::not_found(format!("no user {id}")));
     }
     may_change(actor, &row)?;
@@ -1196,6 +1199,7 @@ pub async fn replace_row(
         .clone()
         .filter(|e| validation::email_key(e) != validation::email_key(&row.email));
     if let Some(email) = &new_email {
+        // all accounts: sign-in emails are unique across accounts
         let taken = user::Entity::find()
             .filter(user::Column::EmailKey.eq(validation::email_key(email)))
             .one(&txn)
@@ -1224,8 +1228,8 @@ pub async fn replace_row(
         Some(row.id),
     )
     .await?;
-    let target = user::Entity::find_by_id(row.id)
-        .filter(user::Column::AccountId.eq(actor.account_id()))
+    let target = Tenant(actor.account_id())
+        .find_by_id::<user::Entity>(row.id)
         .one(&txn)
         .await?
         .ok_or_else(|| ScimError::not_found(format!("no user {}", row.id)))?;
@@ -1242,8 +1246,8 @@ pub async fn replace_row(
     changed.extension = values.extension.or(target.extension);
     if changed.extension != target.extension {
         if let Some(e) = changed.extension {
-            let taken = user::Entity::find()
-                .filter(user::Column::AccountId.eq(actor.account_id()))
+            let taken = Tenant(actor.account_id())
+                .find::<user::Entity>()
                 .filter(user::Column::Extension.eq(e))
                 .filter(user::Column::Id.ne(target.id))
                 .one(&txn)
@@ -1336,7 +1340,8 @@ pub async fn replace_row(
         _ => None,
     };
     if let Some(status) = wanted_status.filter(|s| *s != target.status) {
-        let fresh = user::Entity::find_by_id(target.id)
+        let fresh = Tenant(actor.account_id())
+            .find_by_id::<user::Entity>(target.id)
             .one(&txn)
             .await?
             .ok_or_else(|| ScimError::not_found("user"))?;
@@ -1422,41 +1427,42 @@ async fn readdressed(
 
 async fn upsert_profile(txn: &impl ConnectionTrait, p: scim_user::Model) -> ScimResult<()> {
     use sea_orm::sea_query::OnConflict;
-    scim_user::Entity::insert(scim_user::ActiveModel {
-        user_id: Set(p.user_id),
-        account_id: Set(p.account_id),
-        user_name: Set(p.user_name),
-        user_name_key: Set(p.user_name_key),
-        external_id: Set(p.external_id),
-        department: Set(p.department),
-        employee_number: Set(p.employee_number),
-        manager_id: Set(p.manager_id),
-        resource: Set(p.resource),
-        deleted_at: Set(p.deleted_at),
-    })
-    .on_conflict(
-        OnConflict::column(scim_user::Column::UserId)
-            .update_columns([
-                scim_user::Column::UserName,
-                scim_user::Column::UserNameKey,
-                scim_user::Column::ExternalId,
-                scim_user::Column::Department,
-                scim_user::Column::EmployeeNumber,
-                scim_user::Column::ManagerId,
-                scim_user::Column::Resource,
-                scim_user::Column::DeletedAt,
-            ])
-            .to_owned(),
-    )
-    .exec_without_returning(txn)
-    .await
-    .map_err(|e| {
-        if crate::kernel::error::is_unique_violation(&e) {
-            ScimError::uniqueness("userName is taken")
-        } else {
-            ScimError::from(e)
-        }
-    })?;
+    Tenant(p.account_id)
+        .insert(scim_user::ActiveModel {
+            user_id: Set(p.user_id),
+            account_id: NotSet,
+            user_name: Set(p.user_name),
+            user_name_key: Set(p.user_name_key),
+            external_id: Set(p.external_id),
+            department: Set(p.department),
+            employee_number: Set(p.employee_number),
+            manager_id: Set(p.manager_id),
+            resource: Set(p.resource),
+            deleted_at: Set(p.deleted_at),
+        })
+        .on_conflict(
+            OnConflict::column(scim_user::Column::UserId)
+                .update_columns([
+                    scim_user::Column::UserName,
+                    scim_user::Column::UserNameKey,
+                    scim_user::Column::ExternalId,
+                    scim_user::Column::Department,
+                    scim_user::Column::EmployeeNumber,
+                    scim_user::Column::ManagerId,
+                    scim_user::Column::Resource,
+                    scim_user::Column::DeletedAt,
+                ])
+                .to_owned(),
+        )
+        .exec_without_returning(txn)
+        .await
+        .map_err(|e| {
+            if crate::kernel::error::is_unique_violation(&e) {
+                ScimError::uniqueness("userName is taken")
+            } else {
+                ScimError::from(e)
+            }
+        })?;
     Ok(())
 }
 
@@ -1471,8 +1477,13 @@ pub async fn patch(
 }
 
 /// Whether the directory deleted the user (hidden, kept suspended).
-async fn is_deleted(db: &impl ConnectionTrait, user_id: Uuid) -> ScimResult<bool> {
-    Ok(scim_user::Entity::find_by_id(user_id)
+async fn is_deleted(
+    db: &impl ConnectionTrait,
+    account_id: Uuid,
+    user_id: Uuid,
+) -> ScimResult<bool> {
+    Ok(Tenant(account_id)
+        .find_by_id::<scim_user::Entity>(user_id)
         .one(db)
         .await?
         .is_some_and(|p| p.deleted_at.is_some()))
@@ -1487,8 +1498,8 @@ pub async fn delete(actor: &Actor, id: &str, if_match: Option<&str>) -> ScimResu
     let current = load(db, &actor.base, &row).await?;
     check_version(&current, if_match)?;
     let txn = db.begin().await?;
-    let target = user::Entity::find_by_id(row.id)
-        .filter(user::Column::AccountId.eq(actor.account_id()))
+    let target = Tenant(actor.account_id())
+        .find_by_id::<user::Entity>(row.id)
         .one(&txn)
         .await?
         .ok_or_else(|| ScimError::not_found(format!("no user {id}")))?;

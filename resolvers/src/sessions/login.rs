@@ -81,6 +81,7 @@ impl AuthMutation {
         let state = ctx.state();
         // Deliberately not scoped to an account: the email decides which
         // account the caller signs in to (emails are unique across accounts).
+        // all accounts: sign-in looks the user up by email in every account
         let found = user::Entity::find()
             .filter(user::Column::EmailKey.eq(validation::email_key(&email)))
             .one(&state.db)

@@ -60,6 +60,7 @@ impl PasswordResetMutation {
         // address can be sent, and the answer's timing hardly differs.
         crate::kernel::auth::count_failed_sign_in(ctx, &email).await;
         let state = ctx.state();
+        // all accounts: a reset request looks the user up by email in every account
         let found = user::Entity::find()
             .filter(user::Column::EmailKey.eq(validation::email_key(&email)))
             .filter(user::Column::Status.eq(user::Status::Active))

@@ -3,7 +3,7 @@
 
 use chrono::Utc;
 use roster_entities::{session, user};
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, NotSet, QueryFilter, Set};
 use uuid::Uuid;
 
 use crate::kernel::scope::Tenant;
@@ -42,6 +42,7 @@ pub async fn authenticate(state: &AppState, token: Option<&str>) -> Result<Auth,
     if let Some(viewer) = state.sessions.get(&state.events, &digest) {
         return Ok(Auth::Staff(viewer));
     }
+    // all accounts: the token hash alone identifies the session
     let found = session::Entity::find()
         .filter(session::Column::TokenHash.eq(digest.clone()))
         .filter(session::Column::ExpiresAt.gt(Utc::now()))
@@ -90,16 +91,17 @@ pub async fn start(
     let now = Utc::now();
     let ttl = chrono::Duration::from_std(state.session_ttl).map_err(ApiError::internal)?;
     let token = token::generate();
-    let row = session::ActiveModel {
-        id: Set(Uuid::now_v7()),
-        token_hash: Set(token::digest(&token)),
-        user_id: Set(user.id),
-        account_id: Set(user.account_id),
-        created_at: Set(now),
-        expires_at: Set(now + ttl),
-    }
-    .insert(db)
-    .await?;
+    let row = Tenant(user.account_id)
+        .insert(session::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            token_hash: Set(token::digest(&token)),
+            user_id: Set(user.id),
+            account_id: NotSet,
+            created_at: Set(now),
+            expires_at: Set(now + ttl),
+        })
+        .exec_with_returning(db)
+        .await?;
     // Housekeeping: a user's expired sessions go when they next sign in.
     Tenant(user.account_id)
         .delete_many::<session::Entity>()

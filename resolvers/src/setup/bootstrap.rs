@@ -7,12 +7,14 @@ use chrono::Utc;
 use roster_entities::{account, user};
 use sea_orm::{
     sea_query::{Expr, Func},
-    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set,
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, NotSet, QueryFilter, Set,
     TransactionTrait,
 };
 use uuid::Uuid;
 
-use crate::{kernel::auth::password, kernel::error::UserError, kernel::validation};
+use crate::{
+    kernel::auth::password, kernel::error::UserError, kernel::scope::Tenant, kernel::validation,
+};
 
 pub struct BootstrapRequest {
     pub account_name: String,
@@ -71,6 +73,7 @@ pub async fn bootstrap(
     password::validate("password", &req.password).map_err(BootstrapError::Invalid)?;
 
     let email_key = validation::email_key(&email);
+    // all accounts: bootstrap looks the email up in every account
     let existing_user = user::Entity::find()
         .filter(user::Column::EmailKey.eq(&email_key))
         .find_also_related(account::Entity)
@@ -95,8 +98,8 @@ pub async fn bootstrap(
         .one(db)
         .await?;
     if let Some(account) = existing_account {
-        let admin = user::Entity::find()
-            .filter(user::Column::AccountId.eq(account.id))
+        let admin = Tenant(account.id)
+            .find::<user::Entity>()
             .filter(user::Column::Role.eq(user::Role::SuperAdmin))
             .one(db)
             .await?;
@@ -122,25 +125,26 @@ pub async fn bootstrap(
     }
     .insert(&txn)
     .await?;
-    let user = user::ActiveModel {
-        id: Set(Uuid::now_v7()),
-        account_id: Set(account.id),
-        first_name: Set(first_name),
-        last_name: Set(last_name),
-        email: Set(email),
-        email_key: Set(email_key),
-        role: Set(user::Role::SuperAdmin),
-        status: Set(user::Status::Active),
-        password_hash: Set(Some(password_hash)),
-        extension: Set(Some(crate::staff::users::extension::FIRST)),
-        language: Set("en".into()),
-        custom_role_id: Set(None),
-        settings_template_id: Set(None),
-        created_at: Set(now),
-        updated_at: Set(now),
-    }
-    .insert(&txn)
-    .await?;
+    let user = Tenant(account.id)
+        .insert(user::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            account_id: NotSet,
+            first_name: Set(first_name),
+            last_name: Set(last_name),
+            email: Set(email),
+            email_key: Set(email_key),
+            role: Set(user::Role::SuperAdmin),
+            status: Set(user::Status::Active),
+            password_hash: Set(Some(password_hash)),
+            extension: Set(Some(crate::staff::users::extension::FIRST)),
+            language: Set("en".into()),
+            custom_role_id: Set(None),
+            settings_template_id: Set(None),
+            created_at: Set(now),
+            updated_at: Set(now),
+        })
+        .exec_with_returning(&txn)
+        .await?;
     crate::staff::users::contact::sync(&txn).await?;
     txn.commit().await?;
     Ok(BootstrapOutcome::Created { account, user })

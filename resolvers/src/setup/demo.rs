@@ -4,10 +4,10 @@
 
 use chrono::Utc;
 use roster_entities::{customer, user};
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, NotSet, QueryFilter, Set};
 use uuid::Uuid;
 
-use crate::kernel::validation;
+use crate::kernel::{scope::Tenant, validation};
 
 const STAFF: &[(&str, &str, &str, user::Role, user::Status)] = &[
     (
@@ -204,11 +204,8 @@ pub async fn load_customers(
     use roster_entities::{company, company_service, customer_email, customer_service, service};
     use sea_orm::{PaginatorTrait, TransactionTrait};
 
-    let has_companies = company::Entity::find()
-        .filter(company::Column::AccountId.eq(account_id))
-        .count(db)
-        .await?
-        > 0;
+    let tenant = Tenant(account_id);
+    let has_companies = tenant.find::<company::Entity>().count(db).await? > 0;
     if has_companies {
         return Ok(());
     }
@@ -217,40 +214,43 @@ pub async fn load_customers(
     let mut service_ids = Vec::new();
     for name in SERVICES {
         let id = Uuid::now_v7();
-        service::Entity::insert(service::ActiveModel {
-            id: Set(id),
-            account_id: Set(account_id),
-            name: Set((*name).into()),
-            name_key: Set(name.to_lowercase()),
-            description: Set(None),
-            created_at: Set(now),
-            updated_at: Set(now),
-        })
-        .exec(&txn)
-        .await?;
+        tenant
+            .insert(service::ActiveModel {
+                id: Set(id),
+                account_id: NotSet,
+                name: Set((*name).into()),
+                name_key: Set(name.to_lowercase()),
+                description: Set(None),
+                created_at: Set(now),
+                updated_at: Set(now),
+            })
+            .exec(&txn)
+            .await?;
         service_ids.push(id);
     }
     let mut company_ids = Vec::new();
     for (name, services) in COMPANIES {
         let id = Uuid::now_v7();
-        company::Entity::insert(company::ActiveModel {
-            id: Set(id),
-            account_id: Set(account_id),
-            name: Set((*name).into()),
-            name_key: Set(name.to_lowercase()),
-            created_at: Set(now),
-            updated_at: Set(now),
-        })
-        .exec(&txn)
-        .await?;
-        for s in *services {
-            company_service::Entity::insert(company_service::ActiveModel {
-                account_id: Set(account_id),
-                company_id: Set(id),
-                service_id: Set(service_ids[*s]),
+        tenant
+            .insert(company::ActiveModel {
+                id: Set(id),
+                account_id: NotSet,
+                name: Set((*name).into()),
+                name_key: Set(name.to_lowercase()),
+                created_at: Set(now),
+                updated_at: Set(now),
             })
             .exec(&txn)
             .await?;
+        for s in *services {
+            tenant
+                .insert(company_service::ActiveModel {
+                    account_id: NotSet,
+                    company_id: Set(id),
+                    service_id: Set(service_ids[*s]),
+                })
+                .exec(&txn)
+                .await?;
         }
         company_ids.push(id);
     }
@@ -268,57 +268,60 @@ pub async fn load_customers(
         let clean = crate::directory::customers::validate::validate(&draft)
             .map_err(|e| sea_orm::DbErr::Custom(format!("demo customer {email}: {e:?}")))?;
         let id = Uuid::now_v7();
-        customer::Entity::insert(customer::ActiveModel {
-            id: Set(id),
-            account_id: Set(account_id),
-            sort_name: Set(clean.sort_name()),
-            first_name: Set(clean.first_name),
-            last_name: Set(clean.last_name),
-            email: Set(clean.email.clone()),
-            email_key: Set(clean.email_key.clone()),
-            company_id: Set(company.map(|c| company_ids[c])),
-            office_phone: Set(clean.office_phone),
-            mobile_phone: Set(None),
-            other_phone: Set(None),
-            fax: Set(None),
-            address: Set(None),
-            job_title: Set(clean.job_title),
-            department: Set(None),
-            notes: Set(None),
-            email_format: Set(customer::EmailFormat::Html),
-            feedback_emails: Set(true),
-            time_zone: Set(clean.time_zone),
-            locale: Set(clean.locale),
-            portal_access: Set(*access),
-            avatar_token: Set(None),
-            created_at: Set(now),
-            updated_at: Set(now),
-        })
-        .exec(&txn)
-        .await?;
-        customer_email::Entity::insert(customer_email::ActiveModel {
-            account_id: Set(account_id),
-            email_key: Set(clean.email_key),
-            customer_id: Set(id),
-            email: Set(clean.email),
-            is_primary: Set(true),
-            position: Set(0),
-        })
-        .exec(&txn)
-        .await?;
+        tenant
+            .insert(customer::ActiveModel {
+                id: Set(id),
+                account_id: NotSet,
+                sort_name: Set(clean.sort_name()),
+                first_name: Set(clean.first_name),
+                last_name: Set(clean.last_name),
+                email: Set(clean.email.clone()),
+                email_key: Set(clean.email_key.clone()),
+                company_id: Set(company.map(|c| company_ids[c])),
+                office_phone: Set(clean.office_phone),
+                mobile_phone: Set(None),
+                other_phone: Set(None),
+                fax: Set(None),
+                address: Set(None),
+                job_title: Set(clean.job_title),
+                department: Set(None),
+                notes: Set(None),
+                email_format: Set(customer::EmailFormat::Html),
+                feedback_emails: Set(true),
+                time_zone: Set(clean.time_zone),
+                locale: Set(clean.locale),
+                portal_access: Set(*access),
+                avatar_token: Set(None),
+                created_at: Set(now),
+                updated_at: Set(now),
+            })
+            .exec(&txn)
+            .await?;
+        tenant
+            .insert(customer_email::ActiveModel {
+                account_id: NotSet,
+                email_key: Set(clean.email_key),
+                customer_id: Set(id),
+                email: Set(clean.email),
+                is_primary: Set(true),
+                position: Set(0),
+            })
+            .exec(&txn)
+            .await?;
         // Standard customers get their company's first service (or VPN).
         let service = match company {
             Some(c) => service_ids[COMPANIES[*c].1[0]],
             None => service_ids[2],
         };
-        customer_service::Entity::insert(customer_service::ActiveModel {
-            account_id: Set(account_id),
-            customer_id: Set(id),
-            service_id: Set(service),
-            access: Set(customer_service::ServiceAccess::PortalAccess),
-        })
-        .exec(&txn)
-        .await?;
+        tenant
+            .insert(customer_service::ActiveModel {
+                account_id: NotSet,
+                customer_id: Set(id),
+                service_id: Set(service),
+                access: Set(customer_service::ServiceAccess::PortalAccess),
+            })
+            .exec(&txn)
+            .await?;
     }
     txn.commit().await?;
     summary.services_added = SERVICES.len();
@@ -339,6 +342,7 @@ pub async fn load(
     for (first, last, local, role, status) in STAFF {
         let email = format!("{local}@{domain}");
         let key = validation::email_key(&email);
+        // all accounts: staff emails are unique across accounts
         let exists = user::Entity::find()
             .filter(user::Column::EmailKey.eq(&key))
             .one(db)
@@ -347,30 +351,31 @@ pub async fn load(
         if exists {
             continue;
         }
-        user::Entity::insert(user::ActiveModel {
-            id: Set(Uuid::now_v7()),
-            account_id: Set(account_id),
-            first_name: Set((*first).into()),
-            last_name: Set((*last).into()),
-            email: Set(email),
-            email_key: Set(key),
-            role: Set(*role),
-            status: Set(*status),
-            // Demo staff sign in after an administrator invites them.
-            password_hash: Set(None),
-            extension: Set(crate::staff::users::extension::next_free(db, account_id, 1)
-                .await
-                .map_err(|e| sea_orm::DbErr::Custom(e.to_string()))?
-                .first()
-                .copied()),
-            language: Set("en".into()),
-            custom_role_id: Set(None),
-            settings_template_id: Set(None),
-            created_at: Set(now),
-            updated_at: Set(now),
-        })
-        .exec(db)
-        .await?;
+        Tenant(account_id)
+            .insert(user::ActiveModel {
+                id: Set(Uuid::now_v7()),
+                account_id: NotSet,
+                first_name: Set((*first).into()),
+                last_name: Set((*last).into()),
+                email: Set(email),
+                email_key: Set(key),
+                role: Set(*role),
+                status: Set(*status),
+                // Demo staff sign in after an administrator invites them.
+                password_hash: Set(None),
+                extension: Set(crate::staff::users::extension::next_free(db, account_id, 1)
+                    .await
+                    .map_err(|e| sea_orm::DbErr::Custom(e.to_string()))?
+                    .first()
+                    .copied()),
+                language: Set("en".into()),
+                custom_role_id: Set(None),
+                settings_template_id: Set(None),
+                created_at: Set(now),
+                updated_at: Set(now),
+            })
+            .exec(db)
+            .await?;
         summary.users_added += 1;
     }
     crate::staff::users::contact::sync(db).await?;

@@ -2,9 +2,13 @@ use std::{collections::HashMap, sync::Arc};
 
 use async_graphql::dataloader::Loader;
 use roster_entities::{company_service, service};
-use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, QueryFilter, QueryOrder};
+use uuid::Uuid;
 
-use crate::kernel::loaders::Key;
+use crate::kernel::{
+    loaders::{by_account, Key},
+    scope::Tenant,
+};
 
 /// The services each company has access to, by name.
 pub struct CompanyServicesLoader {
@@ -17,12 +21,18 @@ impl Loader<Key> for CompanyServicesLoader {
     type Error = Arc<DbErr>;
 
     async fn load(&self, keys: &[Key]) -> Result<HashMap<Key, Self::Value>, Self::Error> {
-        let rows = company_service::Entity::find()
-            .filter(company_service::Column::CompanyId.is_in(keys.iter().map(|k| k.1)))
-            .find_also_related(service::Entity)
-            .order_by_asc(service::Column::NameKey)
-            .all(&self.db)
-            .await?;
+        let mut rows = Vec::new();
+        for (account_id, ids) in by_account(keys) {
+            rows.extend(
+                Tenant(account_id)
+                    .find::<company_service::Entity>()
+                    .filter(company_service::Column::CompanyId.is_in(ids))
+                    .find_also_related(service::Entity)
+                    .order_by_asc(service::Column::NameKey)
+                    .all(&self.db)
+                    .await?,
+            );
+        }
         let mut out: HashMap<Key, Self::Value> = keys.iter().map(|k| (*k, Vec::new())).collect();
         for (link, service) in rows {
             if let (Some(list), Some(service)) =

@@ -12,10 +12,10 @@ pub use object::Company;
 pub use query::CompanyQuery;
 
 use roster_entities::company;
-use sea_orm::{ConnectionTrait, EntityTrait};
+use sea_orm::ConnectionTrait;
 use uuid::Uuid;
 
-use crate::{kernel::error::ApiError, kernel::scope::Scoped};
+use crate::{kernel::error::ApiError, kernel::scope::Tenant};
 
 /// The company `id` of `account_id`, or NOT_FOUND (also for other accounts).
 pub async fn find(
@@ -23,8 +23,8 @@ pub async fn find(
     account_id: Uuid,
     id: Uuid,
 ) -> Result<company::Model, ApiError> {
-    company::Entity::find_by_id(id)
-        .in_account(account_id)
+    Tenant(account_id)
+        .find_by_id::<company::Entity>(id)
         .one(db)
         .await?
         .ok_or_else(|| ApiError::not_found("Company"))

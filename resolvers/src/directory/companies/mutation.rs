@@ -2,8 +2,8 @@ use async_graphql::{Context, InputObject, Object, SimpleObject, ID};
 use chrono::Utc;
 use roster_entities::{company, company_service, customer, customer_service};
 use sea_orm::{
-    sea_query::Query, ActiveModelTrait, ColumnTrait, DatabaseTransaction, EntityTrait,
-    IntoActiveModel, QueryFilter, Set, TransactionTrait,
+    sea_query::Query, ActiveModelTrait, ColumnTrait, DatabaseTransaction, IntoActiveModel, NotSet,
+    QueryFilter, Set, TransactionTrait,
 };
 use uuid::Uuid;
 
@@ -100,7 +100,8 @@ async fn set_services(
         .filter(company_service::Column::ServiceId.is_not_in(services.iter().copied()))
         .exec(txn)
         .await?;
-    let existing: Vec<Uuid> = company_service::Entity::find()
+    let existing: Vec<Uuid> = Tenant(account_id)
+        .find::<company_service::Entity>()
         .filter(company_service::Column::CompanyId.eq(company_id))
         .all(txn)
         .await?
@@ -111,13 +112,13 @@ async fn set_services(
         .iter()
         .filter(|s| !existing.contains(s))
         .map(|s| company_service::ActiveModel {
-            account_id: Set(account_id),
+            account_id: NotSet,
             company_id: Set(company_id),
             service_id: Set(*s),
         })
         .collect();
     if !new.is_empty() {
-        company_service::Entity::insert_many(new).exec(txn).await?;
+        Tenant(account_id).insert_many(new).exec(txn).await?;
     }
     let employees = Query::select()
         .column(customer::Column::Id)
@@ -170,16 +171,17 @@ impl CompanyMutation {
         }
         let now = Utc::now();
         let txn = db.begin().await?;
-        let inserted = company::ActiveModel {
-            id: Set(Uuid::now_v7()),
-            account_id: Set(viewer.account_id),
-            name: Set(name),
-            name_key: Set(key),
-            created_at: Set(now),
-            updated_at: Set(now),
-        }
-        .insert(&txn)
-        .await;
+        let inserted = Tenant(viewer.account_id)
+            .insert(company::ActiveModel {
+                id: Set(Uuid::now_v7()),
+                account_id: NotSet,
+                name: Set(name),
+                name_key: Set(key),
+                created_at: Set(now),
+                updated_at: Set(now),
+            })
+            .exec_with_returning(&txn)
+            .await;
         let company = match inserted {
             Ok(c) => c,
             Err(err) if is_unique_violation(&err) => return fail(taken()),

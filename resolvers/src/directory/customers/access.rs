@@ -6,7 +6,7 @@ use chrono::Utc;
 use roster_entities::{company_service, customer, customer_service};
 use sea_orm::{
     sea_query::{Expr, OnConflict, Query},
-    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, QueryTrait, Set,
+    ColumnTrait, ConnectionTrait, NotSet, QueryFilter, QuerySelect, QueryTrait, Set,
     TransactionTrait,
 };
 use uuid::Uuid;
@@ -20,7 +20,6 @@ use crate::{
     kernel::error::{ApiError, ApiResult, UserError, UserErrorCode},
     kernel::ids::{GlobalId, NodeKind},
     kernel::permissions::Permission,
-    kernel::scope::Scoped,
 };
 
 /// Most customer ids one `setPortalAccess` call may list (use `filter` for more).
@@ -138,22 +137,29 @@ impl CustomerAccessMutation {
                 Ok(ids) => ids,
                 Err(e) => return fail(e),
             };
-        if let Some(e) =
-            rules::services_allowed(db, existing.company_id, "services", &service_ids).await?
+        if let Some(e) = rules::services_allowed(
+            db,
+            viewer.account_id,
+            existing.company_id,
+            "services",
+            &service_ids,
+        )
+        .await?
         {
             return fail(e);
         }
         let rows: Vec<_> = super::mutation::with_levels(&input.services, &service_ids)
             .into_iter()
             .map(|(service_id, level)| customer_service::ActiveModel {
-                account_id: Set(viewer.account_id),
+                account_id: NotSet,
                 customer_id: Set(id),
                 service_id: Set(service_id),
                 access: Set(level.into()),
             })
             .collect();
         if !rows.is_empty() {
-            customer_service::Entity::insert_many(rows)
+            Tenant(viewer.account_id)
+                .insert_many(rows)
                 .on_conflict(
                     OnConflict::columns([
                         customer_service::Column::CustomerId,
@@ -267,8 +273,8 @@ impl CustomerAccessMutation {
                 }
                 uuids.sort();
                 uuids.dedup();
-                let found: Vec<Uuid> = customer::Entity::find()
-                    .in_account(viewer.account_id)
+                let found: Vec<Uuid> = Tenant(viewer.account_id)
+                    .find::<customer::Entity>()
                     .filter(customer::Column::Id.is_in(uuids.clone()))
                     .select_only()
                     .column(customer::Column::Id)
@@ -290,8 +296,8 @@ impl CustomerAccessMutation {
                         format!("no such customer: {}", unknown.join(", ")),
                     ));
                 }
-                customer::Entity::find()
-                    .in_account(viewer.account_id)
+                Tenant(viewer.account_id)
+                    .find::<customer::Entity>()
                     .filter(customer::Column::Id.is_in(uuids))
             }
             (None, Some(filter)) => filter.select(db.get_database_backend(), viewer.account_id),

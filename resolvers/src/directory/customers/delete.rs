@@ -5,8 +5,7 @@ use async_graphql::{Context, Object, SimpleObject, ID};
 use chrono::Utc;
 use roster_entities::{customer, customer_email, denylist_entry};
 use sea_orm::{
-    sea_query::OnConflict, ColumnTrait, EntityTrait, QueryFilter, QuerySelect, Set,
-    TransactionTrait,
+    sea_query::OnConflict, ColumnTrait, NotSet, QueryFilter, QuerySelect, Set, TransactionTrait,
 };
 use uuid::Uuid;
 
@@ -60,12 +59,13 @@ impl CustomerDeleteMutation {
         if denylist {
             let entry = denylist_entry::ActiveModel {
                 id: Set(Uuid::now_v7()),
-                account_id: Set(viewer.account_id),
+                account_id: NotSet,
                 email_key: Set(existing.email_key.clone()),
                 email: Set(existing.email.clone()),
                 created_at: Set(Utc::now()),
             };
-            let inserted = denylist_entry::Entity::insert(entry)
+            let inserted = Tenant(viewer.account_id)
+                .insert(entry)
                 .on_conflict(
                     OnConflict::columns([
                         denylist_entry::Column::AccountId,
@@ -83,10 +83,10 @@ impl CustomerDeleteMutation {
                 }
             }
         }
-        let mut emails: Vec<String> = customer_email::Entity::find()
+        let mut emails: Vec<String> = Tenant(viewer.account_id)
+            .find::<customer_email::Entity>()
             .select_only()
             .column(customer_email::Column::Email)
-            .filter(customer_email::Column::AccountId.eq(viewer.account_id))
             .filter(customer_email::Column::CustomerId.eq(uuid))
             .into_tuple()
             .all(&txn)

@@ -2,10 +2,13 @@ use std::{collections::HashMap, sync::Arc};
 
 use async_graphql::dataloader::Loader;
 use roster_entities::{customer_email, customer_service, service};
-use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, QueryFilter, QueryOrder};
 use uuid::Uuid;
 
-use crate::kernel::loaders::Key;
+use crate::kernel::{
+    loaders::{by_account, Key},
+    scope::Tenant,
+};
 
 /// Each customer's email aliases, in the order entered.
 pub struct CustomerAliasesLoader {
@@ -18,12 +21,18 @@ impl Loader<Key> for CustomerAliasesLoader {
     type Error = Arc<DbErr>;
 
     async fn load(&self, keys: &[Key]) -> Result<HashMap<Key, Self::Value>, Self::Error> {
-        let rows = customer_email::Entity::find()
-            .filter(customer_email::Column::CustomerId.is_in(keys.iter().map(|k| k.1)))
-            .filter(customer_email::Column::IsPrimary.eq(false))
-            .order_by_asc(customer_email::Column::Position)
-            .all(&self.db)
-            .await?;
+        let mut rows = Vec::new();
+        for (account_id, ids) in by_account(keys) {
+            rows.extend(
+                Tenant(account_id)
+                    .find::<customer_email::Entity>()
+                    .filter(customer_email::Column::CustomerId.is_in(ids))
+                    .filter(customer_email::Column::IsPrimary.eq(false))
+                    .order_by_asc(customer_email::Column::Position)
+                    .all(&self.db)
+                    .await?,
+            );
+        }
         let mut out: HashMap<Key, Self::Value> = keys.iter().map(|k| (*k, Vec::new())).collect();
         for row in rows {
             if let Some(list) = out.get_mut(&(row.account_id, row.customer_id)) {
@@ -45,12 +54,18 @@ impl Loader<Key> for CustomerServiceAccessLoader {
     type Error = Arc<DbErr>;
 
     async fn load(&self, keys: &[Key]) -> Result<HashMap<Key, Self::Value>, Self::Error> {
-        let rows = customer_service::Entity::find()
-            .filter(customer_service::Column::CustomerId.is_in(keys.iter().map(|k| k.1)))
-            .find_also_related(service::Entity)
-            .order_by_asc(service::Column::NameKey)
-            .all(&self.db)
-            .await?;
+        let mut rows = Vec::new();
+        for (account_id, ids) in by_account(keys) {
+            rows.extend(
+                Tenant(account_id)
+                    .find::<customer_service::Entity>()
+                    .filter(customer_service::Column::CustomerId.is_in(ids))
+                    .find_also_related(service::Entity)
+                    .order_by_asc(service::Column::NameKey)
+                    .all(&self.db)
+                    .await?,
+            );
+        }
         let mut out: HashMap<Key, Self::Value> = keys.iter().map(|k| (*k, Vec::new())).collect();
         for (grant, service) in rows {
             if let (Some(list), Some(service)) =
@@ -66,9 +81,11 @@ impl Loader<Key> for CustomerServiceAccessLoader {
 /// One customer's aliases, outside a request's loader (for updates).
 pub async fn aliases_of(
     db: &impl sea_orm::ConnectionTrait,
+    account_id: Uuid,
     customer_id: Uuid,
 ) -> Result<Vec<String>, DbErr> {
-    Ok(customer_email::Entity::find()
+    Ok(Tenant(account_id)
+        .find::<customer_email::Entity>()
         .filter(customer_email::Column::CustomerId.eq(customer_id))
         .filter(customer_email::Column::IsPrimary.eq(false))
         .order_by_asc(customer_email::Column::Position)

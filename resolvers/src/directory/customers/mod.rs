@@ -26,10 +26,10 @@ pub use object::{
 pub use query::{CustomerFilter, CustomerQuery, CustomerSortKey};
 
 use roster_entities::customer;
-use sea_orm::{ConnectionTrait, EntityTrait};
+use sea_orm::ConnectionTrait;
 use uuid::Uuid;
 
-use crate::{kernel::error::ApiError, kernel::scope::Scoped};
+use crate::{kernel::error::ApiError, kernel::scope::Tenant};
 
 /// The customer `id` of `account_id`, or NOT_FOUND (also for other accounts).
 pub async fn find(
@@ -37,8 +37,8 @@ pub async fn find(
     account_id: Uuid,
     id: Uuid,
 ) -> Result<customer::Model, ApiError> {
-    customer::Entity::find_by_id(id)
-        .in_account(account_id)
+    Tenant(account_id)
+        .find_by_id::<customer::Entity>(id)
         .one(db)
         .await?
         .ok_or_else(|| ApiError::not_found("Customer"))

@@ -2,7 +2,7 @@ use async_graphql::{Context, InputObject, MaybeUndefined, Object, SimpleObject, 
 use chrono::Utc;
 use roster_entities::{customer, customer_email, customer_service};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, IntoActiveModel, NotSet, QueryFilter, Set,
     TransactionTrait,
 };
 use uuid::Uuid;
@@ -222,7 +222,7 @@ pub(crate) async fn write_addresses(
         .enumerate()
         .map(
             |(i, (email, key, is_primary))| customer_email::ActiveModel {
-                account_id: Set(account_id),
+                account_id: NotSet,
                 email_key: Set(key),
                 customer_id: Set(customer_id),
                 email: Set(email),
@@ -231,7 +231,7 @@ pub(crate) async fn write_addresses(
             },
         )
         .collect();
-    customer_email::Entity::insert_many(rows).exec(db).await?;
+    Tenant(account_id).insert_many(rows).exec(db).await?;
     Ok(())
 }
 
@@ -347,7 +347,9 @@ impl CustomerMutation {
                 Vec::new()
             }
         };
-        if let Some(e) = rules::services_allowed(db, company_id, "services", &services).await? {
+        if let Some(e) =
+            rules::services_allowed(db, account_id, company_id, "services", &services).await?
+        {
             errors.push(e);
         }
         let field_changes =
@@ -370,7 +372,6 @@ impl CustomerMutation {
         let id = Uuid::now_v7();
         let mut row = customer::ActiveModel {
             id: Set(id),
-            account_id: Set(account_id),
             company_id: Set(company_id),
             email_format: Set(input.email_format.into()),
             feedback_emails: Set(input.feedback_emails),
@@ -382,7 +383,11 @@ impl CustomerMutation {
         let addresses = clean.clone();
         set_values(&mut row, clean);
         let txn = db.begin().await?;
-        let customer = match row.insert(&txn).await {
+        let customer = match Tenant(account_id)
+            .insert(row)
+            .exec_with_returning(&txn)
+            .await
+        {
             Ok(c) => c,
             Err(err) if is_unique_violation(&err) => return fail(vec![taken()]),
             Err(err) => return Err(ApiError::from(err).into()),
@@ -395,16 +400,14 @@ impl CustomerMutation {
         let grants: Vec<_> = with_levels(&input.services, &services)
             .into_iter()
             .map(|(service_id, level)| customer_service::ActiveModel {
-                account_id: Set(account_id),
+                account_id: NotSet,
                 customer_id: Set(id),
                 service_id: Set(service_id),
                 access: Set(level.into()),
             })
             .collect();
         if !grants.is_empty() {
-            customer_service::Entity::insert_many(grants)
-                .exec(&txn)
-                .await?;
+            Tenant(account_id).insert_many(grants).exec(&txn).await?;
         }
         field_values::write(&txn, account_id, id, &field_changes).await?;
         txn.commit().await?;
@@ -449,7 +452,7 @@ impl CustomerMutation {
         let addresses_change = input.email.is_some() || input.email_aliases.is_some();
         let aliases = match input.email_aliases {
             Some(list) => list,
-            None if addresses_change => super::loader::aliases_of(db, id).await?,
+            None if addresses_change => super::loader::aliases_of(db, account_id, id).await?,
             None => Vec::new(),
         };
         let locale = match language::pick_update(

@@ -11,8 +11,8 @@ use async_graphql::{dataloader::Loader, Context, Value};
 use roster_entities::{customer, customer_service};
 use sea_orm::{
     sea_query::{Alias, ArrayType, Asterisk, Expr, Query, SelectStatement},
-    ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, DbErr, EntityTrait,
-    FromQueryResult, QueryFilter, QuerySelect, RelationTrait, Statement,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, DbErr, FromQueryResult,
+    QueryFilter, QuerySelect, RelationTrait, Statement,
 };
 use uuid::Uuid;
 
@@ -21,7 +21,7 @@ use crate::{
     kernel::context::ContextExt,
     kernel::error::ApiError,
     kernel::pagination::{self, ConnectionTotals, Page, PageArgs},
-    kernel::scope::Scoped,
+    kernel::scope::Tenant,
 };
 
 /// Whose customers.
@@ -49,7 +49,7 @@ pub type CountKey = (Uuid, Parent);
 
 /// The parent's customers, as a select (for direct paging and counting).
 fn select(account_id: Uuid, parent: Parent) -> sea_orm::Select<customer::Entity> {
-    let base = customer::Entity::find().in_account(account_id);
+    let base = Tenant(account_id).find::<customer::Entity>();
     match parent {
         Parent::Company(id) => base.filter(customer::Column::CompanyId.eq(id)),
         Parent::Service(id) => base
@@ -63,7 +63,7 @@ fn select(account_id: Uuid, parent: Parent) -> sea_orm::Select<customer::Entity>
 
 /// Rows of `parents` (all of one kind), tagged with their parent id as `parent_id`.
 fn tagged(account_id: Uuid, company: bool, parents: &[Uuid]) -> SelectStatement {
-    let base = customer::Entity::find().in_account(account_id);
+    let base = Tenant(account_id).find::<customer::Entity>();
     let select = if company {
         base.filter(customer::Column::CompanyId.is_in(parents.iter().copied()))
             .column_as(customer::Column::CompanyId, "parent_id")

@@ -1,8 +1,6 @@
 use async_graphql::{Context, Enum, InputObject, Object, ID};
 use roster_entities::{customer, customer_email, customer_service};
-use sea_orm::{
-    sea_query::Query, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, Select,
-};
+use sea_orm::{sea_query::Query, ColumnTrait, ConnectionTrait, DbBackend, QueryFilter, Select};
 use uuid::Uuid;
 
 use super::{search, Customer, PortalAccessLevel};
@@ -13,7 +11,7 @@ use crate::{
     kernel::ids::{GlobalId, NodeKind},
     kernel::pagination::{self, Page, PageArgs, Sort, SortKeyFn, SortValue},
     kernel::permissions::Permission,
-    kernel::scope::Scoped,
+    kernel::scope::Tenant,
 };
 
 /// Orders of the `customers` connection.
@@ -80,7 +78,7 @@ impl CustomerFilter {
     /// The account's customers matching the filter. An id of another kind or
     /// account matches nothing (it cannot name one of this account's rows).
     pub fn select(&self, backend: DbBackend, account_id: Uuid) -> Select<customer::Entity> {
-        let mut select = customer::Entity::find().in_account(account_id);
+        let mut select = Tenant(account_id).find::<customer::Entity>();
         if let Some(keyword) = self.keyword.as_deref() {
             for word in keyword.split_whitespace() {
                 select = select.filter(search::matches(backend, account_id, word));
@@ -196,8 +194,8 @@ impl CustomerQuery {
                 customer_email::Column::EmailKey.eq(crate::kernel::validation::email_key(&email)),
             )
             .to_owned();
-        let found = customer::Entity::find()
-            .in_account(viewer.account_id)
+        let found = Tenant(viewer.account_id)
+            .find::<customer::Entity>()
             .filter(customer::Column::Id.in_subquery(owner))
             .one(ctx.db())
             .await?;

@@ -3,14 +3,14 @@
 
 use async_graphql::ID;
 use roster_entities::{company_service, customer_email, denylist_entry};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, ConnectionTrait, QueryFilter};
 use uuid::Uuid;
 
 use super::validate::CleanCustomer;
 use crate::{
     kernel::error::{ApiError, UserError, UserErrorCode},
     kernel::ids::{GlobalId, NodeKind},
-    kernel::scope::Scoped,
+    kernel::scope::Tenant,
 };
 
 /// Problems with the customer's addresses: used by another customer
@@ -26,13 +26,13 @@ pub async fn check_addresses(
         fields.push((format!("emailAliases.{i}"), key.as_str()));
     }
     let keys: Vec<String> = fields.iter().map(|(_, k)| k.to_string()).collect();
-    let used = customer_email::Entity::find()
-        .in_account(account_id)
+    let used = Tenant(account_id)
+        .find::<customer_email::Entity>()
         .filter(customer_email::Column::EmailKey.is_in(keys.clone()))
         .all(db)
         .await?;
-    let denied = denylist_entry::Entity::find()
-        .in_account(account_id)
+    let denied = Tenant(account_id)
+        .find::<denylist_entry::Entity>()
         .filter(denylist_entry::Column::EmailKey.is_in(keys))
         .all(db)
         .await?;
@@ -84,6 +84,7 @@ pub async fn company(
 /// With a company, a customer may only be given the company's services.
 pub async fn services_allowed(
     db: &impl ConnectionTrait,
+    account_id: Uuid,
     company_id: Option<Uuid>,
     field: &str,
     services: &[Uuid],
@@ -94,7 +95,8 @@ pub async fn services_allowed(
     if services.is_empty() {
         return Ok(None);
     }
-    let offered: Vec<Uuid> = company_service::Entity::find()
+    let offered: Vec<Uuid> = Tenant(account_id)
+        .find::<company_service::Entity>()
         .filter(company_service::Column::CompanyId.eq(company_id))
         .all(db)
         .await?

@@ -12,10 +12,10 @@ pub use portal::PortalService;
 pub use query::ServiceQuery;
 
 use roster_entities::service;
-use sea_orm::{ConnectionTrait, EntityTrait};
+use sea_orm::ConnectionTrait;
 use uuid::Uuid;
 
-use crate::{kernel::error::ApiError, kernel::scope::Scoped};
+use crate::{kernel::error::ApiError, kernel::scope::Tenant};
 
 /// The service `id` of `account_id`, or NOT_FOUND (also for other accounts).
 pub async fn find(
@@ -23,8 +23,8 @@ pub async fn find(
     account_id: Uuid,
     id: Uuid,
 ) -> Result<service::Model, ApiError> {
-    service::Entity::find_by_id(id)
-        .in_account(account_id)
+    Tenant(account_id)
+        .find_by_id::<service::Entity>(id)
         .one(db)
         .await?
         .ok_or_else(|| ApiError::not_found("Service"))
@@ -55,8 +55,8 @@ pub async fn resolve_ids(
             Err(_) => unknown.push(id.to_string()),
         }
     }
-    let found: Vec<Uuid> = service::Entity::find()
-        .in_account(account_id)
+    let found: Vec<Uuid> = Tenant(account_id)
+        .find::<service::Entity>()
         .filter(service::Column::Id.is_in(wanted.clone()))
         .all(db)
         .await?

@@ -1,7 +1,7 @@
 use async_graphql::{Context, InputObject, MaybeUndefined, Object, SimpleObject, ID};
 use chrono::Utc;
 use roster_entities::service;
-use sea_orm::{ActiveModelTrait, ColumnTrait, IntoActiveModel, QueryFilter, Set};
+use sea_orm::{ActiveModelTrait, ColumnTrait, IntoActiveModel, NotSet, QueryFilter, Set};
 use uuid::Uuid;
 
 use super::Service;
@@ -123,14 +123,18 @@ impl ServiceMutation {
         let now = Utc::now();
         let row = service::ActiveModel {
             id: Set(Uuid::now_v7()),
-            account_id: Set(viewer.account_id),
+            account_id: NotSet,
             name: Set(name),
             name_key: Set(key),
             description: Set(description),
             created_at: Set(now),
             updated_at: Set(now),
         };
-        match row.insert(ctx.db()).await {
+        match Tenant(viewer.account_id)
+            .insert(row)
+            .exec_with_returning(ctx.db())
+            .await
+        {
             Ok(service) => {
                 crate::kernel::history::note(
                     ctx,

@@ -1,6 +1,6 @@
 use async_graphql::{Context, Enum, Object, ID};
 use roster_entities::service;
-use sea_orm::{EntityTrait, QueryFilter};
+use sea_orm::QueryFilter;
 
 use super::Service;
 use crate::kernel::permissions::Requires;
@@ -11,7 +11,7 @@ use crate::{
     kernel::ids::{GlobalId, NodeKind},
     kernel::pagination::{self, Page, PageArgs, Sort, SortValue},
     kernel::permissions::Permission,
-    kernel::scope::Scoped,
+    kernel::scope::Tenant,
 };
 
 /// Orders of the `services` connection.
@@ -82,7 +82,7 @@ impl ServiceQuery {
         #[graphql(default, desc = "Reverses the order (default: false).")] reverse: bool,
     ) -> ApiResult<Page<Service>> {
         let viewer = crate::kernel::auth::viewer(ctx)?;
-        let mut select = service::Entity::find().in_account(viewer.account_id);
+        let mut select = Tenant(viewer.account_id).find::<service::Entity>();
         if let Some(keyword) = keyword.filter(|k| !k.trim().is_empty()) {
             select = select.filter(pagination::contains(service::Column::Name, &keyword));
         }

@@ -8,6 +8,7 @@ use sea_orm::{
 };
 
 use crate::kernel::loaders::Key;
+use crate::kernel::scope::Tenant;
 
 fn member_to_user() -> RelationDef {
     group_member::Entity::belongs_to(user::Entity)
@@ -34,13 +35,19 @@ impl Loader<Key> for GroupMembersLoader {
     type Error = Arc<DbErr>;
 
     async fn load(&self, keys: &[Key]) -> Result<HashMap<Key, Self::Value>, Self::Error> {
-        let rows: Vec<(user::Model, Option<group_member::Model>)> = user::Entity::find()
-            .join(JoinType::InnerJoin, member_to_user().rev())
-            .filter(group_member::Column::GroupId.is_in(keys.iter().map(|k| k.1)))
-            .select_also(group_member::Entity)
-            .order_by_asc(user::Column::EmailKey)
-            .all(&self.db)
-            .await?;
+        let mut rows: Vec<(user::Model, Option<group_member::Model>)> = Vec::new();
+        for (account, groups) in crate::kernel::loaders::by_account(keys) {
+            rows.extend(
+                Tenant(account)
+                    .find::<user::Entity>()
+                    .join(JoinType::InnerJoin, member_to_user().rev())
+                    .filter(group_member::Column::GroupId.is_in(groups))
+                    .select_also(group_member::Entity)
+                    .order_by_asc(user::Column::EmailKey)
+                    .all(&self.db)
+                    .await?,
+            );
+        }
         let mut out: HashMap<Key, Self::Value> = keys.iter().map(|k| (*k, Vec::new())).collect();
         for (user, link) in rows {
             if let Some(list) = link.and_then(|l| out.get_mut(&(l.account_id, l.group_id))) {
@@ -62,13 +69,19 @@ impl Loader<Key> for UserGroupsLoader {
     type Error = Arc<DbErr>;
 
     async fn load(&self, keys: &[Key]) -> Result<HashMap<Key, Self::Value>, Self::Error> {
-        let rows: Vec<(group::Model, Option<group_member::Model>)> = group::Entity::find()
-            .join(JoinType::InnerJoin, member_to_group().rev())
-            .filter(group_member::Column::UserId.is_in(keys.iter().map(|k| k.1)))
-            .select_also(group_member::Entity)
-            .order_by_asc(group::Column::NameKey)
-            .all(&self.db)
-            .await?;
+        let mut rows: Vec<(group::Model, Option<group_member::Model>)> = Vec::new();
+        for (account, users) in crate::kernel::loaders::by_account(keys) {
+            rows.extend(
+                Tenant(account)
+                    .find::<group::Entity>()
+                    .join(JoinType::InnerJoin, member_to_group().rev())
+                    .filter(group_member::Column::UserId.is_in(users))
+                    .select_also(group_member::Entity)
+                    .order_by_asc(group::Column::NameKey)
+                    .all(&self.db)
+                    .await?,
+            );
+        }
         let mut out: HashMap<Key, Self::Value> = keys.iter().map(|k| (*k, Vec::new())).collect();
         for (group, link) in rows {
             if let Some(list) = link.and_then(|l| out.get_mut(&(l.account_id, l.user_id))) {

@@ -13,13 +13,13 @@ pub use query::GroupQuery;
 
 use async_graphql::ID;
 use roster_entities::group;
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, ConnectionTrait, QueryFilter};
 use uuid::Uuid;
 
 use crate::{
     kernel::error::{ApiError, UserError, UserErrorCode},
     kernel::ids::{GlobalId, NodeKind},
-    kernel::scope::Scoped,
+    kernel::scope::Tenant,
 };
 
 /// The group `id` of `account_id`, or NOT_FOUND (also for other accounts).
@@ -28,8 +28,8 @@ pub async fn find(
     account_id: Uuid,
     id: Uuid,
 ) -> Result<group::Model, ApiError> {
-    group::Entity::find_by_id(id)
-        .in_account(account_id)
+    Tenant(account_id)
+        .find_by_id::<group::Entity>(id)
         .one(db)
         .await?
         .ok_or_else(|| ApiError::not_found("Group"))
@@ -47,8 +47,8 @@ pub async fn resolve_ids(
         .iter()
         .map(|id| GlobalId::expect(id, NodeKind::Group).ok())
         .collect();
-    let found: Vec<Uuid> = group::Entity::find()
-        .in_account(account_id)
+    let found: Vec<Uuid> = Tenant(account_id)
+        .find::<group::Entity>()
         .filter(group::Column::Id.is_in(wanted.iter().flatten().copied()))
         .all(db)
         .await?

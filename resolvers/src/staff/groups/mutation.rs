@@ -6,8 +6,8 @@ use async_graphql::{Context, InputObject, Object, SimpleObject, ID};
 use chrono::Utc;
 use roster_entities::{group, group_member};
 use sea_orm::{
-    sea_query::OnConflict, ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel,
-    QueryFilter, Set, TransactionTrait,
+    sea_query::OnConflict, ActiveModelTrait, ColumnTrait, IntoActiveModel, NotSet, QueryFilter,
+    Set, TransactionTrait,
 };
 use uuid::Uuid;
 
@@ -146,16 +146,17 @@ impl GroupMutation {
         }
         let now = Utc::now();
         let txn = db.begin().await?;
-        let inserted = group::ActiveModel {
-            id: Set(Uuid::now_v7()),
-            account_id: Set(viewer.account_id),
-            name: Set(name.clone()),
-            name_key: Set(key),
-            created_at: Set(now),
-            updated_at: Set(now),
-        }
-        .insert(&txn)
-        .await;
+        let inserted = Tenant(viewer.account_id)
+            .insert(group::ActiveModel {
+                id: Set(Uuid::now_v7()),
+                account_id: NotSet,
+                name: Set(name.clone()),
+                name_key: Set(key),
+                created_at: Set(now),
+                updated_at: Set(now),
+            })
+            .exec_with_returning(&txn)
+            .await;
         let group = match inserted {
             Ok(g) => g,
             Err(err) if is_unique_violation(&err) => return failed(taken()),
@@ -272,11 +273,12 @@ impl GroupMutation {
         let txn = ctx.db().begin().await?;
         for chunk in users.chunks(5_000) {
             let rows = chunk.iter().map(|u| group_member::ActiveModel {
-                account_id: Set(viewer.account_id),
+                account_id: NotSet,
                 group_id: Set(group.id),
                 user_id: Set(u.id),
             });
-            let result = group_member::Entity::insert_many(rows)
+            let result = Tenant(viewer.account_id)
+                .insert_many(rows)
                 .on_conflict(
                     OnConflict::columns([
                         group_member::Column::GroupId,

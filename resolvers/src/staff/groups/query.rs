@@ -1,6 +1,6 @@
 use async_graphql::{Context, Object, ID};
 use roster_entities::group;
-use sea_orm::{EntityTrait, QueryFilter};
+use sea_orm::QueryFilter;
 
 use super::Group;
 use crate::kernel::permissions::Requires;
@@ -10,7 +10,7 @@ use crate::{
     kernel::ids::{GlobalId, NodeKind},
     kernel::pagination::{self, Page, PageArgs, Sort, SortValue},
     kernel::permissions::Permission,
-    kernel::scope::Scoped,
+    kernel::scope::Tenant,
 };
 
 #[derive(Default)]
@@ -45,7 +45,7 @@ impl GroupQuery {
         #[graphql(desc = "Only groups whose name contains this text.")] keyword: Option<String>,
     ) -> ApiResult<Page<Group>> {
         let viewer = crate::kernel::auth::viewer(ctx)?;
-        let mut select = group::Entity::find().in_account(viewer.account_id);
+        let mut select = Tenant(viewer.account_id).find::<group::Entity>();
         if let Some(k) = keyword.filter(|k| !k.trim().is_empty()) {
             select = select.filter(pagination::contains(group::Column::Name, &k));
         }

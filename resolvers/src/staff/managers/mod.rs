@@ -15,7 +15,7 @@ use roster_entities::{group_member, manager_grant, user::Role};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
 use uuid::Uuid;
 
-use crate::{kernel::auth::Viewer, kernel::error::ApiError};
+use crate::{kernel::auth::Viewer, kernel::error::ApiError, kernel::scope::Tenant};
 
 /// A permission admins give to a user, for every user or only for users in
 /// some groups (and some products).
@@ -99,10 +99,16 @@ impl async_graphql::dataloader::Loader<crate::kernel::loaders::Key> for ManagerG
         keys: &[crate::kernel::loaders::Key],
     ) -> Result<std::collections::HashMap<crate::kernel::loaders::Key, Self::Value>, Self::Error>
     {
-        let rows = manager_grant::Entity::find()
-            .filter(manager_grant::Column::UserId.is_in(keys.iter().map(|k| k.1)))
-            .all(&self.db)
-            .await?;
+        let mut rows: Vec<manager_grant::Model> = Vec::new();
+        for (account, users) in crate::kernel::loaders::by_account(keys) {
+            rows.extend(
+                Tenant(account)
+                    .find::<manager_grant::Entity>()
+                    .filter(manager_grant::Column::UserId.is_in(users))
+                    .all(&self.db)
+                    .await?,
+            );
+        }
         let mut out: std::collections::HashMap<_, Self::Value> =
             keys.iter().map(|k| (*k, Vec::new())).collect();
         for row in rows {
@@ -128,8 +134,8 @@ pub async fn scope(
     if matches!(viewer.role, Role::SuperAdmin | Role::Admin) {
         return Ok(Scope::everything());
     }
-    let grant = manager_grant::Entity::find()
-        .filter(manager_grant::Column::AccountId.eq(viewer.account_id))
+    let grant = Tenant(viewer.account_id)
+        .find::<manager_grant::Entity>()
         .filter(manager_grant::Column::UserId.eq(viewer.user_id))
         .filter(manager_grant::Column::Permission.eq(permission.as_str()))
         .one(db)
@@ -155,6 +161,7 @@ pub async fn users_in_groups(
     if users.is_empty() {
         return Ok(true);
     }
+    // all accounts: callers pass no account; `groups` are a grant's (its own account's)
     let inside: HashSet<Uuid> = group_member::Entity::find()
         .select_only()
         .column(group_member::Column::UserId)

@@ -2,7 +2,7 @@ use async_graphql::{Context, InputObject, Object, SimpleObject, ID};
 use chrono::Utc;
 use roster_entities::{group, manager_grant, product};
 use sea_orm::{
-    sea_query::OnConflict, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set, TransactionTrait,
+    sea_query::OnConflict, ColumnTrait, NotSet, QueryFilter, QueryOrder, Set, TransactionTrait,
 };
 use uuid::Uuid;
 
@@ -15,7 +15,6 @@ use crate::{
     kernel::history::{self, Entry},
     kernel::ids::{GlobalId, NodeKind},
     kernel::permissions::Permission,
-    kernel::scope::Scoped,
     staff::groups::Group,
     staff::products::Product,
 };
@@ -38,8 +37,8 @@ impl ManagerGrant {
         let Some(ids) = super::ids(&self.0.group_ids) else {
             return Ok(None);
         };
-        let rows = group::Entity::find()
-            .in_account(self.0.account_id)
+        let rows = Tenant(self.0.account_id)
+            .find::<group::Entity>()
             .filter(group::Column::Id.is_in(ids))
             .order_by_asc(group::Column::NameKey)
             .all(ctx.db())
@@ -52,8 +51,8 @@ impl ManagerGrant {
         let Some(ids) = super::ids(&self.0.product_ids) else {
             return Ok(None);
         };
-        let rows = product::Entity::find()
-            .in_account(self.0.account_id)
+        let rows = Tenant(self.0.account_id)
+            .find::<product::Entity>()
             .filter(product::Column::Id.is_in(ids))
             .order_by_asc(product::Column::NameKey)
             .all(ctx.db())
@@ -153,29 +152,31 @@ impl ManagerMutation {
             created_at: Utc::now(),
         };
         let txn = db.begin().await?;
-        manager_grant::Entity::insert(manager_grant::ActiveModel {
-            id: Set(row.id),
-            account_id: Set(row.account_id),
-            user_id: Set(row.user_id),
-            permission: Set(row.permission.clone()),
-            group_ids: Set(row.group_ids.clone()),
-            product_ids: Set(row.product_ids.clone()),
-            created_at: Set(row.created_at),
-        })
-        .on_conflict(
-            OnConflict::columns([
-                manager_grant::Column::UserId,
-                manager_grant::Column::Permission,
-            ])
-            .update_columns([
-                manager_grant::Column::GroupIds,
-                manager_grant::Column::ProductIds,
-            ])
-            .to_owned(),
-        )
-        .exec(&txn)
-        .await?;
-        let saved = manager_grant::Entity::find()
+        Tenant(row.account_id)
+            .insert(manager_grant::ActiveModel {
+                id: Set(row.id),
+                account_id: NotSet,
+                user_id: Set(row.user_id),
+                permission: Set(row.permission.clone()),
+                group_ids: Set(row.group_ids.clone()),
+                product_ids: Set(row.product_ids.clone()),
+                created_at: Set(row.created_at),
+            })
+            .on_conflict(
+                OnConflict::columns([
+                    manager_grant::Column::UserId,
+                    manager_grant::Column::Permission,
+                ])
+                .update_columns([
+                    manager_grant::Column::GroupIds,
+                    manager_grant::Column::ProductIds,
+                ])
+                .to_owned(),
+            )
+            .exec(&txn)
+            .await?;
+        let saved = Tenant(viewer.account_id)
+            .find::<manager_grant::Entity>()
             .filter(manager_grant::Column::UserId.eq(user_id))
             .filter(manager_grant::Column::Permission.eq(input.permission.as_str()))
             .one(&txn)

@@ -12,13 +12,13 @@ pub use query::ProductQuery;
 
 use async_graphql::ID;
 use roster_entities::product;
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{ColumnTrait, ConnectionTrait, QueryFilter, QueryOrder};
 use uuid::Uuid;
 
 use crate::{
     kernel::error::{ApiError, UserError, UserErrorCode},
     kernel::ids::{GlobalId, NodeKind},
-    kernel::scope::Scoped,
+    kernel::scope::Tenant,
 };
 
 /// The products an input field names, or a NOT_FOUND user error on `field`.
@@ -32,8 +32,8 @@ pub async fn resolve(
         .iter()
         .map(|id| GlobalId::expect(id, NodeKind::Product).ok())
         .collect();
-    let found = product::Entity::find()
-        .in_account(account_id)
+    let found = Tenant(account_id)
+        .find::<product::Entity>()
         .filter(product::Column::Id.is_in(wanted.iter().flatten().copied()))
         .order_by_asc(product::Column::NameKey)
         .all(db)
@@ -70,11 +70,17 @@ impl async_graphql::dataloader::Loader<crate::kernel::loaders::Key> for ProductF
     ) -> Result<std::collections::HashMap<crate::kernel::loaders::Key, Self::Value>, Self::Error>
     {
         use roster_entities::product_feature;
-        let rows = product_feature::Entity::find()
-            .filter(product_feature::Column::ProductId.is_in(keys.iter().map(|k| k.1)))
-            .order_by_asc(product_feature::Column::Name)
-            .all(&self.db)
-            .await?;
+        let mut rows: Vec<product_feature::Model> = Vec::new();
+        for (account, products) in crate::kernel::loaders::by_account(keys) {
+            rows.extend(
+                Tenant(account)
+                    .find::<product_feature::Entity>()
+                    .filter(product_feature::Column::ProductId.is_in(products))
+                    .order_by_asc(product_feature::Column::Name)
+                    .all(&self.db)
+                    .await?,
+            );
+        }
         let mut out: std::collections::HashMap<_, Self::Value> =
             keys.iter().map(|k| (*k, Vec::new())).collect();
         for row in rows {

@@ -3,8 +3,7 @@ use chrono::Utc;
 use roster_entities::{product, product_feature, user_feature};
 use sea_orm::{
     sea_query::{Expr, OnConflict},
-    ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, Set,
-    TransactionTrait,
+    ActiveModelTrait, ColumnTrait, IntoActiveModel, NotSet, QueryFilter, Set, TransactionTrait,
 };
 use uuid::Uuid;
 
@@ -17,7 +16,7 @@ use crate::{
     kernel::history::{self, Entry},
     kernel::ids::{GlobalId, NodeKind},
     kernel::permissions::Permission,
-    kernel::scope::{name_taken, Scoped},
+    kernel::scope::name_taken,
     kernel::validation,
     staff::managers::{self, ManagerPermission},
     staff::users::User,
@@ -170,18 +169,19 @@ impl ProductMutation {
         }
         let now = Utc::now();
         let txn = db.begin().await?;
-        let inserted = product::ActiveModel {
-            id: Set(Uuid::now_v7()),
-            account_id: Set(viewer.account_id),
-            name: Set(name.clone()),
-            name_key: Set(key),
-            seats: Set(input.seats),
-            seats_used: Set(0),
-            created_at: Set(now),
-            updated_at: Set(now),
-        }
-        .insert(&txn)
-        .await;
+        let inserted = Tenant(viewer.account_id)
+            .insert(product::ActiveModel {
+                id: Set(Uuid::now_v7()),
+                account_id: NotSet,
+                name: Set(name.clone()),
+                name_key: Set(key),
+                seats: Set(input.seats),
+                seats_used: Set(0),
+                created_at: Set(now),
+                updated_at: Set(now),
+            })
+            .exec_with_returning(&txn)
+            .await;
         let product = match inserted {
             Ok(p) => p,
             Err(err) if is_unique_violation(&err) => return failed(taken()),
@@ -192,12 +192,13 @@ impl ProductMutation {
                 .into_iter()
                 .map(|(name, on)| product_feature::ActiveModel {
                     id: Set(Uuid::now_v7()),
-                    account_id: Set(viewer.account_id),
+                    account_id: NotSet,
                     product_id: Set(product.id),
                     name: Set(name),
                     enabled_by_default: Set(on),
                 });
-            product_feature::Entity::insert_many(rows)
+            Tenant(viewer.account_id)
+                .insert_many(rows)
                 .exec(&txn)
                 .await?;
         }
@@ -225,8 +226,8 @@ impl ProductMutation {
         let viewer = crate::kernel::auth::viewer(ctx)?;
         let db = ctx.db();
         let id = GlobalId::expect(&input.id, NodeKind::Product)?;
-        let existing = product::Entity::find_by_id(id)
-            .in_account(viewer.account_id)
+        let existing = Tenant(viewer.account_id)
+            .find_by_id::<product::Entity>(id)
             .one(db)
             .await?
             .ok_or_else(|| ApiError::not_found("Product"))?;
@@ -267,8 +268,8 @@ impl ProductMutation {
                 .await?;
             if set.rows_affected == 0 {
                 txn.rollback().await?;
-                let used = product::Entity::find_by_id(id)
-                    .in_account(viewer.account_id)
+                let used = Tenant(viewer.account_id)
+                    .find_by_id::<product::Entity>(id)
                     .one(db)
                     .await?
                     .map_or(existing.seats_used, |p| p.seats_used);
@@ -334,8 +335,8 @@ impl ProductMutation {
         let user_id = GlobalId::expect(&input.user_id, NodeKind::User)?;
         let user = crate::staff::users::find(db, viewer.account_id, user_id).await?;
         let feature_id = GlobalId::expect(&input.feature_id, NodeKind::ProductFeature)?;
-        let feature = product_feature::Entity::find_by_id(feature_id)
-            .in_account(viewer.account_id)
+        let feature = Tenant(viewer.account_id)
+            .find_by_id::<product_feature::Entity>(feature_id)
             .one(db)
             .await?
             .ok_or_else(|| ApiError::not_found("ProductFeature"))?;
@@ -348,22 +349,23 @@ impl ProductMutation {
         )
         .await?;
         let txn = db.begin().await?;
-        user_feature::Entity::insert(user_feature::ActiveModel {
-            account_id: Set(viewer.account_id),
-            user_id: Set(user.id),
-            feature_id: Set(feature.id),
-            enabled: Set(input.enabled),
-        })
-        .on_conflict(
-            OnConflict::columns([
-                user_feature::Column::UserId,
-                user_feature::Column::FeatureId,
-            ])
-            .update_column(user_feature::Column::Enabled)
-            .to_owned(),
-        )
-        .exec_without_returning(&txn)
-        .await?;
+        Tenant(viewer.account_id)
+            .insert(user_feature::ActiveModel {
+                account_id: NotSet,
+                user_id: Set(user.id),
+                feature_id: Set(feature.id),
+                enabled: Set(input.enabled),
+            })
+            .on_conflict(
+                OnConflict::columns([
+                    user_feature::Column::UserId,
+                    user_feature::Column::FeatureId,
+                ])
+                .update_column(user_feature::Column::Enabled)
+                .to_owned(),
+            )
+            .exec_without_returning(&txn)
+            .await?;
         history::commit(
             txn,
             ctx.state(),

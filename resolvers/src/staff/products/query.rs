@@ -1,6 +1,5 @@
 use async_graphql::{Context, Object, ID};
 use roster_entities::product;
-use sea_orm::EntityTrait;
 
 use super::Product;
 use crate::kernel::permissions::Requires;
@@ -10,7 +9,7 @@ use crate::{
     kernel::ids::{GlobalId, NodeKind},
     kernel::pagination::{self, Page, PageArgs, Sort, SortValue},
     kernel::permissions::Permission,
-    kernel::scope::Scoped,
+    kernel::scope::Tenant,
 };
 
 #[derive(Default)]
@@ -44,7 +43,7 @@ impl ProductQuery {
         before: Option<String>,
     ) -> ApiResult<Page<Product>> {
         let viewer = crate::kernel::auth::viewer(ctx)?;
-        let select = product::Entity::find().in_account(viewer.account_id);
+        let select = Tenant(viewer.account_id).find::<product::Entity>();
         let sort = Sort {
             column: product::Column::NameKey,
             id: product::Column::Id,
@@ -71,8 +70,8 @@ impl ProductQuery {
     ) -> ApiResult<Product> {
         let viewer = crate::kernel::auth::viewer(ctx)?;
         let id = GlobalId::expect(&id, NodeKind::Product)?;
-        let found = product::Entity::find_by_id(id)
-            .in_account(viewer.account_id)
+        let found = Tenant(viewer.account_id)
+            .find_by_id::<product::Entity>(id)
             .one(ctx.db())
             .await?
             .ok_or_else(|| crate::ApiError::not_found("Product"))?;

@@ -10,7 +10,7 @@ use chrono::Utc;
 use roster_entities::{product, user_product};
 use sea_orm::{
     sea_query::{Expr, OnConflict},
-    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, Set,
+    ColumnTrait, ConnectionTrait, NotSet, QueryFilter, QuerySelect, Set,
 };
 use uuid::Uuid;
 
@@ -60,12 +60,13 @@ pub async fn take(
         let mut inserted = 0u64;
         for chunk in users.chunks(CHUNK) {
             let rows = chunk.iter().map(|u| user_product::ActiveModel {
-                account_id: Set(account_id),
+                account_id: NotSet,
                 user_id: Set(*u),
                 product_id: Set(product.id),
                 assigned_at: Set(now),
             });
-            inserted += user_product::Entity::insert_many(rows)
+            inserted += Tenant(account_id)
+                .insert_many(rows)
                 .on_conflict(
                     OnConflict::columns([
                         user_product::Column::UserId,
@@ -95,7 +96,10 @@ pub async fn take(
             .exec(db)
             .await?;
         if updated.rows_affected == 0 {
-            let now = product::Entity::find_by_id(product.id).one(db).await?;
+            let now = Tenant(account_id)
+                .find_by_id::<product::Entity>(product.id)
+                .one(db)
+                .await?;
             let free = now.map(|p| (p.seats - p.seats_used) as i64).unwrap_or(0);
             return Ok(Err(Shortage {
                 product: product.name.clone(),
@@ -123,11 +127,11 @@ pub async fn free(
         None => {
             let mut ids = Vec::new();
             for chunk in users.chunks(CHUNK) {
-                let held: Vec<Uuid> = user_product::Entity::find()
+                let held: Vec<Uuid> = Tenant(account_id)
+                    .find::<user_product::Entity>()
                     .select_only()
                     .column(user_product::Column::ProductId)
                     .distinct()
-                    .filter(user_product::Column::AccountId.eq(account_id))
                     .filter(user_product::Column::UserId.is_in(chunk.iter().copied()))
                     .into_tuple()
                     .all(db)

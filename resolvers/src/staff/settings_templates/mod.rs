@@ -60,13 +60,12 @@ pub async fn resolve(
     account_id: Uuid,
     id: &ID,
 ) -> Result<Option<Uuid>, ApiError> {
-    use crate::kernel::scope::Scoped;
-    use sea_orm::EntityTrait;
+    use crate::kernel::scope::Tenant;
     let Ok(uuid) = GlobalId::expect(id, crate::kernel::ids::NodeKind::SettingsTemplate) else {
         return Ok(None);
     };
-    Ok(settings_template::Entity::find_by_id(uuid)
-        .in_account(account_id)
+    Ok(Tenant(account_id)
+        .find_by_id::<settings_template::Entity>(uuid)
         .one(db)
         .await?
         .map(|t| t.id))
@@ -156,12 +155,18 @@ impl async_graphql::dataloader::Loader<Uuid> for DefaultTemplateLoader {
         &self,
         keys: &[Uuid],
     ) -> Result<std::collections::HashMap<Uuid, Self::Value>, Self::Error> {
-        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
-        let rows = settings_template::Entity::find()
-            .filter(settings_template::Column::AccountId.is_in(keys.iter().copied()))
-            .filter(settings_template::Column::IsDefault.eq(true))
-            .all(&self.db)
-            .await?;
+        use crate::kernel::scope::Tenant;
+        use sea_orm::{ColumnTrait, QueryFilter};
+        let mut rows: Vec<settings_template::Model> = Vec::new();
+        for account in keys {
+            rows.extend(
+                Tenant(*account)
+                    .find::<settings_template::Entity>()
+                    .filter(settings_template::Column::IsDefault.eq(true))
+                    .all(&self.db)
+                    .await?,
+            );
+        }
         let mut out: std::collections::HashMap<Uuid, Self::Value> =
             keys.iter().map(|k| (*k, None)).collect();
         for t in rows {

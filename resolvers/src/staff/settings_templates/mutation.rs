@@ -6,7 +6,7 @@ use async_graphql::{Context, InputObject, Object, SimpleObject, ID};
 use chrono::Utc;
 use roster_entities::{settings_template, user};
 use sea_orm::{
-    sea_query::Expr, ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel,
+    sea_query::Expr, ActiveModelTrait, ColumnTrait, ConnectionTrait, IntoActiveModel, NotSet,
     QueryFilter, Set, TransactionTrait,
 };
 use uuid::Uuid;
@@ -19,7 +19,7 @@ use crate::{
     kernel::error::{is_unique_violation, ApiError, ApiResult, UserError, UserErrorCode},
     kernel::history::{self, Entry},
     kernel::ids::{GlobalId, NodeKind},
-    kernel::scope::{name_taken, Scoped},
+    kernel::scope::name_taken,
     kernel::validation,
     staff::managers::{self, ManagerPermission},
     staff::users::User,
@@ -194,8 +194,8 @@ async fn find(
     id: &ID,
 ) -> Result<settings_template::Model, ApiError> {
     let id = GlobalId::expect(id, NodeKind::SettingsTemplate)?;
-    settings_template::Entity::find_by_id(id)
-        .in_account(account_id)
+    Tenant(account_id)
+        .find_by_id::<settings_template::Entity>(id)
         .one(db)
         .await?
         .ok_or_else(|| ApiError::not_found("SettingsTemplate"))
@@ -232,18 +232,19 @@ impl SettingsTemplateMutation {
         if input.is_default {
             clear_default(&txn, viewer.account_id).await?;
         }
-        let inserted = settings_template::ActiveModel {
-            id: Set(Uuid::now_v7()),
-            account_id: Set(viewer.account_id),
-            name: Set(name.clone()),
-            name_key: Set(key),
-            is_default: Set(input.is_default),
-            settings: Set(settings),
-            created_at: Set(now),
-            updated_at: Set(now),
-        }
-        .insert(&txn)
-        .await;
+        let inserted = Tenant(viewer.account_id)
+            .insert(settings_template::ActiveModel {
+                id: Set(Uuid::now_v7()),
+                account_id: NotSet,
+                name: Set(name.clone()),
+                name_key: Set(key),
+                is_default: Set(input.is_default),
+                settings: Set(settings),
+                created_at: Set(now),
+                updated_at: Set(now),
+            })
+            .exec_with_returning(&txn)
+            .await;
         let template = match inserted {
             Ok(t) => t,
             Err(err) if is_unique_violation(&err) => return failed(taken()),

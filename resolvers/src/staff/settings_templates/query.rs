@@ -1,6 +1,5 @@
 use async_graphql::{Context, Object};
 use roster_entities::settings_template;
-use sea_orm::EntityTrait;
 
 use super::SettingsTemplate;
 use crate::kernel::permissions::Requires;
@@ -9,7 +8,7 @@ use crate::{
     kernel::error::ApiResult,
     kernel::pagination::{self, Page, PageArgs, Sort, SortValue},
     kernel::permissions::Permission,
-    kernel::scope::Scoped,
+    kernel::scope::Tenant,
 };
 
 #[derive(Default)]
@@ -43,7 +42,7 @@ impl SettingsTemplateQuery {
         before: Option<String>,
     ) -> ApiResult<Page<SettingsTemplate>> {
         let viewer = crate::kernel::auth::viewer(ctx)?;
-        let select = settings_template::Entity::find().in_account(viewer.account_id);
+        let select = Tenant(viewer.account_id).find::<settings_template::Entity>();
         let sort = Sort {
             column: settings_template::Column::NameKey,
             id: settings_template::Column::Id,

@@ -14,8 +14,8 @@ use roster_entities::{
     user::{self, Role, Status},
 };
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect, Set,
-    TransactionTrait,
+    ColumnTrait, ConnectionTrait, EntityTrait, NotSet, PaginatorTrait, QueryFilter, QuerySelect,
+    Set, TransactionTrait,
 };
 use uuid::Uuid;
 
@@ -28,7 +28,7 @@ use crate::{
     kernel::ids::{GlobalId, NodeKind},
     kernel::language::{self, Language},
     kernel::permissions::{self, Permission},
-    kernel::scope::Scoped,
+    kernel::scope::Tenant,
     kernel::validation,
     kernel::validation::LOCALES,
     mail::{self, NewInvitation},
@@ -168,6 +168,7 @@ pub async fn add_users(
     let keys: Vec<String> = clean.iter().map(|c| c.email_key.clone()).collect();
     let mut existing: HashMap<String, (Uuid, Uuid)> = HashMap::new();
     for chunk in keys.chunks(10_000) {
+        // all accounts: sign-in emails are unique across accounts (transfers)
         let rows: Vec<(String, Uuid, Uuid)> = user::Entity::find()
             .select_only()
             .column(user::Column::EmailKey)
@@ -198,8 +199,8 @@ pub async fn add_users(
     let txn = db.begin().await?;
     // One writer of users per account at a time (extensions, the limit).
     crate::kernel::locks::account(&txn, viewer.account_id).await?;
-    let count = user::Entity::find()
-        .in_account(viewer.account_id)
+    let count = Tenant(viewer.account_id)
+        .find::<user::Entity>()
         .count(&txn)
         .await?;
     if count + clean.len() as u64 > USERS_MAX {
@@ -290,11 +291,12 @@ pub async fn add_users(
     for group in &new.groups {
         for chunk in ids.chunks(5_000) {
             let links = chunk.iter().map(|u| group_member::ActiveModel {
-                account_id: Set(viewer.account_id),
+                account_id: NotSet,
                 group_id: Set(*group),
                 user_id: Set(*u),
             });
-            group_member::Entity::insert_many(links)
+            Tenant(viewer.account_id)
+                .insert_many(links)
                 .exec_without_returning(&txn)
                 .await?;
         }
@@ -327,7 +329,7 @@ pub async fn add_users(
                 .zip(&ids)
                 .map(|(p, id)| roster_entities::scim_user::ActiveModel {
                     user_id: Set(*id),
-                    account_id: Set(viewer.account_id),
+                    account_id: NotSet,
                     user_name: Set(p.user_name.clone()),
                     user_name_key: Set(p.user_name_key.clone()),
                     external_id: Set(p.external_id.clone()),
@@ -338,7 +340,8 @@ pub async fn add_users(
                     deleted_at: Set(None),
                 });
         for chunk in profiles.collect::<Vec<_>>().chunks(2_000) {
-            match roster_entities::scim_user::Entity::insert_many(chunk.to_vec())
+            match Tenant(viewer.account_id)
+                .insert_many(chunk.to_vec())
                 .exec_without_returning(&txn)
                 .await
             {

@@ -5,10 +5,11 @@
 use std::collections::HashSet;
 
 use roster_entities::user;
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
+use sea_orm::{ColumnTrait, ConnectionTrait, QueryFilter, QuerySelect};
 use uuid::Uuid;
 
 use crate::kernel::error::{ApiError, UserError, UserErrorCode};
+use crate::kernel::scope::Tenant;
 
 /// The first extension handed out.
 pub const FIRST: i32 = 1000;
@@ -17,10 +18,10 @@ pub const RANGE: std::ops::RangeInclusive<i32> = 10..=99_999_999;
 
 /// The extensions taken in the account.
 pub async fn taken(db: &impl ConnectionTrait, account_id: Uuid) -> Result<HashSet<i32>, ApiError> {
-    let rows: Vec<Option<i32>> = user::Entity::find()
+    let rows: Vec<Option<i32>> = Tenant(account_id)
+        .find::<user::Entity>()
         .select_only()
         .column(user::Column::Extension)
-        .filter(user::Column::AccountId.eq(account_id))
         .filter(user::Column::Extension.is_not_null())
         .into_tuple()
         .all(db)

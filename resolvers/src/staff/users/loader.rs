@@ -8,6 +8,7 @@ use sea_orm::{
 };
 
 use crate::kernel::loaders::Key;
+use crate::kernel::scope::Tenant;
 
 fn seat_to_product() -> RelationDef {
     user_product::Entity::belongs_to(product::Entity)
@@ -27,13 +28,19 @@ impl Loader<Key> for UserProductsLoader {
     type Error = Arc<DbErr>;
 
     async fn load(&self, keys: &[Key]) -> Result<HashMap<Key, Self::Value>, Self::Error> {
-        let rows: Vec<(product::Model, Option<user_product::Model>)> = product::Entity::find()
-            .join(JoinType::InnerJoin, seat_to_product().rev())
-            .filter(user_product::Column::UserId.is_in(keys.iter().map(|k| k.1)))
-            .select_also(user_product::Entity)
-            .order_by_asc(product::Column::NameKey)
-            .all(&self.db)
-            .await?;
+        let mut rows: Vec<(product::Model, Option<user_product::Model>)> = Vec::new();
+        for (account, users) in crate::kernel::loaders::by_account(keys) {
+            rows.extend(
+                Tenant(account)
+                    .find::<product::Entity>()
+                    .join(JoinType::InnerJoin, seat_to_product().rev())
+                    .filter(user_product::Column::UserId.is_in(users))
+                    .select_also(user_product::Entity)
+                    .order_by_asc(product::Column::NameKey)
+                    .all(&self.db)
+                    .await?,
+            );
+        }
         let mut out: HashMap<Key, Self::Value> = keys.iter().map(|k| (*k, Vec::new())).collect();
         for (product, seat) in rows {
             if let Some(list) = seat.and_then(|s| out.get_mut(&(s.account_id, s.user_id))) {
@@ -55,10 +62,16 @@ impl Loader<Key> for UserFeaturesLoader {
     type Error = Arc<DbErr>;
 
     async fn load(&self, keys: &[Key]) -> Result<HashMap<Key, Self::Value>, Self::Error> {
-        let rows = user_feature::Entity::find()
-            .filter(user_feature::Column::UserId.is_in(keys.iter().map(|k| k.1)))
-            .all(&self.db)
-            .await?;
+        let mut rows: Vec<user_feature::Model> = Vec::new();
+        for (account, users) in crate::kernel::loaders::by_account(keys) {
+            rows.extend(
+                Tenant(account)
+                    .find::<user_feature::Entity>()
+                    .filter(user_feature::Column::UserId.is_in(users))
+                    .all(&self.db)
+                    .await?,
+            );
+        }
         let mut out: HashMap<Key, Self::Value> = keys.iter().map(|k| (*k, Vec::new())).collect();
         for row in rows {
             if let Some(list) = out.get_mut(&(row.account_id, row.user_id)) {

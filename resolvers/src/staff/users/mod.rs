@@ -20,13 +20,13 @@ pub use query::UserQuery;
 
 use async_graphql::ID;
 use roster_entities::user;
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, ConnectionTrait, QueryFilter};
 use uuid::Uuid;
 
 use crate::{
     kernel::error::{ApiError, UserError, UserErrorCode},
     kernel::ids::{GlobalId, NodeKind},
-    kernel::scope::Scoped,
+    kernel::scope::Tenant,
 };
 
 /// Most users one account may have (seed 002).
@@ -38,8 +38,8 @@ pub async fn find(
     account_id: Uuid,
     id: Uuid,
 ) -> Result<user::Model, ApiError> {
-    user::Entity::find_by_id(id)
-        .in_account(account_id)
+    Tenant(account_id)
+        .find_by_id::<user::Entity>(id)
         .one(db)
         .await?
         .ok_or_else(|| ApiError::not_found("User"))
@@ -119,28 +119,33 @@ pub async fn insert(
     db: &impl ConnectionTrait,
     users: &[user::Model],
 ) -> Result<(), sea_orm::DbErr> {
-    use sea_orm::Set;
+    use sea_orm::{NotSet, Set};
     for chunk in users.chunks(1_000) {
-        let models = chunk.iter().cloned().map(|u| user::ActiveModel {
-            id: Set(u.id),
-            account_id: Set(u.account_id),
-            first_name: Set(u.first_name),
-            last_name: Set(u.last_name),
-            email: Set(u.email),
-            email_key: Set(u.email_key),
-            role: Set(u.role),
-            status: Set(u.status),
-            password_hash: Set(u.password_hash),
-            extension: Set(u.extension),
-            language: Set(u.language),
-            custom_role_id: Set(u.custom_role_id),
-            settings_template_id: Set(u.settings_template_id),
-            created_at: Set(u.created_at),
-            updated_at: Set(u.updated_at),
-        });
-        user::Entity::insert_many(models)
-            .exec_without_returning(db)
-            .await?;
+        // Each run of rows of one account through that account's handle
+        // (callers pass one account's users: one run per chunk).
+        for run in chunk.chunk_by(|a, b| a.account_id == b.account_id) {
+            let models = run.iter().cloned().map(|u| user::ActiveModel {
+                id: Set(u.id),
+                account_id: NotSet,
+                first_name: Set(u.first_name),
+                last_name: Set(u.last_name),
+                email: Set(u.email),
+                email_key: Set(u.email_key),
+                role: Set(u.role),
+                status: Set(u.status),
+                password_hash: Set(u.password_hash),
+                extension: Set(u.extension),
+                language: Set(u.language),
+                custom_role_id: Set(u.custom_role_id),
+                settings_template_id: Set(u.settings_template_id),
+                created_at: Set(u.created_at),
+                updated_at: Set(u.updated_at),
+            });
+            Tenant(run[0].account_id)
+                .insert_many(models)
+                .exec_without_returning(db)
+                .await?;
+        }
     }
     Ok(())
 }
@@ -161,8 +166,8 @@ pub async fn resolve(
     let known: Vec<Uuid> = wanted.iter().flatten().copied().collect();
     for chunk in known.chunks(10_000) {
         found.extend(
-            user::Entity::find()
-                .in_account(account_id)
+            Tenant(account_id)
+                .find::<user::Entity>()
                 .filter(user::Column::Id.is_in(chunk.iter().copied()))
                 .all(db)
                 .await?,

@@ -1,6 +1,6 @@
 use async_graphql::{Context, Enum, InputObject, Object, ID};
 use roster_entities::{group_member, user, user_product};
-use sea_orm::{sea_query::Query, ColumnTrait, Condition, EntityTrait, QueryFilter, Select};
+use sea_orm::{sea_query::Query, ColumnTrait, Condition, QueryFilter, Select};
 use uuid::Uuid;
 
 use super::{User, UserRole, UserStatus};
@@ -11,7 +11,7 @@ use crate::{
     kernel::ids::{GlobalId, NodeKind},
     kernel::pagination::{self, Page, PageArgs, Sort, SortValue},
     kernel::permissions::Permission,
-    kernel::scope::Scoped,
+    kernel::scope::Tenant,
 };
 
 /// Orders of the `users` connection.
@@ -148,7 +148,7 @@ impl UserQuery {
         let viewer = crate::kernel::auth::viewer(ctx)?;
         let select = filter
             .unwrap_or_default()
-            .apply(user::Entity::find().in_account(viewer.account_id));
+            .apply(Tenant(viewer.account_id).find::<user::Entity>());
         let args = PageArgs {
             first,
             after,
@@ -182,9 +182,9 @@ impl UserQuery {
         #[graphql(desc = "The email address to look up (case does not matter).")] email: String,
     ) -> ApiResult<Option<User>> {
         let viewer = crate::kernel::auth::viewer(ctx)?;
-        let found = user::Entity::find()
+        let found = Tenant(viewer.account_id)
+            .find::<user::Entity>()
             .filter(user::Column::EmailKey.eq(crate::kernel::validation::email_key(&email)))
-            .in_account(viewer.account_id)
             .one(ctx.db())
             .await?;
         Ok(found.map(User))
