@@ -3,11 +3,10 @@
 //! square, scaled to at most 128 × 128, stored as PNG and served at
 //! `/avatars/<token>.png`. The token is random and new for every upload.
 
-use std::io::{Cursor, Read};
+use std::io::Read;
 
 use async_graphql::{Context, Object, SimpleObject, Upload, ID};
 use chrono::Utc;
-use image::{imageops::FilterType, ImageFormat, ImageReader, Limits};
 use rand::RngCore;
 use roster_entities::{customer, customer_avatar};
 use sea_orm::{
@@ -40,40 +39,7 @@ pub fn url(token: &str) -> String {
 /// Decodes an image (GIF, JPEG, PNG or WebP), crops it to a centred square
 /// and scales it down to at most SIDE × SIDE, as PNG.
 pub fn scale(bytes: &[u8]) -> Result<Vec<u8>, String> {
-    let mut reader = ImageReader::new(Cursor::new(bytes))
-        .with_guessed_format()
-        .map_err(|e| e.to_string())?;
-    if reader.format().is_none() {
-        return Err("is not a GIF, JPEG, PNG or WebP image".into());
-    }
-    let mut limits = Limits::default();
-    limits.max_image_width = Some(MAX_DIMENSION);
-    limits.max_image_height = Some(MAX_DIMENSION);
-    limits.max_alloc = Some(512 * 1024 * 1024);
-    reader.limits(limits);
-    let image = reader
-        .decode()
-        .map_err(|e| format!("cannot be read as an image ({e})"))?;
-    let side = image.width().min(image.height());
-    if side == 0 {
-        return Err("is an empty image".into());
-    }
-    let square = image.crop_imm(
-        (image.width() - side) / 2,
-        (image.height() - side) / 2,
-        side,
-        side,
-    );
-    let scaled = if side > SIDE {
-        square.resize_exact(SIDE, SIDE, FilterType::Lanczos3)
-    } else {
-        square
-    };
-    let mut out = Vec::new();
-    scaled
-        .write_to(&mut Cursor::new(&mut out), ImageFormat::Png)
-        .map_err(|e| e.to_string())?;
-    Ok(out)
+    super::picture::square_png(bytes, SIDE, MAX_DIMENSION)
 }
 
 /// The avatar with `token`: (content type, bytes).
@@ -229,6 +195,10 @@ impl CustomerAvatarMutation {
 
 #[cfg(test)]
 mod tests {
+    use std::io::Cursor;
+
+    use image::ImageFormat;
+
     use super::*;
 
     fn png(width: u32, height: u32) -> Vec<u8> {
