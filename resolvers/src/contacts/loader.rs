@@ -3,7 +3,6 @@ use std::{collections::HashMap, sync::Arc};
 use async_graphql::dataloader::Loader;
 use roster_entities::{company, contact_company, contact_method};
 use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, QueryFilter, QueryOrder};
-use uuid::Uuid;
 
 use crate::kernel::{
     loaders::{by_account, Key},

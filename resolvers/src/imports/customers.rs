@@ -25,7 +25,10 @@ use super::{
 };
 use crate::kernel::scope::Tenant;
 use crate::{
-    directory::customers::validate::{self, CleanCustomer, CustomerDraft},
+    directory::customers::{
+        validate::{self, CleanCustomer, CustomerDraft},
+        write::{self, Addresses, Change, NewCustomer},
+    },
     kernel::bulk::{self, OnDuplicate},
     kernel::context::AppState,
     kernel::error::{ApiError, UserErrorCode},
@@ -542,7 +545,7 @@ async fn write_batch(
     } else {
         customer::PortalAccess::NoAccess
     };
-    let (mut customers, mut emails, mut grants) = (Vec::new(), Vec::new(), Vec::new());
+    let mut customers = Vec::new();
     let mut new_ids = Vec::new();
     let (mut created, mut updated, mut failed) = (0i64, 0i64, 0i64);
     for (row_number, data) in parsed {
@@ -593,87 +596,67 @@ async fn write_batch(
                 .await?;
             continue;
         }
-        let services = match company_id {
+        let services: Vec<_> = match company_id {
             Some(c) => company_services.get(&c).cloned().unwrap_or_default(),
             None => options.service_ids.clone(),
-        };
-        let customer_id = match data.existing {
+        }
+        .into_iter()
+        .map(|service_id| (service_id, customer_service::ServiceAccess::PortalAccess))
+        .collect();
+        match data.existing {
             Some(existing) => {
-                update_existing(txn, account_id, existing, &data, company_id).await?;
-                if data.present.iter().any(|c| c == "Company") {
-                    // As `updateCustomer` does: services the (new) company
-                    // does not have go.
-                    crate::directory::customers::keep_company_services(
-                        txn, account_id, existing, company_id,
-                    )
-                    .await?;
-                }
+                let has = |c: &str| data.present.iter().any(|p| p == c);
+                // The file's columns only; the primary address is the row's
+                // match key and stays as stored.
+                let columns = [
+                    ("first_name", customer::Column::FirstName),
+                    ("last_name", customer::Column::LastName),
+                    ("office_phone", customer::Column::OfficePhone),
+                    ("mobile_phone", customer::Column::MobilePhone),
+                    ("other_phone", customer::Column::OtherPhone),
+                    ("fax", customer::Column::Fax),
+                    ("address", customer::Column::Address),
+                    ("job_title", customer::Column::JobTitle),
+                    ("department", customer::Column::Department),
+                    ("notes", customer::Column::Notes),
+                    ("time_zone", customer::Column::TimeZone),
+                    ("locale", customer::Column::Locale),
+                ]
+                .into_iter()
+                .filter(|(name, column)| has(name) || matches!(column, customer::Column::FirstName))
+                .map(|(_, column)| column)
+                .collect();
+                let change = Change {
+                    values: data.values,
+                    columns,
+                    addresses: if has("email_aliases") {
+                        Addresses::Aliases
+                    } else {
+                        Addresses::Keep
+                    },
+                    company: has("Company").then_some(company_id),
+                    email_format: None,
+                    feedback_emails: None,
+                    portal_access: None,
+                    services,
+                };
+                write::update(txn, tenant, existing, change, now).await?;
                 updated += 1;
-                existing
             }
             None => {
-                let customer_id = Uuid::now_v7();
-                new_ids.push(customer_id);
-                customers.push(tenant.row(customer::ActiveModel {
-                    id: Set(customer_id),
-                    account_id: NotSet,
-                    sort_name: Set(v.sort_name()),
-                    first_name: Set(v.first_name.clone()),
-                    last_name: Set(v.last_name.clone()),
-                    email: Set(v.email.clone()),
-                    email_key: Set(v.email_key.clone()),
-                    company_id: Set(company_id),
-                    office_phone: Set(v.office_phone.clone()),
-                    mobile_phone: Set(v.mobile_phone.clone()),
-                    other_phone: Set(v.other_phone.clone()),
-                    fax: Set(v.fax.clone()),
-                    address: Set(v.address.clone()),
-                    job_title: Set(v.job_title.clone()),
-                    department: Set(v.department.clone()),
-                    notes: Set(v.notes.clone()),
-                    email_format: Set(customer::EmailFormat::Html),
-                    feedback_emails: Set(true),
-                    time_zone: Set(v.time_zone.clone()),
-                    locale: Set(v.locale.clone()),
-                    portal_access: Set(portal),
-                    avatar_token: Set(None),
-                    created_at: Set(now),
-                    updated_at: Set(now),
-                }));
-                for (position, (email, key, primary)) in
-                    std::iter::once((v.email.clone(), v.email_key.clone(), true))
-                        .chain(
-                            v.email_aliases
-                                .iter()
-                                .map(|(a, k)| (a.clone(), k.clone(), false)),
-                        )
-                        .enumerate()
-                {
-                    emails.push(tenant.row(customer_email::ActiveModel {
-                        account_id: NotSet,
-                        email_key: Set(key),
-                        customer_id: Set(customer_id),
-                        email: Set(email),
-                        is_primary: Set(primary),
-                        position: Set(position as i32),
-                    }));
-                }
+                let new = NewCustomer {
+                    company_id,
+                    portal_access: portal,
+                    services,
+                    ..NewCustomer::new(data.values)
+                };
+                new_ids.push(new.id);
+                customers.push(new);
                 created += 1;
-                customer_id
             }
-        };
-        for service_id in services {
-            grants.push(tenant.row(customer_service::ActiveModel {
-                account_id: NotSet,
-                customer_id: Set(customer_id),
-                service_id: Set(service_id),
-                access: Set(customer_service::ServiceAccess::PortalAccess),
-            }));
         }
     }
-    bulk::insert(txn, customers, OnDuplicate::Fail).await?;
-    bulk::insert(txn, emails, OnDuplicate::Fail).await?;
-    bulk::insert(txn, grants, OnDuplicate::Skip).await?;
+    write::insert_many(txn, tenant, customers, now).await?;
     Ok((created, updated, failed, new_ids))
 }
 
@@ -725,85 +708,5 @@ async fn create_companies(
         })
         .collect();
     bulk::insert(db, missing, OnDuplicate::Skip).await?;
-    Ok(())
-}
-
-/// UPDATE mode: the file's columns overwrite the customer's values.
-async fn update_existing(
-    txn: &impl ConnectionTrait,
-    account_id: Uuid,
-    customer_id: Uuid,
-    data: &RowData,
-    company_id: Option<Uuid>,
-) -> Result<(), ApiError> {
-    let v = &data.values;
-    let has = |c: &str| data.present.iter().any(|p| p == c);
-    let mut update = Tenant(account_id)
-        .update_many::<customer::Entity>()
-        .col_expr(
-            customer::Column::FirstName,
-            Expr::value(v.first_name.clone()),
-        )
-        .col_expr(customer::Column::SortName, Expr::value(v.sort_name()))
-        .col_expr(customer::Column::UpdatedAt, Expr::value(Utc::now()));
-    let text_columns: [(&str, customer::Column, &Option<String>); 10] = [
-        (
-            "office_phone",
-            customer::Column::OfficePhone,
-            &v.office_phone,
-        ),
-        (
-            "mobile_phone",
-            customer::Column::MobilePhone,
-            &v.mobile_phone,
-        ),
-        ("other_phone", customer::Column::OtherPhone, &v.other_phone),
-        ("fax", customer::Column::Fax, &v.fax),
-        ("address", customer::Column::Address, &v.address),
-        ("job_title", customer::Column::JobTitle, &v.job_title),
-        ("department", customer::Column::Department, &v.department),
-        ("notes", customer::Column::Notes, &v.notes),
-        ("time_zone", customer::Column::TimeZone, &v.time_zone),
-        ("locale", customer::Column::Locale, &v.locale),
-    ];
-    if has("last_name") {
-        update = update.col_expr(customer::Column::LastName, Expr::value(v.last_name.clone()));
-    }
-    for (name, column, value) in text_columns {
-        if has(name) {
-            update = update.col_expr(column, Expr::value(value.clone()));
-        }
-    }
-    if has("Company") {
-        update = update.col_expr(customer::Column::CompanyId, Expr::value(company_id));
-    }
-    update
-        .filter(customer::Column::Id.eq(customer_id))
-        .exec(txn)
-        .await?;
-    if has("email_aliases") {
-        Tenant(account_id)
-            .delete_many::<customer_email::Entity>()
-            .filter(customer_email::Column::CustomerId.eq(customer_id))
-            .filter(customer_email::Column::IsPrimary.eq(false))
-            .exec(txn)
-            .await?;
-        let aliases: Vec<_> = v
-            .email_aliases
-            .iter()
-            .enumerate()
-            .map(|(i, (alias, key))| customer_email::ActiveModel {
-                account_id: NotSet,
-                email_key: Set(key.clone()),
-                customer_id: Set(customer_id),
-                email: Set(alias.clone()),
-                is_primary: Set(false),
-                position: Set(i as i32 + 1),
-            })
-            .collect();
-        if !aliases.is_empty() {
-            Tenant(account_id).insert_many(aliases).exec(txn).await?;
-        }
-    }
     Ok(())
 }

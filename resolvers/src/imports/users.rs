@@ -10,7 +10,7 @@ use std::collections::{HashMap, HashSet};
 use async_graphql::{Context, InputObject, Object, Upload, ID};
 use chrono::Utc;
 use roster_entities::{
-    group_member, import_job,
+    import_job,
     import_row::{self, Action},
     product,
     user::{self, Role, Status},
@@ -34,10 +34,9 @@ use crate::kernel::scope::Tenant;
 use crate::{
     kernel::bulk::{self, OnDuplicate},
     kernel::context::{AppState, ContextExt},
-    kernel::error::{ApiError, ApiResult, UserError, UserErrorCode},
+    kernel::error::{ApiError, ApiResult, UserErrorCode},
     kernel::history::{self, Entry},
-    kernel::validation,
-    staff::users::{add, extension, parse, UserRole, USERS_MAX},
+    staff::users::{add, extension, write, UserRole, USERS_MAX},
 };
 
 /// `import_job.kind` of user imports.
@@ -105,20 +104,10 @@ impl StoredUserOptions {
     }
 }
 
-/// A valid row.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct UserRow {
-    first_name: String,
-    last_name: String,
-    email: String,
-    email_key: String,
-    extension: Option<i32>,
-}
-
 pub struct UserRowCheck;
 
 impl RowCheck for UserRowCheck {
-    type Row = UserRow;
+    type Row = write::Values;
 
     fn check(
         &self,
@@ -126,59 +115,43 @@ impl RowCheck for UserRowCheck {
         _header: &csv::StringRecord,
         record: &csv::StringRecord,
         _present: &[String],
-    ) -> Result<UserRow, Vec<ImportIssue>> {
+    ) -> Result<write::Values, Vec<ImportIssue>> {
         let get = |c: &str| columns.get(record, c).unwrap_or_default();
-        let mut issues = Vec::new();
-        let mut take = |column: &str, result: Result<String, UserError>| match result {
-            Ok(v) => Some(v),
-            Err(e) => {
-                issues.push(issue(column, e.code, e.message));
-                None
+        // The CSV's column for each of the checker's fields.
+        let column = |field: &str| {
+            match field {
+                "firstName" => "first_name",
+                "lastName" => "last_name",
+                other => other,
             }
+            .to_owned()
         };
-        let first = take(
-            "first_name",
-            validation::required_text("first_name", get("first_name"), parse::NAME_MAX),
-        );
-        let last = take(
-            "last_name",
-            validation::required_text("last_name", get("last_name"), parse::NAME_MAX),
-        );
-        let email = take(
-            "email",
-            validation::email("email", get("email"), parse::EMAIL_MAX),
-        );
         let extension = match get("extension").trim() {
             "" => None,
-            text => match text
-                .parse::<i32>()
-                .map(|e| extension::check("extension", e))
-            {
-                Ok(Ok(e)) => Some(e),
-                Ok(Err(e)) => {
-                    issues.push(issue("extension", e.code, e.message));
-                    None
-                }
+            text => match text.parse::<i32>() {
+                Ok(e) => Some(e),
                 Err(_) => {
-                    issues.push(issue(
+                    return Err(vec![issue(
                         "extension",
                         UserErrorCode::Invalid,
                         "is not a number",
-                    ));
-                    None
+                    )])
                 }
             },
         };
-        match (first, last, email) {
-            (Some(first_name), Some(last_name), Some(email)) if issues.is_empty() => Ok(UserRow {
-                first_name,
-                last_name,
-                email_key: validation::email_key(&email),
-                email,
-                extension,
-            }),
-            _ => Err(issues),
-        }
+        write::check(
+            get("first_name"),
+            get("last_name"),
+            get("email"),
+            extension,
+            column,
+        )
+        .map_err(|errors| {
+            errors
+                .into_iter()
+                .map(|e| issue(&e.field.join("."), e.code, e.message))
+                .collect()
+        })
     }
 }
 
@@ -219,7 +192,7 @@ impl Kind for Users {
         &mut self,
         db: &DatabaseConnection,
         job: &import_job::Model,
-        chunk: Vec<Checked<UserRow>>,
+        chunk: Vec<Checked<write::Values>>,
     ) -> Result<Vec<import_row::ActiveModel>, ApiError> {
         let keys: Vec<String> = chunk
             .iter()
@@ -400,94 +373,51 @@ impl Kind for Users {
     ) -> Result<Written, ApiError> {
         let options: StoredUserOptions =
             serde_json::from_str(&job.options).map_err(ApiError::internal)?;
-        let parsed: Vec<UserRow> = rows
+        let parsed: Vec<write::Values> = rows
             .iter()
             .filter_map(|r| r.data.as_deref().and_then(|d| serde_json::from_str(d).ok()))
             .collect();
         let keys: Vec<String> = parsed.iter().map(|r| r.email_key.clone()).collect();
-        // Emails sign in, so they are unique across accounts: a user of
-        // another account gets a transfer invitation (as with addUsers).
-        // all accounts: a user of another account with the email gets a transfer invitation.
-        let existing: HashMap<String, (Uuid, Uuid)> = user::Entity::find()
-            .select_only()
-            .column(user::Column::EmailKey)
-            .column(user::Column::AccountId)
-            .column(user::Column::Id)
-            .filter(user::Column::EmailKey.is_in(keys))
-            .into_tuple::<(String, Uuid, Uuid)>()
-            .all(txn)
-            .await?
-            .into_iter()
-            .map(|(key, account, user)| (key, (account, user)))
-            .collect();
+        let existing = write::existing_emails(txn, &keys).await?;
+        let tenant = Tenant(job.account_id);
         // Every batch checks the limit again under the account's lock:
         // users added by hand since the import started count too.
         crate::kernel::locks::account(txn, job.account_id).await?;
-        let count = Tenant(job.account_id)
-            .find::<user::Entity>()
-            .count(txn)
-            .await?;
+        let count = tenant.find::<user::Entity>().count(txn).await?;
         let mut room = USERS_MAX.saturating_sub(count) as usize;
         let mut taken = extension::taken(txn, job.account_id).await?;
-        let (fresh, failed): (Vec<UserRow>, Vec<UserRow>) = parsed.into_iter().partition(|r| {
-            let fits = existing
-                .get(&r.email_key)
-                .is_none_or(|(account, _)| *account != job.account_id)
-                && r.extension.is_none_or(|e| !taken.contains(&e))
-                && room > 0;
-            if fits {
-                room -= 1;
-            }
-            fits
-        });
-        taken.extend(fresh.iter().filter_map(|r| r.extension));
-        let mut free = extension::lowest_free(
-            &taken,
-            fresh.iter().filter(|r| r.extension.is_none()).count(),
-        )
-        .into_iter();
+        let (fresh, failed): (Vec<write::Values>, Vec<write::Values>) =
+            parsed.into_iter().partition(|r| {
+                let fits = existing
+                    .get(&r.email_key)
+                    .is_none_or(|(account, _)| *account != job.account_id)
+                    && r.extension.is_none_or(|e| !taken.contains(&e))
+                    && room > 0;
+                if fits {
+                    room -= 1;
+                }
+                fits
+            });
         let now = Utc::now();
-        let places: Vec<(user::Model, Option<Uuid>)> = fresh
+        let users = fresh
             .into_iter()
-            .map(|r| {
-                let id = Uuid::now_v7();
-                let transfer_from = existing.get(&r.email_key).map(|(_, user)| *user);
-                let user = user::Model {
-                    id,
-                    account_id: job.account_id,
-                    first_name: r.first_name,
-                    last_name: r.last_name,
-                    email: r.email,
-                    email_key: add::place_key(id, r.email_key, transfer_from),
+            .map(|values| {
+                let settings = write::Settings {
                     role: options.role(),
                     status: Status::Invited,
-                    password_hash: None,
-                    extension: r.extension.or_else(|| free.next()),
                     language: options.language.clone(),
                     custom_role_id: options.custom_role_id,
                     settings_template_id: options.template_id,
-                    created_at: now,
-                    updated_at: now,
                 };
-                (user, transfer_from)
+                (values, settings)
             })
             .collect();
-        let users: Vec<user::Model> = places.iter().map(|(u, _)| u.clone()).collect();
-        if !users.is_empty() {
-            crate::staff::users::insert(txn, &users).await?;
-            for group in &options.group_ids {
-                let links = users.iter().map(|u| {
-                    Tenant(job.account_id).row(group_member::ActiveModel {
-                        account_id: NotSet,
-                        group_id: Set(*group),
-                        user_id: Set(u.id),
-                    })
-                });
-                bulk::insert(txn, links.collect(), OnDuplicate::Fail).await?;
-            }
+        let places = write::place(tenant, users, &existing, &mut taken, now);
+        if !places.is_empty() {
+            write::insert(txn, tenant, &places, &options.group_ids).await?;
             for product_id in &options.product_ids {
-                let seats = users.iter().map(|u| {
-                    Tenant(job.account_id).row(user_product::ActiveModel {
+                let seats = places.iter().map(|(u, _)| {
+                    tenant.row(user_product::ActiveModel {
                         account_id: NotSet,
                         user_id: Set(u.id),
                         product_id: Set(*product_id),
@@ -496,7 +426,6 @@ impl Kind for Users {
                 });
                 bulk::insert(txn, seats.collect(), OnDuplicate::Fail).await?;
             }
-            crate::staff::users::contact::sync(txn).await?;
         }
         // Seats were taken for every row when writing started: give back
         // those of rows that failed since.
@@ -534,7 +463,7 @@ impl Kind for Users {
         // Welcome and transfer invitations, as for users added by hand.
         let invitations = add::invite(txn, state, job.account_id, None, &places).await?;
         Ok(Written {
-            created: users.len() as i64,
+            created: places.len() as i64,
             updated: 0,
             failed: failed.len() as i64,
             invitations,

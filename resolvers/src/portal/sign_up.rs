@@ -10,11 +10,7 @@
 
 use async_graphql::{Context, InputObject, Object, ID};
 use chrono::Utc;
-use roster_entities::{
-    account,
-    customer::{self, PortalAccess},
-    portal_login, portal_sign_up,
-};
+use roster_entities::{account, customer::PortalAccess, portal_login, portal_sign_up};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, EntityTrait, NotSet, QueryFilter, Set, TransactionTrait,
 };
@@ -276,36 +272,22 @@ impl PortalSignUpMutation {
             return Ok(PortalSessionPayload::failed(errors));
         }
         let now = Utc::now();
-        let id = Uuid::now_v7();
-        let mut row = customer::ActiveModel {
-            id: Set(id),
-            company_id: Set(None),
-            email_format: Set(customer::EmailFormat::Html),
-            feedback_emails: Set(true),
-            portal_access: Set(PortalAccess::Standard),
-            created_at: Set(now),
-            updated_at: Set(now),
-            ..Default::default()
+        let new = customers::write::NewCustomer {
+            portal_access: PortalAccess::Standard,
+            ..customers::write::NewCustomer::new(clean)
         };
-        let addresses = clean.clone();
-        customers::set_values(&mut row, clean);
-        let taken = || {
-            PortalSessionPayload::failed(vec![UserError::new(
-                "email",
-                UserErrorCode::Taken,
-                "is already used by another customer",
-            )])
-        };
-        let customer = match tenant.insert(row).exec_with_returning(&txn).await {
+        let id = new.id;
+        let customer = match customers::write::insert_one(&txn, tenant, new, now).await {
             Ok(c) => c,
-            Err(err) if is_unique_violation(&err) => return Ok(taken()),
+            Err(err) if is_unique_violation(&err) => {
+                return Ok(PortalSessionPayload::failed(vec![UserError::new(
+                    "email",
+                    UserErrorCode::Taken,
+                    "is already used by another customer",
+                )]))
+            }
             Err(err) => return Err(ApiError::from(err).into()),
         };
-        match customers::write_addresses(&txn, account.id, id, &addresses).await {
-            Ok(()) => {}
-            Err(err) if is_unique_violation(&err) => return Ok(taken()),
-            Err(err) => return Err(ApiError::from(err).into()),
-        }
         tenant
             .insert(portal_login::ActiveModel {
                 customer_id: Set(id),

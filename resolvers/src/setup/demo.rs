@@ -7,6 +7,7 @@ use roster_entities::{customer, user};
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, NotSet, QueryFilter, Set};
 use uuid::Uuid;
 
+use crate::directory::customers::write::{self, NewCustomer};
 use crate::kernel::{scope::Tenant, validation};
 
 const STAFF: &[(&str, &str, &str, user::Role, user::Status)] = &[
@@ -201,7 +202,7 @@ pub async fn load_customers(
     account_id: Uuid,
     summary: &mut DemoSummary,
 ) -> Result<(), sea_orm::DbErr> {
-    use roster_entities::{company, company_service, customer_email, customer_service, service};
+    use roster_entities::{company, company_service, customer_service, service};
     use sea_orm::{PaginatorTrait, TransactionTrait};
 
     let tenant = Tenant(account_id);
@@ -267,61 +268,18 @@ pub async fn load_customers(
         };
         let clean = crate::directory::customers::validate::validate(&draft)
             .map_err(|e| sea_orm::DbErr::Custom(format!("demo customer {email}: {e:?}")))?;
-        let id = Uuid::now_v7();
-        tenant
-            .insert(customer::ActiveModel {
-                id: Set(id),
-                account_id: NotSet,
-                sort_name: Set(clean.sort_name()),
-                first_name: Set(clean.first_name),
-                last_name: Set(clean.last_name),
-                email: Set(clean.email.clone()),
-                email_key: Set(clean.email_key.clone()),
-                company_id: Set(company.map(|c| company_ids[c])),
-                office_phone: Set(clean.office_phone),
-                mobile_phone: Set(None),
-                other_phone: Set(None),
-                fax: Set(None),
-                address: Set(None),
-                job_title: Set(clean.job_title),
-                department: Set(None),
-                notes: Set(None),
-                email_format: Set(customer::EmailFormat::Html),
-                feedback_emails: Set(true),
-                time_zone: Set(clean.time_zone),
-                locale: Set(clean.locale),
-                portal_access: Set(*access),
-                avatar_token: Set(None),
-                created_at: Set(now),
-                updated_at: Set(now),
-            })
-            .exec(&txn)
-            .await?;
-        tenant
-            .insert(customer_email::ActiveModel {
-                account_id: NotSet,
-                email_key: Set(clean.email_key),
-                customer_id: Set(id),
-                email: Set(clean.email),
-                is_primary: Set(true),
-                position: Set(0),
-            })
-            .exec(&txn)
-            .await?;
         // Standard customers get their company's first service (or VPN).
         let service = match company {
             Some(c) => service_ids[COMPANIES[*c].1[0]],
             None => service_ids[2],
         };
-        tenant
-            .insert(customer_service::ActiveModel {
-                account_id: NotSet,
-                customer_id: Set(id),
-                service_id: Set(service),
-                access: Set(customer_service::ServiceAccess::PortalAccess),
-            })
-            .exec(&txn)
-            .await?;
+        let new = NewCustomer {
+            company_id: company.map(|c| company_ids[c]),
+            portal_access: *access,
+            services: vec![(service, customer_service::ServiceAccess::PortalAccess)],
+            ..NewCustomer::new(clean)
+        };
+        write::insert_one(&txn, tenant, new, now).await?;
     }
     txn.commit().await?;
     summary.services_added = SERVICES.len();

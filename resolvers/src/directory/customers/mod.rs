@@ -9,17 +9,18 @@ mod loader;
 mod mutation;
 pub mod nested;
 mod object;
+mod picture;
 mod query;
 pub(crate) mod rules;
 mod search;
 pub mod validate;
+pub mod write;
 
 pub use access::{keep_company_services, CustomerAccessMutation};
 pub use avatar::CustomerAvatarMutation;
 pub use delete::CustomerDeleteMutation;
 pub use loader::{CustomerAliasesLoader, CustomerServiceAccessLoader};
 pub use mutation::CustomerMutation;
-pub(crate) use mutation::{set_values, write_addresses};
 pub use object::{
     Customer, CustomerServiceAccess, EmailFormat, PortalAccessLevel, ServiceAccessLevel,
 };

@@ -1,15 +1,12 @@
 use async_graphql::{Context, InputObject, MaybeUndefined, Object, SimpleObject, ID};
 use chrono::Utc;
-use roster_entities::{customer, customer_email, customer_service};
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, IntoActiveModel, NotSet, QueryFilter, Set,
-    TransactionTrait,
-};
+use sea_orm::TransactionTrait;
 use uuid::Uuid;
 
 use super::{
     rules,
-    validate::{self, CleanCustomer, CustomerDraft},
+    validate::{self, CustomerDraft},
+    write::{self, Addresses, Change, NewCustomer},
     Customer, EmailFormat, PortalAccessLevel, ServiceAccessLevel,
 };
 use crate::kernel::language::{self, Language};
@@ -200,59 +197,6 @@ fn apply(target: &mut Option<String>, change: MaybeUndefined<String>) {
     }
 }
 
-/// Replaces the customer's addresses (primary and aliases) with `clean`'s.
-pub(crate) async fn write_addresses(
-    db: &impl ConnectionTrait,
-    account_id: Uuid,
-    customer_id: Uuid,
-    clean: &CleanCustomer,
-) -> Result<(), sea_orm::DbErr> {
-    Tenant(account_id)
-        .delete_many::<customer_email::Entity>()
-        .filter(customer_email::Column::CustomerId.eq(customer_id))
-        .exec(db)
-        .await?;
-    let primary = std::iter::once((clean.email.clone(), clean.email_key.clone(), true));
-    let aliases = clean
-        .email_aliases
-        .iter()
-        .map(|(a, k)| (a.clone(), k.clone(), false));
-    let rows: Vec<_> = primary
-        .chain(aliases)
-        .enumerate()
-        .map(
-            |(i, (email, key, is_primary))| customer_email::ActiveModel {
-                account_id: NotSet,
-                email_key: Set(key),
-                customer_id: Set(customer_id),
-                email: Set(email),
-                is_primary: Set(is_primary),
-                position: Set(i as i32),
-            },
-        )
-        .collect();
-    Tenant(account_id).insert_many(rows).exec(db).await?;
-    Ok(())
-}
-
-pub(crate) fn set_values(row: &mut customer::ActiveModel, clean: CleanCustomer) {
-    row.sort_name = Set(clean.sort_name());
-    row.first_name = Set(clean.first_name);
-    row.last_name = Set(clean.last_name);
-    row.email = Set(clean.email);
-    row.email_key = Set(clean.email_key);
-    row.office_phone = Set(clean.office_phone);
-    row.mobile_phone = Set(clean.mobile_phone);
-    row.other_phone = Set(clean.other_phone);
-    row.fax = Set(clean.fax);
-    row.address = Set(clean.address);
-    row.job_title = Set(clean.job_title);
-    row.department = Set(clean.department);
-    row.notes = Set(clean.notes);
-    row.time_zone = Set(clean.time_zone);
-    row.locale = Set(clean.locale);
-}
-
 fn taken() -> UserError {
     UserError::new(
         "email",
@@ -368,47 +312,24 @@ impl CustomerMutation {
             return fail(errors);
         }
 
-        let now = Utc::now();
-        let id = Uuid::now_v7();
-        let mut row = customer::ActiveModel {
-            id: Set(id),
-            company_id: Set(company_id),
-            email_format: Set(input.email_format.into()),
-            feedback_emails: Set(input.feedback_emails),
-            portal_access: Set(input.portal_access.into()),
-            created_at: Set(now),
-            updated_at: Set(now),
-            ..Default::default()
+        let new = NewCustomer {
+            company_id,
+            email_format: input.email_format.into(),
+            feedback_emails: input.feedback_emails,
+            portal_access: input.portal_access.into(),
+            services: with_levels(&input.services, &services)
+                .into_iter()
+                .map(|(service_id, level)| (service_id, level.into()))
+                .collect(),
+            ..NewCustomer::new(clean)
         };
-        let addresses = clean.clone();
-        set_values(&mut row, clean);
+        let id = new.id;
         let txn = db.begin().await?;
-        let customer = match Tenant(account_id)
-            .insert(row)
-            .exec_with_returning(&txn)
-            .await
-        {
+        let customer = match write::insert_one(&txn, Tenant(account_id), new, Utc::now()).await {
             Ok(c) => c,
             Err(err) if is_unique_violation(&err) => return fail(vec![taken()]),
             Err(err) => return Err(ApiError::from(err).into()),
         };
-        match write_addresses(&txn, account_id, id, &addresses).await {
-            Ok(()) => {}
-            Err(err) if is_unique_violation(&err) => return fail(vec![taken()]),
-            Err(err) => return Err(ApiError::from(err).into()),
-        }
-        let grants: Vec<_> = with_levels(&input.services, &services)
-            .into_iter()
-            .map(|(service_id, level)| customer_service::ActiveModel {
-                account_id: NotSet,
-                customer_id: Set(id),
-                service_id: Set(service_id),
-                access: Set(level.into()),
-            })
-            .collect();
-        if !grants.is_empty() {
-            Tenant(account_id).insert_many(grants).exec(&txn).await?;
-        }
         field_values::write(&txn, account_id, id, &field_changes).await?;
         txn.commit().await?;
         crate::kernel::history::note(
@@ -532,37 +453,27 @@ impl CustomerMutation {
             return fail(errors);
         }
 
-        let company_changed = company_id != existing.company_id;
-        let mut row = existing.into_active_model();
-        row.company_id = Set(company_id);
-        if let Some(f) = input.email_format {
-            row.email_format = Set(f.into());
-        }
-        if let Some(f) = input.feedback_emails {
-            row.feedback_emails = Set(f);
-        }
-        if let Some(level) = input.portal_access {
-            row.portal_access = Set(level.into());
-        }
-        row.updated_at = Set(Utc::now());
-        let addresses = clean.clone();
-        set_values(&mut row, clean);
+        let change = Change {
+            values: clean,
+            columns: write::VALUE_COLUMNS.to_vec(),
+            addresses: if addresses_change {
+                Addresses::All
+            } else {
+                Addresses::Keep
+            },
+            company: (company_id != existing.company_id).then_some(company_id),
+            email_format: input.email_format.map(Into::into),
+            feedback_emails: input.feedback_emails,
+            portal_access: input.portal_access.map(Into::into),
+            services: Vec::new(),
+        };
         let txn = db.begin().await?;
-        let customer = match row.update(&txn).await {
-            Ok(c) => c,
+        let customer = match write::update(&txn, Tenant(account_id), id, change, Utc::now()).await {
+            Ok(Some(c)) => c,
+            Ok(None) => return Err(ApiError::not_found("Customer").into()),
             Err(err) if is_unique_violation(&err) => return fail(vec![taken()]),
             Err(err) => return Err(ApiError::from(err).into()),
         };
-        if addresses_change {
-            match write_addresses(&txn, account_id, id, &addresses).await {
-                Ok(()) => {}
-                Err(err) if is_unique_violation(&err) => return fail(vec![taken()]),
-                Err(err) => return Err(ApiError::from(err).into()),
-            }
-        }
-        if company_changed {
-            super::access::keep_company_services(&txn, account_id, id, company_id).await?;
-        }
         field_values::write(&txn, account_id, id, &field_changes).await?;
         let entry = crate::kernel::history::Entry::ok(
             "customer.update",

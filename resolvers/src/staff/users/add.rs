@@ -8,18 +8,15 @@ use std::collections::HashMap;
 use async_graphql::{Context, InputObject, Object, SimpleObject, ID};
 use chrono::Utc;
 use roster_entities::{
-    account, group_member,
+    account,
     invitation::Kind,
     product,
     user::{self, Role, Status},
 };
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, NotSet, PaginatorTrait, QueryFilter, QuerySelect,
-    Set, TransactionTrait,
-};
+use sea_orm::{ConnectionTrait, EntityTrait, NotSet, PaginatorTrait, Set, TransactionTrait};
 use uuid::Uuid;
 
-use super::{extension, parse, User, UserRole, USERS_MAX};
+use super::{extension, parse, write, User, UserRole, USERS_MAX};
 use crate::{
     kernel::auth::Viewer,
     kernel::context::{AppState, ContextExt},
@@ -29,7 +26,6 @@ use crate::{
     kernel::language::{self, Language},
     kernel::permissions::{self, Permission},
     kernel::scope::Tenant,
-    kernel::validation,
     kernel::validation::LOCALES,
     mail::{self, NewInvitation},
     roles::rules,
@@ -78,40 +74,24 @@ pub struct NewUsers {
     pub directory: Vec<roster_entities::scim_user::Model>,
 }
 
-struct Clean {
-    first_name: String,
-    last_name: String,
-    email: String,
-    email_key: String,
-    extension: Option<i32>,
-}
-
 /// Checks the values themselves (no database).
-fn check(users: &[NewUser]) -> (Vec<Clean>, Vec<UserError>) {
+fn check(users: &[NewUser]) -> (Vec<write::Values>, Vec<UserError>) {
     let mut errors = Vec::new();
     let mut clean = Vec::with_capacity(users.len());
     let mut emails: HashMap<String, usize> = HashMap::new();
     let mut extensions: HashMap<i32, usize> = HashMap::new();
     for (i, u) in users.iter().enumerate() {
         let field = |f: &str| format!("users.{i}.{f}");
-        let first = validation::required_text(&field("firstName"), &u.first_name, parse::NAME_MAX);
-        let last = validation::required_text(&field("lastName"), &u.last_name, parse::NAME_MAX);
-        let email = validation::email(&field("email"), &u.email, parse::EMAIL_MAX);
-        let ext = u
-            .extension
-            .map(|e| extension::check(&field("extension"), e))
-            .transpose();
-        match (first, last, email, ext) {
-            (Ok(first_name), Ok(last_name), Ok(email), Ok(extension)) => {
-                let email_key = validation::email_key(&email);
-                if let Some(j) = emails.insert(email_key.clone(), i) {
+        match write::check(&u.first_name, &u.last_name, &u.email, u.extension, field) {
+            Ok(values) => {
+                if let Some(j) = emails.insert(values.email_key.clone(), i) {
                     errors.push(UserError::new(
                         &field("email"),
                         UserErrorCode::Taken,
                         format!("appears twice in the list (also user {})", j + 1),
                     ));
                 }
-                if let Some(e) = extension {
+                if let Some(e) = values.extension {
                     if let Some(j) = extensions.insert(e, i) {
                         errors.push(UserError::new(
                             &field("extension"),
@@ -120,20 +100,9 @@ fn check(users: &[NewUser]) -> (Vec<Clean>, Vec<UserError>) {
                         ));
                     }
                 }
-                clean.push(Clean {
-                    first_name,
-                    last_name,
-                    email,
-                    email_key,
-                    extension,
-                });
+                clean.push(values);
             }
-            (first, last, email, ext) => {
-                errors.extend(first.err());
-                errors.extend(last.err());
-                errors.extend(email.err());
-                errors.extend(ext.err());
-            }
+            Err(e) => errors.extend(e),
         }
     }
     (clean, errors)
@@ -166,20 +135,7 @@ pub async fn add_users(
     // Emails are unique across accounts (they sign in with them): a user
     // of another account gets a transfer invitation instead.
     let keys: Vec<String> = clean.iter().map(|c| c.email_key.clone()).collect();
-    let mut existing: HashMap<String, (Uuid, Uuid)> = HashMap::new();
-    for chunk in keys.chunks(10_000) {
-        // all accounts: sign-in emails are unique across accounts (transfers)
-        let rows: Vec<(String, Uuid, Uuid)> = user::Entity::find()
-            .select_only()
-            .column(user::Column::EmailKey)
-            .column(user::Column::AccountId)
-            .column(user::Column::Id)
-            .filter(user::Column::EmailKey.is_in(chunk.iter().cloned()))
-            .into_tuple()
-            .all(db)
-            .await?;
-        existing.extend(rows.into_iter().map(|(k, a, u)| (k, (a, u))));
-    }
+    let existing = write::existing_emails(db, &keys).await?;
     for (i, c) in clean.iter().enumerate() {
         if existing
             .get(&c.email_key)
@@ -229,53 +185,28 @@ pub async fn add_users(
     if !errors.is_empty() {
         return Ok(Err(errors));
     }
-    taken.extend(clean.iter().filter_map(|c| c.extension));
-    let mut free = extension::lowest_free(
-        &taken,
-        clean.iter().filter(|c| c.extension.is_none()).count(),
-    )
-    .into_iter();
-
     let now = Utc::now();
-    // (user, the user of another account they would transfer from)
-    let rows: Vec<(user::Model, Option<Uuid>)> = clean
+    let tenant = Tenant(viewer.account_id);
+    let users = clean
         .into_iter()
         .enumerate()
-        .map(|(i, c)| {
-            let id = Uuid::now_v7();
-            let transfer_from = existing.get(&c.email_key).map(|(_, u)| *u);
-            let email_key = place_key(id, c.email_key, transfer_from);
-            (
-                user::Model {
-                    id,
-                    account_id: viewer.account_id,
-                    first_name: c.first_name,
-                    last_name: c.last_name,
-                    email: c.email,
-                    email_key,
-                    role: new.role,
-                    status: if transfer_from.is_some() {
-                        Status::Invited
-                    } else {
-                        new.statuses.get(i).copied().unwrap_or(new.status)
-                    },
-                    password_hash: None,
-                    extension: c.extension.or_else(|| free.next()),
-                    language: new
-                        .languages
-                        .get(i)
-                        .cloned()
-                        .unwrap_or_else(|| new.language.clone()),
-                    custom_role_id: new.custom_role_id,
-                    settings_template_id: new.template_id,
-                    created_at: now,
-                    updated_at: now,
-                },
-                transfer_from,
-            )
+        .map(|(i, values)| {
+            let settings = write::Settings {
+                role: new.role,
+                status: new.statuses.get(i).copied().unwrap_or(new.status),
+                language: new
+                    .languages
+                    .get(i)
+                    .cloned()
+                    .unwrap_or_else(|| new.language.clone()),
+                custom_role_id: new.custom_role_id,
+                settings_template_id: new.template_id,
+            };
+            (values, settings)
         })
         .collect();
-    let users: Vec<user::Model> = rows.iter().map(|(u, _)| u.clone()).collect();
+    // (user, the user of another account they would transfer from)
+    let rows = write::place(tenant, users, &existing, &mut taken, now);
     let raced = || {
         Ok(Err(vec![UserError::new(
             "users",
@@ -283,24 +214,11 @@ pub async fn add_users(
             "a request that ran at the same time took one of these emails or extensions; try again",
         )]))
     };
-    match super::insert(&txn, &users).await {
+    match write::insert(&txn, tenant, &rows, &new.groups).await {
         Err(e) if crate::kernel::error::is_unique_violation(&e) => return raced(),
         other => other?,
     }
     let ids: Vec<Uuid> = rows.iter().map(|(u, _)| u.id).collect();
-    for group in &new.groups {
-        for chunk in ids.chunks(5_000) {
-            let links = chunk.iter().map(|u| group_member::ActiveModel {
-                account_id: NotSet,
-                group_id: Set(*group),
-                user_id: Set(*u),
-            });
-            Tenant(viewer.account_id)
-                .insert_many(links)
-                .exec_without_returning(&txn)
-                .await?;
-        }
-    }
     if let Err(shortage) = seats::take(&txn, viewer.account_id, &ids, &new.products).await? {
         txn.rollback().await?;
         let message = shortage.message();
@@ -321,7 +239,6 @@ pub async fn add_users(
             message,
         )]));
     }
-    crate::staff::users::contact::sync_users(&txn, &ids).await?;
     if !new.directory.is_empty() {
         let profiles =
             new.directory
@@ -627,17 +544,6 @@ impl AddUsersMutation {
             }),
             Err(errors) => refused(errors),
         }
-    }
-}
-
-/// The sign-in key of a new place in the account: the email's own key, or,
-/// for a user of another account invited to transfer (`transfer_from`), a
-/// key of its own: they keep signing in to their current account with
-/// their email until they accept.
-pub fn place_key(id: Uuid, email_key: String, transfer_from: Option<Uuid>) -> String {
-    match transfer_from {
-        Some(_) => format!("transfer:{id}"),
-        None => email_key,
     }
 }
 

@@ -11,6 +11,7 @@ mod mutation;
 mod object;
 pub mod parse;
 mod query;
+pub mod write;
 
 pub use add::{add_users, prepare, AddUsersMutation, NewUser, NewUsers, UserListQuery};
 pub use loader::{UserFeaturesLoader, UserProductsLoader};
@@ -110,43 +111,6 @@ pub async fn remove(txn: &impl ConnectionTrait, target: &user::Model) -> Result<
         .filter(user::Column::Id.eq(target.id))
         .exec(txn)
         .await?;
-    Ok(())
-}
-
-/// Inserts user rows, 1,000 per statement (15 columns: well under
-/// SQLite's bound-parameter limit).
-pub async fn insert(
-    db: &impl ConnectionTrait,
-    users: &[user::Model],
-) -> Result<(), sea_orm::DbErr> {
-    use sea_orm::{NotSet, Set};
-    for chunk in users.chunks(1_000) {
-        // Each run of rows of one account through that account's handle
-        // (callers pass one account's users: one run per chunk).
-        for run in chunk.chunk_by(|a, b| a.account_id == b.account_id) {
-            let models = run.iter().cloned().map(|u| user::ActiveModel {
-                id: Set(u.id),
-                account_id: NotSet,
-                first_name: Set(u.first_name),
-                last_name: Set(u.last_name),
-                email: Set(u.email),
-                email_key: Set(u.email_key),
-                role: Set(u.role),
-                status: Set(u.status),
-                password_hash: Set(u.password_hash),
-                extension: Set(u.extension),
-                language: Set(u.language),
-                custom_role_id: Set(u.custom_role_id),
-                settings_template_id: Set(u.settings_template_id),
-                created_at: Set(u.created_at),
-                updated_at: Set(u.updated_at),
-            });
-            Tenant(run[0].account_id)
-                .insert_many(models)
-                .exec_without_returning(db)
-                .await?;
-        }
-    }
     Ok(())
 }
 

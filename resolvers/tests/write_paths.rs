@@ -1,0 +1,81 @@
+//! One write path per feature (issue 14): customers and their addresses
+//! are built as rows only in `directory/customers/write.rs` (which
+//! `createCustomer`, `updateCustomer`, portal sign-up, the demo data and the
+//! customer import all call), and new staff users only in
+//! `staff/users/write.rs` (`addUsers`, SCIM and the user import), apart
+//! from the account's first users at setup. A second copy of either path
+//! fails this test.
+
+fn sources(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            sources(&path, out);
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            out.push(path);
+        }
+    }
+}
+
+/// Lines of the project's sources that build a row of one of `literals`
+/// outside the files allowed to (paths relative to the workspace).
+fn rows_built_outside(literals: &[&str], allowed: &[&str]) -> Vec<String> {
+    let root = std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/.."));
+    let mut files = Vec::new();
+    for dir in ["resolvers/src", "schema/src", "web/src"] {
+        sources(&root.join(dir), &mut files);
+    }
+    assert!(files.len() > 50, "{} source files", files.len());
+    let mut found = Vec::new();
+    for file in files {
+        let relative = file.strip_prefix(root).unwrap().to_string_lossy().into_owned();
+        if allowed.iter().any(|a| relative.starts_with(a)) {
+            continue;
+        }
+        let text = std::fs::read_to_string(&file).unwrap();
+        for (i, line) in text.lines().enumerate() {
+            for literal in literals {
+                // `customer::ActiveModel {` but not `scim_customer::…`.
+                let hit = line.match_indices(literal).any(|(at, _)| {
+                    at == 0
+                        || !line[..at].ends_with(|c: char| c.is_ascii_alphanumeric() || c == '_')
+                });
+                if hit {
+                    found.push(format!("{relative}:{}: {}", i + 1, line.trim()));
+                }
+            }
+        }
+    }
+    found
+}
+
+#[test]
+fn customers_are_written_by_one_path() {
+    let found = rows_built_outside(
+        &["customer::ActiveModel {", "customer_email::ActiveModel {"],
+        &["resolvers/src/directory/customers/write.rs"],
+    );
+    assert!(
+        found.is_empty(),
+        "customer rows built outside directory/customers/write.rs (use write::insert_one, \
+         insert_many or update):\n{}",
+        found.join("\n")
+    );
+}
+
+#[test]
+fn new_users_are_written_by_one_path() {
+    let found = rows_built_outside(
+        &["user::ActiveModel {", "user::Model {"],
+        &[
+            "resolvers/src/staff/users/write.rs",
+            // The account's first super admin and the demo's staff.
+            "resolvers/src/setup/",
+        ],
+    );
+    assert!(
+        found.is_empty(),
+        "user rows built outside staff/users/write.rs (use write::place and write::insert):\n{}",
+        found.join("\n")
+    );
+}
