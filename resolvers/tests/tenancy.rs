@@ -5,6 +5,8 @@
 //! except where a line says why a statement spans accounts
 //! (`// all accounts: …`).
 
+mod common;
+
 use std::collections::{BTreeMap, BTreeSet};
 
 use migration::{Migrator, MigratorTrait};
@@ -64,17 +66,6 @@ fn entity_tables() -> BTreeMap<String, String> {
     out
 }
 
-fn sources(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        if path.is_dir() {
-            sources(&path, out);
-        } else if path.extension().is_some_and(|e| e == "rs") {
-            out.push(path);
-        }
-    }
-}
-
 /// Statements of an account-owned table's entity that must go through
 /// `Tenant` (`Tenant(account).find::<E>()`, `.find_by_id::<E>(id)`,
 /// `.insert(model)`, `.insert_many(models)`, `.update_many::<E>()`,
@@ -99,12 +90,8 @@ fn unscoped_statements() -> Vec<String> {
         .map(|(module, _)| module)
         .collect();
     assert!(modules.len() > 20, "{modules:?}");
-    let root = std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/.."));
-    let mut files = Vec::new();
-    for crate_dir in ["resolvers/src", "schema/src", "web/src"] {
-        sources(&root.join(crate_dir), &mut files);
-    }
-    assert!(files.len() > 50, "{} source files", files.len());
+    let root = common::root();
+    let files = common::server_sources();
     let mut unscoped = Vec::new();
     for file in files {
         if file.ends_with("kernel/scope.rs") {
@@ -126,13 +113,7 @@ fn unscoped_statements() -> Vec<String> {
             let mut found = sets_account;
             for module in &modules {
                 for statement in UNSCOPED {
-                    let raw = format!("{module}::Entity::{statement}");
-                    found |= line.match_indices(&raw).any(|(at, _)| {
-                        // `customer::Entity` but not `group_customer::Entity`.
-                        at == 0
-                            || !line[..at]
-                                .ends_with(|c: char| c.is_ascii_alphanumeric() || c == '_')
-                    });
+                    found |= common::names(line, &format!("{module}::Entity::{statement}"));
                 }
             }
             if found {

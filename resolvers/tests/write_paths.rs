@@ -6,40 +6,26 @@
 //! from the account's first users at setup. A second copy of either path
 //! fails this test.
 
-fn sources(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        if path.is_dir() {
-            sources(&path, out);
-        } else if path.extension().is_some_and(|e| e == "rs") {
-            out.push(path);
-        }
-    }
-}
+mod common;
 
 /// Lines of the project's sources that build a row of one of `literals`
 /// outside the files allowed to (paths relative to the workspace).
 fn rows_built_outside(literals: &[&str], allowed: &[&str]) -> Vec<String> {
-    let root = std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/.."));
-    let mut files = Vec::new();
-    for dir in ["resolvers/src", "schema/src", "web/src"] {
-        sources(&root.join(dir), &mut files);
-    }
-    assert!(files.len() > 50, "{} source files", files.len());
+    let root = common::root();
     let mut found = Vec::new();
-    for file in files {
-        let relative = file.strip_prefix(root).unwrap().to_string_lossy().into_owned();
+    for file in common::server_sources() {
+        let relative = file
+            .strip_prefix(root)
+            .unwrap()
+            .to_string_lossy()
+            .into_owned();
         if allowed.iter().any(|a| relative.starts_with(a)) {
             continue;
         }
         let text = std::fs::read_to_string(&file).unwrap();
         for (i, line) in text.lines().enumerate() {
             for literal in literals {
-                // `customer::ActiveModel {` but not `scim_customer::…`.
-                let hit = line.match_indices(literal).any(|(at, _)| {
-                    at == 0
-                        || !line[..at].ends_with(|c: char| c.is_ascii_alphanumeric() || c == '_')
-                });
+                let hit = common::names(line, literal);
                 if hit {
                     found.push(format!("{relative}:{}: {}", i + 1, line.trim()));
                 }

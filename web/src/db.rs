@@ -17,6 +17,7 @@ pub async fn connect(settings: &Settings) -> anyhow::Result<DatabaseConnection> 
     opts.sqlx_logging(false)
         .acquire_timeout(Duration::from_secs(10));
     if url.starts_with("sqlite:") {
+        crate::sqlite_memory::configure();
         if settings.database_url.is_none() {
             std::fs::create_dir_all(&settings.data_dir).with_context(|| {
                 format!(

@@ -11,7 +11,7 @@
 use sea_orm::{
     sea_query::{ArrayType, OnConflict},
     ActiveModelTrait, ActiveValue, ColumnTrait, ColumnType, ConnectionTrait, DatabaseBackend,
-    DbErr, EntityName, EntityTrait, Iden, IntoActiveModel, Iterable, Statement, Value,
+    DbErr, EntityName, EntityTrait, Iden, IntoActiveModel, Iterable, QueryTrait, Statement, Value,
 };
 
 /// What to do with a row that breaks a unique constraint.
@@ -35,11 +35,33 @@ pub async fn insert<A>(
     on_duplicate: OnDuplicate,
 ) -> Result<(), DbErr>
 where
-    A: ActiveModelTrait + Send,
+    A: ActiveModelTrait + Send + 'static,
+    <A::Entity as EntityTrait>::Model: IntoActiveModel<A>,
+{
+    run(
+        db,
+        statements(db.get_database_backend(), rows, on_duplicate)?,
+    )
+    .await
+}
+
+/// Statements to run one after the other.
+pub type Statements = Box<dyn Iterator<Item = Statement> + Send>;
+
+/// The statements that insert every row (each row must set the same
+/// columns). On SQLite each multi-row statement is built only when it is
+/// asked for, so that `run` builds it while the previous one runs.
+pub fn statements<A>(
+    backend: DatabaseBackend,
+    rows: Vec<A>,
+    on_duplicate: OnDuplicate,
+) -> Result<Statements, DbErr>
+where
+    A: ActiveModelTrait + Send + 'static,
     <A::Entity as EntityTrait>::Model: IntoActiveModel<A>,
 {
     let Some(first) = rows.first() else {
-        return Ok(());
+        return Ok(Box::new(std::iter::empty()));
     };
     let columns: Vec<_> = <A::Entity as EntityTrait>::Column::iter()
         .filter(|c| !matches!(first.get(*c), ActiveValue::NotSet))
@@ -47,7 +69,7 @@ where
     if columns.is_empty() {
         return Err(DbErr::Custom("bulk insert of rows without values".into()));
     }
-    if db.get_database_backend() == DatabaseBackend::Postgres {
+    if backend == DatabaseBackend::Postgres {
         let kinds: Option<Vec<Kind>> = columns
             .iter()
             .map(|c| Kind::of(c.def().get_column_type()))
@@ -58,7 +80,11 @@ where
             let mut batches = Vec::new();
             for chunk in rows.chunks(POSTGRES_ROWS) {
                 match as_arrays(chunk, &columns, &kinds, &nullable) {
-                    Some(values) => batches.push(values),
+                    Some(values) => batches.push(Statement::from_sql_and_values(
+                        DatabaseBackend::Postgres,
+                        &statement,
+                        values,
+                    )),
                     None => {
                         batches.clear();
                         break;
@@ -66,29 +92,40 @@ where
                 }
             }
             if !batches.is_empty() {
-                for values in batches {
-                    db.execute(Statement::from_sql_and_values(
-                        DatabaseBackend::Postgres,
-                        &statement,
-                        values,
-                    ))
-                    .await?;
-                }
-                return Ok(());
+                return Ok(Box::new(batches.into_iter()));
             }
         }
     }
     let per_statement = (SQLITE_PARAMETERS / columns.len()).max(1);
     let mut rows = rows.into_iter().peekable();
-    while rows.peek().is_some() {
+    Ok(Box::new(std::iter::from_fn(move || {
+        rows.peek()?;
         let chunk: Vec<A> = rows.by_ref().take(per_statement).collect();
         let mut insert = <A::Entity as EntityTrait>::insert_many(chunk);
         if on_duplicate == OnDuplicate::Skip {
             insert = insert.on_conflict(OnConflict::new().do_nothing().to_owned());
         }
-        insert.exec_without_returning(db).await?;
+        Some(backend.build(&insert.into_query()))
+    })))
+}
+
+/// Runs the statements in order, each built while the one before runs:
+/// on SQLite a statement runs on the connection's own thread, and building
+/// a multi-row insert costs about as much as running it.
+pub async fn run(db: &impl ConnectionTrait, mut statements: Statements) -> Result<(), DbErr> {
+    let Some(mut current) = statements.next() else {
+        return Ok(());
+    };
+    loop {
+        // `join!` polls the statement first (handing it to the connection),
+        // then builds the next one.
+        let (done, next) = futures_util::join!(db.execute(current), async { statements.next() });
+        done?;
+        match next {
+            Some(statement) => current = statement,
+            None => return Ok(()),
+        }
     }
-    Ok(())
 }
 
 /// How a column travels as an array on PostgreSQL.

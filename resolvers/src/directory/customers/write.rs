@@ -114,10 +114,11 @@ pub async fn insert_many(
         addresses.extend(its_addresses);
         grants.extend(its_grants);
     }
-    bulk::insert(db, rows, OnDuplicate::Fail).await?;
-    bulk::insert(db, addresses, OnDuplicate::Fail).await?;
-    bulk::insert(db, grants, OnDuplicate::Skip).await?;
-    Ok(())
+    let backend = db.get_database_backend();
+    let statements = bulk::statements(backend, rows, OnDuplicate::Fail)?
+        .chain(bulk::statements(backend, addresses, OnDuplicate::Fail)?)
+        .chain(bulk::statements(backend, grants, OnDuplicate::Skip)?);
+    bulk::run(db, Box::new(statements)).await
 }
 
 /// Which of a customer's addresses a write covers.
