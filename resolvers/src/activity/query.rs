@@ -203,11 +203,14 @@ impl ActivitySubscription {
                         let visible = match (row.target_kind.as_str(), row.target_id) {
                             // Boxed: every subscriber's waiting stream would
                             // otherwise hold room for the query's future.
-                            ("User", Some(user)) => {
-                                Box::pin(managers::users_in_groups(&db, groups, &[user]))
-                                    .await
-                                    .unwrap_or(false)
-                            }
+                            ("User", Some(user)) => Box::pin(managers::users_in_groups(
+                                &db,
+                                row.account_id,
+                                groups,
+                                &[user],
+                            ))
+                            .await
+                            .unwrap_or(false),
                             _ => false,
                         };
                         if !visible {

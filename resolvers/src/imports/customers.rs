@@ -12,7 +12,7 @@ use roster_entities::{
 };
 use sea_orm::{
     sea_query::Expr, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction,
-    EntityTrait, NotSet, QueryFilter, QuerySelect, Set,
+    EntityTrait, QueryFilter, QuerySelect, Set,
 };
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -697,14 +697,7 @@ async fn create_companies(
         .into_iter()
         .filter(|(k, _)| !existing.contains(k))
         .map(|(key, name)| {
-            Tenant(account_id).row(company::ActiveModel {
-                id: Set(Uuid::now_v7()),
-                account_id: NotSet,
-                name: Set(name),
-                name_key: Set(key),
-                created_at: Set(now),
-                updated_at: Set(now),
-            })
+            Tenant(account_id).row(crate::directory::companies::new_row(name, key, now))
         })
         .collect();
     bulk::insert(db, missing, OnDuplicate::Skip).await?;

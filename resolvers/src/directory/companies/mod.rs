@@ -11,8 +11,9 @@ pub use mutation::CompanyMutation;
 pub use object::Company;
 pub use query::CompanyQuery;
 
+use chrono::{DateTime, Utc};
 use roster_entities::company;
-use sea_orm::ConnectionTrait;
+use sea_orm::{ConnectionTrait, NotSet, Set};
 use uuid::Uuid;
 
 use crate::{kernel::error::ApiError, kernel::scope::Tenant};
@@ -28,4 +29,18 @@ pub async fn find(
         .one(db)
         .await?
         .ok_or_else(|| ApiError::not_found("Company"))
+}
+
+/// The row of a new company (`createCompany`, and the companies an import
+/// creates), for `Tenant::insert` or `Tenant::row`. `name_key` is the
+/// lower-cased name the unique key is on.
+pub fn new_row(name: String, name_key: String, now: DateTime<Utc>) -> company::ActiveModel {
+    company::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        account_id: NotSet,
+        name: Set(name),
+        name_key: Set(name_key),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
 }

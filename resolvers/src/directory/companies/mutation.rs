@@ -172,14 +172,7 @@ impl CompanyMutation {
         let now = Utc::now();
         let txn = db.begin().await?;
         let inserted = Tenant(viewer.account_id)
-            .insert(company::ActiveModel {
-                id: Set(Uuid::now_v7()),
-                account_id: NotSet,
-                name: Set(name),
-                name_key: Set(key),
-                created_at: Set(now),
-                updated_at: Set(now),
-            })
+            .insert(super::new_row(name, key, now))
             .exec_with_returning(&txn)
             .await;
         let company = match inserted {

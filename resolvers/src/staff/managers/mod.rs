@@ -12,7 +12,7 @@ use std::collections::HashSet;
 
 use async_graphql::Enum;
 use roster_entities::{group_member, manager_grant, user::Role};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
+use sea_orm::{ColumnTrait, ConnectionTrait, QueryFilter, QuerySelect};
 use uuid::Uuid;
 
 use crate::{kernel::auth::Viewer, kernel::error::ApiError, kernel::scope::Tenant};
@@ -152,17 +152,19 @@ pub async fn scope(
     }
 }
 
-/// Whether every user of `users` is in at least one of `groups`.
+/// Whether every user of `users` is in at least one of `groups` (groups of
+/// `account_id`).
 pub async fn users_in_groups(
     db: &impl ConnectionTrait,
+    account_id: Uuid,
     groups: &[Uuid],
     users: &[Uuid],
 ) -> Result<bool, ApiError> {
     if users.is_empty() {
         return Ok(true);
     }
-    // all accounts: callers pass no account; `groups` are a grant's (its own account's)
-    let inside: HashSet<Uuid> = group_member::Entity::find()
+    let inside: HashSet<Uuid> = Tenant(account_id)
+        .find::<group_member::Entity>()
         .select_only()
         .column(group_member::Column::UserId)
         .filter(group_member::Column::GroupId.is_in(groups.iter().copied()))
@@ -186,7 +188,7 @@ pub async fn require(
 ) -> Result<Scope, ApiError> {
     let scope = scope(db, viewer, permission).await?;
     if let Some(groups) = &scope.groups {
-        if !users_in_groups(db, groups, users).await? {
+        if !users_in_groups(db, viewer.account_id, groups, users).await? {
             return Err(ApiError::Forbidden(format!(
                 "Your permission to {} covers only users in the groups you manage",
                 permission.describe()
