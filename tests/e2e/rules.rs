@@ -508,3 +508,42 @@ async fn an_import_sets_time_zone_and_locale_as_the_mutations_do() {
         json!({ "timeZone": "America/New_York", "locale": "de" })
     );
 }
+
+#[tokio::test]
+async fn a_customer_deleted_after_the_preview_is_not_written_back() {
+    use crate::imports::{confirm, started, wait_for};
+    let server = TestServer::start().await;
+    let admin = server.super_admin().await;
+    let res = admin
+        .gql(
+            "mutation { createCustomer(input: { firstName: \"Gus\", email: \"gus@x.test\" }) { customer { id } } }",
+            json!({}),
+        )
+        .await;
+    let gus = data(&res)["createCustomer"]["customer"]["id"].clone();
+    let id = started(
+        &admin,
+        b"first_name,email,job_title\nGus,gus@x.test,Pilot\n",
+        json!({ "duplicates": "UPDATE" }),
+    )
+    .await;
+    let preview = wait_for(&admin, &id, "AWAITING_CONFIRMATION").await;
+    assert_eq!(preview["toUpdate"].as_i64(), Some(1), "{preview}");
+    let res = admin
+        .gql(
+            "mutation($id: ID!) { deleteCustomer(id: $id) { deletedCustomerId } }",
+            json!({ "id": gus }),
+        )
+        .await;
+    assert_eq!(data(&res)["deleteCustomer"]["deletedCustomerId"], gus);
+    confirm(&admin, &id).await;
+    let done = wait_for(&admin, &id, "COMPLETED").await;
+    assert_eq!(done["updated"].as_i64(), Some(0), "{done}");
+    let res = admin
+        .gql(
+            "{ customerByEmail(email: \"gus@x.test\") { id } }",
+            json!({}),
+        )
+        .await;
+    assert!(data(&res)["customerByEmail"].is_null(), "{res}");
+}

@@ -584,16 +584,7 @@ async fn write_batch(
         };
         if let Some(why) = refused {
             failed += 1;
-            import_row::Entity::update_many()
-                .col_expr(import_row::Column::Action, Expr::value(Action::Error))
-                .col_expr(
-                    import_row::Column::Issues,
-                    Expr::value(serde_json::to_string(&[why]).unwrap_or_default()),
-                )
-                .filter(import_row::Column::JobId.eq(job_id))
-                .filter(import_row::Column::RowNumber.eq(row_number))
-                .exec(txn)
-                .await?;
+            refuse(txn, job_id, row_number, why).await?;
             continue;
         }
         let services: Vec<_> = match company_id {
@@ -628,7 +619,7 @@ async fn write_batch(
                 .collect();
                 let change = Change {
                     values: data.values,
-                    columns,
+                    columns: write::Columns::Only(columns),
                     addresses: if has("email_aliases") {
                         Addresses::Aliases
                     } else {
@@ -640,6 +631,8 @@ async fn write_batch(
                     portal_access: None,
                     services,
                 };
+                // A customer deleted since the preview leaves nothing to
+                // update: its erasure blanked this row's data too.
                 write::update(txn, tenant, existing, change, now).await?;
                 updated += 1;
             }
@@ -658,6 +651,26 @@ async fn write_batch(
     }
     write::insert_many(txn, tenant, customers, now).await?;
     Ok((created, updated, failed, new_ids))
+}
+
+/// Marks a row failed at write time, with its reason.
+async fn refuse(
+    txn: &impl ConnectionTrait,
+    job_id: Uuid,
+    row_number: i64,
+    why: ImportIssue,
+) -> Result<(), ApiError> {
+    import_row::Entity::update_many()
+        .col_expr(import_row::Column::Action, Expr::value(Action::Error))
+        .col_expr(
+            import_row::Column::Issues,
+            Expr::value(serde_json::to_string(&[why]).unwrap_or_default()),
+        )
+        .filter(import_row::Column::JobId.eq(job_id))
+        .filter(import_row::Column::RowNumber.eq(row_number))
+        .exec(txn)
+        .await?;
+    Ok(())
 }
 
 /// Creates the companies a batch names that do not exist yet, in a

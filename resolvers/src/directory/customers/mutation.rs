@@ -6,7 +6,7 @@ use uuid::Uuid;
 use super::{
     rules,
     validate::{self, CustomerDraft},
-    write::{self, Addresses, Change, NewCustomer},
+    write::{self, Addresses, Change, Columns, NewCustomer},
     Customer, EmailFormat, PortalAccessLevel, ServiceAccessLevel,
 };
 use crate::kernel::language::{self, Language};
@@ -455,7 +455,7 @@ impl CustomerMutation {
 
         let change = Change {
             values: clean,
-            columns: write::VALUE_COLUMNS.to_vec(),
+            columns: Columns::All,
             addresses: if addresses_change {
                 Addresses::All
             } else {

@@ -136,9 +136,7 @@ pub enum Addresses {
 pub struct Change {
     /// The customer's values after the change.
     pub values: CleanCustomer,
-    /// The value columns written (`VALUE_COLUMNS` for all of them); the
-    /// sort key follows the names.
-    pub columns: Vec<customer::Column>,
+    pub columns: Columns,
     pub addresses: Addresses,
     /// `Some` when the company is written: services the (new) company does
     /// not offer are withdrawn.
@@ -151,23 +149,29 @@ pub struct Change {
     pub services: Vec<(Uuid, customer_service::ServiceAccess)>,
 }
 
-/// Every column that holds one of a customer's values.
-pub const VALUE_COLUMNS: [customer::Column; 14] = [
-    customer::Column::FirstName,
-    customer::Column::LastName,
-    customer::Column::Email,
-    customer::Column::EmailKey,
-    customer::Column::OfficePhone,
-    customer::Column::MobilePhone,
-    customer::Column::OtherPhone,
-    customer::Column::Fax,
-    customer::Column::Address,
-    customer::Column::JobTitle,
-    customer::Column::Department,
-    customer::Column::Notes,
-    customer::Column::TimeZone,
-    customer::Column::Locale,
-];
+/// The value columns an update writes.
+pub enum Columns {
+    /// All of them (the caller's values merge the stored ones and the
+    /// change).
+    All,
+    /// These only; the sort key follows the names.
+    Only(Vec<customer::Column>),
+}
+
+impl Columns {
+    fn writes(&self, column: &customer::Column) -> bool {
+        // (Columns have no `PartialEq`.)
+        let same =
+            |a: &customer::Column| std::mem::discriminant(a) == std::mem::discriminant(column);
+        match self {
+            Columns::All => true,
+            Columns::Only(list) if matches!(column, customer::Column::SortName) => list
+                .iter()
+                .any(|c| matches!(c, customer::Column::FirstName | customer::Column::LastName)),
+            Columns::Only(list) => list.iter().any(same),
+        }
+    }
+}
 
 /// Changes customer `id` of the account; returns it as stored (`None` if
 /// the account has no such customer).
@@ -182,16 +186,6 @@ pub async fn update(
         .update_many::<customer::Entity>()
         .col_expr(customer::Column::UpdatedAt, Expr::value(now))
         .filter(customer::Column::Id.eq(id));
-    let names_change = change
-        .columns
-        .iter()
-        .any(|c| matches!(c, customer::Column::FirstName | customer::Column::LastName));
-    if names_change {
-        update = update.col_expr(
-            customer::Column::SortName,
-            Expr::value(change.values.sort_name()),
-        );
-    }
     if let Some(company_id) = change.company {
         update = update.col_expr(customer::Column::CompanyId, Expr::value(company_id));
     }
@@ -209,12 +203,7 @@ pub async fn update(
         which => address_rows(tenant, id, &change.values, which),
     };
     for (column, value) in value_columns(change.values) {
-        // (Columns have no `PartialEq`.)
-        let written = change
-            .columns
-            .iter()
-            .any(|c| std::mem::discriminant(c) == std::mem::discriminant(&column));
-        if written {
+        if change.columns.writes(&column) {
             update = update.col_expr(column, Expr::value(value));
         }
     }

@@ -11,7 +11,8 @@ use roster_entities::{
     user::{self, Role, Status},
 };
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, NotSet, QueryFilter, QuerySelect, Set,
+    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, IntoActiveModel, NotSet, QueryFilter,
+    QuerySelect, Set,
 };
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -170,26 +171,9 @@ pub async fn insert(
     places: &[(user::Model, Option<Uuid>)],
     groups: &[Uuid],
 ) -> Result<(), DbErr> {
-    let rows = places.iter().map(|(u, _)| {
-        let u = u.clone();
-        tenant.row(user::ActiveModel {
-            id: Set(u.id),
-            account_id: NotSet,
-            first_name: Set(u.first_name),
-            last_name: Set(u.last_name),
-            email: Set(u.email),
-            email_key: Set(u.email_key),
-            role: Set(u.role),
-            status: Set(u.status),
-            password_hash: Set(u.password_hash),
-            extension: Set(u.extension),
-            language: Set(u.language),
-            custom_role_id: Set(u.custom_role_id),
-            settings_template_id: Set(u.settings_template_id),
-            created_at: Set(u.created_at),
-            updated_at: Set(u.updated_at),
-        })
-    });
+    let rows = places
+        .iter()
+        .map(|(u, _)| tenant.row(u.clone().into_active_model()));
     bulk::insert(db, rows.collect(), OnDuplicate::Fail).await?;
     let ids: Vec<Uuid> = places.iter().map(|(u, _)| u.id).collect();
     for group in groups {
