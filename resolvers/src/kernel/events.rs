@@ -38,6 +38,9 @@ struct Envelope {
 #[derive(Clone)]
 pub struct EventBus {
     sender: broadcast::Sender<Event>,
+    /// `SessionsChanged` travels apart: every open socket waits on it, and
+    /// would otherwise wake for every other event too.
+    sessions: broadcast::Sender<Uuid>,
     /// To the Redis publisher task, when there is one.
     redis: Option<mpsc::UnboundedSender<String>>,
     instance: Uuid,
@@ -48,8 +51,10 @@ impl EventBus {
         // Slow subscribers lose old events rather than slow publishers down;
         // import progress carries full state, so the next event repairs it.
         let (sender, _) = broadcast::channel(1024);
+        let (sessions, _) = broadcast::channel(1024);
         EventBus {
             sender,
+            sessions,
             redis: None,
             instance: Uuid::now_v7(),
         }
@@ -63,7 +68,7 @@ impl EventBus {
         let (tx, rx) = mpsc::unbounded_channel();
         bus.redis = Some(tx);
         tokio::spawn(publisher(client.clone(), rx));
-        tokio::spawn(listener(client, bus.sender.clone(), bus.instance));
+        tokio::spawn(listener(client, bus.local(), bus.instance));
         Ok(bus)
     }
 
@@ -77,12 +82,44 @@ impl EventBus {
                 let _ = redis.send(json);
             }
         }
-        // No subscriber is not an error.
-        let _ = self.sender.send(event);
+        self.local().deliver(event);
     }
 
+    /// Every event but `SessionsChanged`.
     pub fn subscribe(&self) -> broadcast::Receiver<Event> {
         self.sender.subscribe()
+    }
+
+    /// The users whose sessions may have changed.
+    pub fn subscribe_sessions(&self) -> broadcast::Receiver<Uuid> {
+        self.sessions.subscribe()
+    }
+
+    fn local(&self) -> Local {
+        Local {
+            sender: self.sender.clone(),
+            sessions: self.sessions.clone(),
+        }
+    }
+}
+
+/// This instance's channels, which the Redis listener delivers to.
+struct Local {
+    sender: broadcast::Sender<Event>,
+    sessions: broadcast::Sender<Uuid>,
+}
+
+impl Local {
+    fn deliver(&self, event: Event) {
+        // No subscriber is not an error.
+        match event {
+            Event::SessionsChanged { user_id } => {
+                let _ = self.sessions.send(user_id);
+            }
+            event => {
+                let _ = self.sender.send(event);
+            }
+        }
     }
 }
 
@@ -113,7 +150,7 @@ async fn publisher(client: redis::Client, mut rx: mpsc::UnboundedReceiver<String
     }
 }
 
-async fn listener(client: redis::Client, local: broadcast::Sender<Event>, me: Uuid) {
+async fn listener(client: redis::Client, local: Local, me: Uuid) {
     use futures_util::StreamExt;
     loop {
         match client.get_async_pubsub().await {
@@ -130,7 +167,7 @@ async fn listener(client: redis::Client, local: broadcast::Sender<Event>, me: Uu
                             continue;
                         };
                         if envelope.instance != me {
-                            let _ = local.send(envelope.event);
+                            local.deliver(envelope.event);
                         }
                     }
                 }

@@ -18,21 +18,16 @@
 //! connection runs at most `max_operations` operations at once (one more
 //! gets an `error` message).
 
-use std::{collections::HashMap, time::Duration};
+use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
 use poem::web::websocket::{CloseCode, Message, WebSocketStream};
 use roster_resolvers::{
     kernel::auth::{Auth, Viewer},
-    kernel::events::Event,
     RequestContext,
 };
 use serde_json::{json, Value};
-// futures' channel rather than tokio's: tokio's preallocates a block of 32
-// messages (about 1.5 KiB with its padding) for each of 10,000 sockets,
-// where this one allocates per message in flight.
-use futures_channel::mpsc;
-use tokio::task::JoinHandle;
+use tokio_stream::StreamMap;
 
 use super::{auth, App};
 
@@ -57,13 +52,6 @@ impl Default for SocketSettings {
     }
 }
 
-/// What an operation's task sends back to the connection.
-enum Out {
-    Text(String),
-    /// The operation `id` ended (completed or failed).
-    Done(String),
-}
-
 struct Close(u16, String);
 
 pub async fn serve(
@@ -74,14 +62,15 @@ pub async fn serve(
 ) {
     let settings = app.sockets;
     let (mut sink, mut incoming) = stream.split();
-    let (out_tx, mut out_rx) = mpsc::channel::<Out>(64);
     let mut context: Option<RequestContext> = None;
     let mut credentials: Option<String> = None;
     let mut init_seen = false;
-    let mut events = app.state.events.subscribe();
+    let mut sessions = app.state.events.subscribe_sessions();
     // The staff user whose session this socket follows.
     let mut watching: Option<uuid::Uuid> = None;
-    let mut running: HashMap<String, JoinHandle<()>> = HashMap::new();
+    // The running operations, polled by this task: an event reaches the
+    // socket without a task of its own to wake and a queue to cross.
+    let mut running: StreamMap<String, Operation> = StreamMap::new();
     let init_deadline = tokio::time::sleep(settings.init_timeout);
     tokio::pin!(init_deadline);
     let mut keepalive = tokio::time::interval(settings.keepalive);
@@ -97,11 +86,10 @@ pub async fn serve(
                     break None;
                 }
             }
-            event = events.recv(), if watching.is_some() => {
+            changed = sessions.recv(), if watching.is_some() => {
                 use tokio::sync::broadcast::error::RecvError;
-                let recheck = match event {
-                    Ok(Event::SessionsChanged { user_id }) => Some(user_id) == watching,
-                    Ok(_) => false,
+                let recheck = match changed {
+                    Ok(user_id) => Some(user_id) == watching,
                     // Missed events may have been about this session.
                     Err(RecvError::Lagged(_)) => true,
                     Err(RecvError::Closed) => {
@@ -118,16 +106,17 @@ pub async fn serve(
                     }
                 }
             }
-            Some(out) = out_rx.next() => match out {
-                Out::Text(text) => {
+            Some((id, step)) = running.next(), if !running.is_empty() => {
+                let (text, done) = message_of(&id, step);
+                if done {
+                    running.remove(&id);
+                }
+                if let Some(text) = text {
                     if sink.send(Message::Text(text)).await.is_err() {
                         break None;
                     }
                 }
-                Out::Done(id) => {
-                    running.remove(&id);
-                }
-            },
+            }
             message = incoming.next() => {
                 let text = match message {
                     None | Some(Err(_)) | Some(Ok(Message::Close(_))) => break None,
@@ -215,22 +204,12 @@ pub async fn serve(
                             operation = %id,
                             otel.name = %format!("graphql {}", request.operation_name.as_deref().unwrap_or("anonymous")),
                         );
-                        // The operation starts here; its task only forwards results,
-                        // so that it holds little while a subscription waits.
                         let results = span.in_scope(|| roster_schema::execute_stream(&app.schema, request.data(ctx.clone()), None));
-                        let task = tokio::spawn(tracing::Instrument::instrument(
-                            forward(id.to_owned(), results, out_tx.clone()),
-                            span,
-                        ));
-                        running.insert(id.to_owned(), task);
+                        running.insert(id.to_owned(), Operation::new(results, span));
                     }
                     Some("complete") => {
-                        if let Some(task) = message
-                            .get("id")
-                            .and_then(Value::as_str)
-                            .and_then(|id| running.remove(id))
-                        {
-                            task.abort();
+                        if let Some(id) = message.get("id").and_then(Value::as_str) {
+                            running.remove(id);
                         }
                     }
                     _ => break Some(Close(4400, "Invalid message received".into())),
@@ -238,9 +217,7 @@ pub async fn serve(
             }
         }
     };
-    for (_, task) in running.drain() {
-        task.abort();
-    }
+    drop(running);
     crate::memory::socket_closed();
     if let Some(Close(code, reason)) = close {
         let _ = sink
@@ -259,43 +236,96 @@ fn same_rights(before: &Viewer, now: &Viewer) -> bool {
         && before.granted == now.granted
 }
 
-/// Forwards one operation's results as `next` messages, then `complete`;
-/// a request that fails before it runs gets an `error` message.
-async fn forward(
-    id: String,
-    mut results: futures_util::stream::BoxStream<'static, async_graphql::Response>,
-    mut out: mpsc::Sender<Out>,
-) {
-    /// Counts the operation as open until it ends or is aborted.
-    struct Open;
-    impl Drop for Open {
-        fn drop(&mut self) {
-            crate::metrics::socket_operations(-1);
-        }
+/// An operation's `next` or `error` message.
+#[derive(serde::Serialize)]
+struct Outgoing<'a, T: serde::Serialize> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    id: &'a str,
+    payload: &'a T,
+}
+
+/// One running operation: its responses (then `None` once it ended), polled
+/// inside the span that its log lines carry. Counted as open until dropped.
+struct Operation {
+    results: futures_util::stream::BoxStream<'static, async_graphql::Response>,
+    span: tracing::Span,
+    ended: bool,
+    first: bool,
+}
+
+impl Operation {
+    fn new(
+        results: futures_util::stream::BoxStream<'static, async_graphql::Response>,
+        span: tracing::Span,
+    ) -> Self {
+        crate::metrics::socket_operations(1);
+        Operation { results, span, ended: false, first: true }
     }
-    crate::metrics::socket_operations(1);
-    let _open = Open;
-    let mut first = true;
-    while let Some(response) = results.next().await {
-        let refused = first
-            && response.data == async_graphql::Value::Null
-            && !response.errors.is_empty()
-            && response.errors.iter().all(|e| e.path.is_empty());
-        first = false;
-        let message = if refused {
-            json!({ "type": "error", "id": id, "payload": response.errors })
-        } else {
-            json!({ "type": "next", "id": id, "payload": response })
+}
+
+impl Drop for Operation {
+    fn drop(&mut self) {
+        crate::metrics::socket_operations(-1);
+    }
+}
+
+/// A response, or the end of the operation.
+enum Step {
+    /// The operation's first response.
+    First(async_graphql::Response),
+    Next(async_graphql::Response),
+    End,
+}
+
+impl futures_util::Stream for Operation {
+    type Item = Step;
+
+    fn poll_next(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Step>> {
+        use std::task::Poll;
+        if self.ended {
+            return Poll::Ready(None);
+        }
+        let this = &mut *self;
+        let polled = {
+            let _entered = this.span.enter();
+            this.results.poll_next_unpin(cx)
         };
-        if out.send(Out::Text(message.to_string())).await.is_err() {
-            return;
-        }
-        if refused {
-            let _ = out.send(Out::Done(id)).await;
-            return;
-        }
+        Poll::Ready(Some(match polled {
+            Poll::Pending => return Poll::Pending,
+            Poll::Ready(None) => {
+                this.ended = true;
+                Step::End
+            }
+            Poll::Ready(Some(response)) if std::mem::take(&mut this.first) => Step::First(response),
+            Poll::Ready(Some(response)) => Step::Next(response),
+        }))
     }
-    let complete = json!({ "type": "complete", "id": id });
-    let _ = out.send(Out::Text(complete.to_string())).await;
-    let _ = out.send(Out::Done(id)).await;
+}
+
+/// The message for an operation's result, and whether the operation is
+/// over: a request that fails before it runs gets an `error` message; each
+/// response a `next`; the end `complete`.
+fn message_of(id: &str, step: Step) -> (Option<String>, bool) {
+    let refused = |response: &async_graphql::Response| {
+        response.data == async_graphql::Value::Null
+            && !response.errors.is_empty()
+            && response.errors.iter().all(|e| e.path.is_empty())
+    };
+    // Serialized straight from the response: going through a
+    // `serde_json::Value` first would copy it once per subscriber.
+    match step {
+        Step::First(response) if refused(&response) => (
+            serde_json::to_string(&Outgoing { kind: "error", id, payload: &response.errors }).ok(),
+            true,
+        ),
+        Step::First(response) | Step::Next(response) => (
+            serde_json::to_string(&Outgoing { kind: "next", id, payload: &response }).ok(),
+            false,
+        ),
+        Step::End => (Some(json!({ "type": "complete", "id": id }).to_string()), true),
+    }
 }

@@ -15,7 +15,7 @@ pub struct SessionCache {
 
 struct CacheState {
     entries: std::collections::HashMap<String, (std::time::Instant, Viewer)>,
-    events: Option<tokio::sync::broadcast::Receiver<crate::kernel::events::Event>>,
+    events: Option<tokio::sync::broadcast::Receiver<uuid::Uuid>>,
 }
 
 /// How long a resolved session is trusted without reading it again.
@@ -65,13 +65,12 @@ impl CacheState {
     /// Drops the entries of users whose sessions changed since last time.
     fn apply_events(&mut self, bus: &crate::kernel::events::EventBus) {
         use tokio::sync::broadcast::error::TryRecvError;
-        let events = self.events.get_or_insert_with(|| bus.subscribe());
+        let events = self.events.get_or_insert_with(|| bus.subscribe_sessions());
         loop {
             match events.try_recv() {
-                Ok(crate::kernel::events::Event::SessionsChanged { user_id }) => {
+                Ok(user_id) => {
                     self.entries.retain(|_, (_, v)| v.user_id != user_id);
                 }
-                Ok(_) => {}
                 Err(TryRecvError::Empty) => return,
                 Err(TryRecvError::Lagged(_)) => self.entries.clear(),
                 Err(TryRecvError::Closed) => {
