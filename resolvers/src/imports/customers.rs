@@ -401,15 +401,28 @@ impl Kind for Customers {
     const CONCURRENT_BATCHES: bool = true;
     const SETTLE: Option<&'static str> = Some("VACUUM (ANALYZE) customers, customer_emails");
 
+    /// Each row's number and data; a row without data (erased since the
+    /// preview) is left out.
+    type Batch = Vec<(i64, RowData)>;
+
+    fn parse(rows: Vec<import_row::Model>) -> Self::Batch {
+        rows.into_iter()
+            .filter_map(|row| {
+                let data = serde_json::from_str::<RowData>(row.data.as_deref()?).ok()?;
+                Some((row.row_number, data))
+            })
+            .collect()
+    }
+
     async fn prepare_batch(
         db: &DatabaseConnection,
         job: &import_job::Model,
-        rows: &[import_row::Model],
+        batch: &Self::Batch,
     ) -> Result<(), ApiError> {
         let options: StoredOptions =
             serde_json::from_str(&job.options).map_err(ApiError::internal)?;
         if options.companies == CompanyMode::CreateMissing {
-            create_companies(db, job.account_id, rows).await?;
+            create_companies(db, job.account_id, batch).await?;
         }
         Ok(())
     }
@@ -425,12 +438,12 @@ impl Kind for Customers {
         state: &AppState,
         txn: &DatabaseTransaction,
         job: &import_job::Model,
-        rows: Vec<import_row::Model>,
+        batch: Self::Batch,
     ) -> Result<Written, ApiError> {
         let options: StoredOptions =
             serde_json::from_str(&job.options).map_err(ApiError::internal)?;
         let (created, updated, failed, new_ids) =
-            write_batch(txn, job.id, job.account_id, &options, rows).await?;
+            write_batch(txn, job.id, job.account_id, &options, batch).await?;
         // Portal activation mail for the new customers, if the import asked.
         let invitations = if options.send_activation_emails && !new_ids.is_empty() {
             let ids = sea_orm::sea_query::Query::select()
@@ -457,20 +470,10 @@ async fn write_batch(
     job_id: Uuid,
     account_id: Uuid,
     options: &StoredOptions,
-    rows: Vec<import_row::Model>,
+    parsed: Vec<(i64, RowData)>,
 ) -> Result<(i64, i64, i64, Vec<Uuid>), ApiError> {
     let tenant = Tenant(account_id);
     let now = Utc::now();
-    let mut parsed: Vec<(i64, RowData)> = Vec::with_capacity(rows.len());
-    for row in rows {
-        if let Some(data) = row
-            .data
-            .as_deref()
-            .and_then(|d| serde_json::from_str::<RowData>(d).ok())
-        {
-            parsed.push((row.row_number, data));
-        }
-    }
 
     // Companies named by the batch (created beforehand by `prepare_batch`
     // when the import may create them).
@@ -679,17 +682,11 @@ async fn refuse(
 async fn create_companies(
     db: &DatabaseConnection,
     account_id: Uuid,
-    rows: &[import_row::Model],
+    batch: &[(i64, RowData)],
 ) -> Result<(), ApiError> {
-    #[derive(Deserialize)]
-    struct Named {
-        company: Option<String>,
-    }
-    let mut names: Vec<(String, String)> = rows
+    let mut names: Vec<(String, String)> = batch
         .iter()
-        .filter_map(|r| r.data.as_deref())
-        .filter_map(|d| serde_json::from_str::<Named>(d).ok())
-        .filter_map(|n| n.company)
+        .filter_map(|(_, d)| d.company.clone())
         .map(|n| (n.to_lowercase(), n))
         .collect();
     if names.is_empty() {

@@ -280,10 +280,20 @@ impl Kind for Users {
 
     const CONCURRENT_BATCHES: bool = false;
 
+    /// The rows' values; a row without data (erased since the preview) is
+    /// left out.
+    type Batch = Vec<write::Values>;
+
+    fn parse(rows: Vec<import_row::Model>) -> Self::Batch {
+        rows.iter()
+            .filter_map(|r| r.data.as_deref().and_then(|d| serde_json::from_str(d).ok()))
+            .collect()
+    }
+
     async fn prepare_batch(
         _db: &DatabaseConnection,
         _job: &import_job::Model,
-        _rows: &[import_row::Model],
+        _batch: &Self::Batch,
     ) -> Result<(), ApiError> {
         Ok(())
     }
@@ -369,14 +379,10 @@ impl Kind for Users {
         state: &AppState,
         txn: &DatabaseTransaction,
         job: &import_job::Model,
-        rows: Vec<import_row::Model>,
+        parsed: Self::Batch,
     ) -> Result<Written, ApiError> {
         let options: StoredUserOptions =
             serde_json::from_str(&job.options).map_err(ApiError::internal)?;
-        let parsed: Vec<write::Values> = rows
-            .iter()
-            .filter_map(|r| r.data.as_deref().and_then(|d| serde_json::from_str(d).ok()))
-            .collect();
         let keys: Vec<String> = parsed.iter().map(|r| r.email_key.clone()).collect();
         let existing = write::existing_emails(txn, &keys).await?;
         let tenant = Tenant(job.account_id);

@@ -113,12 +113,19 @@ pub trait Kind: Sized + Send + 'static {
     /// pending entries so that searches keep using them.
     const SETTLE: Option<&'static str> = None;
 
+    /// A batch's confirmed rows as `write_batch` takes them.
+    type Batch: Send + 'static;
+
+    /// Parses a batch's stored rows (on a blocking thread, while the
+    /// previous batch is being written).
+    fn parse(rows: Vec<import_row::Model>) -> Self::Batch;
+
     /// Runs before a batch's transaction opens, in its own: creates what
     /// the batch refers to and concurrent batches might both create.
     fn prepare_batch(
         db: &DatabaseConnection,
         job: &import_job::Model,
-        rows: &[import_row::Model],
+        batch: &Self::Batch,
     ) -> impl Future<Output = Result<(), ApiError>> + Send;
 
     /// Runs in the transaction of the first batch; an `Err` fails the job
@@ -144,7 +151,7 @@ pub trait Kind: Sized + Send + 'static {
         state: &AppState,
         txn: &DatabaseTransaction,
         job: &import_job::Model,
-        rows: Vec<import_row::Model>,
+        batch: Self::Batch,
     ) -> impl Future<Output = Result<Written, ApiError>> + Send;
 }
 
@@ -601,6 +608,8 @@ async fn write_job<K: Kind>(state: &AppState, job: import_job::Model) -> Result<
     let mut batches = 0u32;
     let mut cursor = job.written_through;
     let mut staged: Option<tokio::task::JoinHandle<Result<Staged, ApiError>>> = None;
+    // The next batch, read by the batch being written (see `stage`).
+    let mut prefetched: Option<tokio::sync::oneshot::Receiver<Fetch<K::Batch>>> = None;
     loop {
         if state.stopping.is_set() {
             // Shutting down: finish the batch under way, then hand the job
@@ -630,25 +639,32 @@ async fn write_job<K: Kind>(state: &AppState, job: import_job::Model) -> Result<
         if current.phase != Phase::Importing {
             return Ok(());
         }
-        let rows = import_row::Entity::find()
-            .filter(import_row::Column::JobId.eq(id))
-            .filter(import_row::Column::RowNumber.gt(cursor))
-            .filter(import_row::Column::Action.is_in([Action::Create, Action::Update]))
-            .order_by_asc(import_row::Column::RowNumber)
-            .limit(WRITE_BATCH)
-            .all(db)
-            .await?;
-        let Some(last_row) = rows.last().map(|r| r.row_number) else {
+        let next = match prefetched.take() {
+            Some(receiver) => match receiver.await {
+                Ok(next) => next?,
+                // The batch failed before it read the next one: its
+                // commit below reports why.
+                Err(_) => fetch::<K>(db, id, cursor).await?,
+            },
+            None => fetch::<K>(db, id, cursor).await?,
+        };
+        let Some(Fetched {
+            through: last_row,
+            batch,
+        }) = next
+        else {
             break;
         };
         if let Some((_, analyze)) = ANALYZE_AT.iter().find(|(at, _)| *at == batches) {
             refresh_statistics(db, analyze);
         }
         batches += 1;
-        K::prepare_batch(db, &current, &rows).await?;
+        K::prepare_batch(db, &current, &batch).await?;
         let from = cursor;
         cursor = last_row;
-        let task = tokio::spawn(stage::<K>(state.clone(), current, rows, from, last_row));
+        let (next, receiver) = tokio::sync::oneshot::channel();
+        prefetched = Some(receiver);
+        let task = tokio::spawn(stage::<K>(state.clone(), current, batch, from, last_row, next));
         // The first batch runs alone: it may refuse the whole import.
         if let Some(previous) = staged.replace(task) {
             commit(state, id, previous, &mut last_progress).await?;
@@ -699,13 +715,47 @@ async fn write_job<K: Kind>(state: &AppState, job: import_job::Model) -> Result<
     Ok(())
 }
 
-/// Writes one batch in a transaction it leaves open for `commit`.
+/// A batch of confirmed rows to write: the number of its last row and its
+/// rows, parsed.
+struct Fetched<B> {
+    through: i64,
+    batch: B,
+}
+
+/// The batch after a row, if any rows are left.
+type Fetch<B> = Result<Option<Fetched<B>>, ApiError>;
+
+/// Reads and parses the confirmed rows after row `after`, one batch.
+async fn fetch<K: Kind>(conn: &impl ConnectionTrait, id: Uuid, after: i64) -> Fetch<K::Batch> {
+    let rows = import_row::Entity::find()
+        .filter(import_row::Column::JobId.eq(id))
+        .filter(import_row::Column::RowNumber.gt(after))
+        .filter(import_row::Column::Action.is_in([Action::Create, Action::Update]))
+        .order_by_asc(import_row::Column::RowNumber)
+        .limit(WRITE_BATCH)
+        .all(conn)
+        .await?;
+    let Some(through) = rows.last().map(|r| r.row_number) else {
+        return Ok(None);
+    };
+    let batch = tokio::task::spawn_blocking(move || K::parse(rows))
+        .await
+        .map_err(ApiError::internal)?;
+    Ok(Some(Fetched { through, batch }))
+}
+
+/// Writes one batch in a transaction it leaves open for `commit`. Meanwhile
+/// it reads and parses the next batch and sends it to `next`: on SQLite's
+/// one connection the next batch's read then fills the gaps between this
+/// batch's statements, and its parsing runs on another thread, instead of
+/// both running while the database waits.
 async fn stage<K: Kind>(
     state: AppState,
     current: import_job::Model,
-    rows: Vec<import_row::Model>,
+    batch: K::Batch,
     from: i64,
     through: i64,
+    next: tokio::sync::oneshot::Sender<Fetch<K::Batch>>,
 ) -> Result<Staged, ApiError> {
     let txn = begin(&state.db).await?;
     if from <= 1 {
@@ -724,7 +774,15 @@ async fn stage<K: Kind>(
             return Err(ApiError::BadUserInput(why));
         }
     }
-    let written = K::write_batch(&state, &txn, &current, rows).await?;
+    // The next batch's rows are untouched by this one: it only marks its
+    // own rows.
+    let (written, ()) = futures_util::join!(
+        K::write_batch(&state, &txn, &current, batch),
+        async {
+            let _ = next.send(fetch::<K>(&txn, current.id, through).await);
+        }
+    );
+    let written = written?;
     Ok(Staged {
         txn,
         written,
