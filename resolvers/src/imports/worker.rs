@@ -116,8 +116,7 @@ pub trait Kind: Sized + Send + 'static {
     /// A batch's confirmed rows as `write_batch` takes them.
     type Batch: Send + 'static;
 
-    /// Parses a batch's stored rows (on a blocking thread, while the
-    /// previous batch is being written).
+    /// Parses a batch's stored rows.
     fn parse(rows: Vec<import_row::Model>) -> Self::Batch;
 
     /// Runs before a batch's transaction opens, in its own: creates what
@@ -608,8 +607,6 @@ async fn write_job<K: Kind>(state: &AppState, job: import_job::Model) -> Result<
     let mut batches = 0u32;
     let mut cursor = job.written_through;
     let mut staged: Option<tokio::task::JoinHandle<Result<Staged, ApiError>>> = None;
-    // The next batch, read by the batch being written (see `stage`).
-    let mut prefetched: Option<tokio::sync::oneshot::Receiver<Fetch<K::Batch>>> = None;
     loop {
         if state.stopping.is_set() {
             // Shutting down: finish the batch under way, then hand the job
@@ -639,19 +636,10 @@ async fn write_job<K: Kind>(state: &AppState, job: import_job::Model) -> Result<
         if current.phase != Phase::Importing {
             return Ok(());
         }
-        let next = match prefetched.take() {
-            Some(receiver) => match receiver.await {
-                Ok(next) => next?,
-                // The batch failed before it read the next one: its
-                // commit below reports why.
-                Err(_) => fetch::<K>(db, id, cursor).await?,
-            },
-            None => fetch::<K>(db, id, cursor).await?,
-        };
         let Some(Fetched {
             through: last_row,
             batch,
-        }) = next
+        }) = fetch::<K>(db, id, cursor).await?
         else {
             break;
         };
@@ -662,9 +650,7 @@ async fn write_job<K: Kind>(state: &AppState, job: import_job::Model) -> Result<
         K::prepare_batch(db, &current, &batch).await?;
         let from = cursor;
         cursor = last_row;
-        let (next, receiver) = tokio::sync::oneshot::channel();
-        prefetched = Some(receiver);
-        let task = tokio::spawn(stage::<K>(state.clone(), current, batch, from, last_row, next));
+        let task = tokio::spawn(stage::<K>(state.clone(), current, batch, from, last_row));
         // The first batch runs alone: it may refuse the whole import.
         if let Some(previous) = staged.replace(task) {
             commit(state, id, previous, &mut last_progress).await?;
@@ -722,40 +708,36 @@ struct Fetched<B> {
     batch: B,
 }
 
-/// The batch after a row, if any rows are left.
-type Fetch<B> = Result<Option<Fetched<B>>, ApiError>;
-
 /// Reads and parses the confirmed rows after row `after`, one batch.
-async fn fetch<K: Kind>(conn: &impl ConnectionTrait, id: Uuid, after: i64) -> Fetch<K::Batch> {
+async fn fetch<K: Kind>(
+    db: &DatabaseConnection,
+    id: Uuid,
+    after: i64,
+) -> Result<Option<Fetched<K::Batch>>, ApiError> {
     let rows = import_row::Entity::find()
         .filter(import_row::Column::JobId.eq(id))
         .filter(import_row::Column::RowNumber.gt(after))
         .filter(import_row::Column::Action.is_in([Action::Create, Action::Update]))
         .order_by_asc(import_row::Column::RowNumber)
         .limit(WRITE_BATCH)
-        .all(conn)
+        .all(db)
         .await?;
     let Some(through) = rows.last().map(|r| r.row_number) else {
         return Ok(None);
     };
-    let batch = tokio::task::spawn_blocking(move || K::parse(rows))
-        .await
-        .map_err(ApiError::internal)?;
-    Ok(Some(Fetched { through, batch }))
+    Ok(Some(Fetched {
+        through,
+        batch: K::parse(rows),
+    }))
 }
 
-/// Writes one batch in a transaction it leaves open for `commit`. Meanwhile
-/// it reads and parses the next batch and sends it to `next`: on SQLite's
-/// one connection the next batch's read then fills the gaps between this
-/// batch's statements, and its parsing runs on another thread, instead of
-/// both running while the database waits.
+/// Writes one batch in a transaction it leaves open for `commit`.
 async fn stage<K: Kind>(
     state: AppState,
     current: import_job::Model,
     batch: K::Batch,
     from: i64,
     through: i64,
-    next: tokio::sync::oneshot::Sender<Fetch<K::Batch>>,
 ) -> Result<Staged, ApiError> {
     let txn = begin(&state.db).await?;
     if from <= 1 {
@@ -774,15 +756,7 @@ async fn stage<K: Kind>(
             return Err(ApiError::BadUserInput(why));
         }
     }
-    // The next batch's rows are untouched by this one: it only marks its
-    // own rows.
-    let (written, ()) = futures_util::join!(
-        K::write_batch(&state, &txn, &current, batch),
-        async {
-            let _ = next.send(fetch::<K>(&txn, current.id, through).await);
-        }
-    );
-    let written = written?;
+    let written = K::write_batch(&state, &txn, &current, batch).await?;
     Ok(Staged {
         txn,
         written,

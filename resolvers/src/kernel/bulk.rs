@@ -5,11 +5,8 @@
 //! every execution (tens of thousands of expressions per batch). On
 //! PostgreSQL each column therefore travels as one array (binary, nothing to
 //! parse) and `UNNEST` turns the arrays back into rows: one small statement
-//! whose plan is cached. On SQLite the rows travel as one JSON text that
-//! `json_each` turns back into rows: binding tens of thousands of values one
-//! by one cost as much as SQLite's own work, and the connection waited for
-//! it. Rows with a column of another type keep the multi-row insert, in
-//! chunks under SQLite's parameter limit.
+//! whose plan is cached. SQLite keeps the multi-row insert, in chunks under
+//! its parameter limit.
 
 use sea_orm::{
     sea_query::{ArrayType, OnConflict},
@@ -28,10 +25,8 @@ pub enum OnDuplicate {
 
 /// Parameters SQLite binds per statement at most.
 const SQLITE_PARAMETERS: usize = 32_766;
-/// Rows per statement on PostgreSQL (bounds the arrays sent at once).
+/// Rows per statement on PostgreSQL (bounds the JSON text sent at once).
 const POSTGRES_ROWS: usize = 5_000;
-/// Rows per statement of SQLite's JSON insert (bounds the text sent at once).
-const SQLITE_JSON_ROWS: usize = 2_000;
 
 /// Inserts every row. Each row must set the same columns.
 pub async fn insert<A>(
@@ -101,69 +96,17 @@ where
             }
         }
     }
-    if backend == DatabaseBackend::Sqlite {
-        let kinds: Option<Vec<Kind>> = columns
-            .iter()
-            .map(|c| Kind::of(c.def().get_column_type()))
-            .collect();
-        if let Some(kinds) = kinds {
-            let statement = sqlite_statement::<A>(&columns, &kinds, on_duplicate);
-            let per_statement = (SQLITE_PARAMETERS / columns.len()).max(1);
-            let mut rows = rows.into_iter().peekable();
-            // Built chunk by chunk, as `run` asks for them.
-            let chunks = std::iter::from_fn(move || {
-                rows.peek()?;
-                let chunk: Vec<A> = rows.by_ref().take(SQLITE_JSON_ROWS).collect();
-                Some(match sqlite_json::<A>(&chunk, &columns, &kinds) {
-                    Some(text) => vec![Statement::from_sql_and_values(
-                        DatabaseBackend::Sqlite,
-                        &statement,
-                        [Value::String(Some(Box::new(text)))],
-                    )],
-                    None => values_statements(backend, chunk, per_statement, on_duplicate),
-                })
-            });
-            return Ok(Box::new(chunks.flatten()));
-        }
-    }
     let per_statement = (SQLITE_PARAMETERS / columns.len()).max(1);
     let mut rows = rows.into_iter().peekable();
     Ok(Box::new(std::iter::from_fn(move || {
         rows.peek()?;
         let chunk: Vec<A> = rows.by_ref().take(per_statement).collect();
-        Some(values_statement(backend, chunk, on_duplicate))
+        let mut insert = <A::Entity as EntityTrait>::insert_many(chunk);
+        if on_duplicate == OnDuplicate::Skip {
+            insert = insert.on_conflict(OnConflict::new().do_nothing().to_owned());
+        }
+        Some(backend.build(&insert.into_query()))
     })))
-}
-
-/// Multi-row `INSERT … VALUES` statements of at most `per_statement` rows.
-fn values_statements<A>(
-    backend: DatabaseBackend,
-    rows: Vec<A>,
-    per_statement: usize,
-    on_duplicate: OnDuplicate,
-) -> Vec<Statement>
-where
-    A: ActiveModelTrait,
-{
-    let mut rows = rows.into_iter().peekable();
-    let mut statements = Vec::new();
-    while rows.peek().is_some() {
-        let chunk: Vec<A> = rows.by_ref().take(per_statement).collect();
-        statements.push(values_statement(backend, chunk, on_duplicate));
-    }
-    statements
-}
-
-fn values_statement<A: ActiveModelTrait>(
-    backend: DatabaseBackend,
-    rows: Vec<A>,
-    on_duplicate: OnDuplicate,
-) -> Statement {
-    let mut insert = <A::Entity as EntityTrait>::insert_many(rows);
-    if on_duplicate == OnDuplicate::Skip {
-        insert = insert.on_conflict(OnConflict::new().do_nothing().to_owned());
-    }
-    backend.build(&insert.into_query())
 }
 
 /// Runs the statements in order, each built while the one before runs:
@@ -336,101 +279,6 @@ fn as_arrays<A: ActiveModelTrait>(
     Some(params)
 }
 
-/// `INSERT … SELECT … FROM json_each(?)`: the parameter is a JSON array of
-/// rows, each an array of the row's values in column order. A UUID travels
-/// as hex (SQLite stores it as a 16-byte blob, as sqlx binds it); a
-/// timestamp as the text sqlx binds.
-fn sqlite_statement<A: ActiveModelTrait>(
-    columns: &[<A::Entity as EntityTrait>::Column],
-    kinds: &[Kind],
-    on_duplicate: OnDuplicate,
-) -> String {
-    let table = A::Entity::default().table_name().to_owned();
-    let names = columns
-        .iter()
-        .map(|c| format!("\"{}\"", c.to_string()))
-        .collect::<Vec<_>>()
-        .join(", ");
-    let selected = kinds
-        .iter()
-        .enumerate()
-        .map(|(i, kind)| match kind {
-            Kind::Uuid => format!("unhex(value ->> {i})"),
-            _ => format!("value ->> {i}"),
-        })
-        .collect::<Vec<_>>()
-        .join(", ");
-    // `WHERE true` tells SQLite's parser that `ON CONFLICT` is the
-    // insert's upsert clause, not part of the select.
-    let conflict = match on_duplicate {
-        OnDuplicate::Fail => "",
-        OnDuplicate::Skip => " ON CONFLICT DO NOTHING",
-    };
-    format!("INSERT INTO \"{table}\" ({names}) SELECT {selected} FROM json_each(?) WHERE true{conflict}")
-}
-
-/// The parameter of `sqlite_statement` for some rows; `None` when
-/// a value is not of its column's kind or a row leaves a column unset (the
-/// caller then falls back to the multi-row insert).
-fn sqlite_json<A: ActiveModelTrait>(
-    rows: &[A],
-    columns: &[<A::Entity as EntityTrait>::Column],
-    kinds: &[Kind],
-) -> Option<String> {
-    use std::io::Write;
-    let mut text: Vec<u8> = Vec::with_capacity(rows.len() * columns.len() * 16);
-    text.push(b'[');
-    for (r, row) in rows.iter().enumerate() {
-        text.extend_from_slice(if r == 0 { b"[" } else { b",[" });
-        for (i, column) in columns.iter().enumerate() {
-            if i > 0 {
-                text.push(b',');
-            }
-            let value = match row.get(*column) {
-                ActiveValue::Set(v) | ActiveValue::Unchanged(v) => v,
-                ActiveValue::NotSet => return None,
-            };
-            match (kinds[i], value) {
-                (Kind::Text, Value::String(Some(v))) => {
-                    // Writing to a `Vec` cannot fail.
-                    let _ = serde_json::to_writer(&mut text, v.as_str());
-                }
-                (Kind::Uuid, Value::Uuid(Some(v))) => {
-                    let _ = write!(text, "\"{}\"", v.simple());
-                }
-                (Kind::Bool, Value::Bool(Some(v))) => text.push(if v { b'1' } else { b'0' }),
-                (Kind::Int, Value::Int(Some(v))) => {
-                    let _ = write!(text, "{v}");
-                }
-                (Kind::BigInt, Value::BigInt(Some(v))) => {
-                    let _ = write!(text, "{v}");
-                }
-                (Kind::Timestamp, Value::ChronoDateTimeUtc(Some(v))) => {
-                    let _ = write!(
-                        text,
-                        "\"{}\"",
-                        v.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, false)
-                    );
-                }
-                (
-                    Kind::Text,
-                    Value::String(None),
-                )
-                | (Kind::Uuid, Value::Uuid(None))
-                | (Kind::Bool, Value::Bool(None))
-                | (Kind::Int, Value::Int(None))
-                | (Kind::BigInt, Value::BigInt(None))
-                | (Kind::Timestamp, Value::ChronoDateTimeUtc(None)) => text.extend_from_slice(b"null"),
-                _ => return None,
-            }
-        }
-        text.push(b']');
-    }
-    text.push(b']');
-    // JSON written from `str`s and numbers is UTF-8.
-    String::from_utf8(text).ok()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -452,150 +300,5 @@ mod tests {
         // A value of another kind is refused (the caller falls back).
         assert_eq!(Kind::Int.element(Value::BigInt(Some(7))), None);
         assert_eq!(Kind::of(&ColumnType::Double), None);
-    }
-
-    /// Inserts `bound` as sea-orm binds it and `through_json` with the JSON
-    /// insert (the two differ in their primary key only), then checks that
-    /// both read back as they were and that SQLite stores every column
-    /// alike (storage class and value).
-    async fn stored_alike<E>(db: &sea_orm::DatabaseConnection, bound: E::Model, through_json: E::Model)
-    where
-        E: EntityTrait,
-        E::Model: IntoActiveModel<E::ActiveModel> + Clone + PartialEq + std::fmt::Debug,
-        E::ActiveModel: ActiveModelTrait<Entity = E> + Send + 'static,
-    {
-        E::insert(bound.clone().into_active_model().reset_all())
-            .exec_without_returning(db)
-            .await
-            .unwrap();
-        let rows = vec![through_json.clone().into_active_model().reset_all()];
-        let statements: Vec<Statement> = statements(DatabaseBackend::Sqlite, rows.clone(), OnDuplicate::Fail)
-            .unwrap()
-            .collect();
-        assert!(statements[0].sql.contains("json_each"), "{}", statements[0].sql);
-        for statement in statements {
-            db.execute(statement).await.unwrap();
-        }
-        let stored = E::find().all(db).await.unwrap();
-        assert!(stored.contains(&bound), "{stored:?}");
-        assert!(stored.contains(&through_json), "{stored:?}");
-
-        let table = E::default().table_name().to_owned();
-        for column in E::Column::iter() {
-            let name = column.to_string();
-            let sql = format!("SELECT typeof(\"{name}\"), quote(\"{name}\") FROM \"{table}\" ORDER BY rowid");
-            let found = db
-                .query_all(Statement::from_string(DatabaseBackend::Sqlite, sql))
-                .await
-                .unwrap();
-            let seen: Vec<(String, String)> = found
-                .iter()
-                .map(|r| (r.try_get_by_index(0).unwrap(), r.try_get_by_index(1).unwrap()))
-                .collect();
-            assert_eq!(seen.len(), 2);
-            if name == "id" {
-                assert_eq!(seen[0].0, seen[1].0, "{table}.{name}");
-            } else {
-                assert_eq!(seen[0], seen[1], "{table}.{name}");
-            }
-        }
-
-        // A duplicate is skipped or fails, as asked.
-        let skip = statements_of(rows.clone(), OnDuplicate::Skip);
-        for statement in skip {
-            db.execute(statement).await.unwrap();
-        }
-        assert_eq!(E::find().all(db).await.unwrap().len(), 2);
-        let mut failed = false;
-        for statement in statements_of(rows, OnDuplicate::Fail) {
-            failed |= db.execute(statement).await.is_err();
-        }
-        assert!(failed, "a duplicate primary key was inserted");
-    }
-
-    fn statements_of<A>(rows: Vec<A>, on_duplicate: OnDuplicate) -> Vec<Statement>
-    where
-        A: ActiveModelTrait + Send + 'static,
-        <A::Entity as EntityTrait>::Model: IntoActiveModel<A>,
-    {
-        statements(DatabaseBackend::Sqlite, rows, on_duplicate)
-            .unwrap()
-            .collect()
-    }
-
-    #[tokio::test]
-    async fn sqlite_stores_json_inserted_rows_as_bound_ones() {
-        use roster_entities::{customer, import_job};
-        use uuid::Uuid;
-        let db = sea_orm::Database::connect("sqlite::memory:").await.unwrap();
-        // The tables the rows refer to are not made here.
-        db.execute_unprepared("PRAGMA foreign_keys = OFF").await.unwrap();
-        let schema = sea_orm::Schema::new(DatabaseBackend::Sqlite);
-        db.execute(DatabaseBackend::Sqlite.build(&schema.create_table_from_entity(customer::Entity)))
-            .await
-            .unwrap();
-        db.execute(DatabaseBackend::Sqlite.build(&schema.create_table_from_entity(import_job::Entity)))
-            .await
-            .unwrap();
-        // Nanoseconds, and text that JSON must escape.
-        let now = chrono::Utc::now();
-        let awkward = "Zoë \"Q\" O'Brien \\ \n\t\u{1} 😀 </script>".to_owned();
-        let customer = customer::Model {
-            id: Uuid::now_v7(),
-            account_id: Uuid::now_v7(),
-            first_name: awkward.clone(),
-            last_name: String::new(),
-            sort_name: "obrien zoe".into(),
-            email: "zoe@example.com".into(),
-            email_key: "zoe@example.com".into(),
-            company_id: Some(Uuid::now_v7()),
-            office_phone: None,
-            mobile_phone: Some("+14155550100".into()),
-            other_phone: None,
-            fax: None,
-            address: Some("1 Main St\nSpringfield".into()),
-            job_title: None,
-            department: Some(awkward),
-            notes: None,
-            email_format: customer::EmailFormat::PlainText,
-            feedback_emails: true,
-            time_zone: Some("Europe/Paris".into()),
-            locale: None,
-            portal_access: customer::PortalAccess::CompanyAdmin,
-            avatar_token: None,
-            created_at: now,
-            updated_at: now - chrono::Duration::days(400),
-        };
-        let twin = customer::Model { id: Uuid::now_v7(), ..customer.clone() };
-        stored_alike::<customer::Entity>(&db, customer, twin).await;
-
-        let job = import_job::Model {
-            id: Uuid::now_v7(),
-            account_id: Uuid::now_v7(),
-            user_id: None,
-            kind: "CUSTOMERS".into(),
-            phase: import_job::Phase::Importing,
-            file_name: "people.csv".into(),
-            options: "{\"a\":[1,2]}".into(),
-            unknown_columns: "[]".into(),
-            total_rows: 1_000_000,
-            validated_rows: 0,
-            written_through: -1,
-            to_create: i64::MAX,
-            to_update: i64::MIN,
-            to_skip: 3,
-            error_count: 0,
-            created: 0,
-            updated: 0,
-            skipped: 0,
-            failed: 0,
-            failure: Some("no".into()),
-            claimed_by: Some(Uuid::nil()),
-            heartbeat_at: None,
-            created_at: now,
-            updated_at: now,
-        };
-        let twin = import_job::Model { id: Uuid::now_v7(), ..job.clone() };
-        stored_alike::<import_job::Entity>(&db, job, twin).await;
     }
 }
