@@ -539,6 +539,19 @@ async fn a_customer_deleted_after_the_preview_is_not_written_back() {
     confirm(&admin, &id).await;
     let done = wait_for(&admin, &id, "COMPLETED").await;
     assert_eq!(done["updated"].as_i64(), Some(0), "{done}");
+    // The row is accounted for: it failed, it did not vanish.
+    assert_eq!(done["failed"].as_i64(), Some(1), "{done}");
+    let res = admin
+        .gql(
+            "query($id: ID!) { importJob(id: $id) { rows(first: 10) { nodes { rowNumber action issues { code } } } } }",
+            json!({ "id": id }),
+        )
+        .await;
+    assert_eq!(
+        data(&res)["importJob"]["rows"]["nodes"],
+        json!([{ "rowNumber": 2, "action": "ERROR", "issues": [{ "code": "NOT_FOUND" }] }]),
+        "{res}"
+    );
     let res = admin
         .gql(
             "{ customerByEmail(email: \"gus@x.test\") { id } }",

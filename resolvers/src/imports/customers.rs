@@ -11,8 +11,8 @@ use roster_entities::{
     import_row::{self, Action},
 };
 use sea_orm::{
-    sea_query::Expr, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction,
-    EntityTrait, QueryFilter, QuerySelect, Set,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, EntityTrait,
+    QueryFilter, QuerySelect, Set,
 };
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -21,7 +21,7 @@ use super::{
     csv_file::{self, Columns, Format},
     object::ImportIssue,
     options::{CompanyMode, DuplicateMode, StoredOptions},
-    worker::{issue, Checked, Kind, RowCheck, Written},
+    worker::{issue, refuse, Checked, Kind, RowCheck, Written},
 };
 use crate::kernel::scope::Tenant;
 use crate::{
@@ -401,8 +401,7 @@ impl Kind for Customers {
     const CONCURRENT_BATCHES: bool = true;
     const SETTLE: Option<&'static str> = Some("VACUUM (ANALYZE) customers, customer_emails");
 
-    /// Each row's number and data; a row without data (erased since the
-    /// preview) is left out.
+    /// Each row's number and data.
     type Batch = Vec<(i64, RowData)>;
 
     fn parse(rows: Vec<import_row::Model>) -> Self::Batch {
@@ -654,26 +653,6 @@ async fn write_batch(
     }
     write::insert_many(txn, tenant, customers, now).await?;
     Ok((created, updated, failed, new_ids))
-}
-
-/// Marks a row failed at write time, with its reason.
-async fn refuse(
-    txn: &impl ConnectionTrait,
-    job_id: Uuid,
-    row_number: i64,
-    why: ImportIssue,
-) -> Result<(), ApiError> {
-    import_row::Entity::update_many()
-        .col_expr(import_row::Column::Action, Expr::value(Action::Error))
-        .col_expr(
-            import_row::Column::Issues,
-            Expr::value(serde_json::to_string(&[why]).unwrap_or_default()),
-        )
-        .filter(import_row::Column::JobId.eq(job_id))
-        .filter(import_row::Column::RowNumber.eq(row_number))
-        .exec(txn)
-        .await?;
-    Ok(())
 }
 
 /// Creates the companies a batch names that do not exist yet, in a

@@ -280,8 +280,7 @@ impl Kind for Users {
 
     const CONCURRENT_BATCHES: bool = false;
 
-    /// The rows' values; a row without data (erased since the preview) is
-    /// left out.
+    /// The rows' values.
     type Batch = Vec<write::Values>;
 
     fn parse(rows: Vec<import_row::Model>) -> Self::Batch {

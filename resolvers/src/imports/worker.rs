@@ -116,7 +116,7 @@ pub trait Kind: Sized + Send + 'static {
     /// A batch's confirmed rows as `write_batch` takes them.
     type Batch: Send + 'static;
 
-    /// Parses a batch's stored rows.
+    /// Parses a batch's stored rows (each has its data).
     fn parse(rows: Vec<import_row::Model>) -> Self::Batch;
 
     /// Runs before a batch's transaction opens, in its own: creates what
@@ -639,6 +639,7 @@ async fn write_job<K: Kind>(state: &AppState, job: import_job::Model) -> Result<
         let Some(Fetched {
             through: last_row,
             batch,
+            erased,
         }) = fetch::<K>(db, id, cursor).await?
         else {
             break;
@@ -650,7 +651,13 @@ async fn write_job<K: Kind>(state: &AppState, job: import_job::Model) -> Result<
         K::prepare_batch(db, &current, &batch).await?;
         let from = cursor;
         cursor = last_row;
-        let task = tokio::spawn(stage::<K>(state.clone(), current, batch, from, last_row));
+        let task = tokio::spawn(stage::<K>(
+            state.clone(),
+            current,
+            (batch, erased),
+            from,
+            last_row,
+        ));
         // The first batch runs alone: it may refuse the whole import.
         if let Some(previous) = staged.replace(task) {
             commit(state, id, previous, &mut last_progress).await?;
@@ -706,6 +713,9 @@ async fn write_job<K: Kind>(state: &AppState, job: import_job::Model) -> Result<
 struct Fetched<B> {
     through: i64,
     batch: B,
+    /// Rows whose data an erasure blanked since the preview (see
+    /// `erasure`): nothing of them is written, and they count as failed.
+    erased: Vec<i64>,
 }
 
 /// Reads and parses the confirmed rows after row `after`, one batch.
@@ -725,9 +735,11 @@ async fn fetch<K: Kind>(
     let Some(through) = rows.last().map(|r| r.row_number) else {
         return Ok(None);
     };
+    let (rows, erased): (Vec<_>, Vec<_>) = rows.into_iter().partition(|r| r.data.is_some());
     Ok(Some(Fetched {
         through,
         batch: K::parse(rows),
+        erased: erased.into_iter().map(|r| r.row_number).collect(),
     }))
 }
 
@@ -735,7 +747,7 @@ async fn fetch<K: Kind>(
 async fn stage<K: Kind>(
     state: AppState,
     current: import_job::Model,
-    batch: K::Batch,
+    (batch, erased): (K::Batch, Vec<i64>),
     from: i64,
     through: i64,
 ) -> Result<Staged, ApiError> {
@@ -756,7 +768,16 @@ async fn stage<K: Kind>(
             return Err(ApiError::BadUserInput(why));
         }
     }
-    let written = K::write_batch(&state, &txn, &current, batch).await?;
+    let mut written = K::write_batch(&state, &txn, &current, batch).await?;
+    for &row_number in &erased {
+        let why = issue(
+            "",
+            UserErrorCode::NotFound,
+            "the row's data was erased after the preview, with the customer it names",
+        );
+        refuse(&txn, current.id, row_number, why).await?;
+    }
+    written.failed += erased.len() as i64;
     Ok(Staged {
         txn,
         written,
@@ -820,6 +841,26 @@ async fn commit(
     );
     crate::mail::announce(state, invitations);
     publish(state, id, last_progress).await;
+    Ok(())
+}
+
+/// Marks a row failed at write time, with its reason.
+pub async fn refuse(
+    txn: &impl ConnectionTrait,
+    job_id: Uuid,
+    row_number: i64,
+    why: ImportIssue,
+) -> Result<(), ApiError> {
+    import_row::Entity::update_many()
+        .col_expr(import_row::Column::Action, Expr::value(Action::Error))
+        .col_expr(
+            import_row::Column::Issues,
+            Expr::value(serde_json::to_string(&[why]).unwrap_or_default()),
+        )
+        .filter(import_row::Column::JobId.eq(job_id))
+        .filter(import_row::Column::RowNumber.eq(row_number))
+        .exec(txn)
+        .await?;
     Ok(())
 }
 

@@ -260,7 +260,12 @@ impl Operation {
         span: tracing::Span,
     ) -> Self {
         crate::metrics::socket_operations(1);
-        Operation { results, span, ended: false, first: true }
+        Operation {
+            results,
+            span,
+            ended: false,
+            first: true,
+        }
     }
 }
 
@@ -319,13 +324,26 @@ fn message_of(id: &str, step: Step) -> (Option<String>, bool) {
     // `serde_json::Value` first would copy it once per subscriber.
     match step {
         Step::First(response) if refused(&response) => (
-            serde_json::to_string(&Outgoing { kind: "error", id, payload: &response.errors }).ok(),
+            serde_json::to_string(&Outgoing {
+                kind: "error",
+                id,
+                payload: &response.errors,
+            })
+            .ok(),
             true,
         ),
         Step::First(response) | Step::Next(response) => (
-            serde_json::to_string(&Outgoing { kind: "next", id, payload: &response }).ok(),
+            serde_json::to_string(&Outgoing {
+                kind: "next",
+                id,
+                payload: &response,
+            })
+            .ok(),
             false,
         ),
-        Step::End => (Some(json!({ "type": "complete", "id": id }).to_string()), true),
+        Step::End => (
+            Some(json!({ "type": "complete", "id": id }).to_string()),
+            true,
+        ),
     }
 }
