@@ -15,7 +15,7 @@ use crate::kernel::scope::Tenant;
 use crate::{
     kernel::error::{ApiError, UserError, UserErrorCode},
     kernel::ids::{GlobalId, NodeKind},
-    kernel::loaders::{by_account, Key},
+    kernel::loaders::{per_account, Key},
 };
 
 /// A value to set for a custom field.
@@ -157,18 +157,15 @@ impl Loader<Key> for CustomerFieldValuesLoader {
     type Error = Arc<DbErr>;
 
     async fn load(&self, keys: &[Key]) -> Result<HashMap<Key, Self::Value>, Self::Error> {
-        let mut rows = Vec::new();
-        for (account_id, ids) in by_account(keys) {
-            rows.extend(
-                Tenant(account_id)
-                    .find::<customer_field_value::Entity>()
-                    .filter(customer_field_value::Column::CustomerId.is_in(ids))
-                    .find_also_related(custom_field::Entity)
-                    .order_by_asc(custom_field::Column::NameKey)
-                    .all(&self.db)
-                    .await?,
-            );
-        }
+        let rows = per_account(keys, |tenant, ids| {
+            tenant
+                .find::<customer_field_value::Entity>()
+                .filter(customer_field_value::Column::CustomerId.is_in(ids))
+                .find_also_related(custom_field::Entity)
+                .order_by_asc(custom_field::Column::NameKey)
+                .all(&self.db)
+        })
+        .await?;
         let mut out: HashMap<Key, Self::Value> = keys.iter().map(|k| (*k, Vec::new())).collect();
         for (value, field) in rows {
             if let (Some(list), Some(field)) =

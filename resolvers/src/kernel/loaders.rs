@@ -163,10 +163,23 @@ pub fn of(ctx: &Context<'_>) -> Arc<Loaders> {
     }
 }
 
+/// The rows `read` finds for a loader batch: one statement per account of
+/// `keys`, each through that account's `Tenant`, with the account's ids.
+pub async fn per_account<T, F, Fut>(keys: &[Key], mut read: F) -> Result<Vec<T>, sea_orm::DbErr>
+where
+    F: FnMut(crate::kernel::scope::Tenant, Vec<uuid::Uuid>) -> Fut,
+    Fut: std::future::Future<Output = Result<Vec<T>, sea_orm::DbErr>>,
+{
+    let mut rows = Vec::new();
+    for (account, ids) in by_account(keys) {
+        rows.extend(read(crate::kernel::scope::Tenant(account), ids).await?);
+    }
+    Ok(rows)
+}
+
 /// A loader batch's keys by account (account, ids), in the order the
-/// accounts first appear: each account's rows are read through its own
-/// `Tenant`, one statement per account.
-pub fn by_account(keys: &[Key]) -> Vec<(uuid::Uuid, Vec<uuid::Uuid>)> {
+/// accounts first appear.
+fn by_account(keys: &[Key]) -> Vec<(uuid::Uuid, Vec<uuid::Uuid>)> {
     let mut out: Vec<(uuid::Uuid, Vec<uuid::Uuid>)> = Vec::new();
     for &(account, id) in keys {
         match out.iter_mut().find(|(a, _)| *a == account) {

@@ -6,7 +6,7 @@ use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, QueryFilter, QueryOrder};
 use uuid::Uuid;
 
 use crate::kernel::{
-    loaders::{by_account, Key},
+    loaders::{per_account, Key},
     scope::Tenant,
 };
 
@@ -21,18 +21,15 @@ impl Loader<Key> for CustomerAliasesLoader {
     type Error = Arc<DbErr>;
 
     async fn load(&self, keys: &[Key]) -> Result<HashMap<Key, Self::Value>, Self::Error> {
-        let mut rows = Vec::new();
-        for (account_id, ids) in by_account(keys) {
-            rows.extend(
-                Tenant(account_id)
-                    .find::<customer_email::Entity>()
-                    .filter(customer_email::Column::CustomerId.is_in(ids))
-                    .filter(customer_email::Column::IsPrimary.eq(false))
-                    .order_by_asc(customer_email::Column::Position)
-                    .all(&self.db)
-                    .await?,
-            );
-        }
+        let rows = per_account(keys, |tenant, ids| {
+            tenant
+                .find::<customer_email::Entity>()
+                .filter(customer_email::Column::CustomerId.is_in(ids))
+                .filter(customer_email::Column::IsPrimary.eq(false))
+                .order_by_asc(customer_email::Column::Position)
+                .all(&self.db)
+        })
+        .await?;
         let mut out: HashMap<Key, Self::Value> = keys.iter().map(|k| (*k, Vec::new())).collect();
         for row in rows {
             if let Some(list) = out.get_mut(&(row.account_id, row.customer_id)) {
@@ -54,18 +51,15 @@ impl Loader<Key> for CustomerServiceAccessLoader {
     type Error = Arc<DbErr>;
 
     async fn load(&self, keys: &[Key]) -> Result<HashMap<Key, Self::Value>, Self::Error> {
-        let mut rows = Vec::new();
-        for (account_id, ids) in by_account(keys) {
-            rows.extend(
-                Tenant(account_id)
-                    .find::<customer_service::Entity>()
-                    .filter(customer_service::Column::CustomerId.is_in(ids))
-                    .find_also_related(service::Entity)
-                    .order_by_asc(service::Column::NameKey)
-                    .all(&self.db)
-                    .await?,
-            );
-        }
+        let rows = per_account(keys, |tenant, ids| {
+            tenant
+                .find::<customer_service::Entity>()
+                .filter(customer_service::Column::CustomerId.is_in(ids))
+                .find_also_related(service::Entity)
+                .order_by_asc(service::Column::NameKey)
+                .all(&self.db)
+        })
+        .await?;
         let mut out: HashMap<Key, Self::Value> = keys.iter().map(|k| (*k, Vec::new())).collect();
         for (grant, service) in rows {
             if let (Some(list), Some(service)) =

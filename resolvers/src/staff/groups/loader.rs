@@ -7,8 +7,7 @@ use sea_orm::{
     QuerySelect, RelationDef,
 };
 
-use crate::kernel::loaders::Key;
-use crate::kernel::scope::Tenant;
+use crate::kernel::loaders::{per_account, Key};
 
 fn member_to_user() -> RelationDef {
     group_member::Entity::belongs_to(user::Entity)
@@ -35,19 +34,17 @@ impl Loader<Key> for GroupMembersLoader {
     type Error = Arc<DbErr>;
 
     async fn load(&self, keys: &[Key]) -> Result<HashMap<Key, Self::Value>, Self::Error> {
-        let mut rows: Vec<(user::Model, Option<group_member::Model>)> = Vec::new();
-        for (account, groups) in crate::kernel::loaders::by_account(keys) {
-            rows.extend(
-                Tenant(account)
+        let rows: Vec<(user::Model, Option<group_member::Model>)> =
+            per_account(keys, |tenant, groups| {
+                tenant
                     .find::<user::Entity>()
                     .join(JoinType::InnerJoin, member_to_user().rev())
                     .filter(group_member::Column::GroupId.is_in(groups))
                     .select_also(group_member::Entity)
                     .order_by_asc(user::Column::EmailKey)
                     .all(&self.db)
-                    .await?,
-            );
-        }
+            })
+            .await?;
         let mut out: HashMap<Key, Self::Value> = keys.iter().map(|k| (*k, Vec::new())).collect();
         for (user, link) in rows {
             if let Some(list) = link.and_then(|l| out.get_mut(&(l.account_id, l.group_id))) {
@@ -69,19 +66,17 @@ impl Loader<Key> for UserGroupsLoader {
     type Error = Arc<DbErr>;
 
     async fn load(&self, keys: &[Key]) -> Result<HashMap<Key, Self::Value>, Self::Error> {
-        let mut rows: Vec<(group::Model, Option<group_member::Model>)> = Vec::new();
-        for (account, users) in crate::kernel::loaders::by_account(keys) {
-            rows.extend(
-                Tenant(account)
+        let rows: Vec<(group::Model, Option<group_member::Model>)> =
+            per_account(keys, |tenant, users| {
+                tenant
                     .find::<group::Entity>()
                     .join(JoinType::InnerJoin, member_to_group().rev())
                     .filter(group_member::Column::UserId.is_in(users))
                     .select_also(group_member::Entity)
                     .order_by_asc(group::Column::NameKey)
                     .all(&self.db)
-                    .await?,
-            );
-        }
+            })
+            .await?;
         let mut out: HashMap<Key, Self::Value> = keys.iter().map(|k| (*k, Vec::new())).collect();
         for (group, link) in rows {
             if let Some(list) = link.and_then(|l| out.get_mut(&(l.account_id, l.user_id))) {

@@ -15,7 +15,10 @@ use roster_entities::{group_member, manager_grant, user::Role};
 use sea_orm::{ColumnTrait, ConnectionTrait, QueryFilter, QuerySelect};
 use uuid::Uuid;
 
-use crate::{kernel::auth::Viewer, kernel::error::ApiError, kernel::scope::Tenant};
+use crate::{
+    kernel::auth::Viewer, kernel::error::ApiError, kernel::loaders::per_account,
+    kernel::scope::Tenant,
+};
 
 /// A permission admins give to a user, for every user or only for users in
 /// some groups (and some products).
@@ -99,16 +102,13 @@ impl async_graphql::dataloader::Loader<crate::kernel::loaders::Key> for ManagerG
         keys: &[crate::kernel::loaders::Key],
     ) -> Result<std::collections::HashMap<crate::kernel::loaders::Key, Self::Value>, Self::Error>
     {
-        let mut rows: Vec<manager_grant::Model> = Vec::new();
-        for (account, users) in crate::kernel::loaders::by_account(keys) {
-            rows.extend(
-                Tenant(account)
-                    .find::<manager_grant::Entity>()
-                    .filter(manager_grant::Column::UserId.is_in(users))
-                    .all(&self.db)
-                    .await?,
-            );
-        }
+        let rows: Vec<manager_grant::Model> = per_account(keys, |tenant, users| {
+            tenant
+                .find::<manager_grant::Entity>()
+                .filter(manager_grant::Column::UserId.is_in(users))
+                .all(&self.db)
+        })
+        .await?;
         let mut out: std::collections::HashMap<_, Self::Value> =
             keys.iter().map(|k| (*k, Vec::new())).collect();
         for row in rows {

@@ -18,6 +18,7 @@ use uuid::Uuid;
 use crate::{
     kernel::error::{ApiError, UserError, UserErrorCode},
     kernel::ids::{GlobalId, NodeKind},
+    kernel::loaders::per_account,
     kernel::scope::Tenant,
 };
 
@@ -70,17 +71,14 @@ impl async_graphql::dataloader::Loader<crate::kernel::loaders::Key> for ProductF
     ) -> Result<std::collections::HashMap<crate::kernel::loaders::Key, Self::Value>, Self::Error>
     {
         use roster_entities::product_feature;
-        let mut rows: Vec<product_feature::Model> = Vec::new();
-        for (account, products) in crate::kernel::loaders::by_account(keys) {
-            rows.extend(
-                Tenant(account)
-                    .find::<product_feature::Entity>()
-                    .filter(product_feature::Column::ProductId.is_in(products))
-                    .order_by_asc(product_feature::Column::Name)
-                    .all(&self.db)
-                    .await?,
-            );
-        }
+        let rows: Vec<product_feature::Model> = per_account(keys, |tenant, products| {
+            tenant
+                .find::<product_feature::Entity>()
+                .filter(product_feature::Column::ProductId.is_in(products))
+                .order_by_asc(product_feature::Column::Name)
+                .all(&self.db)
+        })
+        .await?;
         let mut out: std::collections::HashMap<_, Self::Value> =
             keys.iter().map(|k| (*k, Vec::new())).collect();
         for row in rows {

@@ -7,8 +7,7 @@ use sea_orm::{
     QuerySelect, RelationDef,
 };
 
-use crate::kernel::loaders::Key;
-use crate::kernel::scope::Tenant;
+use crate::kernel::loaders::{per_account, Key};
 
 fn seat_to_product() -> RelationDef {
     user_product::Entity::belongs_to(product::Entity)
@@ -28,19 +27,17 @@ impl Loader<Key> for UserProductsLoader {
     type Error = Arc<DbErr>;
 
     async fn load(&self, keys: &[Key]) -> Result<HashMap<Key, Self::Value>, Self::Error> {
-        let mut rows: Vec<(product::Model, Option<user_product::Model>)> = Vec::new();
-        for (account, users) in crate::kernel::loaders::by_account(keys) {
-            rows.extend(
-                Tenant(account)
+        let rows: Vec<(product::Model, Option<user_product::Model>)> =
+            per_account(keys, |tenant, users| {
+                tenant
                     .find::<product::Entity>()
                     .join(JoinType::InnerJoin, seat_to_product().rev())
                     .filter(user_product::Column::UserId.is_in(users))
                     .select_also(user_product::Entity)
                     .order_by_asc(product::Column::NameKey)
                     .all(&self.db)
-                    .await?,
-            );
-        }
+            })
+            .await?;
         let mut out: HashMap<Key, Self::Value> = keys.iter().map(|k| (*k, Vec::new())).collect();
         for (product, seat) in rows {
             if let Some(list) = seat.and_then(|s| out.get_mut(&(s.account_id, s.user_id))) {
@@ -62,16 +59,13 @@ impl Loader<Key> for UserFeaturesLoader {
     type Error = Arc<DbErr>;
 
     async fn load(&self, keys: &[Key]) -> Result<HashMap<Key, Self::Value>, Self::Error> {
-        let mut rows: Vec<user_feature::Model> = Vec::new();
-        for (account, users) in crate::kernel::loaders::by_account(keys) {
-            rows.extend(
-                Tenant(account)
-                    .find::<user_feature::Entity>()
-                    .filter(user_feature::Column::UserId.is_in(users))
-                    .all(&self.db)
-                    .await?,
-            );
-        }
+        let rows: Vec<user_feature::Model> = per_account(keys, |tenant, users| {
+            tenant
+                .find::<user_feature::Entity>()
+                .filter(user_feature::Column::UserId.is_in(users))
+                .all(&self.db)
+        })
+        .await?;
         let mut out: HashMap<Key, Self::Value> = keys.iter().map(|k| (*k, Vec::new())).collect();
         for row in rows {
             if let Some(list) = out.get_mut(&(row.account_id, row.user_id)) {
