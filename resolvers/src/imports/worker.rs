@@ -636,28 +636,17 @@ async fn write_job<K: Kind>(state: &AppState, job: import_job::Model) -> Result<
         if current.phase != Phase::Importing {
             return Ok(());
         }
-        let Some(Fetched {
-            through: last_row,
-            batch,
-            erased,
-        }) = fetch::<K>(db, id, cursor).await?
-        else {
+        let Some(fetched) = fetch::<K>(db, id, cursor).await? else {
             break;
         };
         if let Some((_, analyze)) = ANALYZE_AT.iter().find(|(at, _)| *at == batches) {
             refresh_statistics(db, analyze);
         }
         batches += 1;
-        K::prepare_batch(db, &current, &batch).await?;
+        K::prepare_batch(db, &current, &fetched.batch).await?;
         let from = cursor;
-        cursor = last_row;
-        let task = tokio::spawn(stage::<K>(
-            state.clone(),
-            current,
-            (batch, erased),
-            from,
-            last_row,
-        ));
+        cursor = fetched.through;
+        let task = tokio::spawn(stage::<K>(state.clone(), current, fetched, from));
         // The first batch runs alone: it may refuse the whole import.
         if let Some(previous) = staged.replace(task) {
             commit(state, id, previous, &mut last_progress).await?;
@@ -747,9 +736,12 @@ async fn fetch<K: Kind>(
 async fn stage<K: Kind>(
     state: AppState,
     current: import_job::Model,
-    (batch, erased): (K::Batch, Vec<i64>),
+    Fetched {
+        through,
+        batch,
+        erased,
+    }: Fetched<K::Batch>,
     from: i64,
-    through: i64,
 ) -> Result<Staged, ApiError> {
     let txn = begin(&state.db).await?;
     if from <= 1 {

@@ -245,8 +245,8 @@ struct Outgoing<'a, T: serde::Serialize> {
     payload: &'a T,
 }
 
-/// One running operation: its responses (then `None` once it ended), polled
-/// inside the span that its log lines carry. Counted as open until dropped.
+/// One running operation: its responses, then `Step::End`, polled inside
+/// the span that its log lines carry. Counted as open until dropped.
 struct Operation {
     results: futures_util::stream::BoxStream<'static, async_graphql::Response>,
     span: tracing::Span,
