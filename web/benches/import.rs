@@ -190,8 +190,11 @@ async fn roster_round(server: &TestServer, csv: Vec<u8>, rows: usize) -> Duratio
         .unwrap_or_else(|| panic!("{res}"))
         .to_owned();
     let uploaded = started.elapsed();
+    let peak = || server.pid().and_then(peak_memory_kib);
+    let peak_uploaded = peak();
     let preview = wait(&admin, &id, "AWAITING_CONFIRMATION").await;
     let previewed = started.elapsed();
+    let peak_previewed = peak();
     assert_eq!(preview["toCreate"].as_u64(), Some(rows as u64), "{preview}");
     admin
         .gql(
@@ -201,6 +204,7 @@ async fn roster_round(server: &TestServer, csv: Vec<u8>, rows: usize) -> Duratio
         .await;
     let done = wait(&admin, &id, "COMPLETED").await;
     let total = started.elapsed();
+    let peak_written = peak();
     assert_eq!(done["created"].as_u64(), Some(rows as u64), "{done}");
 
     let export_start = Instant::now();
@@ -237,10 +241,17 @@ async fn roster_round(server: &TestServer, csv: Vec<u8>, rows: usize) -> Duratio
         per_s(export),
         body.len() as f64 / 1_048_576.0
     );
-    match server.pid().and_then(peak_memory_kib) {
-        Some(kib) => println!("server peak memory:  {:>7.1} MiB", kib as f64 / 1024.0),
-        None => println!("server peak memory:  unknown"),
-    }
+    let mib = |kib: Option<u64>| match kib {
+        Some(kib) => format!("{:.1} MiB", kib as f64 / 1024.0),
+        None => "unknown".to_owned(),
+    };
+    println!(
+        "server peak memory:  {} (after the upload {}, the preview {}, the writing {})",
+        mib(peak()),
+        mib(peak_uploaded),
+        mib(peak_previewed),
+        mib(peak_written)
+    );
     total
 }
 
