@@ -22,6 +22,7 @@ pub mod group;
 pub mod group_member;
 pub mod import_file_chunk;
 pub mod import_job;
+pub mod import_key;
 pub mod import_row;
 pub mod incident;
 pub mod invitation;

@@ -21,6 +21,7 @@ mod m20261127_000014_list_indexes;
 mod m20261127_000015_search_index_expressions;
 mod m20261127_000016_portal_sign_ups;
 mod m20261127_000017_scim;
+mod m20261128_000018_import_keys;
 
 pub struct Migrator;
 
@@ -45,6 +46,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000015_search_index_expressions::Migration),
             Box::new(m20261127_000016_portal_sign_ups::Migration),
             Box::new(m20261127_000017_scim::Migration),
+            Box::new(m20261128_000018_import_keys::Migration),
         ]
     }
 }

@@ -456,7 +456,48 @@ async fn an_import_killed_while_writing_resumes_and_writes_each_row_once() {
 
 #[tokio::test]
 async fn duplicates_are_found_across_chunks_of_a_large_file() {
-    let server = TestServer::start().await;
+    let db = bootstrapped().await;
+    let server = TestServer::serve_with_env(db, &[("ROSTER_LOG", "info")]).await;
+    duplicates_across_chunks(&server).await;
+    assert!(!server.log().contains("no longer fit in memory"));
+}
+
+#[tokio::test]
+async fn duplicates_are_found_when_the_addresses_seen_outgrow_memory() {
+    // One address in memory: the first chunk's 4,000 move to the database,
+    // where the second chunk finds rows 3 and 9.
+    let db = bootstrapped().await;
+    let server = TestServer::serve_with_env(
+        db,
+        &[
+            ("ROSTER_LOG", "info"),
+            ("ROSTER_IMPORT_KEYS_IN_MEMORY", "1"),
+        ],
+    )
+    .await;
+    duplicates_across_chunks(&server).await;
+    assert!(
+        server.log().contains("no longer fit in memory"),
+        "{}",
+        server.log()
+    );
+    // Validation is over: what it kept is gone.
+    use sea_orm::ConnectionTrait;
+    let conn = server.db.connect().await;
+    let left = conn
+        .query_one(sea_orm::Statement::from_string(
+            conn.get_database_backend(),
+            "SELECT COUNT(*) AS n FROM import_keys",
+        ))
+        .await
+        .unwrap()
+        .unwrap()
+        .try_get::<i64>("", "n")
+        .unwrap();
+    assert_eq!(left, 0);
+}
+
+async fn duplicates_across_chunks(server: &TestServer) {
     let admin = server.super_admin().await;
     let mut csv = String::from("first_name,email,email_aliases\n");
     for i in 0..2_500 {

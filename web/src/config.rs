@@ -168,6 +168,13 @@ pub struct Settings {
     #[arg(long, env = "ROSTER_WS_MAX_OPERATIONS", default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..), global = true)]
     pub ws_max_operations: u32,
 
+    /// Addresses an import's validation keeps in memory to find the file's
+    /// duplicates (8 bytes each, about 20 with the table); past this many
+    /// it keeps them in the database, so larger files validate in flat
+    /// memory.
+    #[arg(long, env = "ROSTER_IMPORT_KEYS_IN_MEMORY", default_value_t = roster_resolvers::imports::seen::DEFAULT_IN_MEMORY, value_parser = parse_positive, global = true)]
+    pub import_keys_in_memory: usize,
+
     /// Whether GraphiQL is served at `/` and `/graphiql`: `true` or `false`.
     #[arg(long, env = "ROSTER_GRAPHIQL", default_value_t = true, action = clap::ArgAction::Set, global = true)]
     pub graphiql: bool,
@@ -416,6 +423,15 @@ fn parse_log_filter(value: &str) -> Result<String, String> {
     tracing_subscriber::EnvFilter::try_new(value)
         .map(|_| value.to_owned())
         .map_err(|e| e.to_string())
+}
+
+/// A count of one or more.
+fn parse_positive(text: &str) -> Result<usize, String> {
+    match text.trim().replace('_', "").parse::<usize>() {
+        Ok(0) => Err("must be at least 1".into()),
+        Ok(n) => Ok(n),
+        Err(_) => Err(format!("{text:?} is not a whole number")),
+    }
 }
 
 fn parse_threshold(value: &str) -> Result<Duration, String> {

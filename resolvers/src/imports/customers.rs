@@ -21,6 +21,7 @@ use super::{
     csv_file::{self, Columns, Format},
     object::ImportIssue,
     options::{CompanyMode, DuplicateMode, StoredOptions},
+    seen::{self, Seen},
     worker::{issue, refuse, Checked, Kind, RowCheck, Written},
 };
 use crate::kernel::scope::Tenant;
@@ -189,13 +190,6 @@ fn check_row(
     }
 }
 
-fn key_hash(key: &str) -> u64 {
-    use std::hash::{Hash, Hasher};
-    let mut hasher = std::collections::hash_map::DefaultHasher::new();
-    key.hash(&mut hasher);
-    hasher.finish()
-}
-
 /// The addresses of an earlier row of the job: from the current chunk, or
 /// (for rows already stored) from the database.
 async fn addresses_of(
@@ -226,10 +220,8 @@ async fn addresses_of(
 /// A customer import in progress.
 pub struct Customers {
     options: StoredOptions,
-    /// Every address seen so far, as a hash → the row it was first seen on.
-    /// (8 bytes a key: memory stays small as files grow; a hit is confirmed
-    /// against the row itself.)
-    first_seen: HashMap<u64, i64>,
+    /// Every address seen so far, and the row it was first seen on.
+    seen: Seen,
     /// The addresses of the previous chunk's rows, which may still be on
     /// their way to the database while the next chunk is checked.
     in_flight: HashMap<i64, Vec<String>>,
@@ -254,7 +246,7 @@ impl Kind for Customers {
             .collect();
         let kind = Customers {
             options: options.clone(),
-            first_seen: HashMap::new(),
+            seen: Seen::new(job.id, state.import_keys_in_memory),
             in_flight: HashMap::new(),
         };
         Ok((kind, CustomerRowCheck { options, companies }))
@@ -269,7 +261,6 @@ impl Kind for Customers {
         let id = job.id;
         let account_id = job.account_id;
         let options = &self.options;
-        let first_seen = &mut self.first_seen;
         // Checks against the account's data, for the whole chunk at once.
         let keys: Vec<String> = chunk
             .iter()
@@ -303,6 +294,10 @@ impl Kind for Customers {
                     .map(|d| d.email_key),
             );
         }
+        // The rows on which the chunk's addresses were seen before; the
+        // chunk's own rows join them as they pass.
+        let hashes: Vec<u64> = keys.iter().map(|k| seen::key_of(k)).collect();
+        let mut seen_on = self.seen.earlier(db, &hashes).await?;
         let first_row = chunk.first().map(|c| c.row_number).unwrap_or_default();
         let mut pending = std::mem::take(&mut self.in_flight);
         let mut rows = Vec::with_capacity(chunk.len());
@@ -312,7 +307,7 @@ impl Kind for Customers {
                 Ok(mut data) => {
                     let key = data.values.email_key.clone();
                     let mut issues = Vec::new();
-                    let earlier = |k: &str| first_seen.get(&key_hash(k)).copied();
+                    let earlier = |k: &str| seen_on.get(&seen::key_of(k)).copied();
                     let duplicate_of = match earlier(&key) {
                         Some(row) if addresses_of(db, id, row, &pending).await.contains(&key) => {
                             Some(row)
@@ -352,7 +347,13 @@ impl Kind for Customers {
                             .chain(data.values.email_aliases.iter().map(|(_, k)| k.clone()))
                             .collect();
                         for k in &addresses {
-                            first_seen.entry(key_hash(k)).or_insert(checked.row_number);
+                            let key = seen::key_of(k);
+                            if let std::collections::hash_map::Entry::Vacant(new) =
+                                seen_on.entry(key)
+                            {
+                                new.insert(checked.row_number);
+                                self.seen.record(key, checked.row_number);
+                            }
                         }
                         pending.insert(checked.row_number, addresses);
                         match used.get(&key) {
@@ -395,6 +396,7 @@ impl Kind for Customers {
         }
         pending.retain(|row, _| *row >= first_row);
         self.in_flight = pending;
+        self.seen.settle(db).await?;
         Ok(rows)
     }
 

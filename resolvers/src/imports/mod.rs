@@ -10,6 +10,7 @@ mod customers;
 mod object;
 pub mod options;
 mod query;
+pub mod seen;
 mod users;
 pub mod worker;
 

@@ -26,6 +26,7 @@ use super::{
     csv_file::{self, Columns, Format},
     customers::Customers,
     object::ImportIssue,
+    seen::Seen,
     users::Users,
 };
 use crate::{
@@ -281,6 +282,7 @@ async fn fail<K: Kind>(state: &AppState, id: Uuid, message: String) -> Result<bo
         .filter(import_file_chunk::Column::JobId.eq(id))
         .exec(&state.db)
         .await?;
+    Seen::forget(&state.db, id).await?;
     Ok(true)
 }
 
@@ -453,6 +455,7 @@ async fn validate_job<K: Kind>(state: &AppState, job: import_job::Model) -> Resu
         .filter(import_row::Column::JobId.eq(id))
         .exec(db)
         .await?;
+    Seen::forget(db, id).await?;
     Tenant(job.account_id)
         .update_many::<import_job::Entity>()
         .col_expr(import_job::Column::Phase, Expr::value(Phase::Validating))
@@ -486,6 +489,7 @@ async fn validate_job<K: Kind>(state: &AppState, job: import_job::Model) -> Resu
                 .filter(import_row::Column::JobId.eq(id))
                 .exec(db)
                 .await?;
+            Seen::forget(db, id).await?;
             return Ok(());
         }
 
@@ -517,6 +521,8 @@ async fn validate_job<K: Kind>(state: &AppState, job: import_job::Model) -> Resu
     if let Some(previous) = storing.take() {
         previous.await.map_err(ApiError::internal)??;
     }
+    drop(kind);
+    Seen::forget(db, id).await?;
 
     Tenant(job.account_id)
         .update_many::<import_job::Entity>()

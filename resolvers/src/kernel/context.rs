@@ -32,6 +32,9 @@ pub struct AppState {
     pub sessions: Arc<crate::kernel::auth::cache::SessionCache>,
     /// Persisted and trusted documents.
     pub documents: Arc<crate::kernel::documents::Documents>,
+    /// Addresses an import's validation keeps in memory before it keeps
+    /// them in the database (`imports::seen`).
+    pub import_keys_in_memory: usize,
 }
 
 /// The shutdown signal of the process.
@@ -102,7 +105,13 @@ impl AppState {
             stopping: Arc::new(Stopping::default()),
             sessions: Arc::default(),
             documents: Arc::default(),
+            import_keys_in_memory: crate::imports::seen::DEFAULT_IN_MEMORY,
         }
+    }
+
+    pub fn with_import_keys_in_memory(mut self, keys: usize) -> Self {
+        self.import_keys_in_memory = keys;
+        self
     }
 
     pub fn with_documents(mut self, documents: crate::kernel::documents::Documents) -> Self {
