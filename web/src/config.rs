@@ -172,7 +172,7 @@ pub struct Settings {
     /// duplicates (8 bytes each, about 20 with the table); past this many
     /// it keeps them in the database, so larger files validate in flat
     /// memory.
-    #[arg(long, env = "ROSTER_IMPORT_KEYS_IN_MEMORY", default_value_t = roster_resolvers::imports::seen::DEFAULT_IN_MEMORY, value_parser = parse_positive, global = true)]
+    #[arg(long, env = "ROSTER_IMPORT_KEYS_IN_MEMORY", default_value_t = roster_resolvers::kernel::context::IMPORT_KEYS_IN_MEMORY, value_parser = parse_positive, global = true)]
     pub import_keys_in_memory: usize,
 
     /// Whether GraphiQL is served at `/` and `/graphiql`: `true` or `false`.

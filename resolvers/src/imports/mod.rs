@@ -10,7 +10,7 @@ mod customers;
 mod object;
 pub mod options;
 mod query;
-pub mod seen;
+mod seen;
 mod users;
 pub mod worker;
 

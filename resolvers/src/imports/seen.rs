@@ -23,11 +23,6 @@ use crate::kernel::{
     error::ApiError,
 };
 
-/// Keys kept in memory by default before they move to the database: a
-/// hash table of 2^18 slots, about 4.5 MiB (a file of 100,000 rows with
-/// an alias each stays under it).
-pub const DEFAULT_IN_MEMORY: usize = 225_000;
-
 /// Keys per stored block (16 bytes each).
 const BLOCK: usize = 128;
 /// Blocks fetched per statement.
