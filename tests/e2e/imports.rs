@@ -559,6 +559,57 @@ async fn a_duplicate_of_the_previous_chunk_is_found_while_that_chunk_is_stored()
 }
 
 #[tokio::test]
+async fn a_completed_import_refreshes_the_planners_statistics() {
+    // Without statistics SQLite's planner takes an account for a handful of
+    // rows and serves a keyword search by walking every customer in name
+    // order; PostgreSQL keeps the empty-table estimates until autovacuum.
+    use sea_orm::ConnectionTrait;
+    let server = TestServer::start().await;
+    let admin = server.super_admin().await;
+    let conn = server.db.connect().await;
+    let backend = conn.get_database_backend();
+    let query = |sql: &'static str| {
+        let conn = &conn;
+        async move {
+            conn.query_one(sea_orm::Statement::from_string(backend, sql))
+                .await
+                .unwrap()
+                .unwrap()
+                .try_get::<i64>("", "n")
+                .unwrap()
+        }
+    };
+    // Whether the customers table has statistics (SQLite keeps them in
+    // `sqlite_stat1`, which the first ANALYZE creates).
+    let analyzed = || async {
+        if backend == sea_orm::DatabaseBackend::Postgres {
+            query("SELECT COUNT(*) AS n FROM pg_stat_user_tables WHERE relname = 'customers' AND last_analyze IS NOT NULL").await == 1
+        } else {
+            query("SELECT COUNT(*) AS n FROM sqlite_master WHERE name = 'sqlite_stat1'").await == 1
+                && query("SELECT COUNT(*) AS n FROM sqlite_stat1 WHERE tbl = 'customers'").await > 0
+        }
+    };
+    assert!(!analyzed().await, "no statistics before the import");
+    let id = started(
+        &admin,
+        b"first_name,last_name,email\nAda,Lovelace,ada@x.test\nAlan,Turing,alan@x.test\n",
+        json!(null),
+    )
+    .await;
+    wait_for(&admin, &id, "AWAITING_CONFIRMATION").await;
+    confirm(&admin, &id).await;
+    wait_for(&admin, &id, "COMPLETED").await;
+    // The upkeep runs in the background once the job is COMPLETED.
+    for _ in 0..100 {
+        if analyzed().await {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the customers table has no statistics 10 s after the import");
+}
+
+#[tokio::test]
 async fn rows_with_many_aliases_import_past_the_bound_value_limits() {
     // 2,000 rows with 17 aliases each: 36,000 addresses in one chunk and one
     // batch, more than a SQLite statement may bind (32,766).

@@ -10,6 +10,8 @@
 //! file into copies of Roster's tables (same indexes, unique keys and
 //! foreign keys): `\copy` into a staging table, then `INSERT … SELECT`
 //! (needs `psql`). `--rounds N` repeats both, alternating which goes first.
+//! `--search` then times a keyword search that matches one customer in
+//! 100,000 (p50/p99 of 200 searches, one client).
 
 #[allow(dead_code)]
 #[path = "../../tests/e2e/harness.rs"]
@@ -39,12 +41,25 @@ fn rounds_arg() -> usize {
         .unwrap_or(1)
 }
 
+/// The keyword `--search` looks for, and how often it occurs (as in
+/// `bench/compare`'s case e: 10 customers among 1,000,000).
+const SEARCH_KEYWORD: &str = "quixotry";
+const SEARCH_EVERY: usize = 100_000;
+/// Searches timed by `--search`, one after the other.
+const SEARCHES: usize = 200;
+
 fn generate(rows: usize) -> Vec<u8> {
     let mut csv = String::with_capacity(rows * 120);
     csv.push_str("first_name,last_name,email,email_aliases,Company,office_phone,mobile_phone,other_phone,fax,address,job_title,department,notes\n");
     for i in 0..rows {
+        // One customer in SEARCH_EVERY carries the searched keyword.
+        let person = if i % SEARCH_EVERY == SEARCH_EVERY / 2 {
+            SEARCH_KEYWORD
+        } else {
+            "person"
+        };
         csv.push_str(&format!(
-            "First{i},Last{i},person{i}@bench.example,alias{i}@bench.example,Company {},+1 415 555 2671,,,,\"{i} Main Street, Springfield\",Engineer,R&D,\"Imported, row {i}\"\n",
+            "First{i},Last{i},{person}{i}@bench.example,alias{i}@bench.example,Company {},+1 415 555 2671,,,,\"{i} Main Street, Springfield\",Engineer,R&D,\"Imported, row {i}\"\n",
             i % 500
         ));
     }
@@ -255,10 +270,46 @@ async fn roster_round(server: &TestServer, csv: Vec<u8>, rows: usize) -> Duratio
     total
 }
 
+/// Keyword search once the rows are written: one client, `SEARCHES`
+/// requests one after the other, every answer checked.
+async fn search_round(server: &TestServer, rows: usize) {
+    let token = server.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let admin = server.with_token(&token);
+    let expected = (0..rows)
+        .filter(|i| i % SEARCH_EVERY == SEARCH_EVERY / 2)
+        .count();
+    let query =
+        "query($keyword: String!) { customers(first: 20, keyword: $keyword) { nodes { email } } }";
+    let mut times = Vec::with_capacity(SEARCHES);
+    for _ in 0..SEARCHES {
+        let started = Instant::now();
+        let res = admin.gql(query, json!({ "keyword": SEARCH_KEYWORD })).await;
+        times.push(started.elapsed());
+        let nodes = res["data"]["customers"]["nodes"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{res}"));
+        assert_eq!(nodes.len(), expected, "{res}");
+        assert!(
+            nodes.iter().all(|n| n["email"]
+                .as_str()
+                .is_some_and(|e| e.contains(SEARCH_KEYWORD))),
+            "{res}"
+        );
+    }
+    times.sort();
+    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    println!(
+        "keyword search:      p50 {:.2} ms, p99 {:.2} ms ({SEARCHES} searches for \"{SEARCH_KEYWORD}\", {expected} matches among {rows} customers)",
+        ms(times[SEARCHES / 2]),
+        ms(times[SEARCHES * 99 / 100])
+    );
+}
+
 #[tokio::main]
 async fn main() {
     let rows = rows_arg();
     let rounds = rounds_arg();
+    let search = std::env::args().any(|a| a == "--search");
     let postgres = std::env::var("DATABASE_URL").is_ok_and(|u| u.starts_with("postgres"));
     let backend = if postgres { "PostgreSQL" } else { "SQLite" };
     let csv = generate(rows);
@@ -278,6 +329,9 @@ async fn main() {
             reference = Some(reference_load(&server.db.url, file.path()));
         }
         let roster = roster_round(&server, csv.clone(), rows).await;
+        if search {
+            search_round(&server, rows).await;
+        }
         if postgres && !reference_first {
             reference = Some(reference_load(&server.db.url, file.path()));
         }

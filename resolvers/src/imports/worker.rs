@@ -113,6 +113,11 @@ pub trait Kind: Sized + Send + 'static {
     /// the written tables' upkeep, such as merging the search indexes'
     /// pending entries so that searches keep using them.
     const SETTLE: Option<&'static str> = None;
+    /// The same on SQLite. Its planner has no statistics until ANALYZE
+    /// runs, and without them it takes an account for a handful of rows:
+    /// a keyword search then walks the account's customers in name order
+    /// (0.7 s at 1,000,000) instead of reading its few matches.
+    const SETTLE_SQLITE: Option<&'static str> = None;
 
     /// A batch's confirmed rows as `write_batch` takes them.
     type Batch: Send + 'static;
@@ -697,10 +702,25 @@ async fn write_job<K: Kind>(state: &AppState, job: import_job::Model) -> Result<
         .exec(db)
         .await?;
     publish(state, id, &mut None).await;
-    if let Some(settle) = K::SETTLE {
-        refresh_statistics(db, settle);
-    }
+    settle::<K>(db);
     Ok(())
+}
+
+/// Runs the kind's upkeep of the written tables, in the background.
+fn settle<K: Kind>(db: &DatabaseConnection) {
+    let upkeep = match db.get_database_backend() {
+        sea_orm::DatabaseBackend::Postgres => K::SETTLE,
+        sea_orm::DatabaseBackend::Sqlite => K::SETTLE_SQLITE,
+        _ => None,
+    };
+    if let Some(upkeep) = upkeep {
+        let db = db.clone();
+        tokio::spawn(async move {
+            if let Err(err) = db.execute_unprepared(upkeep).await {
+                tracing::warn!(%err, "import: the written tables' upkeep failed");
+            }
+        });
+    }
 }
 
 /// A batch of confirmed rows to write: the number of its last row and its
