@@ -37,7 +37,9 @@ pub fn matches(backend: DbBackend, account_id: Uuid, word: &str) -> SimpleExpr {
         ),
         _ => {
             // `+"account_id"` keeps SQLite from reading the account's rows
-            // by its index instead of the search's candidates by rowid.
+            // by its index instead of the search's candidates by rowid, or
+            // the matching companies' employees by the company index (at
+            // 1,000,000 customers: 0.2 s instead of 4 ms).
             // FTS5 does not take an ESCAPE clause: its pattern keeps `%` and
             // `_` as wildcards (finding more candidates, never fewer) and
             // the escaped pattern then decides.
@@ -54,7 +56,7 @@ pub fn matches(backend: DbBackend, account_id: Uuid, word: &str) -> SimpleExpr {
                        AND +"account_id" = ? AND "email_key" LIKE ? ESCAPE ?
                     UNION ALL
                     SELECT "id" FROM "customers"
-                     WHERE "account_id" = ? AND "company_id" IN (
+                     WHERE +"account_id" = ? AND "company_id" IN (
                          SELECT "id" FROM "companies"
                           WHERE "account_id" = ? AND "name_key" LIKE ? ESCAPE ?))"#,
                 [
