@@ -172,8 +172,8 @@ pub struct Settings {
     /// duplicates (8 bytes each, about 20 with the table); past this many
     /// it keeps them in the database, so larger files validate in flat
     /// memory.
-    #[arg(long, env = "ROSTER_IMPORT_KEYS_IN_MEMORY", default_value_t = roster_resolvers::kernel::context::IMPORT_KEYS_IN_MEMORY, value_parser = parse_positive, global = true)]
-    pub import_keys_in_memory: usize,
+    #[arg(long, env = "ROSTER_IMPORT_KEYS_IN_MEMORY", default_value_t = roster_resolvers::kernel::context::IMPORT_KEYS_IN_MEMORY as u64, value_parser = clap::value_parser!(u64).range(1..), global = true)]
+    pub import_keys_in_memory: u64,
 
     /// Whether GraphiQL is served at `/` and `/graphiql`: `true` or `false`.
     #[arg(long, env = "ROSTER_GRAPHIQL", default_value_t = true, action = clap::ArgAction::Set, global = true)]
@@ -425,15 +425,6 @@ fn parse_log_filter(value: &str) -> Result<String, String> {
         .map_err(|e| e.to_string())
 }
 
-/// A count of one or more.
-fn parse_positive(text: &str) -> Result<usize, String> {
-    match text.trim().replace('_', "").parse::<usize>() {
-        Ok(0) => Err("must be at least 1".into()),
-        Ok(n) => Ok(n),
-        Err(_) => Err(format!("{text:?} is not a whole number")),
-    }
-}
-
 fn parse_threshold(value: &str) -> Result<Duration, String> {
     humantime::parse_duration(value).map_err(|e| e.to_string())
 }
@@ -562,6 +553,10 @@ mod tests {
         assert!(Cli::try_parse_from(["roster", "--session-ttl", "0s"]).is_err());
         assert!(Cli::try_parse_from(["roster", "--log", "info,[bad"]).is_err());
         assert!(Cli::try_parse_from(["roster", "--redis-url", "http://x"]).is_err());
+        assert!(Cli::try_parse_from(["roster", "--import-keys-in-memory", "0"]).is_err());
+        assert!(Cli::try_parse_from(["roster", "--import-keys-in-memory", "many"]).is_err());
+        let one = Cli::try_parse_from(["roster", "--import-keys-in-memory", "1"]).unwrap();
+        assert_eq!(one.settings.import_keys_in_memory, 1);
     }
 
     #[test]

@@ -41,7 +41,7 @@ async fn serve(settings: &Settings) -> anyhow::Result<()> {
     roster_resolvers::kernel::plan_audit::enable(settings.audit_plans);
     let mut state = roster_resolvers::AppState::new(conn, settings.session_ttl)
         .with_mail(settings.mail())
-        .with_import_keys_in_memory(settings.import_keys_in_memory);
+        .with_import_keys_in_memory(settings.import_keys_in_memory as usize);
     if let Some(url) = &settings.redis_url {
         let bus = roster_resolvers::kernel::events::EventBus::redis(url)
             .map_err(|e| anyhow::anyhow!("REDIS_URL: {e}"))?;
